@@ -1,0 +1,1 @@
+"""One module per role; node functions only, wiring lives in inkreel.graphs."""

@@ -1,0 +1,41 @@
+"""What every agent node needs: structured calls to the text model and manifest entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from inkreel.graphs.state import EpisodeContext
+from inkreel.project import sha256_file
+from inkreel.prompts import system_prompt
+from inkreel.schemas import Artifact
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def ask(ctx: EpisodeContext, agent: str, schema: type[M], prompt: str) -> M:
+    """Ask the run's text model for `schema` with the agent's system prompt."""
+    structured = ctx.providers.text.with_structured_output(schema)
+    result = structured.invoke([SystemMessage(system_prompt(agent)), HumanMessage(prompt)])
+    if not isinstance(result, schema):
+        raise TypeError(f"{agent}: model returned {type(result).__name__}, not {schema.__name__}")
+    return result
+
+
+def artifact(
+    ctx: EpisodeContext, path: Path, kind: str, agent: str, seed: int, model: tuple[str, str]
+) -> Artifact:
+    provider, model_name = model
+    return Artifact(
+        path=ctx.project.rel(path),
+        sha256=sha256_file(path),
+        kind=kind,
+        agent=agent,
+        provider=provider,
+        model=model_name,
+        seed=seed,
+        cost=0.0,
+    )

@@ -1,0 +1,405 @@
+"""The director: voices the lines, plans shots per scene, stages cameras, renders keyframes.
+
+The text model chooses framing, angle and move per beat (`ShotPlan`); staging is geometry:
+characters get world positions in the set, the camera is placed for the framing, and screen
+positions follow from the projection, so the set and the line of action stay consistent.
+"""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from inkreel.agents.common import artifact, ask
+from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.media import audio, renderer
+from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
+from inkreel.project import atomic_path, digest
+from inkreel.providers.prompt_io import tag
+from inkreel.schemas import (
+    Angle,
+    Beat,
+    Blocking,
+    Camera,
+    CharacterDesign,
+    Emotion,
+    Framing,
+    Keyframe,
+    LocationDesign,
+    Scene,
+    Shot,
+    ShotPlan,
+    ShotSpec,
+    Take,
+)
+
+AGENT = "director"
+ASPECT = HEIGHT / WIDTH
+SPACING_M = 1.4
+DIALOGUE_TAIL_S = 0.45
+
+
+def line_id(scene: Scene, beat_index: int) -> str:
+    return f"{scene.number:02d}-{beat_index:03d}"
+
+
+# ----------------------------------------------------------------------------- voices
+
+
+class LineTask(BaseModel):
+    """One dialogue line to record (payload of a `Send`)."""
+
+    line_id: str
+    character: str
+    text: str
+    voice: Any
+    language: str
+    seed: int
+
+
+def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Record one dialogue line with the character's voice (content-addressed, done once)."""
+    ctx = runtime.context
+    speech = ctx.providers.speech
+    key = digest(task.text, task.voice, task.language, speech.name, speech.model)
+    path = ctx.project.assets("takes") / f"{key}.wav"
+    if not path.exists():
+        samples, rate = speech.synthesize(task.text, task.voice, task.language)
+        audio.write_wav(path, samples, rate)
+    with wave.open(str(path), "rb") as wav:
+        rate = wav.getframerate()
+        duration = wav.getnframes() / rate
+    take = Take(
+        line_id=task.line_id,
+        character=task.character,
+        path=ctx.project.rel(path),
+        duration_s=duration,
+        sample_rate=rate,
+    )
+    ctx.event("take", line_id=task.line_id)
+    made = artifact(ctx, path, "voice_take", AGENT, task.seed, (speech.name, speech.model))
+    return {"takes": {task.line_id: take}, "artifacts": [made]}
+
+
+def line_tasks(state: EpisodeState) -> list[LineTask]:
+    script = state["script"]
+    request = state["request"]
+    tasks = []
+    for scene in script.scenes:
+        for i, beat in enumerate(scene.beats):
+            if beat.kind != "dialogue" or not beat.character:
+                continue
+            character = state["cast"][beat.character]
+            tasks.append(LineTask(
+                line_id=line_id(scene, i),
+                character=beat.character,
+                text=beat.text,
+                voice=character.design.voice,
+                language=script.language,
+                seed=request.seed,
+            ))
+    return tasks
+
+
+# ----------------------------------------------------------------------------- staging
+
+
+def stage_positions(scene: Scene, location: LocationDesign) -> dict[str, float]:
+    """Return each present character's world x: spread along the line, first on the left."""
+    present = list(dict.fromkeys(scene.characters + [
+        b.character for b in scene.beats if b.kind == "dialogue" and b.character
+    ]))
+    centre = location.width / 2
+    start = centre - SPACING_M * (len(present) - 1) / 2
+    return {name: round(start + i * SPACING_M, 3) for i, name in enumerate(present)}
+
+
+def place_camera(
+    spec: ShotSpec,
+    positions: dict[str, float],
+    heights: dict[str, float],
+    location: LocationDesign,
+) -> Camera:
+    """Place the camera for the framing, on the subjects, with head room and lead room."""
+    subjects = [s for s in spec.subjects if s in positions] or list(positions)[:1]
+    xs = [positions[s] for s in subjects] or [location.width / 2]
+    lead = subjects[0] if subjects else None
+    tall = FIGURE_HEIGHT_M * max((heights.get(s, 1.0) for s in subjects), default=1.0)
+    mid = sum(xs) / len(xs)
+    framing = spec.framing
+
+    def floor_at(view_width: float, fraction: float) -> float:
+        # Put the floor (y=0) at `fraction` of the frame height from the top.
+        return view_width * ASPECT * (fraction - 0.5)
+
+    def head_top_at(view_width: float, fraction: float) -> float:
+        return tall - view_width * ASPECT * (0.5 - fraction)
+
+    if framing == Framing.extreme_wide:
+        vw = location.width * 1.05
+        x, y = location.width / 2, floor_at(vw, 0.86)
+    elif framing == Framing.wide:
+        vw = max(7.0, max(xs) - min(xs) + 4.0)
+        x, y = mid, floor_at(vw, 0.88)
+    elif framing == Framing.two_shot:
+        vw = max(xs) - min(xs) + 2.4
+        x, y = mid, head_top_at(vw, 0.14)
+    elif framing == Framing.over_the_shoulder and len(subjects) > 1:
+        speaker_x, listener_x = xs[0], xs[1]
+        vw = 2.8
+        x, y = speaker_x + 0.45 * (listener_x - speaker_x), head_top_at(vw, 0.16)
+    elif framing == Framing.close_up:
+        vw = 1.15
+        x, y = mid, tall * 0.93 - vw * ASPECT * 0.08
+    elif framing == Framing.extreme_close_up:
+        vw = 0.65
+        x, y = mid, tall * 0.9
+    else:  # medium, or an over-the-shoulder with nobody to look over
+        vw = 2.6
+        x, y = mid, head_top_at(vw, 0.12)
+    if framing in (Framing.medium, Framing.close_up, Framing.extreme_close_up) and lead:
+        # Lead room: put a lone subject on the third away from where they look.
+        others = [p for n, p in positions.items() if n != lead]
+        if others:
+            toward = 1.0 if sum(others) / len(others) > positions[lead] else -1.0
+            x = positions[lead] + toward * vw / 6
+    tilt = {Angle.eye_level: 0.0, Angle.high: 0.5, Angle.low: -0.5}[spec.angle]
+    y += {Angle.eye_level: 0.0, Angle.high: 0.12, Angle.low: -0.08}[spec.angle] * vw * ASPECT
+    return Camera(x=round(x, 4), y=round(y, 4), view_width=round(vw, 4), tilt=tilt,
+                  reverse=spec.reverse)
+
+
+def make_shot(
+    scene: Scene,
+    number: int,
+    spec: ShotSpec,
+    location: LocationDesign,
+    positions: dict[str, float],
+    heights: dict[str, float],
+    duration_s: float,
+) -> Shot:
+    """Stage one shot: camera, blocking and what is said."""
+    beat: Beat = scene.beats[spec.beat]
+    camera = place_camera(spec, positions, heights, location)
+    speaker = beat.character if beat.kind == "dialogue" else None
+    centre = sum(positions.values()) / max(1, len(positions))
+    blocking = []
+    for name, x in positions.items():
+        sx = screen_x(camera, x)
+        if not -0.25 <= sx <= 1.25:
+            continue
+        if len(positions) == 1:
+            facing = "front"
+        else:
+            world_facing = "right" if x < centre else "left"
+            if camera.reverse:
+                world_facing = "left" if world_facing == "right" else "right"
+            facing = world_facing
+        blocking.append(Blocking(
+            character=name,
+            world_x=x,
+            screen_x=round(sx, 4),
+            facing=facing,  # type: ignore[arg-type]
+            expression=beat.emotion if name == speaker else Emotion.neutral,
+            speaking=name == speaker,
+        ))
+    return Shot(
+        id=f"s{scene.number:02d}-{number:03d}",
+        scene=scene.number,
+        beat=spec.beat,
+        location=scene.location,
+        time_of_day=scene.time_of_day.value,
+        framing=spec.framing,
+        angle=spec.angle,
+        move=spec.move,
+        camera=camera,
+        blocking=blocking,
+        line_id=line_id(scene, spec.beat) if speaker else None,
+        speaker=speaker,
+        text=beat.text,
+        duration_s=round(duration_s, 3),
+        crosses_line=spec.crosses_line,
+        note=spec.note,
+    )
+
+
+def _action_seconds(text: str) -> float:
+    return min(4.0, max(1.8, len(text.split()) / 2.8 if text.isascii() else len(text) / 7))
+
+
+def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Plan every scene's shots with the text model, then stage and time them."""
+    ctx = runtime.context
+    script = state["script"]
+    request = state["request"]
+    takes = state.get("takes", {})
+    heights = {n: c.design.height for n, c in state["cast"].items()}
+    planned: list[tuple[Scene, int, ShotSpec, float]] = []
+    for scene in script.scenes:
+        prompt = tag("scene", scene.model_dump(mode="json"))
+        plan = ask(ctx, AGENT, ShotPlan, prompt)
+        covered = set()
+        for spec in plan.shots:
+            if not 0 <= spec.beat < len(scene.beats) or spec.beat in covered:
+                continue
+            covered.add(spec.beat)
+            beat = scene.beats[spec.beat]
+            take = takes.get(line_id(scene, spec.beat))
+            seconds = take.duration_s + DIALOGUE_TAIL_S if take else _action_seconds(beat.text)
+            planned.append((scene, len(covered), spec, seconds))
+        # A spoken line the model forgot still gets a shot: every line must be heard.
+        for i, beat in enumerate(scene.beats):
+            if beat.kind == "dialogue" and i not in covered:
+                take = takes[line_id(scene, i)]
+                spec = ShotSpec(beat=i, framing=Framing.medium, subjects=[beat.character or ""])
+                covered.add(i)
+                planned.append((scene, len(covered), spec, take.duration_s + DIALOGUE_TAIL_S))
+        planned.sort(key=lambda p: (p[0].number, p[2].beat))
+    if request.script_file is None:
+        planned = _fit_runtime(planned, request.length_s)
+    shots: dict[str, Shot] = {}
+    for scene, _, spec, seconds in planned:
+        location = state["locations"][scene.location].design
+        positions = stage_positions(scene, location)
+        number = sum(1 for s in shots.values() if s.scene == scene.number) + 1
+        shot = make_shot(scene, number, spec, location, positions, heights, seconds)
+        shots[shot.id] = shot
+    ctx.event("storyboard", shots=len(shots))
+    return {"shots": shots, "shot_order": list(shots)}
+
+
+def _fit_runtime(
+    planned: list[tuple[Scene, int, ShotSpec, float]], target_s: float
+) -> list[tuple[Scene, int, ShotSpec, float]]:
+    """Stretch or shrink action shots (1.5-6 s each) so the cut lands near the target runtime."""
+    spoken = sum(p[3] for p in planned if p[0].beats[p[2].beat].kind == "dialogue")
+    actions = [p for p in planned if p[0].beats[p[2].beat].kind == "action"]
+    if not actions:
+        return planned
+    each = min(6.0, max(1.5, (target_s - spoken) / len(actions)))
+    return [
+        (s, n, spec, each if s.beats[spec.beat].kind == "action" else secs)
+        for s, n, spec, secs in planned
+    ]
+
+
+# ----------------------------------------------------------------------------- keyframes
+
+
+class ShotTask(BaseModel):
+    """One shot to render or revise (payload of a `Send`)."""
+
+    shot: Shot
+    location: LocationDesign
+    cast: dict[str, CharacterDesign]
+    seed: int
+    fix: str = ""
+    must_show: list[str] = []
+    previous_reverse: bool = False
+
+
+def draw_keyframe(ctx: EpisodeContext, task: ShotTask) -> tuple[Keyframe, Path]:
+    """Render (or find already rendered) the keyframe of a staged shot."""
+    staging = task.shot.model_dump(
+        mode="json", exclude={"id", "revision", "fix_instruction", "note", "duration_s"}
+    )
+    cast = {b.character: task.cast[b.character] for b in task.shot.blocking}
+    key = digest(staging, task.location, cast, ctx.providers.image_id)
+    folder = ctx.project.assets("keyframes")
+    png, layout = folder / f"{key}.png", folder / f"{key}.json"
+    if png.exists() and layout.exists():
+        stored = Keyframe.model_validate_json(layout.read_text(encoding="utf-8"))
+        return stored.model_copy(update={"shot_id": task.shot.id}), png
+    image, figures, elements = renderer.render_keyframe(task.shot, task.location, cast)
+    with atomic_path(png) as tmp:
+        image.save(tmp, format="PNG")
+    keyframe = Keyframe(
+        shot_id=task.shot.id, path=ctx.project.rel(png), figures=figures, elements=elements
+    )
+    with atomic_path(layout) as tmp:
+        tmp.write_text(keyframe.model_dump_json(), encoding="utf-8")
+    return keyframe, png
+
+
+def render_keyframe(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Render one shot's keyframe as a camera view of its set."""
+    ctx = runtime.context
+    keyframe, png = draw_keyframe(ctx, task)
+    ctx.event("keyframe", shot_id=task.shot.id)
+    made = artifact(ctx, png, "keyframe", AGENT, task.seed, ctx.providers.image_id)
+    return {"keyframes": {task.shot.id: keyframe}, "artifacts": [made]}
+
+
+def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Re-plan one shot under a continuity fix instruction, re-stage it and re-render it."""
+    ctx = runtime.context
+    shot = task.shot
+    current = ShotSpec(
+        beat=shot.beat,
+        framing=shot.framing,
+        angle=shot.angle,
+        move=shot.move,
+        subjects=[b.character for b in shot.blocking if b.speaking]
+        + [b.character for b in shot.blocking if not b.speaking],
+        reverse=shot.camera.reverse,
+        crosses_line=shot.crosses_line,
+        note=shot.note,
+    )
+    prompt = "\n".join([
+        tag("shot", current.model_dump(mode="json")),
+        tag("fix", task.fix),
+        tag("must_show", json.dumps(task.must_show, ensure_ascii=False)),
+        tag("previous_reverse", json.dumps(task.previous_reverse)),
+    ])
+    spec = ask(ctx, AGENT, ShotSpec, prompt).model_copy(update={"beat": shot.beat})
+    positions = {b.character: b.world_x for b in shot.blocking}
+    for name in spec.subjects:
+        if name not in positions and name in task.cast:
+            positions[name] = _known_position(task, name)
+    heights = {n: d.height for n, d in task.cast.items()}
+    revised = _restage(shot, spec, task.location, positions, heights)
+    revised = revised.model_copy(
+        update={"revision": shot.revision + 1, "fix_instruction": task.fix}
+    )
+    keyframe, png = draw_keyframe(ctx, task.model_copy(update={"shot": revised}))
+    ctx.event("revised", shot_id=shot.id)
+    made = artifact(ctx, png, "keyframe", AGENT, task.seed, ctx.providers.image_id)
+    return {"shots": {shot.id: revised}, "keyframes": {shot.id: keyframe}, "artifacts": [made]}
+
+
+def _known_position(task: ShotTask, name: str) -> float:
+    xs = [b.world_x for b in task.shot.blocking]
+    return (max(xs) + SPACING_M) if xs else task.location.width / 2
+
+
+def _restage(
+    shot: Shot,
+    spec: ShotSpec,
+    location: LocationDesign,
+    positions: dict[str, float],
+    heights: dict[str, float],
+) -> Shot:
+    beat = Beat(
+        kind="dialogue" if shot.speaker else "action",
+        text=shot.text,
+        character=shot.speaker,
+        emotion=next((b.expression for b in shot.blocking if b.speaking), Emotion.neutral),
+    )
+    scene = Scene(
+        number=shot.scene,
+        heading="",
+        location=shot.location,
+        time_of_day=shot.time_of_day,  # type: ignore[arg-type]
+        characters=list(positions),
+        beats=[beat],
+    )
+    staged = make_shot(
+        scene, 1, spec.model_copy(update={"beat": 0}), location, positions, heights,
+        shot.duration_s,
+    )
+    return staged.model_copy(update={"id": shot.id, "beat": shot.beat, "line_id": shot.line_id})

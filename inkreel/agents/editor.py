@@ -1,0 +1,186 @@
+"""The editor: cuts the timeline, mixes the sound, renders shots and delivers the episode."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from inkreel import PROJECT_FORMAT, __version__
+from inkreel.agents.common import artifact
+from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.media import audio, exports, motion, render, renderer
+from inkreel.media.fountain import write_fountain
+from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitle
+from inkreel.project import digest, write_text_atomic
+from inkreel.schemas import Artifact, CharacterDesign, LocationDesign, Manifest, Shot, VideoClip
+
+AGENT = "editor"
+MIX_RATE = 44100
+ENCODER = ("offline", "libx264+aac")
+
+
+def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Lay the shots on a timeline and mix dialogue over a generated music bed."""
+    ctx = runtime.context
+    settings = ctx.settings
+    shots = [state["shots"][i] for i in state["shot_order"]]
+    timeline = build_timeline(
+        shots, state["takes"], state["keyframes"], settings.fps, settings.width, settings.height
+    )
+    seed = state["request"].seed
+    key = digest(timeline.audio, timeline.frames, timeline.fps, seed, settings.music)
+    path = ctx.project.assets("mix") / f"{key}.wav"
+    if not path.exists():
+        duration = timeline.duration_s
+        lines = []
+        for clip in timeline.audio:
+            samples, rate = audio.read_wav(ctx.project.root / clip.path)
+            lines.append((samples, rate, clip.start / timeline.fps))
+        music = audio.music_bed(duration, seed, "calm", MIX_RATE) if settings.music else None
+        audio.write_wav(path, audio.mix(lines, music, duration, MIX_RATE), MIX_RATE)
+    ctx.event("timeline", frames=timeline.frames)
+    mixed = artifact(ctx, path, "audio_mix", AGENT, seed, ("offline", "inkreel-mixer"))
+    return {"timeline": timeline, "mix": ctx.project.rel(path), "artifacts": [mixed]}
+
+
+class SegmentTask(BaseModel):
+    """One shot to encode (payload of a `Send`)."""
+
+    clip: VideoClip
+    shot: Shot
+    location: LocationDesign
+    cast: dict[str, CharacterDesign]
+    take: str | None
+    line_start: int
+    subtitle: str | None
+    subtitle_start: int
+    fps: int
+    width: int
+    height: int
+    seed: int
+
+
+def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
+    timeline = state["timeline"]
+    tasks = []
+    for clip in timeline.video:
+        shot = state["shots"][clip.shot_id]
+        line = clip_dialogue(timeline, clip)
+        sub = clip_subtitle(timeline, clip)
+        tasks.append(SegmentTask(
+            clip=clip,
+            shot=shot,
+            location=state["locations"][shot.location].design,
+            cast={b.character: state["cast"][b.character].design for b in shot.blocking},
+            take=line.path if line else None,
+            line_start=(line.start - clip.start) if line else 0,
+            subtitle=sub.text if sub else None,
+            subtitle_start=(sub.start - clip.start) if sub else 0,
+            fps=timeline.fps,
+            width=timeline.width,
+            height=timeline.height,
+            seed=state["request"].seed,
+        ))
+    return tasks
+
+
+def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Animate and encode one shot (content-addressed: a finished shot is never redone)."""
+    ctx = runtime.context
+    staging = task.model_dump(mode="json", exclude={"seed"})
+    staging["shot"].pop("id")
+    key = digest(staging, ctx.providers.image_id, render.VIDEO_PARAMS)
+    out = ctx.project.assets("segments") / f"{key}.mp4"
+    if not out.exists():
+        layers = renderer.stage_shot(task.shot, task.location, task.cast,
+                                     size=(task.width, task.height))
+        envelope = None
+        if task.take:
+            samples, rate = audio.read_wav(ctx.project.root / task.take)
+            envelope = audio.loudness_envelope(samples, rate, task.fps)
+        frame = motion.shot_frames(
+            layers, task.clip.frames, task.clip.move, envelope, task.line_start,
+            task.subtitle, task.subtitle_start,
+        )
+        render.render_segment(frame, task.clip.frames, out, task.fps, (task.width, task.height))
+    ctx.event("segment", shot_id=task.clip.shot_id)
+    made = artifact(ctx, out, "shot_segment", AGENT, task.seed, ENCODER)
+    return {"segments": {task.clip.shot_id: ctx.project.rel(out)}, "artifacts": [made]}
+
+
+def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Join the shots, mux the mix, and write the episode's deliverables and manifest."""
+    ctx = runtime.context
+    request = state["request"]
+    seed = request.seed
+    folder = ctx.project.episode_dir(request.episode)
+    timeline = state["timeline"]
+    root = ctx.project.root
+    segments = [root / state["segments"][c.shot_id] for c in timeline.video]
+    video = render.assemble(segments, root / state["mix"], folder / "episode.mp4", folder)
+    srt = exports.write_srt(timeline.subtitles, timeline.fps, folder / "episode.srt")
+    fountain = write_text_atomic(folder / "script.fountain", write_fountain(state["script"]))
+    shots = [state["shots"][i] for i in state["shot_order"]]
+    sheet = exports.contact_sheet(
+        shots, {s.id: root / state["keyframes"][s.id].path for s in shots},
+        folder / "storyboard.png",
+    )
+    report = write_text_atomic(
+        folder / "continuity.json", state["continuity"].model_dump_json(indent=2)
+    )
+    timeline_file = write_text_atomic(folder / "timeline.json", timeline.model_dump_json(indent=1))
+    text_model = ctx.providers.text_id
+    delivered: list[Artifact] = [
+        artifact(ctx, video, "episode_video", AGENT, seed, ENCODER),
+        artifact(ctx, srt, "subtitles", AGENT, seed, ("offline", "inkreel")),
+        artifact(ctx, fountain, "screenplay", "screenwriter", seed, text_model),
+        artifact(ctx, sheet, "storyboard_sheet", "director", seed, ctx.providers.image_id),
+        artifact(ctx, report, "continuity_report", "continuity", seed, ("offline", "inkreel")),
+        artifact(ctx, timeline_file, "timeline", AGENT, seed, ("offline", "inkreel")),
+    ]
+    everything = {a.path: a for a in [*state.get("artifacts", []), *delivered]}
+    summary = episode_summary(state, timeline.duration_s)
+    manifest = Manifest(
+        inkreel_version=__version__,
+        project_format=PROJECT_FORMAT,
+        episode=request.episode,
+        seed=seed,
+        language=state["script"].language,
+        runtime_s=round(timeline.duration_s, 3),
+        artifacts=sorted(everything.values(), key=lambda a: a.path),
+        summary=summary,
+    )
+    # The manifest is written last: its presence marks a finished episode.
+    manifest_path = write_text_atomic(folder / "manifest.json", manifest.model_dump_json(indent=2))
+    outputs = {
+        "video": str(video), "subtitles": str(srt), "screenplay": str(fountain),
+        "storyboard": str(sheet), "continuity": str(report), "manifest": str(manifest_path),
+    }
+    ctx.event("delivered", folder=str(folder))
+    return {"outputs": outputs}
+
+
+def episode_summary(state: EpisodeState, runtime_s: float) -> dict[str, Any]:
+    script = state["script"]
+    report = state["continuity"]
+    return {
+        "title": script.title,
+        "runtime_s": round(runtime_s, 2),
+        "scenes": len(script.scenes),
+        "shots": len(state["shot_order"]),
+        "lines": len(script.dialogue()),
+        "characters_new": state.get("cast_new", []),
+        "characters_reused": state.get("cast_reused", []),
+        "locations": sorted(state["locations"]),
+        "continuity": {
+            "passed": report.passed,
+            "repaired": [s.shot_id for s in report.shots if s.status == "repaired"],
+            "flagged": [s.shot_id for s in report.shots if s.status == "flagged"],
+        },
+        "skipped_from_screenplay": json.loads(
+            json.dumps([s.model_dump() for s in script.skipped])
+        ),
+    }

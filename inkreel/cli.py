@@ -1,0 +1,332 @@
+"""The `inkreel` command line: produce and resume episodes."""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from inkreel import __version__
+from inkreel.graphs.episode import build_episode_graph
+from inkreel.graphs.state import EpisodeContext, EpisodeRequest
+from inkreel.media.fountain import ScriptError, load_fountain
+from inkreel.memory import AssetMemory
+from inkreel.project import Project, ProjectError
+from inkreel.providers import ProviderError, build_providers
+from inkreel.schemas import Script
+from inkreel.settings import LANGUAGES, Settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="inkreel: turn a story idea or a Fountain screenplay into a motion-comic episode.",
+)
+err = Console(stderr=True)
+out = Console()
+
+MAX_IDEA_CHARS = 4000
+EPISODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+STAGES = {
+    "write_script": "Screenwriter wrote the script",
+    "design_cast": "Character designer finished the cast and sets",
+    "plan_storyboard": "Director planned the storyboard",
+    "check_continuity": "Continuity checked the storyboard",
+    "cut_timeline": "Editor cut the timeline and mixed the sound",
+    "assemble_episode": "Editor delivered the episode",
+}
+
+
+class UserError(Exception):
+    """Bad input: reported as one line on stderr with exit code 2."""
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]inkreel: error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def check_idea(idea: str) -> str:
+    text = idea.strip()
+    if not text or not re.search(r"\w", text):
+        raise UserError("the idea is empty; give a sentence such as \"A courier finds a map\".")
+    if len(text) > MAX_IDEA_CHARS:
+        raise UserError(
+            f"the idea is {len(text)} characters long (at most {MAX_IDEA_CHARS}); put a longer "
+            "story in a Fountain screenplay and use --script."
+        )
+    return text
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise UserError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}.")
+    return lang
+
+
+def check_episode_name(name: str) -> str:
+    if not EPISODE_NAME.match(name):
+        raise UserError(
+            f"episode name {name!r} is not usable; use letters, digits, '.', '_' or '-' "
+            "(at most 64 characters)."
+        )
+    return name
+
+
+@contextmanager
+def checkpointer(project: Project) -> Iterator[SqliteSaver]:
+    conn = sqlite3.connect(str(project.checkpoints), check_same_thread=False)
+    try:
+        yield SqliteSaver(conn)
+    finally:
+        conn.close()
+
+
+def next_episode_name(project: Project) -> str:
+    existing = {p.name for p in (project.root / "episodes").glob("*")}
+    n = 1
+    while f"ep{n:02d}" in existing:
+        n += 1
+    return f"ep{n:02d}"
+
+
+class ProgressView:
+    """Rich progress: one line per finished stage, bars for per-line and per-shot work."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console, transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.console = console
+
+    def bar(self, key: str, label: str, total: int) -> None:
+        if key in self.tasks:
+            self.progress.update(self.tasks[key], total=total)
+        else:
+            self.tasks[key] = self.progress.add_task(label, total=total)
+
+    def advance(self, key: str) -> None:
+        if key in self.tasks:
+            self.progress.advance(self.tasks[key])
+
+    def on_event(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "take":
+            self.advance("voices")
+        elif kind == "keyframe":
+            self.advance("keyframes")
+        elif kind == "revised":
+            self.progress.console.print(f"  continuity: revised {payload['shot_id']}")
+        elif kind == "segment":
+            self.advance("shots")
+        elif kind == "character":
+            state = "reused from memory" if payload["reused"] else "designed"
+            self.progress.console.print(f"  {payload['name']}: {state}")
+
+    def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        if node == "design_cast" and values.get("script") is not None:
+            lines = len(values["script"].dialogue())
+            self.bar("voices", "Recording voices", lines)
+        if node == "plan_storyboard" and update:
+            self.bar("keyframes", "Rendering keyframes", len(update.get("shot_order", [])))
+        if node == "cut_timeline" and update:
+            self.bar("shots", "Rendering shots", len(update["timeline"].video))
+        if node in STAGES:
+            self.progress.console.print(f"[green]✓[/] {STAGES[node]}")
+
+
+def run_graph(project: Project, request: EpisodeRequest, settings: Settings,
+              first_input: dict[str, Any] | None) -> dict[str, Any]:
+    """Run (or resume, when first_input is None) the episode graph with progress."""
+    providers = build_providers(
+        settings.text_model, settings.image_model, settings.speech_model, request.seed
+    )
+    view = ProgressView(err)
+    context = EpisodeContext(
+        settings=settings, project=project, providers=providers,
+        memory=AssetMemory(project.memory_dir), on_event=view.on_event,
+    )
+    config: dict[str, Any] = {"configurable": {"thread_id": request.episode},
+                              "max_concurrency": 2, "recursion_limit": 200}
+    with checkpointer(project) as saver:
+        graph = build_episode_graph().compile(checkpointer=saver)
+        with view.progress:
+            for chunk in graph.stream(first_input, config, context=context,  # type: ignore[arg-type]
+                                      stream_mode=["updates", "values"], durability="sync"):
+                mode, data = chunk
+                if mode == "values":
+                    values = data
+                    continue
+                for node, update in data.items():
+                    view.on_update(node, update, locals().get("values", {}))
+        final = graph.get_state(config)  # type: ignore[arg-type]
+    if final.next:
+        raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
+    return dict(final.values)
+
+
+def print_summary(project: Project, values: dict[str, Any]) -> None:
+    request: EpisodeRequest = values["request"]
+    timeline = values["timeline"]
+    script: Script = values["script"]
+    table = Table(title=f"{script.title} — episode {request.episode}", show_header=False)
+    table.add_row("Runtime", f"{timeline.duration_s:.1f} s (target {request.length_s:g} s)"
+                  if request.idea else f"{timeline.duration_s:.1f} s")
+    table.add_row("Scenes", str(len(script.scenes)))
+    table.add_row("Shots", str(len(values["shot_order"])))
+    table.add_row("Characters new", ", ".join(values.get("cast_new", [])) or "none")
+    table.add_row("Characters reused", ", ".join(values.get("cast_reused", [])) or "none")
+    report = values["continuity"]
+    flagged = [s.shot_id for s in report.shots if s.status == "flagged"]
+    repaired = [s.shot_id for s in report.shots if s.status == "repaired"]
+    table.add_row("Continuity", ("passed" if report.passed else f"flagged: {', '.join(flagged)}")
+                  + (f" (repaired {', '.join(repaired)})" if repaired else ""))
+    if script.skipped:
+        kinds: dict[str, int] = {}
+        for s in script.skipped:
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        table.add_row("Skipped from screenplay",
+                      ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+    table.add_row("Files", str(project.root / "episodes" / request.episode))
+    out.print(table)
+
+
+def guarded(func: Any) -> Any:
+    """Turn user errors into one message and exit 2; keep internal failures resumable."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (UserError, ProjectError, ScriptError, ProviderError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted; the run is checkpointed: continue it with `inkreel resume`.", 130)
+
+    return wrapper
+
+
+def _run_or_report(project: Project, request: EpisodeRequest, settings: Settings,
+                   first_input: dict[str, Any] | None) -> None:
+    try:
+        values = run_graph(project, request, settings, first_input)
+    except (UserError, ProjectError, ScriptError, ProviderError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure must leave a resumable run and a log
+        log = project.root / "logs" / f"{request.episode}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        fail(
+            f"episode {request.episode} failed: {exc}. Nothing finished was lost; details in "
+            f"{log}. Continue with: inkreel resume -o {project.root} --episode {request.episode}",
+            1,
+        )
+    print_summary(project, values)
+
+
+@app.command()
+@guarded
+def produce(
+    idea: Annotated[str | None, typer.Argument(help="The story idea, in one or two sentences.")]
+    = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Project directory (a series).")]
+    = Path("inkreel-project"),
+    script: Annotated[Path | None, typer.Option("--script", help="A Fountain screenplay.")]
+    = None,
+    episode: Annotated[str | None, typer.Option(help="Episode name (default ep01, ep02, ...).")]
+    = None,
+    length: Annotated[float, typer.Option(help="Target runtime in seconds.", min=10, max=900)]
+    = 60.0,
+    lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
+    seed: Annotated[int, typer.Option(help="Seed: same seed, same episode.")] = 0,
+    text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")]
+    = None,
+    max_attempts: Annotated[int | None, typer.Option(
+        help="Renders per shot before continuity flags it.", min=1, max=10)] = None,
+) -> None:
+    """Produce an episode from an IDEA or a --script screenplay."""
+    if (idea is None) == (script is None):
+        raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
+    check_language(lang)
+    imported: Script | None = None
+    if idea is not None:
+        idea = check_idea(idea)
+    else:
+        assert script is not None
+        imported = load_fountain(script, language=lang)
+    if episode is not None:
+        check_episode_name(episode)
+    project = Project.open(output)
+    name = episode or next_episode_name(project)
+    if (project.root / "episodes" / name / "manifest.json").exists():
+        raise UserError(f"episode {name} is already produced in {project.root}; choose another "
+                        "--episode name.")
+    with checkpointer(project) as saver:
+        existing = saver.get_tuple({"configurable": {"thread_id": name}})
+    if existing is not None:
+        raise UserError(f"episode {name} was started before and did not finish; continue it "
+                        f"with: inkreel resume -o {project.root} --episode {name}")
+    settings = Settings.load(project.root, text_model=text_model,
+                             continuity_max_attempts=max_attempts)
+    request = EpisodeRequest(
+        episode=name, idea=idea, script_file=str(script) if script else None,
+        length_s=length, language=lang, seed=seed,
+    )
+    first: dict[str, Any] = {"request": request}
+    if imported is not None:
+        first["script"] = imported
+        if imported.skipped:
+            err.print(f"Screenplay import skipped {len(imported.skipped)} element(s); see the "
+                      "summary and manifest.")
+    err.print(f"inkreel {__version__}: producing episode [bold]{name}[/] in {project.root}")
+    _run_or_report(project, request, settings, first)
+
+
+@app.command()
+@guarded
+def resume(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Project directory.")],
+    episode: Annotated[str, typer.Option(help="Episode name to continue.")],
+) -> None:
+    """Continue an interrupted episode from its last checkpoint."""
+    check_episode_name(episode)
+    project = Project.open(output, create=False)
+    config = {"configurable": {"thread_id": episode}}
+    with checkpointer(project) as saver:
+        graph = build_episode_graph().compile(checkpointer=saver)
+        state = graph.get_state(config)  # type: ignore[arg-type]
+    if not state.values:
+        raise UserError(f"there is no episode {episode!r} in {project.root} to resume.")
+    if not state.next:
+        raise UserError(f"episode {episode} is already finished; files are in "
+                        f"{project.root / 'episodes' / episode}.")
+    request: EpisodeRequest = state.values["request"]
+    settings = Settings.load(project.root)
+    err.print(f"inkreel {__version__}: resuming episode [bold]{episode}[/] at "
+              f"{', '.join(state.next)}")
+    _run_or_report(project, request, settings, None)
+
+
+@app.command()
+def version() -> None:
+    """Print the inkreel version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

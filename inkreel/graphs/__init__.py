@@ -1,0 +1,1 @@
+"""LangGraph wiring: state, context and graph builders."""

@@ -1,0 +1,75 @@
+"""The episode graph: screenwriter -> character designer -> director -> continuity -> editor.
+
+Lines, keyframes and shot renders fan out with `Send` and fan back in through reducers, so a
+resumed run redoes only the branches that had not finished.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy, Send
+
+from inkreel.agents import continuity, director, editor, screenwriter
+from inkreel.agents.character_designer import design_cast
+from inkreel.graphs.state import EpisodeContext, EpisodeInput, EpisodeState
+
+# Transient faults (an encoder hiccup, a provider timeout) get a few retries with backoff.
+TRANSIENT = RetryPolicy(max_attempts=3, retry_on=(OSError, TimeoutError, ConnectionError))
+
+
+def to_lines(state: EpisodeState) -> list[Send] | str:
+    """Fan out one recording per dialogue line (or go straight on if nobody speaks)."""
+    tasks = director.line_tasks(state)
+    return [Send("record_line", t) for t in tasks] or "plan_storyboard"
+
+
+def to_keyframes(state: EpisodeState) -> list[Send]:
+    """Fan out one keyframe render per shot."""
+    request = state["request"]
+    cast = {n: c.design for n, c in state["cast"].items()}
+    return [
+        Send("render_keyframe", director.ShotTask(
+            shot=shot,
+            location=state["locations"][shot.location].design,
+            cast=cast,
+            seed=request.seed,
+        ))
+        for shot in (state["shots"][i] for i in state["shot_order"])
+    ]
+
+
+def to_segments(state: EpisodeState) -> list[Send]:
+    """Fan out one encode per shot on the timeline."""
+    return [Send("render_segment", t) for t in editor.segment_tasks(state)]
+
+
+def build_episode_graph() -> StateGraph:
+    """Return the uncompiled episode graph; the caller picks the checkpointer."""
+    graph = StateGraph(EpisodeState, context_schema=EpisodeContext, input_schema=EpisodeInput)
+    graph.add_node("write_script", screenwriter.write_script)
+    graph.add_node("design_cast", design_cast)
+    graph.add_node("record_line", director.record_line, retry_policy=TRANSIENT)
+    graph.add_node("plan_storyboard", director.plan_storyboard)
+    graph.add_node("render_keyframe", director.render_keyframe, retry_policy=TRANSIENT)
+    graph.add_node("check_continuity", continuity.check_continuity,
+                   destinations=("revise_shot", "cut_timeline"))
+    graph.add_node("revise_shot", director.revise_shot, retry_policy=TRANSIENT)
+    graph.add_node("cut_timeline", editor.cut_timeline)
+    graph.add_node("render_segment", editor.render_segment, retry_policy=TRANSIENT)
+    graph.add_node("assemble_episode", editor.assemble_episode, retry_policy=TRANSIENT)
+
+    graph.add_edge(START, "write_script")
+    graph.add_edge("write_script", "design_cast")
+    graph.add_conditional_edges("design_cast", to_lines, ["record_line", "plan_storyboard"])
+    graph.add_edge("record_line", "plan_storyboard")
+    graph.add_conditional_edges("plan_storyboard", to_keyframes, ["render_keyframe"])
+    graph.add_edge("render_keyframe", "check_continuity")
+    graph.add_edge("revise_shot", "check_continuity")
+    graph.add_conditional_edges("cut_timeline", to_segments, ["render_segment"])
+    graph.add_edge("render_segment", "assemble_episode")
+    graph.add_edge("assemble_episode", END)
+    return graph
+
+
+# Compiled without a checkpointer for `langgraph.json` (LangGraph tooling supplies its own).
+graph = build_episode_graph().compile()

@@ -1,0 +1,90 @@
+"""Typed state of the episode graph, with reducers for what parallel branches write."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypedDict
+
+from pydantic import BaseModel, Field
+
+from inkreel.memory import AssetMemory
+from inkreel.project import Project
+from inkreel.providers import Providers
+from inkreel.schemas import (
+    Artifact,
+    Character,
+    ContinuityReport,
+    Finding,
+    Keyframe,
+    Location,
+    Script,
+    Shot,
+    Take,
+    Timeline,
+)
+from inkreel.settings import Settings
+
+
+class EpisodeRequest(BaseModel):
+    """What the user asked for; stored in the checkpoint so a resume needs only the name."""
+
+    episode: str
+    idea: str | None = None
+    script_file: str | None = None
+    length_s: float = Field(default=60.0, gt=0)
+    language: str = "en"
+    seed: int = 0
+
+
+def merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge dicts written by parallel branches; later keys win."""
+    return {**(left or {}), **(right or {})}
+
+
+def merge_artifacts(left: list[Artifact] | None, right: list[Artifact] | None) -> list[Artifact]:
+    """Keep one manifest entry per path; a redone file replaces its earlier entry."""
+    by_path = {a.path: a for a in (left or [])}
+    by_path.update({a.path: a for a in (right or [])})
+    return list(by_path.values())
+
+
+class EpisodeInput(TypedDict, total=False):
+    request: EpisodeRequest
+    script: Script
+
+
+class EpisodeState(TypedDict, total=False):
+    request: EpisodeRequest
+    script: Script
+    cast: dict[str, Character]
+    locations: dict[str, Location]
+    cast_new: list[str]
+    cast_reused: list[str]
+    takes: Annotated[dict[str, Take], merge]
+    shot_order: list[str]
+    shots: Annotated[dict[str, Shot], merge]
+    keyframes: Annotated[dict[str, Keyframe], merge]
+    attempts: Annotated[dict[str, int], merge]
+    findings_log: Annotated[list[Finding], operator.add]
+    continuity: ContinuityReport
+    timeline: Timeline
+    mix: str
+    segments: Annotated[dict[str, str], merge]
+    artifacts: Annotated[list[Artifact], merge_artifacts]
+    outputs: dict[str, str]
+
+
+@dataclass
+class EpisodeContext:
+    """Run-wide dependencies handed to every node through the runtime; never checkpointed."""
+
+    settings: Settings
+    project: Project
+    providers: Providers
+    memory: AssetMemory
+    on_event: Any = field(default=None)
+
+    def event(self, kind: str, **payload: Any) -> None:
+        if self.on_event is not None:
+            self.on_event(kind, payload)

@@ -1,0 +1,1 @@
+"""Media: procedural art, audio, timeline operations, rendering and exports."""

@@ -1,0 +1,67 @@
+"""The one module that drives the encoder (moviepy's ffmpeg writer, imageio-ffmpeg's binary).
+
+Frames are streamed one at a time to the encoder; the episode is never held in memory.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from imageio_ffmpeg import get_ffmpeg_exe
+from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
+
+from inkreel.project import atomic_path
+
+VIDEO_PARAMS = ["-pix_fmt", "yuv420p", "-crf", "23", "-g", "48"]
+
+
+class RenderError(RuntimeError):
+    """The encoder failed; the message carries its own words."""
+
+
+def render_segment(
+    frame: Callable[[int], np.ndarray],
+    frames: int,
+    out: Path,
+    fps: int = 24,
+    size: tuple[int, int] = (1280, 720),
+    preset: str = "veryfast",
+) -> Path:
+    """Encode frames 0..frames-1 of a shot to an H.264 segment (temp file, then rename)."""
+    with atomic_path(out) as tmp:
+        writer = FFMPEG_VideoWriter(
+            str(tmp), size, fps, codec="libx264", preset=preset, ffmpeg_params=VIDEO_PARAMS
+        )
+        try:
+            for i in range(frames):
+                writer.write_frame(frame(i))
+        finally:
+            writer.close()
+    return out
+
+
+def assemble(segments: list[Path], audio_wav: Path, out: Path, workdir: Path) -> Path:
+    """Join segments without re-encoding and mux the mixed audio as AAC."""
+    listing = workdir / f".{out.stem}.concat.txt"
+    listing.write_text(
+        "".join(f"file '{p.resolve().as_posix()}'\n" for p in segments), encoding="utf-8"
+    )
+    try:
+        with atomic_path(out) as tmp:
+            cmd = [
+                get_ffmpeg_exe(), "-y", "-loglevel", "error",
+                "-f", "concat", "-safe", "0", "-i", str(listing),
+                "-i", str(audio_wav),
+                "-map", "0:v:0", "-map", "1:a:0",
+                "-c:v", "copy", "-c:a", "aac", "-b:a", "160k",
+                "-movflags", "+faststart", "-f", "mp4", str(tmp),
+            ]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RenderError(f"ffmpeg could not assemble {out.name}: {done.stderr.strip()}")
+    finally:
+        listing.unlink(missing_ok=True)
+    return out

@@ -1,0 +1,670 @@
+"""The offline story engine: procedural, deterministic answers for the project's schemas.
+
+It reads the same tagged prompt a hosted model would read and returns arguments for the
+requested schema. It is not a language model: it finds names, nouns and places in the idea
+with simple lexical rules, and writes a four-act story from phrase templates in the target
+language. Same prompt and seed, same answer.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from inkreel.providers.prompt_io import read_json_tag, read_tag
+
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+STOPWORDS = set(
+    """a an the and or but if then so of to in on at by for with from into onto over under
+    about after before between through during without within across near inside outside
+    is are was were be been being am do does did has have had will would can could should
+    may might must shall this that these those it its it's he she they them his her their
+    our we us you your i me my mine who whom whose which what when where why how all any
+    each every some no not one two three only just very too also still yet again ever never
+    story tale episode about finds find meets meet tries try wants want learns learn must
+    discovers discover becomes become gets get takes take makes make goes go comes come
+    named called day night morning evening once upon time there here while until because
+    young old new little big small last first secret strange mysterious lonely""".split()
+)
+ADJECTIVES = {"young", "old", "new", "little", "big", "small", "secret", "strange", "mysterious",
+              "lonely"}
+DETERMINERS = {"a", "an", "the", "his", "her", "their", "its", "my", "our", "your", "some"}
+PLACE_PREPOSITIONS = {"in", "at", "inside", "on", "near", "across", "into", "to"}
+PLACE_WORDS = {
+    "lighthouse", "market", "house", "teahouse", "school", "office", "station", "street",
+    "forest", "temple", "palace", "apartment", "cafe", "café", "kitchen", "rooftop", "harbour",
+    "harbor", "beach", "train", "city", "village", "garden", "library", "shop", "bar",
+    "restaurant", "hospital", "park", "bridge", "alley", "castle", "mountain", "river",
+    "studio", "classroom", "hall", "court", "dojo", "port", "island", "town", "room", "tower",
+}
+OUTDOOR_WORDS = {
+    "market", "street", "forest", "rooftop", "harbour", "harbor", "beach", "city", "village",
+    "garden", "park", "bridge", "alley", "mountain", "river", "port", "island", "town",
+    "courtyard", "field", "square",
+}
+FEMALE_HINTS = {
+    "she", "her", "girl", "woman", "sister", "mother", "queen", "princess", "daughter", "wife",
+    "aunt", "grandmother", "lady", "她", "女", "姐", "妹", "母", "妈", "娘", "彼女", "少女",
+}
+ZH_SURNAMES = (
+    "李王张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余杜叶程魏苏"
+    "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔汤"
+)
+
+NAME_POOLS = {
+    "en": ["Mei", "Kai", "Lin", "Rowan", "Yara", "Theo", "Jun", "Nora", "Ash", "Lena", "Ivo",
+           "Suki", "Marco", "Ines"],
+    "zh": ["林夏", "陈默", "苏晴", "周野", "沈月", "顾川", "许念", "江潮", "宋雨", "韩星"],
+    "ja": ["アオイ", "ハルト", "ユイ", "レン", "ミサキ", "ソウタ", "ヒナ", "カイト", "サクラ", "リク"],
+}
+PLACE_POOLS = {
+    "en": [("tea house", True), ("night market", False), ("rooftop", False),
+           ("old library", True), ("train station", True), ("harbour", False),
+           ("apartment", True), ("temple garden", False)],
+    "zh": [("茶馆", True), ("夜市", False), ("天台", False), ("旧书店", True), ("火车站", True),
+           ("码头", False), ("公寓", True), ("庙园", False)],
+    "ja": [("喫茶店", True), ("夜市", False), ("屋上", False), ("古本屋", True), ("駅", True),
+           ("港", False), ("アパート", True), ("神社の庭", False)],
+}
+NOUN_FALLBACK = {
+    "en": ["letter", "promise", "key", "map", "song"],
+    "zh": ["信", "约定", "钥匙", "地图", "歌"],
+    "ja": ["手紙", "約束", "鍵", "地図", "歌"],
+}
+
+# (text, emotion) per act. {A} protagonist, {B} the other, {N}/{M} the idea's nouns, {P} place.
+LINES: dict[str, dict[str, list[tuple[str, str]]]] = {
+    "en": {
+        "setup": [
+            ("Another quiet day at the {P}. Nothing ever changes here.", "neutral"),
+            ("{B}, have you seen the {N}?", "neutral"),
+            ("I keep thinking about the {N}.", "neutral"),
+            ("You're late again, {A}.", "happy"),
+            ("Something about the {N} feels wrong today.", "neutral"),
+            ("If the {M} is real, everything we know is about to change.", "surprised"),
+        ],
+        "development": [
+            ("The {N} changes everything, {B}.", "surprised"),
+            ("If we follow the {N}, where does it lead?", "neutral"),
+            ("You knew about the {M} all along?", "angry"),
+            ("We can't do this alone. Not with the {N} at stake.", "afraid"),
+            ("Look closer. The {M} has been here before.", "neutral"),
+            ("Then we go tonight, before anyone else finds the {N}.", "neutral"),
+        ],
+        "turn": [
+            ("Wait. The {N} was never what we thought.", "surprised"),
+            ("{B}, you lied to me about the {M}!", "angry"),
+            ("It's gone. The {N} is gone.", "sad"),
+            ("No... this can't be happening.", "afraid"),
+            ("Run! They know about the {N}!", "afraid"),
+            ("I had no choice, {A}. I'm sorry.", "sad"),
+        ],
+        "resolution": [
+            ("Maybe the {N} was the answer all along.", "happy"),
+            ("Thank you, {B}. I couldn't have done it without you.", "happy"),
+            ("Tomorrow the {P} will feel different.", "neutral"),
+            ("Let's go home. The {M} can wait.", "happy"),
+            ("Promise me we'll remember the {N}.", "sad"),
+            ("Whatever comes next, we face it together.", "happy"),
+        ],
+    },
+    "zh": {
+        "setup": [
+            ("{P}又是平静的一天，什么都没变。", "neutral"),
+            ("{B}，你看见{N}了吗？", "neutral"),
+            ("我一直在想那个{N}。", "neutral"),
+            ("{A}，你又迟到了。", "happy"),
+            ("今天的{N}有点不对劲。", "neutral"),
+            ("如果{M}是真的，一切都会改变。", "surprised"),
+        ],
+        "development": [
+            ("{B}，这个{N}改变了一切。", "surprised"),
+            ("跟着{N}走，会通向哪里？", "neutral"),
+            ("你早就知道{M}的事？", "angry"),
+            ("我们不能单独行动，{N}太重要了。", "afraid"),
+            ("再仔细看看，{M}以前来过这里。", "neutral"),
+            ("那就今晚出发，别让别人先找到{N}。", "neutral"),
+        ],
+        "turn": [
+            ("等等，{N}根本不是我们想的那样。", "surprised"),
+            ("{B}，你骗了我{M}的事！", "angry"),
+            ("没了……{N}不见了。", "sad"),
+            ("不……这不可能。", "afraid"),
+            ("快跑！他们知道{N}的事了！", "afraid"),
+            ("{A}，我别无选择，对不起。", "sad"),
+        ],
+        "resolution": [
+            ("也许{N}一直就是答案。", "happy"),
+            ("谢谢你，{B}。没有你我做不到。", "happy"),
+            ("明天的{P}会不一样。", "neutral"),
+            ("回家吧，{M}可以等。", "happy"),
+            ("答应我，我们会记住{N}。", "sad"),
+            ("不管接下来发生什么，我们一起面对。", "happy"),
+        ],
+    },
+    "ja": {
+        "setup": [
+            ("{P}はまた静かな一日。何も変わらない。", "neutral"),
+            ("{B}、{N}を見なかった？", "neutral"),
+            ("ずっと{N}のことを考えている。", "neutral"),
+            ("{A}、また遅刻だよ。", "happy"),
+            ("今日の{N}は何かおかしい。", "neutral"),
+            ("もし{M}が本当なら、全部変わる。", "surprised"),
+        ],
+        "development": [
+            ("{B}、この{N}がすべてを変えるんだ。", "surprised"),
+            ("{N}を追ったら、どこに着くの？", "neutral"),
+            ("{M}のこと、ずっと知ってたの？", "angry"),
+            ("一人じゃ無理だ。{N}がかかっている。", "afraid"),
+            ("よく見て。{M}は前にもここにあった。", "neutral"),
+            ("じゃあ今夜行こう。誰かが{N}を見つける前に。", "neutral"),
+        ],
+        "turn": [
+            ("待って。{N}は思っていたものじゃない。", "surprised"),
+            ("{B}、{M}のことで嘘をついたな！", "angry"),
+            ("ない……{N}がなくなった。", "sad"),
+            ("うそ……こんなはずじゃない。", "afraid"),
+            ("逃げて！{N}のことがばれた！", "afraid"),
+            ("{A}、仕方なかったの。ごめん。", "sad"),
+        ],
+        "resolution": [
+            ("{N}が最初から答えだったのかも。", "happy"),
+            ("ありがとう、{B}。君がいなければ無理だった。", "happy"),
+            ("明日の{P}はきっと違って見える。", "neutral"),
+            ("帰ろう。{M}は待ってくれる。", "happy"),
+            ("{N}のこと、忘れないって約束して。", "sad"),
+            ("何が来ても、一緒に立ち向かおう。", "happy"),
+        ],
+    },
+}
+ACTIONS = {
+    "en": {
+        "setup": "{A} pauses at the {P}, the {N} close at hand.",
+        "development": "{A} and {B} lean over the {N}, voices low.",
+        "turn": "The light flickers. {A} freezes as the {M} slips away.",
+        "resolution": "{A} and {B} stand together at the {P} as the day settles.",
+    },
+    "zh": {
+        "setup": "{A}在{P}停下脚步，{N}就在手边。",
+        "development": "{A}和{B}凑近{N}，压低声音。",
+        "turn": "灯光一闪，{A}僵住了，{M}消失了。",
+        "resolution": "{A}和{B}一起站在{P}，天色渐渐安静下来。",
+    },
+    "ja": {
+        "setup": "{A}は{P}で立ち止まる。{N}はすぐそばにある。",
+        "development": "{A}と{B}は{N}をのぞき込み、声をひそめる。",
+        "turn": "明かりが揺れる。{M}が消え、{A}は凍りつく。",
+        "resolution": "{A}と{B}は{P}に並んで立つ。一日が静かに終わる。",
+    },
+}
+CJK_CONNECTORS = re.compile(r"[和与跟及、，。！？,.!?\s在是的了里中把被从到]|一[张封个把只本位条]")
+CJK_VERBS = {"发现", "寻找", "找到", "遇见", "看见", "得到", "决定", "开始", "离开", "回到"}
+CJK_PLACE_ENDINGS = "馆店站园场街港楼室院寺宫屋駅"
+KANA = re.compile(r"[\u3040-\u30ff]")
+JA_PARTICLES = re.compile(r"[はでをがにのとへもや、。！？\s]|見つけ\w*|した|する")
+TIME_WORDS = {"day": "DAY", "dusk": "DUSK", "night": "NIGHT"}
+ACT_ORDER = ["setup", "development", "turn", "resolution"]
+
+
+class Dice:
+    """A deterministic chooser keyed by strings (never Python's salted hash())."""
+
+    def __init__(self, *keys: object) -> None:
+        self.key = ":".join(str(k) for k in keys)
+
+    def unit(self, *salt: object) -> float:
+        h = hashlib.sha256(f"{self.key}:{':'.join(map(str, salt))}".encode()).digest()
+        return int.from_bytes(h[:8], "big") / 2**64
+
+    def pick(self, seq: Sequence[Any], *salt: object) -> Any:
+        return seq[int(self.unit(*salt) * len(seq)) % len(seq)]
+
+    def between(self, lo: float, hi: float, *salt: object) -> float:
+        return lo + (hi - lo) * self.unit(*salt)
+
+
+# --------------------------------------------------------------------------- idea reading
+
+
+def is_cjk(text: str) -> bool:
+    return bool(CJK.search(text))
+
+
+def find_names(idea: str) -> list[str]:
+    """Return the character names the idea gives, in order of appearance."""
+    names: list[str] = []
+    if is_cjk(idea):
+        for m in re.finditer(r"(?:名叫|叫做|叫)([\u4e00-\u9fff]{2,3})", idea):
+            names.append(m.group(1))
+        for segment in CJK_CONNECTORS.split(idea):
+            if 2 <= len(segment) <= 3 and segment[0] in ZH_SURNAMES:
+                names.append(segment)
+        for m in re.finditer(r"([\u30a0-\u30ff]{2,6})(?:さん|くん|ちゃん|は|と|が)", idea):
+            names.append(m.group(1))
+    tokens = re.findall(r"[A-Za-z][\w'’-]*|[.!?;:]", idea)
+    sentence_start = True
+    prev = ""
+    for tok in tokens:
+        if tok in ".!?;:":
+            sentence_start = True
+            continue
+        word = tok.rstrip("'’s") if tok.endswith(("'s", "’s")) else tok
+        capital = word[:1].isupper() and word.lower() not in STOPWORDS
+        after_naming = prev.lower() in {"named", "called"}
+        if capital and (not sentence_start or after_naming) and prev.lower() not in (
+            PLACE_PREPOSITIONS | {"the"}
+        ):
+            names.append(word)
+        elif after_naming and word[:1].isalpha():
+            names.append(word[:1].upper() + word[1:])
+        sentence_start = False
+        prev = tok
+    seen: dict[str, None] = {}
+    for n in names:
+        seen.setdefault(n, None)
+    return list(seen)[:4]
+
+
+def find_nouns(idea: str) -> list[str]:
+    """Return the idea's noun phrases (after determiners), most specific first."""
+    if is_cjk(idea):
+        names = set(find_names(idea))
+        parts = JA_PARTICLES.split(idea) if KANA.search(idea) else CJK_CONNECTORS.split(idea)
+        parts = [re.sub(r"^.*?[いな](?=[\u4e00-\u9fff])", "", p) for p in parts]
+        found = [
+            p for p in parts
+            if 2 <= len(p) <= 4 and p not in names and not any(n in p for n in names)
+            and p not in CJK_VERBS
+        ]
+        return list(dict.fromkeys(found))
+    words = re.findall(r"[A-Za-z][\w'’-]*", idea)
+    nouns: list[str] = []
+    for i, w in enumerate(words):
+        if w.lower() not in DETERMINERS:
+            continue
+        phrase: list[str] = []
+        for nxt in words[i + 1 : i + 4]:
+            if nxt.lower() in ADJECTIVES:
+                continue
+            if nxt.lower() in STOPWORDS:
+                break
+            if nxt[:1].isupper():
+                break
+            phrase.append(nxt.lower())
+        phrase = [p for p in phrase if p not in STOPWORDS]
+        if phrase:
+            nouns.append(" ".join(phrase[-2:]))
+    return list(dict.fromkeys(nouns))
+
+
+def find_places(idea: str, nouns: list[str]) -> list[tuple[str, bool]]:
+    """Return (place, interior) pairs the idea mentions."""
+    places: list[tuple[str, bool]] = []
+    if is_cjk(idea):
+        for m in re.finditer(r"(?:在|到|去|の|で|に)([\u4e00-\u9fff\u30a0-\u30ff]{2,4}?)(?:里|中|上|で|に|，|。|的)", idea):
+            word = m.group(1)
+            places.append((word, not any(k in word for k in "街市场港园山河岛桥天台")))
+        for noun in nouns:
+            if noun[-1] in CJK_PLACE_ENDINGS and all(noun != p for p, _ in places):
+                places.append((noun, noun[-1] not in "街市场港园"))
+        return list(dict.fromkeys(places))
+    words = re.findall(r"[A-Za-z][\w'’-]*", idea.lower())
+    for i, w in enumerate(words[:-1]):
+        if w in PLACE_PREPOSITIONS:
+            rest = words[i + 1 : i + 4]
+            if rest and rest[0] in DETERMINERS:
+                rest = rest[1:]
+            phrase = []
+            for r in rest:
+                if r in STOPWORDS:
+                    break
+                phrase.append(r)
+                if r in PLACE_WORDS:
+                    break
+            if phrase and phrase[-1] in PLACE_WORDS:
+                places.append((" ".join(phrase[-2:]), phrase[-1] not in OUTDOOR_WORDS))
+    for n in nouns:
+        for word in n.split():
+            if word in PLACE_WORDS and all(word != p for p, _ in places):
+                places.append((word, word not in OUTDOOR_WORDS))
+    return places
+
+
+# --------------------------------------------------------------------------- generators
+
+
+def _fill(template: str, slots: dict[str, str]) -> str:
+    return template.format(**slots)
+
+
+def write_script(prompt: str, seed: int) -> dict[str, Any]:
+    idea = (read_tag(prompt, "idea") or "").strip()
+    language = (read_tag(prompt, "language") or "en").strip()
+    runtime = float(read_tag(prompt, "runtime_seconds") or 60)
+    dice = Dice("script", seed, idea, language, runtime)
+
+    names = find_names(idea)
+    pool = [n for n in NAME_POOLS[language] if n not in names]
+    while len(names) < 2:
+        names.append(dice.pick(pool, "name", len(names)))
+        pool = [n for n in pool if n not in names]
+    a, b = names[0], names[1]
+
+    nouns = find_nouns(idea)
+    place_list = find_places(idea, nouns)
+    nouns = [n for n in nouns if all(p not in n for p, _ in place_list) and n not in names]
+    fallback = NOUN_FALLBACK[language]
+    while len(nouns) < 2:
+        nouns.append(fallback[(len(nouns) + int(dice.unit("noun") * 5)) % len(fallback)])
+    spare_places = [p for p in PLACE_POOLS[language] if p[0] not in {q for q, _ in place_list}]
+    while len(place_list) < 2:
+        place_list.append(dice.pick(spare_places, "place", len(place_list)))
+        spare_places = [p for p in spare_places if p not in place_list]
+
+    # Roughly one line per 3.4 s of runtime plus a short action beat per scene.
+    n_scenes = max(4, min(10, round(runtime / 15)))
+    total_lines = max(n_scenes, round((runtime - n_scenes * 2.0) / 3.0))
+    acts = [ACT_ORDER[min(3, i * 4 // n_scenes)] for i in range(n_scenes)]
+    acts[-1] = "resolution"
+    acts[0] = "setup"
+    if "turn" not in acts:
+        acts[-2] = "turn"
+
+    scene_places = []
+    for i, act in enumerate(acts):
+        if act == "setup" or act == "resolution":
+            scene_places.append(place_list[0])
+        else:
+            scene_places.append(place_list[1 + (i % (len(place_list) - 1))])
+    times = {"setup": "day", "development": "day", "turn": "night", "resolution": "dusk"}
+
+    scenes = []
+    used: dict[str, int] = {}
+    for i, act in enumerate(acts):
+        lines_here = total_lines // n_scenes + (1 if i < total_lines % n_scenes else 0)
+        place, interior = scene_places[i]
+        cast = [a, b] + ([names[2]] if len(names) > 2 and act in ("development", "turn") else [])
+        slots = {"A": a, "B": b, "N": nouns[0], "M": nouns[1 if len(nouns) > 1 else 0], "P": place}
+        beats: list[dict[str, Any]] = [
+            {"kind": "action", "text": _fill(ACTIONS[language][act], slots)}
+        ]
+        templates = LINES[language][act]
+        for j in range(lines_here):
+            speaker = cast[j % len(cast)]
+            listener = cast[(j + 1) % len(cast)]
+            k = (used.get(act, 0) + int(dice.unit("line", i) * len(templates))) % len(templates)
+            used[act] = used.get(act, 0) + 1
+            text, emotion = templates[k]
+            line_slots = dict(slots, A=listener if "{A}" in text else a, B=listener)
+            beats.append({
+                "kind": "dialogue",
+                "character": speaker,
+                "text": _fill(text, line_slots),
+                "emotion": emotion,
+            })
+        prefix = "INT." if interior else "EXT."
+        heading_place = place.upper() if not is_cjk(place) else place
+        scenes.append({
+            "number": i + 1,
+            "heading": f"{prefix} {heading_place} - {TIME_WORDS[times[act]]}",
+            "location": place.title() if not is_cjk(place) else place,
+            "interior": interior,
+            "time_of_day": times[act],
+            "act": act,
+            "characters": cast,
+            "beats": beats,
+        })
+    title_noun = nouns[0] if not is_cjk(nouns[0]) else nouns[0]
+    title = {
+        "en": f"{a} and the {title_noun.title()}",
+        "zh": f"{a}与{title_noun}",
+        "ja": f"{a}と{title_noun}",
+    }[language]
+    return {
+        "title": title,
+        "logline": idea[:300],
+        "language": language,
+        "characters": names,
+        "scenes": scenes,
+        "source": "idea",
+    }
+
+
+HAIR_COLOURS = ["#1e1a1d", "#3b2417", "#6b3a1f", "#a0522d", "#d9b25f", "#c8c8d0",
+                "#2a3352", "#7a2e3a", "#e3a0b4"]
+SKINS = ["#f6dcc4", "#f1cfae", "#e4b48c", "#c98e66", "#9c6846", "#f8e2d0"]
+EYES = ["#3b2a1a", "#1f3b5a", "#2f5a2a", "#5a3a1a", "#6a1f2f", "#3a3a4a"]
+HAIR_STYLES = ["short", "long", "ponytail", "bun", "spiky", "bob"]
+OUTFITS = ["jacket", "qipao-style dress", "school uniform", "hooded coat", "vest and shirt",
+           "long coat", "tunic", "sweater"]
+ACCESSORIES = ["glasses", "scarf", "hat", "earrings", "headband", "beard"]
+
+
+def _hex_from_hue(h: float, s: float, v: float) -> str:
+    r, g, b = colorsys.hsv_to_rgb(h % 1.0, s, v)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
+def _hue_of(hex_colour: str) -> float:
+    r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return colorsys.rgb_to_hsv(r, g, b)[0]
+
+
+def design_character(prompt: str, seed: int) -> dict[str, Any]:
+    name = (read_tag(prompt, "character") or "").strip()
+    context = read_tag(prompt, "story") or ""
+    voices = read_json_tag(prompt, "voices") or {"female": ["f1"], "male": ["m1"]}
+    taken = read_json_tag(prompt, "cast_palette") or []
+    dice = Dice("character", seed, name)
+
+    # The other characters' outfit hues; pick the candidate hue farthest from all of them.
+    taken_hues = [_hue_of(c) for c in taken]
+    candidates = [(dice.unit("hue") + k / 12) % 1.0 for k in range(12)]
+
+    def distance(h: float) -> float:
+        return min((min(abs(h - t), 1 - abs(h - t)) for t in taken_hues), default=1.0)
+
+    hue = max(candidates, key=distance)
+    window = context[max(0, context.find(name) - 60) : context.find(name) + len(name) + 60]
+    female = any(w in FEMALE_HINTS for w in re.findall(r"\w+", window.lower())) or any(
+        h in window for h in FEMALE_HINTS if CJK.search(h)
+    )
+    if not any(w in FEMALE_HINTS for w in window.lower().split()) and not female:
+        female = dice.unit("gender") < 0.5
+    variants = voices["female" if female else "male"]
+    styles = ["long", "ponytail", "bun", "bob"] if female else ["short", "spiky", "short", "bob"]
+    accessories = [a for a in ACCESSORIES if dice.unit("acc", a) < 0.18]
+    if female:
+        accessories = [a for a in accessories if a != "beard"]
+    return {
+        "name": name,
+        "role": "lead" if dice.unit("role") < 0.5 else "supporting",
+        "build": dice.pick(["slim", "average", "broad"], "build"),
+        "height": round(dice.between(0.9, 1.08, "height"), 2),
+        "skin": dice.pick(SKINS, "skin"),
+        "hair_style": dice.pick(styles, "hair"),
+        "hair_colour": dice.pick(HAIR_COLOURS, "haircol"),
+        "eye_colour": dice.pick(EYES, "eyes"),
+        "outfit": dice.pick(OUTFITS, "outfit"),
+        "outfit_colour": _hex_from_hue(hue, dice.between(0.45, 0.7, "s"), dice.between(0.45, 0.75, "v")),
+        "accent_colour": _hex_from_hue(hue + 0.45, 0.7, 0.8),
+        "accessories": accessories[:2],
+        "voice": {
+            "variant": dice.pick(variants, "voice"),
+            "pitch": int(dice.between(35, 70, "pitch")),
+            "speed": int(dice.between(150, 185, "speed")),
+        },
+    }
+
+
+INTERIOR_KITS: dict[str, list[str]] = {
+    "tea": ["window", "counter", "lamp", "table", "shelf", "painting", "plant", "door"],
+    "library": ["shelf", "shelf", "window", "lamp", "table", "shelf", "door", "plant"],
+    "station": ["column", "window", "bench", "lamp", "column", "window", "bench", "door"],
+    "default": ["window", "door", "lamp", "shelf", "table", "painting", "plant", "window"],
+}
+EXTERIOR_KITS: dict[str, list[str]] = {
+    "market": ["building", "streetlamp", "counter", "building", "streetlamp", "counter", "tree"],
+    "harbour": ["mountain", "building", "fence", "streetlamp", "fence", "bench"],
+    "default": ["mountain", "building", "tree", "streetlamp", "tree", "bench", "fence", "building"],
+}
+ELEMENT_SIZE: dict[str, tuple[float, float, float, str]] = {
+    # kind: width, height, base y, layer
+    "window": (1.4, 1.3, 1.0, "background"),
+    "door": (1.1, 2.2, 0.0, "background"),
+    "lamp": (0.4, 0.6, 2.2, "background"),
+    "shelf": (1.6, 2.0, 0.0, "background"),
+    "table": (1.6, 0.8, 0.0, "midground"),
+    "painting": (1.0, 0.8, 1.4, "background"),
+    "plant": (0.6, 1.2, 0.0, "foreground"),
+    "counter": (2.4, 1.05, 0.0, "midground"),
+    "column": (0.6, 3.0, 0.0, "background"),
+    "bench": (1.8, 0.5, 0.0, "midground"),
+    "building": (3.2, 5.0, 0.0, "background"),
+    "tree": (1.8, 3.6, 0.0, "background"),
+    "streetlamp": (0.3, 3.2, 0.0, "background"),
+    "fence": (2.5, 1.0, 0.0, "midground"),
+    "mountain": (6.0, 3.0, 0.0, "background"),
+}
+WALLS = ["#d8c8a8", "#c9d3c0", "#d6c0b0", "#bfc8d6", "#e0d2bb", "#cdbfa8"]
+FLOORS = ["#8a7458", "#6f5d4b", "#7d7466", "#9a805f", "#5e5548"]
+
+
+def design_location(prompt: str, seed: int) -> dict[str, Any]:
+    name = (read_tag(prompt, "location") or "").strip()
+    interior = (read_tag(prompt, "interior") or "true").strip().lower() == "true"
+    dice = Dice("location", seed, name)
+    lower = name.lower()
+    kits = INTERIOR_KITS if interior else EXTERIOR_KITS
+    kit = next((v for k, v in kits.items() if k in lower), kits["default"])
+    width = round(dice.between(12.0, 16.0, "width"), 1)
+    elements = []
+    slots = len(kit)
+    for i, kind in enumerate(kit):
+        w, h, base, layer = ELEMENT_SIZE[kind]
+        x = (i + 0.5) * width / slots + dice.between(-0.3, 0.3, "x", i)
+        if kind == "mountain":
+            x = dice.between(2, width - 2, "mx", i)
+        elements.append({
+            "kind": kind,
+            "x": round(x, 2),
+            "y": base,
+            "width": w,
+            "height": h,
+            "layer": layer,
+            "colour": _hex_from_hue(dice.unit("col", i), dice.between(0.25, 0.5, "cs", i),
+                                    dice.between(0.45, 0.75, "cv", i)),
+        })
+    wall = dice.pick(WALLS, "wall")
+    return {
+        "name": name,
+        "interior": interior,
+        "description": f"{'Interior' if interior else 'Exterior'} set: {name}.",
+        "width": width,
+        "wall_colour": wall,
+        "floor_colour": dice.pick(FLOORS, "floor"),
+        "elements": elements,
+        "lighting": {
+            "day": {"ambient": "#fff6e8", "sky": "#9cc8ee", "practicals_on": False,
+                    "brightness": 1.0},
+            "dusk": {"ambient": "#ffc89a", "sky": "#e88a5a", "practicals_on": True,
+                     "brightness": 0.8},
+            "night": {"ambient": "#8090c0", "sky": "#1b2340", "practicals_on": True,
+                      "brightness": 0.55},
+        },
+    }
+
+
+def _shot_for_beat(beat: dict[str, Any], index: int, scene: dict[str, Any],
+                   prev: dict[str, Any] | None) -> dict[str, Any]:
+    cast = scene.get("characters") or []
+    if beat["kind"] == "action":
+        first = index == 0
+        return {
+            "beat": index,
+            "framing": "extreme_wide" if first else "wide",
+            "angle": "high" if first and scene.get("act") == "turn" else "eye_level",
+            "move": "pan" if first else "static",
+            "subjects": list(cast),
+            "note": "establish the set" if first else "show the action",
+        }
+    speaker = beat.get("character") or (cast[0] if cast else "")
+    others = [c for c in cast if c != speaker]
+    emotion = beat.get("emotion", "neutral")
+    if emotion in ("angry", "afraid", "surprised"):
+        framing, move = "close_up", "push_in"
+    elif beat.get("dual"):
+        framing, move = "two_shot", "static"
+    elif prev is not None and prev.get("framing") == "over_the_shoulder":
+        framing, move = "medium", "static"
+    elif others and index % 3 == 1:
+        framing, move = "over_the_shoulder", "static"
+    elif others and index % 3 == 2:
+        framing, move = "two_shot", "static"
+    else:
+        framing, move = "medium", "static"
+    angle = "low" if emotion == "angry" else "high" if emotion == "afraid" else "eye_level"
+    subjects = [speaker] + (others[:1] if framing in ("over_the_shoulder", "two_shot") else [])
+    return {
+        "beat": index,
+        "framing": framing,
+        "angle": angle,
+        "move": move,
+        "subjects": subjects,
+        "note": f"{speaker} speaks ({emotion})",
+    }
+
+
+def plan_shots(prompt: str, seed: int) -> dict[str, Any]:
+    scene = read_json_tag(prompt, "scene") or {}
+    shots: list[dict[str, Any]] = []
+    for i, beat in enumerate(scene.get("beats", [])):
+        shots.append(_shot_for_beat(beat, i, scene, shots[-1] if shots else None))
+    return {"scene": scene.get("number", 1), "shots": shots}
+
+
+def revise_shot(prompt: str, seed: int) -> dict[str, Any]:
+    """Apply a continuity fix instruction to one shot spec."""
+    spec = dict(read_json_tag(prompt, "shot") or {})
+    fix = (read_tag(prompt, "fix") or "").lower()
+    must_show = read_json_tag(prompt, "must_show") or []
+    if "line" in fix or "side" in fix:
+        spec["reverse"] = bool(read_json_tag(prompt, "previous_reverse") or False)
+        spec["crosses_line"] = False
+    for name in must_show:
+        if name not in spec.get("subjects", []):
+            spec["subjects"] = [name, *spec.get("subjects", [])]
+    if must_show and spec.get("framing") in ("extreme_close_up", "close_up"):
+        spec["framing"] = "medium" if len(spec["subjects"]) == 1 else "two_shot"
+    if "frame" in fix and spec.get("framing") == "over_the_shoulder":
+        spec["framing"] = "two_shot"
+    spec["note"] = (spec.get("note", "") + " (revised: continuity)").strip()
+    return spec
+
+
+GENERATORS: dict[str, Callable[[str, int], dict[str, Any]]] = {
+    "Script": write_script,
+    "CharacterDesign": design_character,
+    "LocationDesign": design_location,
+    "ShotPlan": plan_shots,
+    "ShotSpec": revise_shot,
+}
+
+
+def answer(schema_name: str, prompt: str, seed: int) -> dict[str, Any]:
+    """Return arguments for `schema_name` computed from the prompt, or raise KeyError."""
+    try:
+        generator = GENERATORS[schema_name]
+    except KeyError:
+        raise KeyError(
+            f"the offline story engine cannot produce {schema_name!r}; "
+            f"it knows {sorted(GENERATORS)}"
+        ) from None
+    return generator(prompt, seed)
+
+
+__all__ = ["GENERATORS", "Dice", "answer", "find_names", "find_nouns", "find_places"]

@@ -1,0 +1,141 @@
+"""The storyboard: shots as cameras looking at a set with characters blocked in it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from inkreel.schemas.script import Emotion
+
+
+class Framing(StrEnum):
+    extreme_wide = "extreme_wide"
+    wide = "wide"
+    medium = "medium"
+    close_up = "close_up"
+    extreme_close_up = "extreme_close_up"
+    over_the_shoulder = "over_the_shoulder"
+    two_shot = "two_shot"
+
+
+class Angle(StrEnum):
+    eye_level = "eye_level"
+    high = "high"
+    low = "low"
+
+
+class Move(StrEnum):
+    static = "static"
+    push_in = "push_in"
+    pull_out = "pull_out"
+    pan = "pan"
+
+
+class ShotSpec(BaseModel):
+    """The director's choice for one beat of a scene."""
+
+    beat: int = Field(ge=0, description="Index of the scene beat this shot covers.")
+    framing: Framing
+    angle: Angle = Angle.eye_level
+    move: Move = Move.static
+    subjects: list[str] = Field(
+        default_factory=list, description="Characters the camera is on; the speaker first."
+    )
+    reverse: bool = Field(
+        default=False,
+        description="Camera on the far side of the line of action (mirrors screen sides).",
+    )
+    crosses_line: bool = Field(
+        default=False, description="True only when crossing the line is deliberate."
+    )
+    note: str = Field(default="", description="Why this shot, in a few words.")
+
+
+class ShotPlan(BaseModel):
+    """The director's shot list for one scene."""
+
+    scene: int
+    shots: list[ShotSpec] = Field(min_length=1)
+
+
+class Camera(BaseModel):
+    """Where the camera looks in the set's world coordinates."""
+
+    x: float = Field(description="World x (metres) at the centre of the frame.")
+    y: float = Field(description="World height (metres) at the centre of the frame.")
+    view_width: float = Field(gt=0, description="Metres of the set visible across the frame.")
+    tilt: float = Field(
+        default=0.0, ge=-1, le=1, description="-1 low angle (looking up) .. 1 high angle."
+    )
+    reverse: bool = Field(default=False, description="Looking from the far side of the line.")
+
+
+class Blocking(BaseModel):
+    character: str
+    world_x: float
+    screen_x: float = Field(description="Horizontal position in frame, 0 (left) to 1 (right).")
+    facing: Literal["left", "right", "front"]
+    expression: Emotion = Emotion.neutral
+    speaking: bool = False
+
+
+class Shot(BaseModel):
+    id: str = Field(description="'s<scene>-<n>', e.g. s02-004.")
+    scene: int
+    beat: int
+    location: str
+    time_of_day: str
+    framing: Framing
+    angle: Angle
+    move: Move
+    camera: Camera
+    blocking: list[Blocking]
+    line_id: str | None = Field(default=None, description="Dialogue line spoken in this shot.")
+    speaker: str | None = None
+    text: str = Field(default="", description="The line, or the action described.")
+    duration_s: float = Field(gt=0)
+    crosses_line: bool = False
+    note: str = ""
+    revision: int = Field(default=0, description="How many times continuity sent it back.")
+    fix_instruction: str = ""
+
+
+class Storyboard(BaseModel):
+    shots: list[Shot]
+
+    @property
+    def duration_s(self) -> float:
+        return sum(s.duration_s for s in self.shots)
+
+
+class Box(BaseModel):
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def area(self) -> int:
+        return max(0, self.x1 - self.x0) * max(0, self.y1 - self.y0)
+
+
+class FigureLayout(BaseModel):
+    """Where the renderer drew a character, so checks need no detector."""
+
+    character: str
+    body: Box
+    face: Box | None = None
+    hair: Box | None = None
+    outfit: Box | None = None
+    visible_fraction: float = Field(ge=0, le=1)
+
+
+class Keyframe(BaseModel):
+    shot_id: str
+    path: str
+    figures: list[FigureLayout] = Field(default_factory=list)
+    elements: dict[str, Box] = Field(
+        default_factory=dict, description="Set element index -> where it landed in the frame."
+    )

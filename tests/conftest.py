@@ -1,0 +1,41 @@
+"""Shared fixtures: a fresh project and a run context on the offline providers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langgraph.runtime import Runtime
+
+from inkreel.graphs.state import EpisodeContext, EpisodeRequest
+from inkreel.memory import AssetMemory
+from inkreel.project import Project
+from inkreel.providers import build_providers
+from inkreel.settings import Settings
+
+IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
+
+
+def make_context(root: Path, seed: int = 0, **settings: object) -> EpisodeContext:
+    project = Project.open(root)
+    return EpisodeContext(
+        settings=Settings.load(project.root, **settings),
+        project=project,
+        providers=build_providers("offline", "offline", "offline", seed),
+        memory=AssetMemory(project.memory_dir),
+    )
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> EpisodeContext:
+    return make_context(tmp_path / "project")
+
+
+@pytest.fixture
+def runtime(ctx: EpisodeContext) -> Runtime[EpisodeContext]:
+    return Runtime(context=ctx)
+
+
+@pytest.fixture
+def request_15s() -> EpisodeRequest:
+    return EpisodeRequest(episode="ep01", idea=IDEA, length_s=15, language="en", seed=3)
