@@ -241,6 +241,8 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     heights = {n: c.design.height for n, c in state["cast"].items()}
     planned: list[tuple[Scene, int, ShotSpec, float]] = []
     for scene in script.scenes:
+        if not scene.beats:
+            continue  # e.g. an imported title card: nothing to shoot (the importer reported it)
         prompt = tag("scene", scene.model_dump(mode="json"))
         plan = ask(ctx, AGENT, ShotPlan, prompt)
         covered = set()
