@@ -193,13 +193,8 @@ def make_shot(
         sx = screen_x(camera, x)
         if not -0.25 <= sx <= 1.25:
             continue
-        if len(positions) == 1:
-            facing = "front"
-        else:
-            world_facing = "right" if x < centre else "left"
-            if camera.reverse:
-                world_facing = "left" if world_facing == "right" else "right"
-            facing = world_facing
+        # Facing is a direction in the set; the renderer mirrors it for a reverse camera.
+        facing = "front" if len(positions) == 1 else ("right" if x < centre else "left")
         blocking.append(Blocking(
             character=name,
             world_x=x,

@@ -1,0 +1,2845 @@
+"""Offline procedural manhua renderer: sets seen through cameras, ink-and-cel characters.
+
+Everything is drawn with Pillow and numpy, deterministically: the only variety (books on a
+shelf, stars, clouds) comes from seeds hashed out of the inputs, so the same shot always
+renders to the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFont
+
+from inkreel.media.camera import (
+    DEPTH_SCALE,
+    FIGURE_HEIGHT_M,
+    HEIGHT,
+    WIDTH,
+    pixels_per_metre,
+    project,
+)
+from inkreel.schemas.design import (
+    CharacterDesign,
+    HairStyle,
+    Layer,
+    Lighting,
+    LocationDesign,
+    SetElement,
+    Voice,
+)
+from inkreel.schemas.script import Emotion
+from inkreel.schemas.storyboard import Box, Camera, FigureLayout, Framing, Shot
+
+View = Literal["front", "three_quarter", "side", "back"]
+Facing = Literal["left", "right", "front"]
+RGB = tuple[int, int, int]
+Pt = tuple[float, float]
+BoxT = tuple[int, int, int, int]
+
+INK: RGB = (34, 26, 38)
+WHITE: RGB = (252, 250, 246)
+_SS = 2  # supersampling factor: Pillow draws aliased shapes, so draw big and box-reduce
+_MOUTH_LEVELS = 4
+_FONT_DIR = "/usr/share/fonts/truetype/dejavu/"
+
+# ---------------------------------------------------------------------------------------------
+# colour helpers
+
+
+def _rgb(colour: str, default: RGB = (128, 128, 128)) -> RGB:
+    s = colour.strip().lstrip("#")
+    if len(s) == 3:
+        s = "".join(c * 2 for c in s)
+    if len(s) < 6:
+        return default
+    try:
+        v = int(s[:6], 16)
+    except ValueError:
+        return default
+    return ((v >> 16) & 255, (v >> 8) & 255, v & 255)
+
+
+def _mix(a: RGB, b: RGB, t: float) -> RGB:
+    return (
+        round(a[0] + (b[0] - a[0]) * t),
+        round(a[1] + (b[1] - a[1]) * t),
+        round(a[2] + (b[2] - a[2]) * t),
+    )
+
+
+def _mul(c: RGB, f: tuple[float, float, float]) -> RGB:
+    return (
+        min(255, round(c[0] * f[0])),
+        min(255, round(c[1] * f[1])),
+        min(255, round(c[2] * f[2])),
+    )
+
+
+def _shadow(c: RGB) -> RGB:
+    # Manhua cel shadows lean cool/purple rather than plain darker.
+    return _mix(_mul(c, (0.70, 0.68, 0.80)), (60, 40, 90), 0.08)
+
+
+def _skin_shadow(c: RGB) -> RGB:
+    return _mul(c, (0.92, 0.76, 0.78))
+
+
+def _light(c: RGB, t: float = 0.35) -> RGB:
+    return _mix(c, (255, 255, 255), t)
+
+
+def _luma(c: RGB) -> float:
+    return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+
+
+def _seed(*parts: object) -> int:
+    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(h[:8], "big")
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry helpers (figure units: the figure is 100 units tall, head top y=0, soles y=100)
+
+
+def _ell(
+    cx: float,
+    cy: float,
+    rx: float,
+    ry: float,
+    n: int = 28,
+    a0: float = 0.0,
+    a1: float = 2 * math.pi,
+) -> list[Pt]:
+    closed = abs(a1 - a0 - 2 * math.pi) < 1e-9
+    m = n if closed else n - 1
+    return [
+        (cx + rx * math.cos(a0 + (a1 - a0) * i / m), cy + ry * math.sin(a0 + (a1 - a0) * i / m))
+        for i in range(n)
+    ]
+
+
+def _quad(p0: Pt, p1: Pt, p2: Pt, n: int = 10) -> list[Pt]:
+    out = []
+    for i in range(n):
+        t = i / (n - 1)
+        a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t * t
+        out.append((a * p0[0] + b * p1[0] + c * p2[0], a * p0[1] + b * p1[1] + c * p2[1]))
+    return out
+
+
+def _mirror(pts: Sequence[Pt]) -> list[Pt]:
+    return [(-x, y) for x, y in pts]
+
+
+def _sym(right_half: Sequence[Pt]) -> list[Pt]:
+    """Close a right half-outline (top to bottom) into a left-right symmetric polygon."""
+    return list(right_half) + [(-x, y) for x, y in reversed(right_half)]
+
+
+def _bbox(pts: Sequence[Pt]) -> tuple[float, float, float, float]:
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _stroke_poly(pts: Sequence[Pt], widths: Sequence[float], min_w: float) -> list[Pt]:
+    """Turn a polyline into a tapered brush-stroke polygon (widths at start, middle, end)."""
+    n = len(pts)
+    if n < 2:
+        return list(pts)
+    w0, wm, w1 = widths
+    left: list[Pt] = []
+    right: list[Pt] = []
+    for i in range(n):
+        t = i / (n - 1)
+        w = w0 + (wm - w0) * math.sin(t * math.pi / 2) if t < 0.5 else wm
+        if t >= 0.5:
+            w = wm + (w1 - wm) * (1 - math.cos((t - 0.5) * math.pi))
+        w = max(w, min_w) / 2
+        a = pts[max(0, i - 1)]
+        b = pts[min(n - 1, i + 1)]
+        tx, ty = b[0] - a[0], b[1] - a[1]
+        ln = math.hypot(tx, ty) or 1.0
+        nx, ny = -ty / ln, tx / ln
+        x, y = pts[i]
+        left.append((x + nx * w, y + ny * w))
+        right.append((x - nx * w, y - ny * w))
+    return left + right[::-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# display list of a figure
+
+
+@dataclass
+class _Op:
+    pts: list[Pt]
+    fill: RGB
+    line: float = 1.0  # ink outline weight, as a multiple of the inner line width
+    sil: bool = False  # part of the outer silhouette: gets the heavy outer contour
+    shade: Pt | None = None  # cel shadow: offset (units) toward the light, screen space
+    shade_fill: RGB | None = None
+    clip: list[Pt] | None = None
+    widths: tuple[float, float, float] | None = None  # brush stroke along pts instead of fill
+
+
+@dataclass
+class _Fig:
+    ops: list[_Op] = field(default_factory=list)
+    marks: dict[str, list[Pt]] = field(default_factory=dict)
+
+    def poly(
+        self,
+        pts: list[Pt],
+        fill: RGB,
+        *,
+        line: float = 1.0,
+        sil: bool = False,
+        shade: Pt | None = None,
+        shade_fill: RGB | None = None,
+        clip: list[Pt] | None = None,
+        tag: str | None = None,
+    ) -> None:
+        self.ops.append(_Op(pts, fill, line, sil, shade, shade_fill, clip))
+        if tag:
+            self.mark(tag, pts)
+
+    def stroke(
+        self,
+        pts: list[Pt],
+        fill: RGB,
+        widths: tuple[float, float, float],
+        tag: str | None = None,
+    ) -> None:
+        self.ops.append(_Op(pts, fill, 0.0, widths=widths))
+        if tag:
+            self.mark(tag, pts)
+
+    def mark(self, tag: str, pts: Sequence[Pt]) -> None:
+        self.marks.setdefault(tag, []).extend(pts)
+
+
+@dataclass(frozen=True)
+class _Expr:
+    brow_in: float
+    brow_out: float
+    brow_arch: float
+    brow_w: float
+    eye_open: float
+    iris: float
+    lid_tilt: float  # >0 lowers the inner end of the upper lid (anger), <0 the outer (sorrow)
+    lower_lift: float
+    mouth_curve: float
+    mouth_w: float
+    mouth_rest: float  # how open the mouth is when not speaking
+
+
+_EXPR: dict[Emotion, _Expr] = {
+    Emotion.neutral: _Expr(0.0, 0.15, 0.35, 0.55, 1.0, 1.0, 0.0, 0.0, 0.15, 2.2, 0.0),
+    Emotion.happy: _Expr(-0.45, 0.0, 0.65, 0.5, 0.85, 1.0, 0.0, 0.42, 0.9, 3.0, 0.0),
+    Emotion.sad: _Expr(-1.1, 0.55, 0.05, 0.5, 0.82, 1.0, -0.45, 0.0, -0.65, 2.0, 0.0),
+    Emotion.angry: _Expr(1.05, -0.75, -0.05, 0.75, 0.8, 0.92, 0.55, 0.0, -0.5, 2.6, 0.0),
+    Emotion.surprised: _Expr(-1.5, -1.1, 0.75, 0.45, 1.22, 0.72, 0.0, 0.0, 0.0, 1.3, 0.55),
+    Emotion.afraid: _Expr(-1.25, 0.35, 0.15, 0.45, 1.15, 0.6, -0.25, 0.0, -0.35, 2.2, 0.2),
+}
+
+# shoulder half-width, waist half-width, hip half-width, arm width
+_BUILD = {
+    "slim": (8.4, 5.9, 7.2, 3.6),
+    "average": (9.8, 7.0, 8.2, 4.1),
+    "broad": (12.0, 9.4, 9.8, 5.0),
+}
+
+_LONG_GARMENT = {
+    "robe": 90.0,
+    "dress": 84.0,
+    "gown": 92.0,
+    "hanfu": 90.0,
+    "qipao": 86.0,
+    "cheongsam": 86.0,
+    "skirt": 72.0,
+    "coat": 72.0,
+    "trench": 76.0,
+    "apron": 66.0,
+}
+
+
+def _outfit_style(outfit: str) -> tuple[str, float | None]:
+    """Return (collar style, hem height or None) read from the outfit words."""
+    words = outfit.lower()
+    hem = None
+    for word, y in _LONG_GARMENT.items():
+        if word in words:
+            hem = y if hem is None else max(hem, y)
+    if any(w in words for w in ("robe", "hanfu", "kimono", "martial", "monk", "wrap")):
+        collar = "cross"
+    elif any(w in words for w in ("qipao", "cheongsam", "tunic", "mandarin", "uniform")):
+        collar = "mandarin"
+    elif any(w in words for w in ("suit", "blazer", "jacket", "coat", "tie")):
+        collar = "lapel"
+    elif any(w in words for w in ("t-shirt", "tshirt", "sweater", "hoodie", "jumper")):
+        collar = "round"
+    else:
+        collar = "v"
+    return collar, hem
+
+
+class _Warp:
+    """Turn front-view head/body geometry toward three-quarter view (facing screen right)."""
+
+    def __init__(self, view: str):
+        self.view = view
+
+    def head(self, pts: Sequence[Pt]) -> list[Pt]:
+        if self.view != "three_quarter":
+            return list(pts)
+        out = []
+        for x, y in pts:
+            x2 = x * 0.82 if x > 0 else x * 1.03
+            x2 += max(0.0, y - 6.0) * 0.12
+            out.append((x2, y))
+        return out
+
+    def body(self, pts: Sequence[Pt], shift: float = 0.0) -> list[Pt]:
+        if self.view != "three_quarter":
+            return list(pts)
+        # The far (screen-right) half of the body is foreshortened more than the near half.
+        return [((x * 0.72 if x > 0 else x * 0.9) + 0.3 + shift, y) for x, y in pts]
+
+    def chest(self, pts: Sequence[Pt]) -> list[Pt]:
+        """Warp things on the front of the torso (collar, tie): they ride toward the turn."""
+        if self.view != "three_quarter":
+            return list(pts)
+        return [(x * 0.7 + 1.3, y) for x, y in pts]
+
+
+def _figure_ops(
+    d: CharacterDesign,
+    view: str,
+    expression: Emotion,
+    mouth_open: float,
+    eyes_closed: bool,
+    glance: float,
+) -> _Fig:
+    """Build the display list of one character, facing screen right where it matters."""
+    f = _Fig()
+    skin = _rgb(d.skin, (242, 211, 179))
+    hair = _rgb(d.hair_colour, (43, 43, 43))
+    eye = _rgb(d.eye_colour, (59, 42, 26))
+    cloth = _rgb(d.outfit_colour, (68, 102, 136))
+    accent = _rgb(d.accent_colour, (204, 68, 68))
+    pants = _mix(cloth, INK, 0.5)
+    shoes = (52, 42, 44)
+    e = _EXPR.get(expression, _EXPR[Emotion.neutral])
+    S, WST, HIP, ARM = _BUILD.get(d.build, _BUILD["average"])
+    collar, hem = _outfit_style(d.outfit)
+    w = _Warp(view)
+    acc: set[str] = set(d.accessories)
+    style = d.hair_style
+    skin_sh = _skin_shadow(skin)
+    cloth_sh = _shadow(cloth)
+    hair_sh = _shadow(hair) if _luma(hair) > 60 else _mix(hair, INK, 0.6)
+    hair_hi = _light(hair, 0.32 if _luma(hair) > 60 else 0.22)
+
+    # --- back hair, behind everything ------------------------------------------------------
+    _back_hair(f, view, style, hair, hair_sh, accent, w)
+
+    side = view == "side"
+    neck = [(-1.9, 12.0), (1.9, 12.0), (2.1, 17.6), (-2.1, 17.6)]
+    if side:
+        neck = [(-1.4, 11.0), (2.2, 12.0), (2.4, 17.6), (-1.8, 17.8)]
+    neck = w.body(neck, 0.5) if view == "three_quarter" else neck
+    f.poly(neck, skin, sil=True, line=0.8)
+    if view != "back":
+        f.poly(
+            [(-2.4, 12.0), (2.4, 12.0), (2.4, 14.9), (0.0, 15.6), (-2.4, 14.9)],
+            skin_sh,
+            line=0.0,
+            clip=neck,
+        )
+
+    # --- body --------------------------------------------------------------------------------
+    if side:
+        k = S / 9.8
+        torso = [
+            (1.2, 16.4),
+            (3.4, 19.0),
+            (4.3 * k, 26.0),
+            (3.4 * k, 34.0),
+            (3.0 * k, 40.0),
+            (3.6 * k, 50.5),
+            (-4.0 * k, 50.5),
+            (-3.4 * k, 40.0),
+            (-4.0 * k, 26.0),
+            (-3.9 * k, 19.0),
+            (-1.6, 16.4),
+        ]
+        legs = [
+            [(-2.6 * k + dx, 48.0), (2.8 * k + dx, 48.0), (2.2 + dx, 93.5), (-1.6 + dx, 93.5)]
+            for dx in (-0.8, 1.4)
+        ]
+    else:
+        torso = _sym(
+            [
+                (2.4, 16.4),
+                (S - 2.8, 17.6),
+                (S - 0.9, 18.7),
+                (S, 21.0),
+                (S - 0.7, 26.0),
+                (WST + 0.2, 34.0),
+                (WST, 40.0),
+                (HIP, 48.5),
+                (HIP - 0.2, 50.5),
+            ]
+        )
+        legs = [
+            [
+                (sg * HIP, 48.0),
+                (sg * 0.2, 50.5),
+                (sg * 1.0, 72.0),
+                (sg * 1.2, 93.5),
+                (sg * 4.2, 93.5),
+                (sg * (HIP - 1.2), 72.0),
+            ]
+            for sg in (-1.0, 1.0)
+        ]
+        torso = w.body(torso)
+        legs = [w.body(leg) for leg in legs]
+
+    def arm(sg: float) -> tuple[list[Pt], list[Pt], list[Pt]]:
+        if side:
+            ax = -0.4
+            sl = [
+                (ax - ARM * 0.6, 18.8),
+                (ax + ARM * 0.55, 18.8),
+                (ax + ARM * 0.6, 33.0),
+                (ax + ARM * 0.45 + 0.6, 45.0),
+                (ax - ARM * 0.5 + 0.6, 45.0),
+                (ax - ARM * 0.65, 33.0),
+            ]
+            cuff = [
+                (ax + ARM * 0.5 + 0.6, 43.2),
+                (ax + ARM * 0.45 + 0.6, 45.2),
+                (ax - ARM * 0.5 + 0.6, 45.2),
+                (ax - ARM * 0.55 + 0.6, 43.2),
+            ]
+            hand = _ell(ax + 0.7, 47.3, 1.6, 2.4, 16)
+            return sl, cuff, hand
+        a = ARM
+        sl = [
+            (S - a * 0.45, 18.4),
+            (S + 0.3, 19.0),
+            (S + 1.3, 21.5),
+            (S + a * 0.5 + 0.4, 33.0),
+            (S + a * 0.5 + 0.3, 45.0),
+            (S - a * 0.45 + 0.2, 45.5),
+            (S - a * 0.5, 33.0),
+            (S - a * 0.7, 24.5),
+        ]
+        cuff = [
+            (S + a * 0.5 + 0.35, 43.3),
+            (S + a * 0.5 + 0.3, 45.0),
+            (S - a * 0.45 + 0.2, 45.5),
+            (S - a * 0.48 + 0.15, 43.6),
+        ]
+        hand = _ell(S + 0.45, 47.4, 1.65, 2.4, 16)
+        if sg < 0:
+            sl, cuff, hand = _mirror(sl), _mirror(cuff), _mirror(hand)
+        shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
+        return w.body(sl, shift), w.body(cuff, shift), w.body(hand, shift)
+
+    def draw_arm(sg: float) -> None:
+        sl, cuff, hand = arm(sg)
+        f.poly(hand, skin, sil=True, shade=(0.6, 0.4), shade_fill=skin_sh)
+        f.poly(sl, cloth, sil=True, shade=(1.2, 0.0), shade_fill=cloth_sh)
+        f.poly(cuff, accent, line=0.8)
+
+    if view == "three_quarter":
+        draw_arm(1.0)  # far arm, mostly behind the torso
+
+    # legs and shoes
+    for i, leg in enumerate(legs):
+        f.poly(leg, pants, sil=True, shade=(1.0, 0.0), shade_fill=_shadow(pants))
+        if view in ("three_quarter", "side"):
+            cx = (leg[2][0] + leg[3][0]) / 2
+            shoe = [
+                (cx - 2.0, 93.0),
+                (cx + 1.6, 93.0),
+                (cx + 4.4, 97.4),
+                (cx + 4.2, 100.0),
+                (cx - 2.2, 100.0),
+                (cx - 2.4, 97.0),
+            ]
+        else:
+            sg = -1.0 if i == 0 else 1.0
+            shoe = [
+                (sg * 0.8, 93.0),
+                (sg * 4.5, 93.0),
+                (sg * 5.0, 98.4),
+                (sg * 4.2, 100.0),
+                (sg * 0.7, 100.0),
+                (sg * 0.5, 97.8),
+            ]
+            shoe = w.body(shoe)
+        f.poly(shoe, shoes, sil=True, shade=(0.8, 0.6), shade_fill=_mix(shoes, INK, 0.5))
+
+    # long garment over the legs
+    if hem is not None:
+        if side:
+            skirt = [(3.0, 39.5), (-3.4, 39.5), (-5.6, hem), (5.2, hem)]
+        else:
+            flare = HIP + 3.0 + (hem - 60) * 0.06
+            skirt = w.body(
+                [(-WST, 39.0), (WST, 39.0), (flare, hem), (0.0, hem + 0.8), (-flare, hem)]
+            )
+        f.poly(skirt, cloth, sil=True, shade=(1.6, 0.0), shade_fill=cloth_sh)
+        hem_band = [(x, y) for x, y in skirt if y > 50]
+        if len(hem_band) >= 2:
+            a, b = hem_band[0], hem_band[-1]
+            f.stroke([b, a] if b[0] < a[0] else [a, b], accent, (0.9, 0.9, 0.9))
+
+    f.poly(torso, cloth, sil=True, shade=(1.8, 0.0), shade_fill=cloth_sh)
+    _collar(f, view, collar, cloth, accent, skin, w, WST)
+
+    # sash / belt
+    if side:
+        sash = [(3.2, 38.8), (3.1, 42.2), (-3.5, 42.2), (-3.4, 38.8)]
+    else:
+        sash = w.body(
+            [(-WST - 0.2, 38.6), (WST + 0.2, 38.6), (WST + 0.25, 42.2), (-WST - 0.25, 42.2)]
+        )
+    f.poly(sash, accent, shade=(0.0, -0.8), shade_fill=_shadow(accent))
+    if side:
+        f.mark("outfit", [(-2.6, 23.0), (2.6, 37.5)])
+    elif view == "back" and style == HairStyle.long:
+        # long hair covers the upper back: the outfit shows below the sash
+        f.mark("outfit", [(-WST + 0.8, 43.0), (WST - 0.8, 48.0)])
+    else:
+        f.mark("outfit", w.body([(-WST + 0.8, 23.0), (WST - 0.8, 37.5)]))
+
+    if view == "three_quarter":
+        draw_arm(-1.0)
+    elif side:
+        draw_arm(1.0)
+    else:
+        draw_arm(-1.0)
+        draw_arm(1.0)
+
+    if "scarf" in acc:
+        _scarf(f, view, accent, w)
+
+    # --- head ------------------------------------------------------------------------------
+    face = _face_shape(view)
+    if view == "front":
+        _ear(f, -5.2, 8.9, skin, skin_sh, -1.0)
+        _ear(f, 5.2, 8.9, skin, skin_sh, 1.0)
+    f.poly(
+        face, skin, sil=True, shade=(1.3, 0.6) if view != "side" else (0.0, 0.9), shade_fill=skin_sh
+    )
+    if view == "three_quarter":
+        _ear(f, -4.7, 8.9, skin, skin_sh, 1.0)
+    if view == "side":
+        _ear(f, -0.6, 8.8, skin, skin_sh, -1.0)
+
+    if view != "back":
+        fx0, fx1 = {"front": (-4.3, 4.3), "three_quarter": (-3.8, 4.0), "side": (0.6, 4.6)}[view]
+        f.mark("face", [(fx0, 6.0), (fx1, 14.0)])
+        _face_features(
+            f,
+            d,
+            view,
+            e,
+            expression,
+            mouth_open,
+            eyes_closed,
+            glance,
+            face,
+            skin,
+            skin_sh,
+            eye,
+            hair,
+        )
+
+    # --- front hair, accessories -------------------------------------------------------------
+    _front_hair(f, view, style, hair, hair_sh, hair_hi, skin)
+    if view != "back":
+        _brows(f, view, e, _mix(hair, INK, 0.55) if style != HairStyle.bald else (70, 50, 40))
+    _accessories(f, view, acc, accent, cloth, style)
+    if view != "back":
+        _marks(f, view, expression)
+    return f
+
+
+def _face_shape(view: str) -> list[Pt]:
+    if view == "side":
+        skull = _ell(-0.3, 6.3, 5.6, 6.5, 16, -math.pi / 2, -math.pi * 1.22)
+        skull = list(reversed(skull))
+        front = [
+            (4.9, 1.2),
+            (5.3, 4.0),
+            (5.4, 6.3),
+            (5.2, 7.6),
+            (6.2, 9.7),
+            (5.2, 10.4),
+            (5.2, 11.3),
+            (5.5, 11.8),
+            (5.0, 12.5),
+            (4.9, 13.6),
+            (4.2, 14.4),
+            (2.6, 14.3),
+            (0.6, 13.0),
+            (-2.3, 11.2),
+        ]
+        top = _ell(-0.3, 6.3, 5.6, 6.5, 10, -math.pi / 2, -math.pi / 2 + 0.75)
+        return top + front + skull
+    jaw = [(5.2, 8.3), (4.8, 10.4), (3.8, 12.5), (2.0, 14.1), (0.0, 14.7)]
+    right = [*_ell(0.0, 6.3, 5.3, 6.4, 12, -math.pi / 2, 0.0), *jaw]
+    pts = _sym(right)[:-1]
+    if view == "three_quarter":
+        pts = _Warp(view).head(pts)
+    if view == "back":
+        pts = _ell(0.0, 6.6, 5.4, 7.2, 28)
+    return pts
+
+
+def _ear(f: _Fig, x: float, y: float, skin: RGB, skin_sh: RGB, sg: float) -> None:
+    pts = _ell(x + sg * 0.25, y, 0.95, 1.55, 14)
+    f.poly(pts, skin, sil=True, shade=(0.4, 0.3), shade_fill=skin_sh)
+    f.stroke(
+        _quad((x + sg * 0.5, y - 0.8), (x - sg * 0.1, y), (x + sg * 0.4, y + 0.8), 6),
+        skin_sh,
+        (0.2, 0.3, 0.2),
+    )
+
+
+def _eye(
+    f: _Fig,
+    ex: float,
+    ey: float,
+    ew: float,
+    e: _Expr,
+    iris_c: RGB,
+    closed: bool,
+    glance: float,
+    inner: float,
+) -> None:
+    if closed:
+        pts = [
+            (ex + ew / 2 * math.cos(a), ey + 0.2 + 0.55 * math.sin(a))
+            for a in np.linspace(math.pi * 0.95, math.pi * 0.05, 12)
+        ]
+        f.stroke(pts, INK, (0.25, 0.55, 0.2), tag="eyes")
+        f.mark("eyes", [(ex - ew / 2 - 0.4, ey - 1.9), (ex + ew / 2 + 0.4, ey + 1.6)])
+        return
+    eh = 2.75 * e.eye_open
+    us = np.linspace(-1.0, 1.0, 13)
+
+    def top(u: float) -> float:
+        base = ey - eh / 2 * (1 - u * u) ** 0.55
+        side_in = (u * inner + 1) / 2  # 1 at the inner corner
+        base += max(e.lid_tilt, 0.0) * eh * 0.38 * side_in
+        base += max(-e.lid_tilt, 0.0) * eh * 0.38 * (1 - side_in)
+        return base
+
+    def bot(u: float) -> float:
+        return ey + eh / 2 * (1 - u * u) ** 0.7 * (1 - e.lower_lift) - e.lower_lift * 0.3
+
+    top_pts = [(ex + ew / 2 * u, top(u)) for u in us]
+    bot_pts = [(ex + ew / 2 * u, bot(u)) for u in us[::-1]]
+    white = top_pts + bot_pts
+    f.poly(white, WHITE, line=0.0, tag="eyes")
+    icx = ex + glance * ew * 0.18
+    irx = ew * 0.31 * e.iris
+    iry = 2.75 * 0.47 * max(e.iris, 0.78)
+    icy = ey + 0.15
+    iris = _ell(icx, icy, irx, iry, 20)
+    f.poly(
+        iris, iris_c, line=0.0, shade=(0.0, -0.8), shade_fill=_mix(iris_c, INK, 0.55), clip=white
+    )
+    f.poly(
+        _ell(icx, icy + 0.1, irx * 0.48, iry * 0.5, 14),
+        _mix(iris_c, INK, 0.8),
+        line=0.0,
+        clip=white,
+    )
+    f.poly(
+        _ell(icx - irx * 0.4, icy - iry * 0.42, irx * 0.38, irx * 0.38, 10),
+        WHITE,
+        line=0.0,
+        clip=white,
+    )
+    f.poly(
+        _ell(icx + irx * 0.38, icy + iry * 0.4, irx * 0.18, irx * 0.18, 8),
+        WHITE,
+        line=0.0,
+        clip=white,
+    )
+    # Upper lash: heavy at the outer corner with a flick, the key stroke of a manhua eye.
+    outer_first = top_pts if inner > 0 else top_pts[::-1]
+    ox, oy = outer_first[0]
+    lash = [(ox - inner * 0.55, oy - 0.35), *outer_first]
+    f.stroke(lash, INK, (0.35, 0.62, 0.3))
+    low = [(x, y) for x, y in bot_pts]
+    low = low[2:8] if inner > 0 else low[5:11]
+    f.stroke(low, _mix(INK, iris_c, 0.3), (0.06, 0.2, 0.06))
+    f.mark("eyes", [(ex - ew / 2 - 0.4, ey - 1.9), (ex + ew / 2 + 0.4, ey + 1.6)])
+
+
+def _face_features(
+    f: _Fig,
+    d: CharacterDesign,
+    view: str,
+    e: _Expr,
+    expression: Emotion,
+    mouth_open: float,
+    eyes_closed: bool,
+    glance: float,
+    face: list[Pt],
+    skin: RGB,
+    skin_sh: RGB,
+    eye: RGB,
+    hair: RGB,
+) -> None:
+    # the jagged shadow the bangs cast on the forehead
+    if d.hair_style not in (HairStyle.bald,):
+        band = [(x, y + 1.0) for x, y in _bang_edge(view, d.hair_style)]
+        band = band + [(x, y - 3.0) for x, y in reversed(band)]
+        f.poly(band, skin_sh, line=0.0, clip=face)
+    if expression == Emotion.happy or expression == Emotion.sad:
+        cheeks = [(-3.2, 10.7), (3.3, 10.7)] if view == "front" else [(-1.2, 10.8), (3.6, 10.9)]
+        if view == "side":
+            cheeks = [(2.6, 10.8)]
+        blush = _mix(skin, (240, 120, 130), 0.45)
+        for cx, cy in cheeks:
+            f.poly(_ell(cx, cy, 1.2, 0.55, 14), blush, line=0.0, clip=face)
+            for j in range(3):
+                x = cx - 0.6 + j * 0.55
+                f.stroke(
+                    [(x + 0.25, cy - 0.3), (x - 0.15, cy + 0.3)],
+                    _mix(blush, INK, 0.3),
+                    (0.08, 0.12, 0.08),
+                )
+    if view == "front":
+        _eye(f, -2.45, 8.4, 3.2, e, eye, eyes_closed, glance, 1.0)
+        _eye(f, 2.45, 8.4, 3.2, e, eye, eyes_closed, glance, -1.0)
+        f.stroke([(0.35, 10.3), (0.15, 11.0), (-0.25, 11.15)], skin_sh, (0.12, 0.28, 0.12))
+        mx = 0.0
+    elif view == "three_quarter":
+        _eye(f, -1.15, 8.4, 3.2, e, eye, eyes_closed, 0.6, 1.0)
+        _eye(f, 3.05, 8.4, 2.3, e, eye, eyes_closed, 0.6, -1.0)
+        f.stroke(
+            [(1.85, 9.2), (2.2, 10.7), (1.6, 11.1)], _mix(skin_sh, INK, 0.25), (0.12, 0.25, 0.15)
+        )
+        mx = 1.3
+    else:
+        _eye(f, 3.55, 8.4, 1.7, e, eye, eyes_closed, 1.0, 1.0)
+        mx = 4.55
+    if "beard" in d.accessories:
+        bc = hair if _luma(hair) < 200 else (120, 110, 100)
+        if view == "side":
+            beard = [
+                (5.3, 12.9),
+                (4.9, 14.6),
+                (3.2, 15.6),
+                (0.8, 13.6),
+                (-1.8, 11.6),
+                (0.8, 11.8),
+                (3.0, 13.0),
+                (4.2, 12.9),
+            ]
+            must = [(5.6, 11.2), (4.3, 11.6), (4.4, 11.0), (5.3, 10.7)]
+        else:
+            beard = _sym(
+                [
+                    (0.0, 13.5),
+                    (1.8, 12.9),
+                    (3.6, 11.4),
+                    (4.9, 9.8),
+                    (4.3, 12.8),
+                    (2.6, 14.8),
+                    (0.0, 16.0),
+                ]
+            )
+            must = _sym([(0.0, 11.4), (1.0, 11.2), (2.0, 11.9), (1.3, 12.2), (0.0, 11.9)])
+            if view == "three_quarter":
+                beard = _Warp(view).head(beard)
+                must = [(x + mx, y) for x, y in must]
+        f.poly(beard, bc, sil=True, shade=(0.8, 0.6), shade_fill=_mix(bc, INK, 0.4))
+        f.poly(must, bc, line=0.7)
+    _mouth(f, view, e, expression, mouth_open, mx, 12.35, tag="mouth")
+    # The mouth box covers both extremes so a mouth patch can be swapped without seams.
+    g = _Fig()
+    _mouth(g, view, e, expression, 1.0, mx, 12.35, tag="mouth")
+    _mouth(g, view, e, expression, 0.0, mx, 12.35, tag="mouth")
+    f.mark("mouth", g.marks["mouth"])
+
+
+def _mouth(
+    f: _Fig,
+    view: str,
+    e: _Expr,
+    expression: Emotion,
+    mouth_open: float,
+    mx: float,
+    my: float,
+    tag: str,
+) -> None:
+    mo = max(0.0, min(1.0, mouth_open))
+    depth = max(e.mouth_rest, mo) * 2.1
+    mw = e.mouth_w * (0.6 if view == "side" else 0.85 if view == "three_quarter" else 1.0)
+    if expression in (Emotion.surprised, Emotion.afraid) and depth > 0.2:
+        mw *= 0.75
+    c = e.mouth_curve
+    lip = (150, 60, 70)
+    us = np.linspace(-1.0, 1.0, 11)
+    if view == "side":
+        us = np.linspace(-1.0, 0.2, 8)
+    wob = 0.18 if expression == Emotion.afraid else 0.0
+
+    def top(u: float) -> float:
+        return my - c * 0.55 * (u * u - 0.4) + wob * math.sin(u * 9.0)
+
+    if depth < 0.25:
+        pts = [(mx + mw / 2 * u, top(u)) for u in us]
+        f.stroke(pts, _mix(INK, lip, 0.25), (0.12, 0.32, 0.12), tag=tag)
+        f.mark(tag, [(mx - mw / 2 - 0.3, my - 0.6), (mx + mw / 2 + 0.3, my + 0.6)])
+        return
+    flat = 0.3 if expression == Emotion.happy else 1.0
+    tp = [(mx + mw / 2 * u, top(u)) for u in us]
+    bp = [
+        (
+            mx + mw / 2 * u,
+            top(u) * flat
+            + (1 - flat) * top(0)
+            + depth * (1 - u * u) ** 0.6
+            + (0.12 if expression == Emotion.happy else 0.0) * (1 - u * u) * depth,
+        )
+        for u in us[::-1]
+    ]
+    if expression in (Emotion.surprised, Emotion.afraid):
+        cy = my + depth / 2 - 0.2
+        poly = _ell(mx, cy, mw / 2, depth / 2 + 0.15, 18)
+    else:
+        poly = tp + bp
+    f.poly(poly, (112, 32, 44), line=0.8, tag=tag)
+    pb = _bbox(poly)
+    if depth > 0.9:
+        f.poly(
+            _ell((pb[0] + pb[2]) / 2, pb[3] - 0.1, (pb[2] - pb[0]) * 0.3, depth * 0.28, 14),
+            (214, 104, 116),
+            line=0.0,
+            clip=poly,
+        )
+    if depth > 0.6 and expression not in (Emotion.surprised, Emotion.afraid):
+        teeth = [(x, y - 0.2) for x, y in tp] + [(x, y + 0.45) for x, y in reversed(tp)]
+        f.poly(teeth, WHITE, line=0.0, clip=poly)
+        if expression == Emotion.angry:
+            bt = [(x, y - 0.4) for x, y in bp]
+            f.poly(bt + [(x, y + 0.4) for x, y in reversed(bp)], WHITE, line=0.0, clip=poly)
+
+
+def _brows(f: _Fig, view: str, e: _Expr, colour: RGB) -> None:
+    by = 8.4 - 2.75
+    if view == "front":
+        eyes = [(-2.45, 3.2, 1.0), (2.45, 3.2, -1.0)]
+    elif view == "three_quarter":
+        eyes = [(-1.15, 3.2, 1.0), (3.05, 2.4, -1.0)]
+    else:
+        eyes = [(3.55, 2.0, 1.0)]
+    wb = e.brow_w
+    for ex, ew, inner in eyes:
+        p_in = (ex + inner * ew * 0.42, by + e.brow_in * 0.85)
+        p_out = (ex - inner * ew * 0.62, by + 0.35 + e.brow_out)
+        mid = ((p_in[0] + p_out[0]) / 2, (p_in[1] + p_out[1]) / 2 - e.brow_arch * 0.8)
+        pts = _quad(p_in, mid, p_out, 9)
+        f.stroke(pts, colour, (wb * 1.25, wb, wb * 0.3))
+
+
+def _marks(f: _Fig, view: str, expression: Emotion) -> None:
+    if expression == Emotion.afraid:
+        x, y = (5.6, 3.4) if view != "side" else (-3.8, 3.0)
+        drop = [
+            (x, y - 1.6),
+            (x + 0.8, y + 0.2),
+            (x + 0.55, y + 0.9),
+            (x, y + 1.1),
+            (x - 0.55, y + 0.9),
+            (x - 0.8, y + 0.2),
+        ]
+        f.poly(drop, (190, 225, 245), line=0.7)
+    elif expression == Emotion.angry:
+        x, y = (-4.0, 2.2) if view != "side" else (0.0, 1.6)
+        red = (206, 40, 50)
+        for a in range(4):
+            ang = a * math.pi / 2 + math.pi / 4
+            cx, cy = x + math.cos(ang) * 0.7, y + math.sin(ang) * 0.7
+            f.stroke(
+                _quad(
+                    (cx + math.cos(ang + 1.2) * 0.6, cy + math.sin(ang + 1.2) * 0.6),
+                    (x + math.cos(ang) * 0.25, y + math.sin(ang) * 0.25),
+                    (cx + math.cos(ang - 1.2) * 0.6, cy + math.sin(ang - 1.2) * 0.6),
+                    6,
+                ),
+                red,
+                (0.1, 0.3, 0.1),
+            )
+    elif expression == Emotion.sad:
+        x, y = {"front": (-3.6, 10.1), "three_quarter": (-2.5, 10.1)}.get(view, (2.9, 10.1))
+        tear = [(x, y - 0.5), *_ell(x, y + 0.45, 0.42, 0.45, 12, -0.35, math.pi + 0.35)[::-1]]
+        f.poly(tear, (200, 230, 250), line=0.6)
+
+
+def _bang_edge(view: str, style: HairStyle) -> list[Pt]:
+    """Return the lower edge of the bangs, right to left (front-view units)."""
+    if style == HairStyle.bob:
+        pts = [(5.4, 5.4), (3.0, 5.7), (1.0, 5.5), (-1.0, 5.7), (-3.0, 5.5), (-5.4, 5.6)]
+    elif style in (HairStyle.long, HairStyle.bun):
+        pts = [
+            (5.3, 7.0),
+            (4.2, 4.6),
+            (2.6, 2.6),
+            (0.9, 1.4),
+            (0.3, 1.0),
+            (-0.3, 1.2),
+            (-1.2, 1.6),
+            (-2.8, 2.9),
+            (-4.3, 4.7),
+            (-5.3, 7.0),
+        ]
+    elif style == HairStyle.spiky:
+        pts = [
+            (5.4, 7.4),
+            (4.4, 4.2),
+            (3.5, 7.0),
+            (2.2, 3.8),
+            (1.1, 6.8),
+            (0.0, 3.5),
+            (-1.2, 6.9),
+            (-2.3, 3.8),
+            (-3.5, 7.1),
+            (-4.5, 4.0),
+            (-5.4, 7.6),
+        ]
+    elif style == HairStyle.ponytail:
+        pts = [
+            (5.3, 7.2),
+            (4.4, 4.6),
+            (3.6, 6.6),
+            (2.4, 3.9),
+            (1.0, 6.0),
+            (0.0, 3.2),
+            (-1.5, 5.2),
+            (-2.6, 2.7),
+            (-4.0, 4.2),
+            (-5.3, 4.6),
+        ]
+    else:
+        pts = [
+            (5.3, 7.0),
+            (4.6, 4.6),
+            (3.8, 6.5),
+            (2.8, 4.2),
+            (1.8, 6.4),
+            (0.6, 3.8),
+            (-0.6, 6.2),
+            (-1.8, 4.0),
+            (-2.9, 6.6),
+            (-4.0, 4.4),
+            (-5.3, 7.2),
+        ]
+    if view == "three_quarter":
+        return _Warp(view).head(pts)
+    if view == "side":
+        return [(4.9, 3.0), (4.4, 6.0), (3.6, 4.6), (3.1, 6.6), (2.2, 4.4), (1.6, 5.6)]
+    return pts
+
+
+def _back_hair(
+    f: _Fig, view: str, style: HairStyle, hair: RGB, hair_sh: RGB, accent: RGB, w: _Warp
+) -> None:
+    if style == HairStyle.bald:
+        return
+    sh = (1.4, 0.0)
+    if view == "side":
+        if style == HairStyle.long:
+            f.poly(
+                [
+                    (-1.0, 4.0),
+                    (-6.6, 6.0),
+                    (-7.0, 20.0),
+                    (-6.0, 32.0),
+                    (-3.0, 33.0),
+                    (-2.0, 20.0),
+                    (-0.6, 12.0),
+                ],
+                hair,
+                sil=True,
+                shade=sh,
+                shade_fill=hair_sh,
+            )
+        elif style == HairStyle.ponytail:
+            f.poly(
+                [
+                    (-4.2, 3.2),
+                    (-7.0, 5.0),
+                    (-8.6, 14.0),
+                    (-7.6, 27.0),
+                    (-6.2, 29.0),
+                    (-6.4, 17.0),
+                    (-4.6, 8.0),
+                ],
+                hair,
+                sil=True,
+                shade=sh,
+                shade_fill=hair_sh,
+            )
+            f.poly(_ell(-5.6, 4.6, 0.9, 1.3, 10), accent, line=0.8)
+        elif style == HairStyle.bun:
+            f.poly(
+                _ell(-4.6, 1.6, 3.0, 3.0, 20), hair, sil=True, shade=(0.8, 0.8), shade_fill=hair_sh
+            )
+            f.stroke([(-7.8, -0.8), (-1.6, 3.4)], accent, (0.35, 0.35, 0.35))
+        return
+    if view == "back":
+        return  # the back view draws all its hair in front of the head
+    if style == HairStyle.long:
+        pts = _sym([(0.0, -0.6), (6.3, 5.0), (7.6, 18.0), (8.3, 33.0), (5.6, 37.5), (0.0, 36.0)])
+    elif style == HairStyle.bob:
+        pts = _sym([(0.0, -0.6), (6.4, 5.0), (6.9, 12.0), (6.6, 15.2), (0.0, 15.0)])
+    elif style == HairStyle.ponytail:
+        tail = [
+            (3.4, 2.0),
+            (7.4, 6.0),
+            (8.8, 16.0),
+            (7.8, 29.0),
+            (5.6, 31.0),
+            (6.2, 17.0),
+            (4.0, 9.0),
+        ]
+        tie = _ell(5.2, 4.2, 1.0, 1.4, 10)
+        if view == "three_quarter":
+            tail, tie = [(-x - 0.8, y) for x, y in tail], [(-x - 0.8, y) for x, y in tie]
+        f.poly(tail, hair, sil=True, shade=sh, shade_fill=hair_sh)
+        f.poly(tie, accent, line=0.8)
+        pts = _ell(0.0, 6.2, 6.0, 6.9, 24)
+    elif style == HairStyle.bun:
+        f.poly(
+            w.head(_ell(0.0, -1.0, 3.3, 3.0, 20)),
+            hair,
+            sil=True,
+            shade=(0.8, 0.8),
+            shade_fill=hair_sh,
+        )
+        f.stroke(w.head([(-4.2, -2.4), (3.4, 0.6)]), accent, (0.35, 0.35, 0.35))
+        pts = _ell(0.0, 6.2, 6.0, 6.9, 24)
+    else:
+        pts = _sym([(0.0, -0.8), (6.1, 5.0), (6.2, 10.0), (5.0, 11.8), (0.0, 12.0)])
+    if view == "three_quarter":
+        pts = [(x - 0.6, y) for x, y in w.head(pts)]
+    f.poly(pts, hair, sil=True, shade=sh, shade_fill=hair_sh)
+
+
+def _cap(view: str, style: HairStyle) -> list[Pt]:
+    """Return the hair mass that sits on top of the head, drawn over the face."""
+    spiky = style == HairStyle.spiky
+    if view == "side":
+        n = 21
+        arc = []
+        for i in range(n):
+            a = -0.62 - (math.pi * 1.22) * i / (n - 1)
+            r = 1.0 + (0.28 if spiky and i % 2 == 1 and 0 < i < n - 3 else 0.0)
+            arc.append((-0.2 + 6.1 * r * math.cos(a), 6.2 + 7.1 * r * math.sin(a)))
+        nape_y = {HairStyle.long: 14.0, HairStyle.bob: 15.0}.get(style, 12.2)
+        inner = [
+            (-4.2, nape_y),
+            (-2.4, nape_y - 0.6),
+            (-1.4, 10.2),
+            (-0.6, 7.0),
+            (0.9, 6.6),
+            (1.3, 9.8),
+            (1.9, 6.2),
+        ]
+        return arc + inner + _bang_edge(view, style)[::-1][:-1]
+    if view == "back":
+        if style == HairStyle.long:
+            pts = _sym(
+                [
+                    (0.0, -0.9),
+                    (6.1, 3.0),
+                    (6.4, 8.0),
+                    (7.6, 18.0),
+                    (8.3, 33.0),
+                    (5.6, 37.0),
+                    (2.0, 35.5),
+                    (0.0, 36.5),
+                ]
+            )
+        elif style == HairStyle.bob:
+            pts = _sym([(0.0, -0.9), (6.1, 3.0), (6.6, 9.0), (6.9, 15.0), (3.0, 15.4), (0.0, 15.0)])
+        else:
+            body = _ell(0.0, 6.4, 6.1, 7.2, 32, math.pi * 0.62, math.pi * 2.38)
+            if spiky:
+                body = [
+                    (x * (1.22 if i % 2 else 1.0), 6.4 + (y - 6.4) * (1.2 if i % 2 else 1.0))
+                    for i, (x, y) in enumerate(body)
+                ]
+            nape = [(3.0, 12.6), (1.6, 13.6), (0.6, 12.8), (-0.6, 13.8), (-1.8, 12.7), (-3.0, 12.6)]
+            pts = body + nape
+        return pts
+    # front / three-quarter
+    n = 19
+    arc = []
+    for i in range(n):
+        a = math.pi + math.pi * i / (n - 1)
+        r = 1.0 + (0.32 if spiky and i % 2 == 1 else 0.0)
+        arc.append((6.05 * r * math.cos(a), 6.3 + 7.1 * r * math.sin(a)))
+    if style == HairStyle.bob:
+        right = [(6.6, 9.0), (6.9, 14.9), (5.0, 15.0), (5.1, 7.0)]
+    elif style == HairStyle.long:
+        right = [(6.3, 9.0), (5.6, 9.6)]
+    else:
+        right = [(6.15, 8.8), (5.7, 10.0), (5.3, 7.6)]
+    left = [(-x, y) for x, y in reversed(right)]
+    pts = arc + right + _bang_edge("front", style) + left
+    if view == "three_quarter":
+        # The back of the head shows hair down to the nape on the far side.
+        back = [(-3.6, 10.0), (-4.7, 12.6), (-6.1, 10.4)]
+        if style == HairStyle.bob:
+            back = [(-3.2, 11.0), (-4.0, 15.2), (-6.9, 15.0), (-6.6, 9.0)]
+        pts = _Warp(view).head(arc + right + _bang_edge("front", style)) + back
+    return pts
+
+
+def _front_hair(
+    f: _Fig,
+    view: str,
+    style: HairStyle,
+    hair: RGB,
+    hair_sh: RGB,
+    hair_hi: RGB,
+    skin: RGB,
+) -> None:
+    if style == HairStyle.bald:
+        top = _ell(-0.3 if view == "side" else 0.0, 3.2, 2.6, 1.2, 16, math.pi * 1.1, math.pi * 1.6)
+        f.stroke(top, _light(skin, 0.55), (0.1, 0.5, 0.1))
+        return
+    cap = _cap(view, style)
+    if view == "back" and style == HairStyle.ponytail:
+        f.poly(_ell(0.0, 6.4, 6.1, 7.2, 28), hair, sil=True, shade=(1.4, 0.6), shade_fill=hair_sh)
+        tail = [(-1.4, 5.0), (1.4, 5.0), (2.6, 18.0), (1.4, 31.0), (-1.0, 31.0), (-2.4, 18.0)]
+        f.poly(tail, hair, sil=True, shade=(1.0, 0.0), shade_fill=hair_sh)
+        f.poly(_ell(0.0, 5.4, 1.4, 0.9, 12), (200, 60, 60), line=0.8)
+    elif view == "back" and style == HairStyle.bun:
+        f.poly(_ell(0.0, 0.6, 3.3, 3.0, 20), hair, sil=True, shade=(0.8, 0.8), shade_fill=hair_sh)
+    f.poly(cap, hair, sil=True, shade=(1.5, 0.7), shade_fill=hair_sh)
+    # hair box: the cap above the bangs, where the pixels are mostly hair
+    bx = _bbox(cap)
+    if view == "back":
+        f.mark("hair", [(bx[0] + 1.0, 0.5), (bx[2] - 1.0, 10.0)])
+    elif view == "side":
+        f.mark("hair", [(-4.6, 0.2), (2.0, 4.5)])
+    else:
+        x0, x1 = (-4.6, 4.6) if view == "front" else (-4.8, 3.4)
+        f.mark("hair", [(x0, -0.2), (x1, 3.2)])
+    # highlight band ("angel ring")
+    cx = -0.2 if view == "side" else (-0.4 if view == "three_quarter" else 0.0)
+    a0, a1 = (math.pi * 1.05, math.pi * 1.85) if view != "side" else (math.pi * 1.05, math.pi * 1.6)
+    outer = _ell(cx, 6.3, 4.9, 5.6, 14, a0, a1)
+    inner_pts = []
+    for i, (x, y) in enumerate(reversed(_ell(cx, 6.3, 4.2, 4.7, 14, a0, a1))):
+        inner_pts.append((x, y + (0.35 if i % 2 else -0.1)))
+    f.poly(outer + inner_pts, hair_hi, line=0.0, clip=cap)
+    # a few strand lines
+    for i, (x, y) in enumerate(_bang_edge(view, style)[1:-1]):
+        if i % 2 == 1 or view == "back":
+            continue
+        f.stroke(
+            _quad((x * 0.3 + cx, 0.6), (x * 0.8, y * 0.45), (x, y - 0.3), 7),
+            hair_sh,
+            (0.05, 0.22, 0.05),
+        )
+    if style == HairStyle.long and view in ("front", "three_quarter"):
+        for sg in (-1.0, 1.0):
+            lock = [
+                (sg * 5.9, 5.0),
+                (sg * 6.6, 12.0),
+                (sg * 6.3, 20.0),
+                (sg * 5.3, 25.0),
+                (sg * 5.0, 19.0),
+                (sg * 4.9, 11.0),
+                (sg * 4.6, 7.0),
+            ]
+            if view == "three_quarter":
+                if sg < 0:
+                    continue
+                lock = _Warp(view).head(lock)
+            f.poly(lock, hair, sil=True, shade=(0.5, 0.0), shade_fill=hair_sh)
+
+
+def _collar(
+    f: _Fig,
+    view: str,
+    collar: str,
+    cloth: RGB,
+    accent: RGB,
+    skin: RGB,
+    w: _Warp,
+    WST: float,
+) -> None:
+    if view in ("back", "side"):
+        if view == "side":
+            f.stroke([(1.4, 16.6), (3.2, 19.2)], accent, (0.6, 0.6, 0.6))
+        return
+    if collar == "cross":
+        f.poly(w.chest([(-2.3, 16.6), (2.3, 16.6), (0.0, 24.0)]), WHITE, line=0.8)
+        f.poly(
+            w.chest([(2.4, 16.4), (3.9, 16.9), (-WST * 0.55, 36.5), (-WST * 0.85, 34.5)]),
+            accent,
+            line=1.0,
+        )
+        f.poly(w.chest([(-2.4, 16.4), (-3.9, 16.9), (-0.4, 25.8), (0.4, 23.2)]), accent, line=1.0)
+    elif collar == "mandarin":
+        f.poly(w.chest([(-2.5, 15.6), (2.5, 15.6), (2.7, 17.8), (-2.7, 17.8)]), accent, line=1.0)
+        f.stroke(w.chest([(0.0, 17.8), (2.2, 20.0), (4.6, 20.6)]), accent, (0.45, 0.45, 0.3))
+    elif collar == "lapel":
+        f.poly(w.chest([(-2.4, 16.6), (2.4, 16.6), (0.0, 26.0)]), WHITE, line=0.8)
+        f.poly(
+            w.chest(
+                [
+                    (0.3, 22.0),
+                    (0.9, 23.0),
+                    (0.5, 31.0),
+                    (0.0, 32.0),
+                    (-0.5, 31.0),
+                    (-0.9, 23.0),
+                    (-0.3, 22.0),
+                ]
+            ),
+            accent,
+            line=0.8,
+        )
+        for sg in (-1.0, 1.0):
+            lap = [
+                (sg * 2.4, 16.5),
+                (sg * 3.6, 17.0),
+                (sg * 4.6, 22.0),
+                (sg * 3.4, 22.6),
+                (sg * 1.6, 30.0),
+                (sg * 0.4, 29.0),
+            ]
+            f.poly(w.chest(lap), _mix(cloth, INK, 0.2), line=0.9)
+    elif collar == "round":
+        f.poly(w.chest(_ell(0.0, 16.3, 3.0, 1.6, 16, 0.0, math.pi)), skin, line=0.0)
+        f.stroke(w.chest(_ell(0.0, 16.3, 3.2, 1.8, 14, 0.0, math.pi)), accent, (0.7, 0.7, 0.7))
+    else:
+        f.poly(w.chest([(-2.3, 16.5), (2.3, 16.5), (0.0, 22.0)]), skin, line=0.0)
+        for sg in (-1.0, 1.0):
+            f.stroke(
+                w.chest([(sg * 2.6, 16.6), (sg * 1.2, 19.6), (0.0, 22.4)]), accent, (0.9, 0.9, 0.6)
+            )
+
+
+def _scarf(f: _Fig, view: str, accent: RGB, w: _Warp) -> None:
+    sh = _shadow(accent)
+    if view == "side":
+        wrap = [(-2.4, 14.8), (2.8, 15.4), (3.6, 18.8), (-2.6, 19.2)]
+        tail = [(-2.0, 17.0), (-3.8, 30.0), (-1.8, 31.0), (-0.4, 18.0)]
+    else:
+        wrap = _sym([(0.0, 15.6), (2.6, 14.6), (4.3, 16.2), (4.1, 19.0), (0.0, 20.0)])
+        tail = [(1.6, 18.0), (3.9, 18.4), (4.4, 32.0), (2.0, 31.4)]
+        wrap, tail = w.head(wrap), w.body(tail)
+    f.poly(tail, accent, sil=True, shade=(0.9, 0.0), shade_fill=sh)
+    f.poly(wrap, accent, sil=True, shade=(1.0, 0.6), shade_fill=sh)
+    f.stroke(
+        [
+            (x, y + 0.2)
+            for x, y in _quad(wrap[1], ((wrap[1][0] + wrap[2][0]) / 2, 18.0), wrap[-2], 8)
+        ],
+        sh,
+        (0.08, 0.2, 0.08),
+    )
+
+
+def _accessories(
+    f: _Fig, view: str, acc: set[str], accent: RGB, cloth: RGB, style: HairStyle
+) -> None:
+    wh = _Warp(view)
+    if "headband" in acc:
+        if view == "side":
+            band = _quad((4.4, 2.0), (0.6, 0.4), (-1.6, 8.6), 12)
+        elif view == "back":
+            band = _ell(0.0, 6.4, 6.2, 7.3, 12, math.pi * 1.05, math.pi * 1.95)
+        else:
+            band = wh.head(_ell(0.0, 6.3, 6.1, 5.4, 14, math.pi * 1.02, math.pi * 1.98))
+        f.ops.append(_Op(band, accent, 0.0, widths=(1.2, 1.3, 1.2)))
+        if view in ("front", "three_quarter"):
+            # Keep the hair box off the band: on the bangs, or where an open-browed style
+            # shows solid hair (the side lock, the bun).
+            box = {
+                HairStyle.long: [(5.3, 12.0), (5.9, 18.0)],
+                HairStyle.bun: [(-1.8, -3.6), (1.8, -1.6)],
+            }.get(style, [(-4.4, 3.2), (4.4, 4.4)])
+            f.marks["hair"] = wh.head(box)
+    if "hat" in acc:
+        hat = _mix(cloth, (60, 50, 40), 0.55)
+        cx = -0.3 if view == "side" else 0.0
+        crown = [
+            *_ell(cx, 1.0, 5.0, 5.2, 18, math.pi, 2 * math.pi),
+            (cx + 5.0, 1.8),
+            (cx - 5.0, 1.8),
+        ]
+        f.poly(crown, hat, sil=True, shade=(1.2, 0.0), shade_fill=_shadow(hat))
+        f.poly(
+            [(cx - 5.0, -0.2), (cx + 5.0, -0.2), (cx + 5.0, 1.6), (cx - 5.0, 1.6)], accent, line=0.8
+        )
+        brim = _ell(cx + (0.8 if view == "side" else 0.0), 1.9, 8.4, 1.35, 24)
+        f.poly(brim, hat, sil=True, shade=(0.0, 0.6), shade_fill=_shadow(hat))
+        # Under a hat only the hair below the brim is visible: keep the hair box there.
+        f.marks["hair"] = {
+            "side": [(-4.6, 3.0), (0.4, 8.0)],
+            "back": [(-4.0, 3.0), (4.0, 10.0)],
+        }.get(view, wh.head([(-4.4, 3.4), (4.4, 4.6)]))
+    if view == "back":
+        return
+    if "glasses" in acc:
+        rim = (40, 36, 44)
+        lenses = {
+            "front": [(-2.45, 4.1), (2.45, 4.1)],
+            "three_quarter": [(-1.15, 4.0), (3.05, 2.9)],
+            "side": [(3.6, 2.0)],
+        }[view]
+        for lx, lw in lenses:
+            lens = _round_rect(lx, 8.6, lw, 3.1)
+            f.stroke(lens + lens[:2], rim, (0.3, 0.3, 0.3))
+            f.stroke([(lx - lw * 0.25, 9.6), (lx + lw * 0.05, 7.6)], WHITE, (0.1, 0.18, 0.1))
+        if view == "front":
+            f.stroke([(-0.4, 8.2), (0.0, 7.9), (0.4, 8.2)], rim, (0.25, 0.25, 0.25))
+        elif view == "three_quarter":
+            f.stroke([(0.9, 8.2), (1.85, 8.0)], rim, (0.25, 0.25, 0.25))
+            f.stroke([(-2.75, 8.2), (-4.4, 8.4)], rim, (0.25, 0.25, 0.25))
+        else:
+            f.stroke([(2.8, 8.3), (-0.3, 8.5)], rim, (0.25, 0.25, 0.25))
+    if "earrings" in acc:
+        spots = {
+            "front": [(-5.3, 11.0), (5.3, 11.0)],
+            "three_quarter": [(-4.6, 11.0)],
+            "side": [(-0.4, 11.0)],
+        }[view]
+        for x, y in spots:
+            f.poly(_ell(x, y, 0.6, 0.6, 10), accent, line=0.7)
+            f.poly(_ell(x, y + 1.4, 0.45, 0.75, 10), accent, line=0.7)
+
+
+def _round_rect(cx: float, cy: float, w: float, h: float) -> list[Pt]:
+    pts = []
+    for i in range(24):
+        a = 2 * math.pi * i / 24
+        c, s = math.cos(a), math.sin(a)
+        pts.append(
+            (
+                cx + w / 2 * math.copysign(abs(c) ** 0.5, c),
+                cy + h / 2 * math.copysign(abs(s) ** 0.5, s),
+            )
+        )
+    return pts
+
+
+# ---------------------------------------------------------------------------------------------
+# painting a display list
+
+
+def _line_widths(height_px: float) -> tuple[float, float]:
+    """Return (inner, outer) ink widths in pixels for a figure of this height."""
+    inner = max(0.9, 0.33 * height_px**0.42)
+    return inner, inner * 2.1
+
+
+def _to_px(pts: Sequence[Pt], fx: float, fy: float, k: float, sgn: float) -> list[Pt]:
+    return [(fx + sgn * x * k, fy + (y - 100.0) * k) for x, y in pts]
+
+
+def _paint_ops(
+    fig: _Fig,
+    *,
+    fx: float,
+    fy: float,
+    k: float,
+    mirror: bool,
+    window: BoxT,
+    ss: int = _SS,
+) -> Image.Image:
+    """Paint a display list into an RGBA image covering `window` (target pixel coords)."""
+    x0, y0, x1, y1 = window
+    cw, ch = (x1 - x0) * ss, (y1 - y0) * ss
+    rgb = Image.new("RGB", (cw, ch), INK)
+    alpha = Image.new("L", (cw, ch), 0)
+    d = ImageDraw.Draw(rgb)
+    da = ImageDraw.Draw(alpha)
+    sgn = -1.0 if mirror else 1.0
+    w_in, w_out = _line_widths(k * 100)
+    fxs, fys, ks = (fx - x0) * ss, (fy - y0) * ss, k * ss
+    min_px = 0.9 * ss
+
+    polys: list[list[Pt]] = []
+    for op in fig.ops:
+        p = _to_px(op.pts, fxs, fys, ks, sgn)
+        if op.widths is not None:
+            p = _stroke_poly(p, [wd * ks for wd in op.widths], min_px)
+        polys.append(p)
+
+    wo = max(2, round(w_out * ss))
+    for op, p in zip(fig.ops, polys, strict=True):
+        if op.sil and len(p) > 2:
+            da.polygon(p, fill=255)
+            _ink_line(da, [*p, p[0]], 255, wo)
+    for op, p in zip(fig.ops, polys, strict=True):
+        if len(p) < 3:
+            continue
+        if op.clip is None:
+            # Strokes and trims may reach past the silhouette (lash flicks, sweat drops).
+            da.polygon(p, fill=255)
+        if op.clip is None and op.shade is None:
+            d.polygon(p, fill=op.fill)
+        else:
+            clip = _to_px(op.clip, fxs, fys, ks, sgn) if op.clip is not None else None
+            _masked_fill(rgb, p, op.fill, clip, op.shade, op.shade_fill, ks)
+        if op.line > 0:
+            lw = max(1, round(w_in * op.line * ss))
+            _ink_line(d, [*p, p[0]], INK, lw)
+            _ink_line(da, [*p, p[0]], 255, lw)
+    if ss > 1:
+        rgb = rgb.reduce(ss)
+        alpha = alpha.reduce(ss)
+    rgb.putalpha(alpha)
+    return rgb
+
+
+def _masked_fill(
+    img: Image.Image,
+    p: list[Pt],
+    fill: RGB,
+    clip: list[Pt] | None,
+    shade: Pt | None,
+    shade_fill: RGB | None,
+    ks: float,
+) -> None:
+    bx0, by0, bx1, by1 = _bbox(p)
+    bx0, by0 = max(0, math.floor(bx0) - 1), max(0, math.floor(by0) - 1)
+    bx1, by1 = min(img.width, math.ceil(bx1) + 2), min(img.height, math.ceil(by1) + 2)
+    if bx1 <= bx0 or by1 <= by0:
+        return
+    size = (bx1 - bx0, by1 - by0)
+
+    def local(pts: Sequence[Pt], dx: float = 0.0, dy: float = 0.0) -> list[Pt]:
+        return [(x - bx0 + dx, y - by0 + dy) for x, y in pts]
+
+    m = Image.new("L", size, 0)
+    ImageDraw.Draw(m).polygon(local(p), fill=255)
+    if clip is not None:
+        c = Image.new("L", size, 0)
+        ImageDraw.Draw(c).polygon(local(clip), fill=255)
+        m = ImageChops.darker(m, c)
+    img.paste(fill, (bx0, by0, bx1, by1), m)
+    if shade is not None and shade_fill is not None:
+        # Lit part = the shape moved toward the light; what is left of it is the cel shadow.
+        ImageDraw.Draw(m).polygon(local(p, -shade[0] * ks, -shade[1] * ks), fill=0)
+        img.paste(shade_fill, (bx0, by0, bx1, by1), m)
+
+
+def _ink_line(draw: ImageDraw.ImageDraw, pts: Sequence[Pt], fill: RGB | int, width: int) -> None:
+    """Draw a polyline with round joints (Pillow's own curve joints are slow in Python)."""
+    draw.line(list(pts), fill=fill, width=width)
+    if width >= 3:
+        r = width / 2 - 0.25
+        for x, y in pts:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
+
+
+def _marks_px(fig: _Fig, fx: float, fy: float, k: float, mirror: bool) -> dict[str, BoxT]:
+    sgn = -1.0 if mirror else 1.0
+    out: dict[str, BoxT] = {}
+    for tag, pts in fig.marks.items():
+        px = _to_px(pts, fx, fy, k, sgn)
+        b = _bbox(px)
+        out[tag] = (math.floor(b[0]), math.floor(b[1]), math.ceil(b[2]), math.ceil(b[3]))
+    allp: list[Pt] = []
+    for op in fig.ops:
+        allp.extend(op.pts)
+    b = _bbox(_to_px(allp, fx, fy, k, sgn))
+    out["all"] = (math.floor(b[0]), math.floor(b[1]), math.ceil(b[2]), math.ceil(b[3]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# characters: public API
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered character sprite."""
+
+    image: Image.Image  # RGBA, transparent background, tightly cropped around the figure
+    face: tuple[int, int, int, int]  # boxes in sprite pixel coords (x0, y0, x1, y1)
+    hair: tuple[int, int, int, int]
+    outfit: tuple[int, int, int, int]
+    mouth: tuple[int, int, int, int]
+    feet_y: int  # y of the soles in sprite coords (the figure stands there)
+
+
+def _view_params(view: str, facing: str) -> tuple[bool, float]:
+    """Return (mirror, glance) for a view turned toward `facing`."""
+    mirror = facing == "left"
+    glance = 0.0 if (view == "front" and facing == "front") else 1.0
+    return mirror, glance
+
+
+def render_figure(
+    design: CharacterDesign,
+    *,
+    height_px: int,
+    view: View = "front",
+    expression: Emotion = Emotion.neutral,
+    mouth_open: float = 0.0,
+    facing: Literal["left", "right", "front"] = "front",
+    eyes_closed: bool = False,
+) -> Figure:
+    """Render one character standing, tightly cropped, at `height_px` from crown to soles."""
+    mirror, glance = _view_params(view, facing)
+    fig = _figure_ops(design, view, expression, mouth_open, eyes_closed, glance)
+    k = height_px / 100.0
+    marks = _marks_px(fig, 0.0, 0.0, k, mirror)
+    pad = math.ceil(_line_widths(height_px)[1]) + 2
+    ax0, ay0, ax1, ay1 = marks["all"]
+    fx, fy = float(pad - ax0), float(pad - ay0)
+    window = (0, 0, ax1 - ax0 + 2 * pad, ay1 - ay0 + 2 * pad)
+    img = _paint_ops(fig, fx=fx, fy=fy, k=k, mirror=mirror, window=window)
+    bbox = img.getchannel("A").getbbox() or (0, 0, img.width, img.height)
+    img = img.crop(bbox)
+    dx, dy = bbox[0], bbox[1]
+    marks = _marks_px(fig, fx - dx, fy - dy, k, mirror)
+
+    def box(tag: str, grow: int = 0) -> BoxT:
+        if tag not in marks:
+            return (0, 0, 0, 0)
+        b = marks[tag]
+        return (
+            max(0, b[0] - grow),
+            max(0, b[1] - grow),
+            min(img.width, b[2] + grow),
+            min(img.height, b[3] + grow),
+        )
+
+    # The mouth box also holds the ink and antialiasing around the lips, so swapping that
+    # region is enough to animate speech.
+    grow = math.ceil(_line_widths(height_px)[0]) + 1
+
+    return Figure(
+        image=img,
+        face=box("face"),
+        hair=box("hair"),
+        outfit=box("outfit"),
+        mouth=box("mouth", grow) if view != "back" else (0, 0, 0, 0),
+        feet_y=round(fy - dy),
+    )
+
+
+_SHEET_EXPRESSIONS = [
+    Emotion.neutral,
+    Emotion.happy,
+    Emotion.sad,
+    Emotion.angry,
+    Emotion.surprised,
+    Emotion.afraid,
+]
+
+
+@lru_cache(maxsize=16)
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    try:
+        return ImageFont.truetype(_FONT_DIR + name, size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def render_reference_sheet(
+    design: CharacterDesign,
+) -> tuple[dict[str, Image.Image], dict[str, Image.Image], Image.Image]:
+    """Render turnaround views, expression heads and one composed model sheet (1600x900)."""
+    views: list[tuple[str, View, Facing]] = [
+        ("front", "front", "front"),
+        ("three_quarter", "three_quarter", "right"),
+        ("side", "side", "right"),
+        ("back", "back", "front"),
+    ]
+    fig_h = 640
+    turnaround = {
+        key: render_figure(design, height_px=fig_h, view=v, facing=fc).image for key, v, fc in views
+    }
+    expressions: dict[str, Image.Image] = {}
+    for emo in _SHEET_EXPRESSIONS:
+        fig = render_figure(design, height_px=1300, view="front", expression=emo)
+        x0, y0, x1, y1 = fig.face
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - (y1 - y0) * 0.25
+        half = (x1 - x0) * 1.05
+        crop = (round(cx - half), round(cy - half), round(cx + half), round(cy + half * 1.1))
+        head = Image.new("RGBA", (crop[2] - crop[0], crop[3] - crop[1]), (0, 0, 0, 0))
+        head.paste(fig.image.crop(crop), (0, 0))
+        expressions[emo.value] = head
+
+    sheet = Image.new("RGB", (1600, 900), (246, 241, 232))
+    dr = ImageDraw.Draw(sheet)
+    accent = _rgb(design.accent_colour)
+    dr.rectangle((0, 0, 1600, 84), fill=_mix(accent, (250, 246, 238), 0.82))
+    dr.line((0, 84, 1600, 84), fill=INK, width=3)
+    dr.text((32, 16), design.name, fill=INK, font=_font(40, True))
+    sub = "  ·  ".join(s for s in (design.role, design.outfit) if s)
+    dr.text((36, 62), sub[:120], fill=(80, 70, 80), font=_font(15))
+    dr.text((1568, 30), "MODEL SHEET", fill=(80, 70, 80), font=_font(22, True), anchor="ra")
+
+    # turnaround row on a common ground line
+    ground = 850
+    slot = 238
+    for i, (key, _, _) in enumerate(views):
+        img = turnaround[key]
+        cx = 40 + slot // 2 + i * slot
+        scale = min(1.0, (slot - 14) / img.width, (ground - 120) / img.height)
+        im = (
+            img
+            if scale >= 1.0
+            else img.resize(
+                (max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                Image.Resampling.LANCZOS,
+            )
+        )
+        sheet.paste(im, (round(cx - im.width / 2), ground - im.height), im)
+        dr.text((cx, ground + 14), key.replace("_", " "), fill=INK, font=_font(18), anchor="ma")
+    dr.line((40, ground, 40 + 4 * slot, ground), fill=(150, 140, 140), width=2)
+    dr.line((1010, 104, 1010, 880), fill=(200, 190, 180), width=2)
+
+    # expressions grid
+    cell = 180
+    for i, emo in enumerate(_SHEET_EXPRESSIONS):
+        col, row = i % 3, i // 3
+        x, y = 1034 + col * (cell + 12), 110 + row * (cell + 44)
+        dr.rectangle((x, y, x + cell, y + cell), fill=(255, 252, 247), outline=INK, width=2)
+        head = expressions[emo.value]
+        s = (cell - 8) / max(head.width, head.height)
+        hi = head.resize((round(head.width * s), round(head.height * s)), Image.Resampling.LANCZOS)
+        sheet.paste(hi, (x + (cell - hi.width) // 2, y + (cell - hi.height) // 2), hi)
+        dr.text((x + cell // 2, y + cell + 8), emo.value, fill=INK, font=_font(18), anchor="ma")
+
+    # palette
+    sw = [
+        ("skin", design.skin),
+        ("hair", design.hair_colour),
+        ("eyes", design.eye_colour),
+        ("outfit", design.outfit_colour),
+        ("accent", design.accent_colour),
+    ]
+    y = 580
+    dr.text((1034, y), "palette", fill=INK, font=_font(18, True))
+    for i, (label, colour) in enumerate(sw):
+        x = 1034 + i * 110
+        dr.rectangle((x, y + 30, x + 90, y + 90), fill=_rgb(colour), outline=INK, width=2)
+        dr.text((x + 45, y + 96), label, fill=INK, font=_font(15), anchor="ma")
+        dr.text((x + 45, y + 116), colour, fill=(90, 80, 90), font=_font(13), anchor="ma")
+    facts = [
+        f"build: {design.build}",
+        f"height: {design.height:.2f}",
+        f"hair: {design.hair_style.value}",
+        "accessories: " + (", ".join(design.accessories) or "none"),
+    ]
+    for i, t in enumerate(facts):
+        dr.text((1034, 760 + i * 24), t, fill=(60, 50, 60), font=_font(16))
+    return turnaround, expressions, sheet
+
+
+# ---------------------------------------------------------------------------------------------
+# sets
+
+
+_DEFAULT_LIGHT = Lighting(ambient="#fff8ee", sky="#a8cbe8", practicals_on=False, brightness=1.0)
+
+
+def _lighting(location: LocationDesign, time_of_day: str) -> Lighting:
+    if time_of_day in location.lighting:
+        return location.lighting[time_of_day]
+    if "day" in location.lighting:
+        return location.lighting["day"]
+    for value in location.lighting.values():
+        return value
+    return _DEFAULT_LIGHT
+
+
+def _tint(light: Lighting) -> np.ndarray:
+    amb = np.array(_rgb(light.ambient, (255, 255, 255)), dtype=np.float32) / 255.0
+    t = (0.5 + 0.5 * amb) * (0.3 + 0.7 * light.brightness)
+    return np.clip(t, 0.18, 1.25).astype(np.float32)
+
+
+def _is_night(light: Lighting, time_of_day: str) -> bool:
+    return time_of_day == "night" or light.brightness < 0.6
+
+
+def _proj(cam: Camera, x: float, y: float, depth: float, W: int, H: int) -> Pt:
+    """Project like `camera.project`, but at any depth (floor planes need in-between depths)."""
+    ppm = W / cam.view_width * depth
+    px = W / 2 + (x - cam.x) * ppm
+    if cam.reverse:
+        px = W - px
+    py = H / 2 - (y - cam.y) * ppm + cam.tilt * H * 0.12 * (1.0 - depth)
+    return px, py
+
+
+def _element_box(cam: Camera, el: SetElement, W: int, H: int) -> tuple[float, ...]:
+    px, py = project(cam, el.x, el.y, el.layer, W, H)
+    ppm = pixels_per_metre(cam, W, el.layer)
+    w, h = el.width * ppm, el.height * ppm
+    return (px - w / 2, py - h, px + w / 2, py)
+
+
+@dataclass
+class _Glow:
+    x: float
+    y: float
+    r: float
+    colour: RGB
+    strength: float
+
+
+class _Canvas:
+    """A supersampled drawing surface with screentone and emission masks."""
+
+    def __init__(self, origin: tuple[int, int], size: tuple[int, int], transparent: bool):
+        self.ox, self.oy = origin
+        self.w, self.h = size
+        ss = _SS
+        self.rgb = Image.new("RGB", (self.w * ss, self.h * ss), INK)
+        self.d = ImageDraw.Draw(self.rgb)
+        self.tone = Image.new("L", self.rgb.size, 0)
+        self.dt = ImageDraw.Draw(self.tone)
+        self.emit = Image.new("L", self.rgb.size, 0)
+        self.de = ImageDraw.Draw(self.emit)
+        self.alpha: Image.Image | None = None
+        self.da: ImageDraw.ImageDraw | None = None
+        if transparent:
+            self.alpha = Image.new("L", self.rgb.size, 0)
+            self.da = ImageDraw.Draw(self.alpha)
+        self.glows: list[_Glow] = []
+
+    def c(self, x: float, y: float) -> Pt:
+        return ((x - self.ox) * _SS, (y - self.oy) * _SS)
+
+    def poly(
+        self, pts: Sequence[Pt], fill: RGB | None, line: float = 0.0, colour: RGB = INK
+    ) -> None:
+        """Draw a polygon given in frame pixel coordinates."""
+        p = [self.c(x, y) for x, y in pts]
+        if len(p) < 3:
+            return
+        if fill is not None:
+            self.d.polygon(p, fill=fill)
+            if self.da is not None:
+                self.da.polygon(p, fill=255)
+        if line > 0:
+            lw = max(1, round(line * _SS))
+            _ink_line(self.d, [*p, p[0]], colour, lw)
+            if self.da is not None:
+                _ink_line(self.da, [*p, p[0]], 255, lw)
+
+    def polyline(self, pts: Sequence[Pt], width: float, colour: RGB = INK) -> None:
+        p = [self.c(x, y) for x, y in pts]
+        lw = max(1, round(width * _SS))
+        _ink_line(self.d, p, colour, lw)
+        if self.da is not None:
+            _ink_line(self.da, p, 255, lw)
+
+    def add_tone(self, pts: Sequence[Pt], strength: float) -> None:
+        p = [self.c(x, y) for x, y in pts]
+        if len(p) >= 3:
+            self.dt.polygon(p, fill=round(255 * max(0.0, min(1.0, strength))))
+
+    def add_emit(self, pts: Sequence[Pt]) -> None:
+        p = [self.c(x, y) for x, y in pts]
+        if len(p) >= 3:
+            self.de.polygon(p, fill=255)
+
+    def finish(
+        self, light: Lighting, *, tone_scale: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Reduce, light, screentone and glow; return (rgb uint8, alpha uint8 or None)."""
+        base = np.asarray(self.rgb.reduce(_SS), dtype=np.float32)
+        lit = base * _tint(light)
+        if self.emit.getbbox() is not None:
+            emit = np.asarray(self.emit.reduce(_SS), dtype=np.float32) * (1.0 / 255.0)
+            lit += (base - lit) * emit[..., None]
+        if self.tone.getbbox() is not None:
+            tone = np.asarray(self.tone.reduce(_SS), dtype=np.float32) * (tone_scale / 255.0)
+            # Shadowed areas get slightly darker plus a printed dot screen, like screentone.
+            a = (tone * (0.12 + 0.38 * _dots(self.w, self.h, self.ox, self.oy)))[..., None]
+            lit -= (lit - np.array(INK, dtype=np.float32)) * a
+        for g in self.glows:
+            _add_glow(lit, g, self.ox, self.oy)
+        lit += 0.5
+        out = np.clip(lit, 0, 255, out=lit).astype(np.uint8)
+        alpha = None
+        if self.alpha is not None:
+            alpha = np.asarray(self.alpha.reduce(_SS), dtype=np.uint8)
+        return out, alpha
+
+
+@lru_cache(maxsize=8)
+def _dot_tile(period: int = 6) -> np.ndarray:
+    n = period * 2
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
+    # a 45-degree dot lattice: points where (x+y) and (x-y) are both multiples of `period`
+    u = (xx + yy) % period - period / 2
+    v = (xx - yy) % period - period / 2
+    dist = np.sqrt(u * u + v * v) / math.sqrt(2)
+    return np.clip(1.9 - dist, 0.0, 1.0).astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def _dots(w: int, h: int, ox: int, oy: int) -> np.ndarray:
+    tile = _dot_tile()
+    n = tile.shape[0]
+    reps = (math.ceil((h + oy % n) / n) + 1, math.ceil((w + ox % n) / n) + 1)
+    big = np.tile(tile, reps)[oy % n : oy % n + h, ox % n : ox % n + w]
+    big.flags.writeable = False  # cached and shared between calls
+    return big
+
+
+def _add_glow(img: np.ndarray, g: _Glow, ox: int, oy: int) -> None:
+    h, w = img.shape[:2]
+    x0, x1 = max(0, math.floor(g.x - g.r - ox)), min(w, math.ceil(g.x + g.r - ox))
+    y0, y1 = max(0, math.floor(g.y - g.r - oy)), min(h, math.ceil(g.y + g.r - oy))
+    if x1 <= x0 or y1 <= y0 or g.r <= 0:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    d = np.sqrt((xx + ox - g.x) ** 2 + (yy + oy - g.y) ** 2) / g.r
+    f = np.clip(1.0 - d, 0.0, 1.0) ** 2 * g.strength
+    img[y0:y1, x0:x1] += f[..., None] * np.array(g.colour, dtype=np.float32)
+
+
+@dataclass
+class _Ctx:
+    light: Lighting
+    night: bool
+    glow_windows: bool
+    sky: RGB
+    seed: int
+
+
+class _Pen:
+    """Draw one set element in its own box: u across (0 left .. 1 right), v up (0 base .. 1 top)."""
+
+    def __init__(self, cv: _Canvas, box: tuple[float, ...], mirror: bool, lw: float):
+        x0, y0, x1, y1 = box
+        inset = lw / 2  # keep the outline inside the element's box
+        self.x0, self.y0 = x0 + inset, y0 + inset
+        self.x1, self.y1 = max(x0 + inset, x1 - inset), max(y0 + inset, y1 - inset)
+        self.cv, self.mirror, self.lw = cv, mirror, lw
+
+    def p(self, u: float, v: float) -> Pt:
+        if self.mirror:
+            u = 1.0 - u
+        return (self.x0 + u * (self.x1 - self.x0), self.y1 - v * (self.y1 - self.y0))
+
+    def pts(self, uv: Sequence[Pt]) -> list[Pt]:
+        return [self.p(u, v) for u, v in uv]
+
+    @property
+    def wpx(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def hpx(self) -> float:
+        return self.y1 - self.y0
+
+    def poly(
+        self,
+        uv: Sequence[Pt],
+        fill: RGB | None,
+        line: float = 1.0,
+        tone: float = 0.0,
+        emit: bool = False,
+    ) -> None:
+        pts = self.pts(uv)
+        self.cv.poly(pts, fill, line * self.lw)
+        if tone > 0:
+            self.cv.add_tone(pts, tone)
+        if emit:
+            self.cv.add_emit(pts)
+
+    def rect(
+        self,
+        u0: float,
+        v0: float,
+        u1: float,
+        v1: float,
+        fill: RGB | None,
+        line: float = 1.0,
+        tone: float = 0.0,
+        emit: bool = False,
+    ) -> None:
+        self.poly([(u0, v0), (u1, v0), (u1, v1), (u0, v1)], fill, line, tone, emit)
+
+    def ell(
+        self,
+        cu: float,
+        cv: float,
+        ru: float,
+        rv: float,
+        fill: RGB | None,
+        line: float = 1.0,
+        tone: float = 0.0,
+        emit: bool = False,
+        n: int = 24,
+    ) -> None:
+        self.poly(_ell(cu, cv, ru, rv, n), fill, line, tone, emit)
+
+    def line(self, uv: Sequence[Pt], width: float = 0.6, colour: RGB = INK) -> None:
+        self.cv.polyline(self.pts(uv), max(0.6, width * self.lw), colour)
+
+    def glow(self, u: float, v: float, r: float, colour: RGB, strength: float) -> None:
+        x, y = self.p(u, v)
+        self.cv.glows.append(_Glow(x, y, r, colour, strength))
+
+
+def _greenish(c: RGB) -> bool:
+    return c[1] > c[0] + 10 and c[1] >= c[2]
+
+
+def _draw_window(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    fu, fv = min(0.2, 0.09 / el.width), min(0.2, 0.09 / el.height)
+    pen.rect(0, 0, 1, 1, c)
+    pen.rect(0, 0, 1, fv * 1.4, _light(c, 0.15))
+    g0u, g0v, g1u, g1v = fu, fv * 1.4 + fv * 0.6, 1 - fu, 1 - fv
+    if ctx.glow_windows:
+        glass: RGB = (255, 214, 140)
+    elif ctx.night:
+        glass = _mix(ctx.sky, INK, 0.25)
+    else:
+        glass = _light(ctx.sky, 0.25)
+    pen.rect(g0u, g0v, g1u, g1v, glass, line=0.6, emit=ctx.glow_windows)
+    gw = g1u - g0u
+    if not ctx.night:
+        for a, b in ((0.12, 0.3), (0.4, 0.48)):
+            pen.poly(
+                [
+                    (g0u + a * gw, g0v),
+                    (g0u + b * gw, g0v),
+                    (g0u + (b + 0.45) * gw, g1v),
+                    (g0u + (a + 0.45) * gw, g1v),
+                ],
+                _light(glass, 0.4),
+                line=0,
+            )
+    elif not ctx.glow_windows:
+        pen.rect(g0u, g0v, g1u, g1v, None, line=0, tone=0.5)
+    cols = max(1, round(el.width / 0.55))
+    rows = max(1, round(el.height / 0.6))
+    bar_u, bar_v = fu * 0.45, fv * 0.45
+    for i in range(1, cols):
+        u = g0u + gw * i / cols
+        pen.rect(u - bar_u / 2, g0v, u + bar_u / 2, g1v, c, line=0.6)
+    for j in range(1, rows):
+        v = g0v + (g1v - g0v) * j / rows
+        pen.rect(g0u, v - bar_v / 2, g1u, v + bar_v / 2, c, line=0.6)
+    if ctx.glow_windows:
+        pen.glow(0.5, 0.5, max(pen.wpx, pen.hpx) * 0.95, (255, 170, 90), 0.32)
+
+
+def _draw_door(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    pen.rect(0, 0, 1, 1, c, line=0)
+    pen.rect(0.8, 0, 1, 1, _shadow(c), line=0, tone=0.5)
+    panel = _mix(c, INK, 0.16)
+    pen.rect(0.14, 0.06, 0.74, 0.44, panel, line=0.6)
+    pen.rect(0.14, 0.52, 0.74, 0.93, panel, line=0.6)
+    pen.rect(0.8, 0.06, 0.86, 0.93, None, line=0.4)
+    pen.ell(0.86, 0.48, 0.045, 0.045 * pen.wpx / max(pen.hpx, 1), (214, 176, 84), line=0.6)
+    pen.rect(0, 0, 1, 1, None)
+
+
+def _draw_column(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    pen.rect(0.12, 0.06, 0.88, 0.92, c, line=0)
+    pen.rect(0.62, 0.06, 0.88, 0.92, _shadow(c), line=0, tone=0.45)
+    pen.rect(0.22, 0.06, 0.3, 0.92, _light(c, 0.25), line=0)
+    pen.rect(0.12, 0.06, 0.88, 0.92, None)
+    pen.rect(0, 0.92, 1, 1, _light(c, 0.12))
+    pen.rect(0.04, 0, 0.96, 0.06, _mix(c, INK, 0.2))
+
+
+def _draw_lamp(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    on = ctx.light.practicals_on
+    body = _light(c, 0.25) if on else c
+    gold = (206, 164, 72)
+    if el.y >= 1.2:
+        pen.line([(0.5, 1.0), (0.5, 1.0 + 3.0 / max(el.height, 0.1))], 0.5)
+        pen.ell(0.5, 0.5, 0.5, 0.4, body, emit=on)
+        if not on:
+            pen.poly(
+                _ell(0.5, 0.5, 0.5, 0.4, 20, -math.pi / 2, math.pi / 2),
+                _shadow(c),
+                line=0,
+                tone=0.4,
+            )
+        for du in (-0.28, 0.0, 0.28):
+            pen.line(
+                _quad((0.5 + du * 0.6, 0.88), (0.5 + du * 1.35, 0.5), (0.5 + du * 0.6, 0.12), 8),
+                0.35,
+                _mix(c, INK, 0.4),
+            )
+        pen.ell(0.5, 0.5, 0.5, 0.4, None)
+        pen.rect(0.3, 0.86, 0.7, 1.0, gold)
+        pen.rect(0.32, 0.0, 0.68, 0.13, gold)
+        glow_v = 0.5
+    else:
+        pen.ell(0.5, 0.03, 0.28, 0.03, _mix(c, INK, 0.3))
+        pen.rect(0.47, 0.04, 0.53, 0.7, _mix(c, INK, 0.3), line=0.6)
+        pen.poly([(0.08, 0.68), (0.92, 0.68), (0.72, 1.0), (0.28, 1.0)], body, emit=on)
+        glow_v = 0.72
+    if on:
+        pen.glow(0.5, glow_v, max(pen.wpx, pen.hpx) * 2.2, (255, 180, 90), 0.5)
+
+
+def _draw_shelf(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    fu, fv = min(0.15, 0.05 / el.width), min(0.15, 0.05 / el.height)
+    pen.rect(0, 0, 1, 1, c)
+    pen.rect(fu, fv, 1 - fu, 1 - fv, _mix(c, INK, 0.5), line=0.5, tone=0.6)
+    rows = max(1, round(el.height / 0.42))
+    rng = random.Random(ctx.seed)
+    palette = [
+        (158, 62, 56),
+        (62, 92, 128),
+        (86, 120, 74),
+        (196, 160, 90),
+        (120, 80, 110),
+        (210, 200, 180),
+        (70, 70, 80),
+        (176, 110, 60),
+    ]
+    row_h = (1 - 2 * fv) / rows
+    for r in range(rows):
+        v0 = fv + r * row_h
+        board = fv * 0.8
+        pen.rect(fu, v0, 1 - fu, v0 + board, _light(c, 0.1), line=0.5)
+        u = fu + 0.01
+        count = 0
+        while u < 1 - fu - 0.02 and count < 40:
+            bw = rng.uniform(0.035, 0.075) / el.width
+            if u + bw > 1 - fu:
+                break
+            if rng.random() < 0.12:
+                u += bw * 1.5
+                continue
+            bh = row_h * rng.uniform(0.55, 0.86)
+            col = rng.choice(palette)
+            pen.rect(u, v0 + board, u + bw, v0 + board + bh, col, line=0.4)
+            if bw * pen.wpx > 6:
+                pen.line(
+                    [(u + bw * 0.2, v0 + board + bh * 0.8), (u + bw * 0.8, v0 + board + bh * 0.8)],
+                    0.3,
+                    _light(col, 0.4),
+                )
+            u += bw
+            count += 1
+    pen.rect(0, 0, 1, 1, None)
+
+
+def _draw_table(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    pen.rect(0.06, 0, 0.94, 0.74, None, line=0, tone=0.6)
+    for u0 in (0.05, 0.86):
+        pen.rect(u0, 0, u0 + 0.08, 0.84, c, line=0)
+        pen.rect(u0 + 0.05, 0, u0 + 0.08, 0.84, _shadow(c), line=0)
+        pen.rect(u0, 0, u0 + 0.08, 0.84, None)
+    pen.rect(0.03, 0.72, 0.97, 0.86, _shadow(c), tone=0.4)
+    pen.rect(0, 0.86, 1, 1, _light(c, 0.12))
+    pen.line([(0.04, 0.95), (0.5, 0.95)], 0.3, _light(c, 0.4))
+
+
+def _draw_plant(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    leaf = c if _greenish(c) else (84, 140, 82)
+    pot = (176, 98, 66) if _greenish(c) else c
+    rng = random.Random(ctx.seed)
+    n = 9
+    for i in range(n):
+        a = math.pi * (0.12 + 0.76 * i / (n - 1)) + rng.uniform(-0.08, 0.08)
+        ln = rng.uniform(0.55, 0.68)
+        tip = (0.5 + math.cos(a) * 0.46, 0.32 + math.sin(a) * ln)
+        tip = (min(0.98, max(0.02, tip[0])), min(0.99, tip[1]))
+        mid = (0.5 + (tip[0] - 0.5) * 0.55, 0.32 + (tip[1] - 0.32) * 0.55)
+        side = (-(tip[1] - 0.32) * 0.12, (tip[0] - 0.5) * 0.12)
+        pts = [
+            (0.5, 0.32),
+            (mid[0] + side[0], mid[1] + side[1]),
+            tip,
+            (mid[0] - side[0], mid[1] - side[1]),
+        ]
+        pen.poly(pts, leaf if i % 2 == 0 else _shadow(leaf), line=0.6)
+        pen.line([(0.5, 0.32), tip], 0.25, _mix(leaf, INK, 0.35))
+    pen.poly([(0.24, 0.0), (0.76, 0.0), (0.82, 0.3), (0.18, 0.3)], pot)
+    pen.poly([(0.55, 0.0), (0.76, 0.0), (0.82, 0.3), (0.62, 0.3)], _shadow(pot), line=0, tone=0.4)
+    pen.rect(0.14, 0.28, 0.86, 0.36, _light(pot, 0.1))
+
+
+def _draw_painting(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    paper = (240, 232, 210)
+    rng = random.Random(ctx.seed)
+    if el.height > el.width * 1.35:
+        wood = _mix(c, INK, 0.35)
+        pen.rect(0.08, 0.03, 0.92, 0.97, paper)
+        pen.rect(0.08, 0.03, 0.92, 0.97, None, line=0, tone=0.15)
+        pen.rect(0.0, 0.0, 1.0, 0.04, wood)
+        pen.rect(0.0, 0.96, 1.0, 1.0, wood)
+        pen.rect(0.14, 0.08, 0.86, 0.9, c, line=0.4)
+        pen.rect(0.18, 0.12, 0.82, 0.86, paper, line=0.3)
+        glyphs = rng.randint(3, 4)
+        gh = 0.6 / glyphs
+        for i in range(glyphs):
+            v = 0.8 - i * gh * 1.08
+            for _ in range(rng.randint(3, 4)):
+                if rng.random() < 0.5:
+                    a = (0.5 + rng.uniform(-0.14, 0.0), v - rng.uniform(0.0, gh * 0.8))
+                    b = (a[0] + rng.uniform(0.1, 0.18), a[1] + rng.uniform(-0.01, 0.01))
+                else:
+                    a = (0.5 + rng.uniform(-0.12, 0.12), v)
+                    b = (a[0] + rng.uniform(-0.03, 0.03), v - gh * rng.uniform(0.5, 0.85))
+                pen.line([a, b], 0.9)
+        return
+    pen.rect(0, 0, 1, 1, c)
+    pen.rect(0.08, 0.1, 0.92, 0.9, paper, line=0.6)
+    hill = _mix(paper, (70, 80, 90), 0.45)
+    peaks = [
+        (0.08, 0.1),
+        (0.08, 0.38),
+        (0.3, 0.72),
+        (0.45, 0.45),
+        (0.62, 0.62),
+        (0.92, 0.34),
+        (0.92, 0.1),
+    ]
+    pen.poly(peaks, hill, line=0.4)
+    pen.poly(
+        [(0.08, 0.1), (0.08, 0.25), (0.4, 0.35), (0.7, 0.22), (0.92, 0.3), (0.92, 0.1)],
+        _mix(paper, (60, 70, 80), 0.7),
+        line=0.4,
+    )
+    pen.ell(0.74, 0.74, 0.07, 0.07 * pen.wpx / max(pen.hpx, 1), (200, 70, 60), line=0.3)
+
+
+def _draw_tree(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    leaf = c if _greenish(c) else (88, 138, 80)
+    trunk = (112, 82, 58) if _greenish(c) else c
+    rng = random.Random(ctx.seed)
+    pen.poly([(0.42, 0.0), (0.58, 0.0), (0.55, 0.55), (0.45, 0.55)], trunk)
+    pen.poly([(0.52, 0.0), (0.58, 0.0), (0.55, 0.55), (0.52, 0.55)], _shadow(trunk), line=0)
+    asp = pen.wpx / max(pen.hpx, 1.0)
+    blobs = []
+    for i in range(10):
+        cu = 0.5 + rng.uniform(-0.3, 0.3)
+        cv = 0.66 + rng.uniform(-0.12, 0.2)
+        ru = min(rng.uniform(0.16, 0.24), cu - 0.01, 0.99 - cu)
+        rv = min(ru * asp, cv - 0.3, 0.995 - cv)
+        blobs.append((cu, cv, ru, rv, i))
+    blobs.sort(key=lambda b: b[1])
+    for cu, cv, ru, rv, _ in blobs:
+        # cel shading: the whole blob in shadow, a lit core shifted toward the light
+        pen.ell(cu, cv, ru, rv, _shadow(leaf), line=0.9, tone=0.35)
+        pen.ell(cu - ru * 0.14, cv + rv * 0.14, ru * 0.82, rv * 0.82, leaf, line=0)
+        pen.ell(cu - ru * 0.35, cv + rv * 0.4, ru * 0.3, rv * 0.22, _light(leaf, 0.2), line=0)
+
+
+def _draw_building(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    rng = random.Random(ctx.seed)
+    roof = _mix(c, INK, 0.55)
+    pen.rect(0.04, 0, 0.96, 0.84, c, line=0)
+    pen.rect(0.78, 0, 0.96, 0.84, _shadow(c), line=0, tone=0.4)
+    pen.rect(0.04, 0, 0.96, 0.84, None)
+    pen.poly([(0.0, 0.82), (0.1, 0.86), (0.9, 0.86), (1.0, 0.82), (0.86, 1.0), (0.14, 1.0)], roof)
+    cols = max(1, int(el.width / 1.7))
+    rows = max(1, int(el.height * 0.78 / 2.4))
+    has_door = el.height > 2.6
+    for r in range(rows):
+        for k in range(cols):
+            if has_door and r == 0 and k == cols // 2:
+                continue
+            u0 = 0.1 + 0.8 * (k + 0.22) / cols
+            u1 = 0.1 + 0.8 * (k + 0.78) / cols
+            v0 = 0.06 + 0.74 * (r + 0.3) / rows
+            v1 = 0.06 + 0.74 * (r + 0.8) / rows
+            lit = ctx.night and ctx.light.practicals_on and rng.random() < 0.6
+            col = (
+                (255, 210, 130)
+                if lit
+                else (_mix(ctx.sky, INK, 0.3) if ctx.night else _light(ctx.sky, 0.2))
+            )
+            pen.rect(u0, v0, u1, v1, col, line=0.7, emit=lit)
+            pen.line([((u0 + u1) / 2, v0), ((u0 + u1) / 2, v1)], 0.4)
+    if has_door:
+        du = min(0.12, 0.6 / el.width)
+        dv = min(0.5, 2.1 / el.height)
+        pen.rect(0.5 - du, 0, 0.5 + du, dv, _mix(c, INK, 0.4), line=0.8)
+
+
+def _draw_streetlamp(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    on = ctx.light.practicals_on
+    pole = _mix(c, INK, 0.3)
+    pen.rect(0.3, 0, 0.7, 0.04, pole)
+    pen.rect(0.45, 0.03, 0.55, 0.8, pole, line=0.7)
+    pen.poly([(0.3, 0.77), (0.7, 0.77), (0.62, 0.8), (0.38, 0.8)], pole, line=0.6)
+    glass = (255, 226, 160) if on else _mix(ctx.sky, (200, 200, 190), 0.5)
+    pen.poly([(0.3, 0.8), (0.7, 0.8), (0.8, 0.94), (0.2, 0.94)], glass, line=0.8, emit=on)
+    pen.line([(0.5, 0.8), (0.5, 0.94)], 0.5, pole)
+    pen.poly([(0.1, 0.94), (0.9, 0.94), (0.5, 1.0)], pole, line=0.8)
+    if on:
+        pen.glow(0.5, 0.87, pen.hpx * 0.55, (255, 190, 110), 0.55)
+
+
+def _draw_fence(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    pen.rect(0, 0.3, 1, 0.4, _shadow(c))
+    pen.rect(0, 0.68, 1, 0.78, _shadow(c))
+    n = max(2, round(el.width / 0.22))
+    pw = 0.55 / n
+    for i in range(n):
+        u = (i + 0.5) / n
+        pen.poly([(u - pw, 0), (u + pw, 0), (u + pw, 0.9), (u, 1.0), (u - pw, 0.9)], c, line=0.7)
+
+
+def _draw_mountain(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    rng = random.Random(ctx.seed)
+    top_u = rng.uniform(0.38, 0.6)
+    left = (rng.uniform(0.12, 0.25), rng.uniform(0.45, 0.65))
+    right = (rng.uniform(0.72, 0.86), rng.uniform(0.5, 0.72))
+    pts = [
+        (0.0, 0.0),
+        (left[0] * 0.5, left[1] * 0.5),
+        left,
+        ((left[0] + top_u) / 2, left[1] * 0.85),
+        (top_u, 1.0),
+        ((top_u + right[0]) / 2, right[1] * 0.9),
+        right,
+        (0.93, right[1] * 0.35),
+        (1.0, 0.0),
+    ]
+    pen.poly(pts, c)
+    pen.poly(
+        [
+            (top_u, 1.0),
+            ((top_u + right[0]) / 2, right[1] * 0.9),
+            right,
+            (0.93, right[1] * 0.35),
+            (1.0, 0.0),
+            (top_u + 0.06, 0.0),
+        ],
+        _shadow(c),
+        line=0,
+        tone=0.45,
+    )
+    snow = [
+        (top_u, 1.0),
+        (top_u + 0.09, 0.84),
+        (top_u + 0.04, 0.86),
+        (top_u - 0.01, 0.8),
+        (top_u - 0.05, 0.85),
+        (top_u - 0.1, 0.83),
+    ]
+    pen.poly(snow, (238, 240, 246), line=0.6)
+    pen.poly(pts, None)
+
+
+def _draw_counter(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    pen.rect(0.01, 0, 0.99, 0.88, c, line=0)
+    pen.rect(0.01, 0.76, 0.99, 0.88, _shadow(c), line=0, tone=0.5)
+    panels = max(1, round(el.width / 0.9))
+    for i in range(panels):
+        u0 = 0.01 + 0.98 * (i + 0.12) / panels
+        u1 = 0.01 + 0.98 * (i + 0.88) / panels
+        pen.rect(u0, 0.08, u1, 0.68, _mix(c, INK, 0.1), line=0.5)
+    pen.rect(0.01, 0, 0.99, 0.88, None)
+    pen.rect(0, 0.88, 1, 1, _light(c, 0.15))
+
+
+def _draw_bench(pen: _Pen, el: SetElement, c: RGB, ctx: _Ctx) -> None:
+    back = el.height > 0.7
+    seat_v = 0.42 if back else 0.8
+    pen.rect(0.06, 0, 0.94, seat_v * 0.7, None, line=0, tone=0.4)
+    for u0 in (0.06, 0.86):
+        pen.rect(u0, 0, u0 + 0.08, seat_v, _shadow(c), line=0.8)
+    if back:
+        for u0 in (0.08, 0.84):
+            pen.rect(u0, seat_v, u0 + 0.06, 1.0, _shadow(c), line=0.7)
+        pen.rect(0.02, 0.66, 0.98, 0.78, c, line=0.8)
+        pen.rect(0.02, 0.86, 0.98, 0.98, c, line=0.8)
+    pen.rect(0, seat_v, 1, min(1.0, seat_v + 0.12 if back else 1.0), _light(c, 0.1))
+
+
+_DRAWERS: dict[str, Callable[[_Pen, SetElement, RGB, _Ctx], None]] = {
+    "window": _draw_window,
+    "door": _draw_door,
+    "column": _draw_column,
+    "lamp": _draw_lamp,
+    "shelf": _draw_shelf,
+    "table": _draw_table,
+    "plant": _draw_plant,
+    "painting": _draw_painting,
+    "tree": _draw_tree,
+    "building": _draw_building,
+    "streetlamp": _draw_streetlamp,
+    "fence": _draw_fence,
+    "mountain": _draw_mountain,
+    "counter": _draw_counter,
+    "bench": _draw_bench,
+}
+
+
+def _element_lw(cam: Camera, W: int, layer: Layer) -> float:
+    return max(1.0, min(4.5, pixels_per_metre(cam, W, layer) * 0.02))
+
+
+def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> None:
+    W, H = cv.w, cv.h
+    dw = DEPTH_SCALE[Layer.background]
+    lw = _element_lw(cam, W, Layer.background)
+    wall = _rgb(loc.wall_colour, (216, 200, 168))
+    floor = _rgb(loc.floor_colour, (138, 116, 88))
+    big = 8.0 * W
+    _, yw = _proj(cam, 0.0, 0.0, dw, W, H)
+    xs = sorted(_proj(cam, x, 0.0, dw, W, H)[0] for x in (0.0, loc.width))
+    if loc.interior:
+        cv.poly([(-big, -big), (big, -big), (big, yw), (-big, yw)], wall)
+        ceil_h = max(
+            [3.2]
+            + [
+                e.y + e.height + 0.3
+                for e in loc.elements
+                if e.layer == Layer.background and e.kind != "mountain"
+            ]
+        )
+        ceil_h = min(ceil_h, 6.0)
+        _, yc = _proj(cam, 0.0, ceil_h, dw, W, H)
+        wain = _mix(wall, floor, 0.28)
+        _, yr = _proj(cam, 0.0, 0.9, dw, W, H)
+        _, yb = _proj(cam, 0.0, 0.12, dw, W, H)
+        cv.poly([(xs[0], yr), (xs[1], yr), (xs[1], yw), (xs[0], yw)], wain)
+        cv.poly([(xs[0], yb), (xs[1], yb), (xs[1], yw), (xs[0], yw)], _mix(floor, INK, 0.3))
+        cv.polyline([(xs[0], yr), (xs[1], yr)], lw * 0.9)
+        cv.polyline([(xs[0], yb), (xs[1], yb)], lw * 0.6)
+        seam = _mix(wall, INK, 0.18)
+        step = 1.5
+        for i in range(1, int(loc.width / step) + 1):
+            x = i * step
+            if x >= loc.width - 0.1:
+                break
+            px, _ = _proj(cam, x, 0.0, dw, W, H)
+            cv.polyline([(px, yc), (px, yr)], lw * 0.35, seam)
+            cv.polyline([(px, yr), (px, yb)], lw * 0.35, _mix(wain, INK, 0.2))
+        # ceiling with receding beams, shaded
+        ceil = _mix(wall, INK, 0.45)
+        cv.poly([(-big, -big), (big, -big), (big, yc), (-big, yc)], ceil)
+        cv.add_tone([(-big, -big), (big, -big), (big, yc), (-big, yc)], 0.7)
+        for i in range(int(loc.width / 1.2) + 1):
+            x = i * 1.2
+            a = _proj(cam, x, ceil_h, dw, W, H)
+            b = _proj(cam, x, ceil_h, 3.0, W, H)
+            cv.polyline([a, b], lw * 0.7, _mix(ceil, INK, 0.4))
+        cv.polyline([(-big, yc), (big, yc)], lw)
+        # soft shadow under the ceiling
+        _, ycs = _proj(cam, 0.0, ceil_h - 0.35, dw, W, H)
+        cv.add_tone([(-big, yc), (big, yc), (big, ycs), (-big, ycs)], 0.45)
+        # floor and its boards in perspective
+        _, yf = _proj(cam, 0.0, 0.0, 4.0, W, H)
+        cv.poly([(-big, yw), (big, yw), (big, max(yf, H + 10)), (-big, max(yf, H + 10))], floor)
+        board = _mix(floor, INK, 0.25)
+        x = -loc.width
+        while x <= 2 * loc.width:
+            a = _proj(cam, x, 0.0, dw, W, H)
+            b = _proj(cam, x, 0.0, 4.0, W, H)
+            cv.polyline([a, b], lw * 0.4, board)
+            x += 0.6
+        depth = dw
+        while depth < 4.0:
+            depth *= 1.09
+            _, y = _proj(cam, 0.0, 0.0, depth, W, H)
+            if y > H + 4:
+                break
+            cv.polyline([(-big, y), (big, y)], lw * 0.3, _mix(floor, INK, 0.15))
+        _, yao = _proj(cam, 0.0, 0.0, dw * 1.06, W, H)
+        cv.add_tone([(-big, yw), (big, yw), (big, yao), (-big, yao)], 0.55)
+        cv.polyline([(-big, yw), (big, yw)], lw)
+        # beyond the set's ends: side walls turning toward the camera
+        side = _mix(wall, INK, 0.3)
+        for xe in (0.0, loc.width):
+            a = _proj(cam, xe, 0.0, dw, W, H)
+            b = _proj(cam, xe, 0.0, 4.0, W, H)
+            ac = _proj(cam, xe, ceil_h, dw, W, H)
+            bc = _proj(cam, xe, ceil_h, 4.0, W, H)
+            out = -1.0 if a[0] <= (xs[0] + xs[1]) / 2 else 1.0
+            far = out * big
+            pts = [ac, a, b, (b[0] + far, b[1]), (bc[0] + far, bc[1]), bc]
+            cv.poly(pts, side, line=lw)
+            cv.add_tone(pts, 0.5)
+    else:
+        # sky gradient, painted straight into the canvas
+        sky = ctx.sky
+        top = _mix(sky, INK, 0.12)
+        horizon = _light(sky, 0.4 if not ctx.night else 0.12)
+        ys = np.arange(cv.h * _SS, dtype=np.float32) / _SS
+        t = np.clip(ys / max(yw, 1.0), 0.0, 1.0)[:, None] ** 1.3
+        grad = np.array(top, np.float32) * (1 - t) + np.array(horizon, np.float32) * t
+        col = np.broadcast_to(grad[:, None, :], (cv.h * _SS, cv.w * _SS, 3))
+        cv.rgb.paste(Image.fromarray(np.ascontiguousarray(col.astype(np.uint8))), (0, 0))
+        rng = random.Random(ctx.seed)
+        if ctx.night:
+            for _ in range(int(loc.width * 24)):
+                x = rng.uniform(-loc.width, 2 * loc.width)
+                y = rng.uniform(2.0, 16.0)
+                px, py = _proj(cam, x, y, dw, W, H)
+                if -2 <= px <= W + 2 and -2 <= py < yw - 4:
+                    r = rng.choice((0.6, 0.8, 1.1))
+                    cv.poly(_ell(px, py, r, r, 6), (255, 250, 230))
+        else:
+            cloud = _light(sky, 0.75)
+            for _ in range(max(2, int(loc.width / 5))):
+                x = rng.uniform(0, loc.width)
+                y = rng.uniform(5.0, 9.0)
+                ppm = W / cam.view_width * dw
+                cx, cy = _proj(cam, x, y, dw, W, H)
+                s = rng.uniform(0.8, 1.4) * ppm
+                blobs = [
+                    (cx - 1.1 * s, cy, 0.7 * s),
+                    (cx - 0.3 * s, cy - 0.35 * s, 0.9 * s),
+                    (cx + 0.7 * s, cy - 0.1 * s, 0.75 * s),
+                    (cx + 1.4 * s, cy + 0.1 * s, 0.5 * s),
+                ]
+                for bx, by, br in blobs:
+                    cv.poly(
+                        _ell(bx, by, br, br * 0.6, 20),
+                        cloud,
+                        line=lw * 0.6,
+                        colour=_mix(sky, INK, 0.35),
+                    )
+                for bx, by, br in blobs:
+                    cv.poly(_ell(bx, by - br * 0.05, br * 0.92, br * 0.5, 20), cloud)
+        # distant ridge far behind the set
+        ridge_col = _mix(_mix(sky, floor, 0.35), INK, 0.1)
+        pts = []
+        for i in range(25):
+            x = -loc.width + i * (3 * loc.width) / 24
+            h = 1.6 + 1.2 * math.sin(i * 1.7 + (ctx.seed % 7)) + 0.6 * math.sin(i * 0.6)
+            pts.append(_proj(cam, x, max(0.3, h), 0.6, W, H))
+        pts = [(pts[0][0], yw + 2), *pts, (pts[-1][0], yw + 2)]
+        cv.poly(pts, ridge_col, line=lw * 0.5, colour=_mix(ridge_col, INK, 0.3))
+        # ground
+        _, yf = _proj(cam, 0.0, 0.0, 4.0, W, H)
+        cv.poly([(-big, yw), (big, yw), (big, max(yf, H + 10)), (-big, max(yf, H + 10))], floor)
+        _, yfar = _proj(cam, 0.0, 0.0, dw * 1.08, W, H)
+        cv.poly([(-big, yw), (big, yw), (big, yfar), (-big, yfar)], _mix(floor, sky, 0.2))
+        path = _mix(floor, INK, 0.2)
+        x = -loc.width
+        while x <= 2 * loc.width:
+            a = _proj(cam, x, 0.0, dw, W, H)
+            b = _proj(cam, x, 0.0, 4.0, W, H)
+            cv.polyline([a, b], lw * 0.3, path)
+            x += 1.5
+        for _ in range(int(loc.width * 5)):
+            x = rng.uniform(-0.2 * loc.width, 1.2 * loc.width)
+            depth = rng.uniform(dw * 1.05, 1.6)
+            px, py = _proj(cam, x, 0.0, depth, W, H)
+            if not (-20 < px < W + 20 and yw < py < H + 20):
+                continue
+            s = 0.12 * W / cam.view_width * depth
+            cv.polyline([(px - s * 0.3, py), (px - s * 0.1, py - s)], max(0.6, lw * 0.3), path)
+            cv.polyline([(px, py), (px + s * 0.25, py - s * 0.8)], max(0.6, lw * 0.3), path)
+        cv.polyline([(-big, yw), (big, yw)], lw * 0.8)
+        _, yao = _proj(cam, 0.0, 0.0, dw * 1.03, W, H)
+        cv.add_tone([(-big, yw), (big, yw), (big, yao), (-big, yao)], 0.4)
+
+
+def _render_set(
+    loc: LocationDesign,
+    light: Lighting,
+    time_of_day: str,
+    cam: Camera,
+    size: tuple[int, int],
+) -> tuple[np.ndarray, tuple[int, int, np.ndarray] | None, dict[str, Box]]:
+    """Return (background RGB, foreground overlay (x, y, RGBA) or None, element boxes)."""
+    W, H = size
+    night = _is_night(light, time_of_day)
+    ctx = _Ctx(
+        light=light,
+        night=night,
+        glow_windows=light.practicals_on and (night or time_of_day == "dusk"),
+        sky=_rgb(light.sky, (168, 203, 232)),
+        seed=_seed(loc.name),  # the set must not rearrange itself between times of day
+    )
+    bg = _Canvas((0, 0), (W, H), transparent=False)
+    _draw_backdrop(bg, loc, cam, ctx)
+    boxes: dict[str, Box] = {}
+    fg_items: list[tuple[int, SetElement, tuple[float, ...]]] = []
+    order = sorted(
+        range(len(loc.elements)),
+        key=lambda i: (DEPTH_SCALE[loc.elements[i].layer], i),
+    )
+    for i in order:
+        el = loc.elements[i]
+        box = _element_box(cam, el, W, H)
+        clipped = (
+            max(0, math.floor(box[0])),
+            max(0, math.floor(box[1])),
+            min(W, math.ceil(box[2])),
+            min(H, math.ceil(box[3])),
+        )
+        if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
+            glow_pad = max(box[2] - box[0], box[3] - box[1]) * 2.5
+            if not (
+                box[0] - glow_pad < W
+                and box[2] + glow_pad > 0
+                and box[1] - glow_pad < H
+                and box[3] + glow_pad > 0
+            ) or el.kind not in ("lamp", "streetlamp", "window"):
+                continue
+        else:
+            boxes[str(i)] = Box(x0=clipped[0], y0=clipped[1], x1=clipped[2], y1=clipped[3])
+        if el.layer == Layer.foreground:
+            fg_items.append((i, el, box))
+            continue
+        _draw_element(bg, cam, el, box, i, ctx, W)
+    bg_rgb, _ = bg.finish(light)
+
+    fg: tuple[int, int, np.ndarray] | None = None
+    if fg_items:
+        fx0 = max(0, min(math.floor(b[0]) for _, _, b in fg_items) - 2)
+        fy0 = max(0, min(math.floor(b[1]) for _, _, b in fg_items) - 2)
+        fx1 = min(W, max(math.ceil(b[2]) for _, _, b in fg_items) + 2)
+        fy1 = min(H, max(math.ceil(b[3]) for _, _, b in fg_items) + 2)
+        if fx1 > fx0 and fy1 > fy0:
+            fcv = _Canvas((fx0, fy0), (fx1 - fx0, fy1 - fy0), transparent=True)
+            for i, el, box in fg_items:
+                _draw_element(fcv, cam, el, box, i, ctx, W)
+            fcv.glows.clear()  # a glow cannot live on an overlay with a hard alpha edge
+            rgb, alpha = fcv.finish(light)
+            assert alpha is not None
+            fg = (fx0, fy0, np.dstack([rgb, alpha]))
+    return bg_rgb, fg, dict(sorted(boxes.items(), key=lambda kv: int(kv[0])))
+
+
+def _draw_element(
+    cv: _Canvas, cam: Camera, el: SetElement, box: tuple[float, ...], i: int, ctx: _Ctx, W: int
+) -> None:
+    pen = _Pen(cv, box, cam.reverse, _element_lw(cam, W, el.layer))
+    c = _rgb(el.colour, (138, 106, 74))
+    sub = _Ctx(ctx.light, ctx.night, ctx.glow_windows, ctx.sky, _seed(ctx.seed, i, el.kind))
+    _DRAWERS[el.kind](pen, el, c, sub)
+
+
+def _plate_camera(location: LocationDesign, size: tuple[int, int]) -> Camera:
+    W, H = size
+    vw = location.width * 1.05
+    ppm_bg = W / vw * DEPTH_SCALE[Layer.background]
+    # Put the back wall's floor line three quarters down the frame.
+    return Camera(x=location.width / 2, y=(0.75 * H - H / 2) / ppm_bg, view_width=vw)
+
+
+def render_plate(
+    location: LocationDesign, time_of_day: str, size: tuple[int, int] = (WIDTH, HEIGHT)
+) -> Image.Image:
+    """Render the master plate: the whole set seen by an extreme-wide camera, no characters."""
+    cam = _plate_camera(location, size)
+    light = _lighting(location, time_of_day)
+    bg, fg, _ = _render_set(location, light, time_of_day, cam, size)
+    if fg is not None:
+        _blend(bg, fg[2], fg[0], fg[1])
+    return Image.fromarray(bg)
+
+
+# ---------------------------------------------------------------------------------------------
+# shots
+
+
+@dataclass
+class PlacedSprite:
+    """A character sprite already cut to the frame: paste `rgba` with its top-left at (x, y)."""
+
+    character: str
+    x: int
+    y: int
+    rgba: np.ndarray  # (h, w, 4) uint8, lit for the shot
+
+
+@dataclass
+class _Patch:
+    x: int
+    y: int
+    rgb: np.ndarray
+
+
+@dataclass
+class ShotLayers:
+    """Everything needed to compose any frame of a shot cheaply."""
+
+    background: np.ndarray  # (H, W, 3) uint8: the set from the shot's camera, no characters
+    sprites: list[PlacedSprite]
+    speaker: str | None
+    foreground: PlacedSprite | None = None  # set elements drawn over the characters
+    base: np.ndarray | None = None  # the full frame with mouths closed and eyes open
+    mouth_patches: list[_Patch] = field(default_factory=list)  # index = mouth level - 1
+    blink_patches: list[_Patch] = field(default_factory=list)
+    figures: list[FigureLayout] = field(default_factory=list)
+    elements: dict[str, Box] = field(default_factory=dict)
+
+
+def _blend(dst: np.ndarray, rgba: np.ndarray, x: int, y: int) -> None:
+    """Alpha-blend `rgba` onto `dst` in place with its top-left at (x, y), clipped."""
+    H, W = dst.shape[:2]
+    h, w = rgba.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    src = rgba[y0 - y : y1 - y, x0 - x : x1 - x]
+    a = src[..., 3:4].astype(np.uint16)
+    region = dst[y0:y1, x0:x1]
+    mixed = (src[..., :3].astype(np.uint16) * a + region.astype(np.uint16) * (255 - a) + 127) // 255
+    dst[y0:y1, x0:x1] = mixed.astype(np.uint8)
+
+
+def _fallback_design(name: str) -> CharacterDesign:
+    rng = random.Random(_seed("cast", name))
+    hair = rng.choice(["#2b2b2b", "#5a3a22", "#8a5a2a", "#1f2a44", "#b0a090"])
+    outfit = rng.choice(["#446688", "#884444", "#4a7a52", "#7a5a8a", "#8a7a44"])
+    accent = rng.choice(["#cc4444", "#e0b040", "#3a8ac0", "#e07a30", "#f0f0e8"])
+    style = rng.choice(list(HairStyle))
+    return CharacterDesign(
+        name=name,
+        hair_colour=hair,
+        outfit_colour=outfit,
+        accent_colour=accent,
+        hair_style=style,
+        voice=Voice(variant="m3", pitch=50, speed=170),
+    )
+
+
+def _clip_box(b: BoxT, W: int, H: int) -> BoxT:
+    return (max(0, b[0]), max(0, b[1]), min(W, b[2]), min(H, b[3]))
+
+
+def _area(b: BoxT) -> int:
+    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+
+
+def _to_box(b: BoxT) -> Box:
+    return Box(x0=b[0], y0=b[1], x1=b[2], y1=b[3])
+
+
+@dataclass
+class _Actor:
+    """A character placed in a shot: everything needed to redraw any part of its sprite."""
+
+    design: CharacterDesign
+    view: View
+    expression: Emotion
+    glance: float
+    fx: float
+    fy: float
+    k: float
+    mirror: bool
+    tint: np.ndarray
+    eye_window: BoxT | None = None
+    mouth_window: BoxT | None = None
+
+    def ops(self, mouth_open: float, eyes_closed: bool) -> _Fig:
+        return _figure_ops(
+            self.design, self.view, self.expression, mouth_open, eyes_closed, self.glance
+        )
+
+    def paint(self, fig: _Fig, window: BoxT) -> np.ndarray:
+        img = _paint_ops(fig, fx=self.fx, fy=self.fy, k=self.k, mirror=self.mirror, window=window)
+        rgba = np.asarray(img).copy()
+        rgba[..., :3] = np.clip(rgba[..., :3] * self.tint + 0.5, 0, 255).astype(np.uint8)
+        return rgba
+
+
+def stage_shot(
+    shot: Shot,
+    location: LocationDesign,
+    cast: dict[str, CharacterDesign],
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+) -> ShotLayers:
+    """Render everything static in a shot once, so frames only swap mouth and eye patches."""
+    W, H = size
+    cam = shot.camera
+    light = _lighting(location, shot.time_of_day)
+    bg, fg, elem_boxes = _render_set(location, light, shot.time_of_day, cam, size)
+    tint = _tint(light)
+    # Characters are lit more gently than the set so faces stay readable at night.
+    tint_c = (0.4 + 0.6 * np.minimum(tint, 1.05)).astype(np.float32)
+    speaker = next((b.character for b in shot.blocking if b.speaking), None)
+    if speaker is None and shot.speaker and any(b.character == shot.speaker for b in shot.blocking):
+        speaker = shot.speaker
+    ppm = pixels_per_metre(cam, W, Layer.midground)
+
+    sprites: list[PlacedSprite] = []
+    layouts: list[FigureLayout] = []
+    actors: list[_Actor] = []
+    for b in shot.blocking:
+        design = cast.get(b.character) or _fallback_design(b.character)
+        if b.facing == "front":
+            view: View = "front"
+            facing: str = "front"
+        else:
+            view = "three_quarter"
+            facing = b.facing
+            if cam.reverse:
+                facing = "left" if facing == "right" else "right"
+        others = [o for o in shot.blocking if o.character != b.character]
+        if (
+            shot.framing == Framing.over_the_shoulder
+            and speaker
+            and b.character != speaker
+            and others
+        ):
+            view = "back"
+        mirror, glance = _view_params(view, facing)
+        fx, fy = project(cam, b.world_x, 0.0, Layer.midground, W, H)
+        actor = _Actor(
+            design=design,
+            view=view,
+            expression=b.expression,
+            glance=glance,
+            fx=fx,
+            fy=fy,
+            k=FIGURE_HEIGHT_M * design.height * ppm / 100.0,
+            mirror=mirror,
+            tint=tint_c,
+        )
+        k = actor.k
+        fig = actor.ops(0.0, False)
+        marks = _marks_px(fig, fx, fy, k, mirror)
+        body = marks["all"]
+        vis = _clip_box(body, W, H)
+        if _area(vis) == 0:
+            continue
+        # Only the part inside the frame is drawn, so close-ups never allocate huge sprites.
+        pad = math.ceil(_line_widths(k * 100)[1]) + 2
+        window = _clip_box((body[0] - pad, body[1] - pad, body[2] + pad, body[3] + pad), W, H)
+        sprites.append(PlacedSprite(b.character, window[0], window[1], actor.paint(fig, window)))
+
+        def part(tag: str, m: dict[str, BoxT] = marks) -> Box | None:
+            if tag not in m:
+                return None
+            c = _clip_box(m[tag], W, H)
+            return _to_box(c) if _area(c) > 0 else None
+
+        layouts.append(
+            FigureLayout(
+                character=b.character,
+                body=_to_box(vis),
+                face=part("face"),
+                hair=part("hair"),
+                outfit=part("outfit"),
+                visible_fraction=min(1.0, _area(vis) / max(1, _area(body))),
+            )
+        )
+        # patch windows: eyes and mouth split at a line between them so they never overlap
+        m = max(2, math.ceil(_line_widths(k * 100)[0] * 2)) + 1
+        eye_w = mouth_w = None
+        if "eyes" in marks:
+            ew = marks["eyes"]
+            eye_w = _clip_box((ew[0] - m, ew[1] - m, ew[2] + m, ew[3] + m), W, H)
+        if b.character == speaker and "mouth" in marks:
+            mw = marks["mouth"]
+            mouth_w = _clip_box((mw[0] - m, mw[1] - m, mw[2] + m, mw[3] + m), W, H)
+        if eye_w and mouth_w and eye_w[3] > mouth_w[1]:
+            split = (marks["eyes"][3] + marks["mouth"][1]) // 2
+            eye_w = (eye_w[0], eye_w[1], eye_w[2], split)
+            mouth_w = (mouth_w[0], split, mouth_w[2], mouth_w[3])
+        actor.eye_window = eye_w if eye_w and _area(eye_w) else None
+        actor.mouth_window = mouth_w if mouth_w and _area(mouth_w) else None
+        actors.append(actor)
+
+    base = bg.copy()
+    for sp in sprites:
+        _blend(base, sp.rgba, sp.x, sp.y)
+    fg_sprite = None
+    if fg is not None:
+        fg_sprite = PlacedSprite("", fg[0], fg[1], fg[2])
+        _blend(base, fg[2], fg[0], fg[1])
+
+    def patch(idx: int, win: BoxT, fig: _Fig) -> _Patch:
+        """Compose the frame region `win` with actor `idx` drawn from `fig` instead."""
+        var = actors[idx].paint(fig, win)
+        x0, y0, x1, y1 = win
+        region = bg[y0:y1, x0:x1].copy()
+        for j, sp in enumerate(sprites):
+            if j == idx:
+                _blend(region, var, 0, 0)
+            else:
+                _blend(region, sp.rgba, sp.x - x0, sp.y - y0)
+        if fg is not None:
+            _blend(region, fg[2], fg[0] - x0, fg[1] - y0)
+        return _Patch(x0, y0, region)
+
+    mouth_patches: list[_Patch] = []
+    blink_patches: list[_Patch] = []
+    for idx, actor in enumerate(actors):
+        if actor.eye_window:
+            blink_patches.append(patch(idx, actor.eye_window, actor.ops(0.0, True)))
+        if actor.mouth_window:
+            for level in range(1, _MOUTH_LEVELS + 1):
+                fig = actor.ops(level / _MOUTH_LEVELS, False)
+                mouth_patches.append(patch(idx, actor.mouth_window, fig))
+
+    return ShotLayers(
+        background=bg,
+        sprites=sprites,
+        speaker=speaker,
+        foreground=fg_sprite,
+        base=base,
+        mouth_patches=mouth_patches,
+        blink_patches=blink_patches,
+        figures=layouts,
+        elements=elem_boxes,
+    )
+
+
+def compose_frame(
+    layers: ShotLayers, *, mouth_open: float = 0.0, blink: bool = False
+) -> np.ndarray:
+    """Compose one frame: the precomposed shot plus the current mouth and blink patches."""
+    if layers.base is None:
+        base = layers.background.copy()
+        for sp in layers.sprites:
+            _blend(base, sp.rgba, sp.x, sp.y)
+        if layers.foreground is not None:
+            fgs = layers.foreground
+            _blend(base, fgs.rgba, fgs.x, fgs.y)
+        layers.base = base
+    out = layers.base.copy()
+    if blink:
+        for p in layers.blink_patches:
+            out[p.y : p.y + p.rgb.shape[0], p.x : p.x + p.rgb.shape[1]] = p.rgb
+    level = round(max(0.0, min(1.0, mouth_open)) * _MOUTH_LEVELS)
+    if level > 0 and layers.mouth_patches:
+        p = layers.mouth_patches[min(level, len(layers.mouth_patches)) - 1]
+        out[p.y : p.y + p.rgb.shape[0], p.x : p.x + p.rgb.shape[1]] = p.rgb
+    return out
+
+
+def render_keyframe(
+    shot: Shot,
+    location: LocationDesign,
+    cast: dict[str, CharacterDesign],
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+) -> tuple[Image.Image, list[FigureLayout], dict[str, Box]]:
+    """Render a shot's keyframe and report where each character and set element landed."""
+    layers = stage_shot(shot, location, cast, size)
+    return Image.fromarray(compose_frame(layers)), layers.figures, layers.elements

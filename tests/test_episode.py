@@ -1,0 +1,133 @@
+"""End to end on the offline engine: a ~15 s episode, a second episode, an interrupted run."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+import srt
+from typer.testing import CliRunner
+
+from inkreel import cli
+from inkreel.agents import editor
+from inkreel.media.fountain import read_fountain
+from inkreel.schemas import Manifest, Timeline
+
+from .conftest import IDEA
+
+runner = CliRunner()
+
+
+def probe(path: Path) -> str:
+    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, check=False)
+    return done.stderr
+
+
+@pytest.fixture(scope="module")
+def produced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("e2e") / "series"
+    result = runner.invoke(cli.app, ["produce", IDEA, "-o", str(root), "--length", "15",
+                                     "--seed", "3", "--episode", "pilot"])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    return root
+
+
+def test_video_has_h264_and_aac_streams_of_the_timeline_duration(produced: Path) -> None:
+    folder = produced / "episodes" / "pilot"
+    timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
+    info = probe(folder / "episode.mp4")
+    assert re.search(r"Video: h264.*1280x720.*24 fps", info), info
+    assert "Audio: aac" in info
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(folder / "episode.mp4"))
+    assert frames == timeline.frames
+    assert 10 <= timeline.duration_s <= 22
+
+
+def test_every_dialogue_line_is_subtitled_within_the_video(produced: Path) -> None:
+    folder = produced / "episodes" / "pilot"
+    subs = list(srt.parse((folder / "episode.srt").read_text(encoding="utf-8")))
+    script = read_fountain((folder / "script.fountain").read_text(encoding="utf-8"))
+    timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
+    spoken = [b.text for _, b in script.dialogue()]
+    assert [s.content for s in subs] == spoken
+    assert all(s.end.total_seconds() <= timeline.duration_s + 1e-6 for s in subs)
+
+
+def test_exported_fountain_reparses_to_the_same_scenes_and_speakers(produced: Path) -> None:
+    folder = produced / "episodes" / "pilot"
+    manifest = Manifest.model_validate_json((folder / "manifest.json").read_text())
+    script = read_fountain((folder / "script.fountain").read_text(encoding="utf-8"))
+    assert len(script.scenes) == manifest.summary["scenes"]
+    assert {"Mei", "Aiko"} <= {n.title() for n in script.speakers()}
+
+
+def test_manifest_lists_every_delivered_file_with_its_hash(produced: Path) -> None:
+    folder = produced / "episodes" / "pilot"
+    manifest = Manifest.model_validate_json((folder / "manifest.json").read_text())
+    kinds = {a.kind for a in manifest.artifacts}
+    assert {"episode_video", "subtitles", "screenplay", "storyboard_sheet", "continuity_report",
+            "keyframe", "voice_take", "character_sheet"} <= kinds
+    import hashlib
+
+    for a in manifest.artifacts:
+        assert (produced / a.path).exists(), a.path
+        if a.kind in ("episode_video", "screenplay"):
+            assert hashlib.sha256((produced / a.path).read_bytes()).hexdigest() == a.sha256
+        assert a.agent and a.provider and a.model
+    report = json.loads((folder / "continuity.json").read_text())
+    assert report["shots"] and all(s["status"] != "flagged" for s in report["shots"])
+
+
+def test_second_episode_reuses_the_cast(produced: Path) -> None:
+    before = {p.name for p in (produced / "assets" / "characters").iterdir()}
+    result = runner.invoke(cli.app, ["produce", "Mei and Aiko repair the lighthouse lamp.",
+                                     "-o", str(produced), "--length", "12", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    manifest = Manifest.model_validate_json(
+        (produced / "episodes" / "ep01" / "manifest.json").read_text()
+    )
+    assert set(manifest.summary["characters_reused"]) >= {"Mei", "Aiko"}
+    assert manifest.summary["characters_new"] == []
+    assert {p.name for p in (produced / "assets" / "characters").iterdir()} == before
+
+
+def test_interrupted_run_resumes_without_redoing_finished_shots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "series"
+    real = editor.render.render_segment
+    calls: list[str] = []
+
+    def crash_after_two(frame, frames, out, *args, **kwargs):
+        if len(calls) >= 2:
+            raise RuntimeError("simulated crash in the middle of rendering")
+        calls.append(out.name)
+        return real(frame, frames, out, *args, **kwargs)
+
+    monkeypatch.setattr(editor.render, "render_segment", crash_after_two)
+    result = runner.invoke(cli.app, ["produce", IDEA, "-o", str(root), "--length", "12",
+                                     "--episode", "e1"])
+    assert result.exit_code != 0
+    assert not (root / "episodes" / "e1" / "episode.mp4").exists()
+    assert not (root / "episodes" / "e1" / "manifest.json").exists()
+    done_before = set(calls)
+    assert len(done_before) == 2
+
+    resumed: list[str] = []
+
+    def counting(frame, frames, out, *args, **kwargs):
+        resumed.append(out.name)
+        return real(frame, frames, out, *args, **kwargs)
+
+    monkeypatch.setattr(editor.render, "render_segment", counting)
+    result = runner.invoke(cli.app, ["resume", "-o", str(root), "--episode", "e1"])
+    assert result.exit_code == 0, result.output
+    assert (root / "episodes" / "e1" / "manifest.json").exists()
+    assert not done_before & set(resumed), "a finished shot was rendered again"
+    timeline = Timeline.model_validate_json((root / "episodes" / "e1" / "timeline.json").read_text())
+    assert len(done_before) + len(resumed) == len(timeline.video)

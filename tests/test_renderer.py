@@ -1,0 +1,440 @@
+"""Tests for the procedural manhua renderer: determinism, camera-true placement, fast frames."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inkreel.media import renderer
+from inkreel.media.camera import HEIGHT, WIDTH, pixels_per_metre, project, screen_x
+from inkreel.schemas.design import (
+    CharacterDesign,
+    HairStyle,
+    Layer,
+    Lighting,
+    LocationDesign,
+    SetElement,
+    Voice,
+)
+from inkreel.schemas.script import Emotion
+from inkreel.schemas.storyboard import Blocking, Camera, Framing, Shot
+
+VOICE = Voice(variant="m3", pitch=50, speed=170)
+LIGHTS = {
+    "day": Lighting(ambient="#ffffff", sky="#a8d0f0", practicals_on=False, brightness=1.0),
+    "night": Lighting(ambient="#5a6aa0", sky="#1a2040", practicals_on=True, brightness=0.45),
+}
+
+
+@pytest.fixture(scope="module")
+def mei() -> CharacterDesign:
+    return CharacterDesign(
+        name="Mei",
+        build="slim",
+        hair_style=HairStyle.ponytail,
+        hair_colour="#2a1c1c",
+        outfit="silk qipao",
+        outfit_colour="#b8323a",
+        accent_colour="#e8c060",
+        accessories=["earrings"],
+        voice=VOICE,
+    )
+
+
+@pytest.fixture(scope="module")
+def wei() -> CharacterDesign:
+    return CharacterDesign(
+        name="Wei",
+        build="broad",
+        height=1.1,
+        hair_style=HairStyle.spiky,
+        hair_colour="#c8c0a0",
+        outfit="grey suit",
+        outfit_colour="#5a6470",
+        accent_colour="#2a6ac0",
+        skin="#c89870",
+        accessories=["glasses"],
+        voice=VOICE,
+    )
+
+
+@pytest.fixture(scope="module")
+def cast(mei: CharacterDesign, wei: CharacterDesign) -> dict[str, CharacterDesign]:
+    return {"Mei": mei, "Wei": wei}
+
+
+PAINTING = SetElement(kind="painting", x=6.0, y=1.2, width=1.6, height=1.0, colour="#10c040")
+
+
+def _room(elements: list[SetElement] | None = None) -> LocationDesign:
+    return LocationDesign(
+        name="Tea House",
+        width=12.0,
+        wall_colour="#d8c8a0",
+        floor_colour="#7a5a3a",
+        elements=[PAINTING] if elements is None else elements,
+        lighting=LIGHTS,
+    )
+
+
+@pytest.fixture(scope="module")
+def room() -> LocationDesign:
+    return _room(
+        [
+            PAINTING,
+            SetElement(kind="window", x=2.5, y=1.0, width=1.6, height=1.4, colour="#6a3a22"),
+            SetElement(kind="shelf", x=9.0, y=0.0, width=1.8, height=2.0, colour="#6a4a2a"),
+            SetElement(kind="lamp", x=4.5, y=2.2, width=0.5, height=0.6, colour="#c83030"),
+        ]
+    )
+
+
+def _shot(
+    camera: Camera,
+    blocking: list[Blocking],
+    *,
+    framing: Framing = Framing.wide,
+    time_of_day: str = "day",
+) -> Shot:
+    return Shot(
+        id="s01-001",
+        scene=1,
+        beat=0,
+        location="Tea House",
+        time_of_day=time_of_day,
+        framing=framing,
+        angle="eye_level",
+        move="static",
+        camera=camera,
+        blocking=blocking,
+        duration_s=2.0,
+    )
+
+
+def _block(
+    name: str, x: float, facing: str = "front", *, speaking: bool = False, cam: Camera | None = None
+) -> Blocking:
+    sx = screen_x(cam, x) if cam is not None else 0.5
+    return Blocking(character=name, world_x=x, screen_x=sx, facing=facing, speaking=speaking)
+
+
+WIDE = Camera(x=6.0, y=1.6, view_width=9.0)
+MEDIUM = Camera(x=6.4, y=1.4, view_width=4.5)
+
+
+def _expected_box(cam: Camera, el: SetElement) -> tuple[float, float, float, float]:
+    px, py = project(cam, el.x, el.y, el.layer)
+    ppm = pixels_per_metre(cam, WIDTH, el.layer)
+    return (px - el.width * ppm / 2, py - el.height * ppm, px + el.width * ppm / 2, py)
+
+
+def _diff_bbox(a: Image.Image, b: Image.Image) -> tuple[int, int, int, int]:
+    diff = np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).sum(axis=2) > 24
+    ys, xs = np.nonzero(diff)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def test_render_figure_is_deterministic(mei: CharacterDesign) -> None:
+    a = renderer.render_figure(mei, height_px=300, view="three_quarter", facing="left")
+    b = renderer.render_figure(mei, height_px=300, view="three_quarter", facing="left")
+    assert a.image.mode == "RGBA"
+    assert a.image.tobytes() == b.image.tobytes()
+    assert (a.face, a.hair, a.outfit, a.mouth, a.feet_y) == (
+        b.face,
+        b.hair,
+        b.outfit,
+        b.mouth,
+        b.feet_y,
+    )
+
+
+def test_figure_has_the_requested_height_and_boxes_inside(mei: CharacterDesign) -> None:
+    fig = renderer.render_figure(mei, height_px=400)
+    w, h = fig.image.size
+    assert 390 <= h <= 440  # hair and outline add a little above the crown
+    assert abs(fig.feet_y - h) <= 6
+    for box in (fig.face, fig.hair, fig.outfit, fig.mouth):
+        x0, y0, x1, y1 = box
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+    # head above the outfit, mouth inside the face
+    assert fig.hair[1] < fig.face[1] < fig.outfit[1]
+    assert fig.face[0] <= fig.mouth[0] and fig.mouth[2] <= fig.face[2]
+
+
+def _opaque_mean(img: Image.Image) -> np.ndarray:
+    a = np.asarray(img)
+    return a[a[..., 3] > 200][:, :3].astype(float).mean(axis=0)
+
+
+def test_different_designs_are_told_apart(mei: CharacterDesign, wei: CharacterDesign) -> None:
+    a = renderer.render_figure(mei, height_px=300)
+    b = renderer.render_figure(wei, height_px=300)
+    assert np.linalg.norm(_opaque_mean(a.image) - _opaque_mean(b.image)) > 25
+    # the outfit region carries the outfit colour of each design
+    for fig, colour in ((a, (0xB8, 0x32, 0x3A)), (b, (0x5A, 0x64, 0x70))):
+        x0, y0, x1, y1 = fig.outfit
+        patch = np.asarray(fig.image.convert("RGB"))[y0:y1, x0:x1].reshape(-1, 3)
+        close = np.linalg.norm(patch.astype(float) - colour, axis=1) < 40
+        assert close.mean() > 0.4
+
+
+def test_mouth_open_changes_only_the_mouth(mei: CharacterDesign) -> None:
+    closed = renderer.render_figure(mei, height_px=500, mouth_open=0.0)
+    opened = renderer.render_figure(mei, height_px=500, mouth_open=1.0)
+    assert closed.image.size == opened.image.size
+    a = np.asarray(closed.image).astype(int)
+    b = np.asarray(opened.image).astype(int)
+    x0, y0, x1, y1 = closed.mouth
+    assert np.abs(a[y0:y1, x0:x1] - b[y0:y1, x0:x1]).sum() > 0
+    a[y0:y1, x0:x1] = 0
+    b[y0:y1, x0:x1] = 0
+    assert np.array_equal(a, b)
+
+
+def test_expressions_and_views_change_the_drawing(mei: CharacterDesign) -> None:
+    def head(**kw: object) -> bytes:
+        fig = renderer.render_figure(mei, height_px=300, **kw)  # type: ignore[arg-type]
+        return fig.image.crop(fig.face).tobytes()
+
+    faces = {head(expression=e) for e in Emotion}
+    assert len(faces) == len(Emotion)
+    back = renderer.render_figure(mei, height_px=300, view="back")
+    assert back.mouth == (0, 0, 0, 0)
+    left = renderer.render_figure(mei, height_px=300, view="side", facing="left").image
+    right = renderer.render_figure(mei, height_px=300, view="side", facing="right").image
+    assert left.tobytes() != right.tobytes()
+    assert left.size == right.size
+
+
+# --- reference sheet and plates --------------------------------------------------------------
+
+
+def test_reference_sheet(mei: CharacterDesign) -> None:
+    views, expressions, sheet = renderer.render_reference_sheet(mei)
+    assert set(views) == {"front", "three_quarter", "side", "back"}
+    assert {"neutral", "happy", "sad", "angry", "surprised"} <= set(expressions)
+    assert sheet.mode == "RGB"
+    assert abs(sheet.width - 1600) <= 100 and abs(sheet.height - 900) <= 100
+    # a light background
+    assert np.asarray(sheet).mean() > 150
+
+
+def test_plate_day_and_night(room: LocationDesign) -> None:
+    day = renderer.render_plate(room, "day")
+    night = renderer.render_plate(room, "night")
+    assert day.size == (WIDTH, HEIGHT) and day.mode == "RGB"
+    assert renderer.render_plate(room, "day").tobytes() == day.tobytes()
+    assert np.asarray(night).mean() < np.asarray(day).mean() - 20
+    # unknown time of day falls back to the day lighting
+    assert renderer.render_plate(room, "noon").tobytes() == day.tobytes()
+
+
+# --- set and camera --------------------------------------------------------------------------
+
+
+def test_private_projection_matches_camera_project() -> None:
+    cam = Camera(x=3.0, y=1.2, view_width=5.0, tilt=0.4, reverse=True)
+    for layer in Layer:
+        depth = renderer.DEPTH_SCALE[layer]
+        assert renderer._proj(cam, 2.0, 0.5, depth, WIDTH, HEIGHT) == pytest.approx(
+            project(cam, 2.0, 0.5, layer)
+        )
+
+
+@pytest.mark.parametrize("cam", [WIDE, MEDIUM, Camera(x=6.0, y=1.6, view_width=9.0, reverse=True)])
+def test_element_lands_where_the_camera_says(cam: Camera) -> None:
+    shot = _shot(cam, [])
+    img, _, elements = renderer.render_keyframe(shot, _room(), {})
+    empty, _, none = renderer.render_keyframe(shot, _room([]), {})
+    assert none == {}
+    ex0, ey0, ex1, ey1 = _expected_box(cam, PAINTING)
+    box = elements["0"]
+    assert abs(box.x0 - max(0, ex0)) <= 1 and abs(box.x1 - min(WIDTH, ex1)) <= 1
+    assert abs(box.y0 - max(0, ey0)) <= 1 and abs(box.y1 - min(HEIGHT, ey1)) <= 1
+    # the drawn pixels, not just the reported box, sit where the projection predicts
+    dx0, dy0, dx1, dy1 = _diff_bbox(img, empty)
+    assert abs(dx0 - ex0) <= 2 and abs(dx1 - ex1) <= 2
+    assert abs(dy0 - ey0) <= 2 and abs(dy1 - ey1) <= 2
+
+
+def test_set_does_not_move_by_itself(room: LocationDesign) -> None:
+    a = renderer.render_keyframe(_shot(WIDE, []), room, {})[2]
+    # panning right by one metre moves every background element left by one metre of pixels
+    moved = renderer.render_keyframe(_shot(Camera(x=7.0, y=1.6, view_width=9.0), []), room, {})[2]
+    shift = pixels_per_metre(WIDE, WIDTH, Layer.background)
+    inside = [k for k, b in a.items() if b.x0 > shift + 2 and b.x1 < WIDTH - 2]
+    assert inside
+    for key in inside:
+        assert moved[key].x0 == pytest.approx(a[key].x0 - shift, abs=1.5)
+        assert moved[key].x1 == pytest.approx(a[key].x1 - shift, abs=1.5)
+        assert (moved[key].y0, moved[key].y1) == (a[key].y0, a[key].y1)
+
+
+def test_night_windows_and_lamps_glow(room: LocationDesign) -> None:
+    cam = Camera(x=2.5, y=1.7, view_width=4.0)
+    day = np.asarray(renderer.render_keyframe(_shot(cam, []), room, {})[0]).astype(float)
+    night = renderer.render_keyframe(_shot(cam, [], time_of_day="night"), room, {})
+    img, box = np.asarray(night[0]).astype(float), night[2]["1"]
+    glass = img[box.y0 + 20 : box.y1 - 20, box.x0 + 20 : box.x1 - 20].mean()
+    wall = img[box.y0 : box.y1, max(0, box.x0 - 60) : box.x0 - 20].mean()
+    assert glass > wall + 60
+    assert img.mean() < day.mean()
+
+
+def test_offframe_elements_are_omitted(room: LocationDesign) -> None:
+    cam = Camera(x=2.5, y=1.7, view_width=2.0)  # on the window only
+    elements = renderer.render_keyframe(_shot(cam, []), room, {})[2]
+    assert "1" in elements and "2" not in elements
+    for box in elements.values():
+        assert 0 <= box.x0 < box.x1 <= WIDTH and 0 <= box.y0 < box.y1 <= HEIGHT
+
+
+# --- characters in shots ---------------------------------------------------------------------
+
+
+def test_figure_layouts_follow_screen_x(room: LocationDesign, cast: dict) -> None:
+    blocking = [_block("Mei", 4.5, "right", cam=WIDE), _block("Wei", 7.5, "left", cam=WIDE)]
+    img, figures, _ = renderer.render_keyframe(_shot(WIDE, blocking), room, cast)
+    assert img.size == (WIDTH, HEIGHT)
+    by_name = {f.character: f for f in figures}
+    assert set(by_name) == {"Mei", "Wei"}
+    for b in blocking:
+        f = by_name[b.character]
+        assert 0 <= f.body.x0 < f.body.x1 <= WIDTH and 0 <= f.body.y0 < f.body.y1 <= HEIGHT
+        centre = (f.body.x0 + f.body.x1) / 2 / WIDTH
+        assert centre == pytest.approx(screen_x(WIDE, b.world_x), abs=0.02)
+        assert f.visible_fraction == pytest.approx(1.0)
+        assert f.face is not None and f.hair is not None and f.outfit is not None
+        # feet on the floor: the body ends where the floor point projects
+        _, floor_y = project(WIDE, b.world_x, 0.0, Layer.midground)
+        assert abs(f.body.y1 - floor_y) <= 2
+    assert by_name["Mei"].body.x1 < by_name["Wei"].body.x0
+    # taller design, taller figure
+    assert (
+        by_name["Wei"].body.y1 - by_name["Wei"].body.y0
+        > by_name["Mei"].body.y1 - by_name["Mei"].body.y0
+    )
+
+
+def test_reverse_camera_mirrors_screen_sides(room: LocationDesign, cast: dict) -> None:
+    rev = WIDE.model_copy(update={"reverse": True})
+    blocking = [_block("Mei", 4.5, "right"), _block("Wei", 7.5, "left")]
+    _, fwd_figs, fwd_els = renderer.render_keyframe(_shot(WIDE, blocking), room, cast)
+    _, rev_figs, rev_els = renderer.render_keyframe(_shot(rev, blocking), room, cast)
+    fwd = {f.character: f.body for f in fwd_figs}
+    rv = {f.character: f.body for f in rev_figs}
+    assert fwd["Mei"].x1 < fwd["Wei"].x0
+    assert rv["Wei"].x1 < rv["Mei"].x0
+    for name in ("Mei", "Wei"):
+        assert abs((fwd[name].x0 + fwd[name].x1) - (2 * WIDTH - rv[name].x0 - rv[name].x1)) <= 4
+    for key, box in fwd_els.items():
+        assert abs(rev_els[key].x0 - (WIDTH - box.x1)) <= 1
+        assert rev_els[key].y0 == box.y0
+
+
+def test_facing_turns_the_sprite(room: LocationDesign, cast: dict) -> None:
+    cam = Camera(x=6.0, y=1.4, view_width=3.0)
+    left = renderer.stage_shot(_shot(cam, [_block("Mei", 6.0, "left")]), room, cast)
+    right = renderer.stage_shot(_shot(cam, [_block("Mei", 6.0, "right")]), room, cast)
+    a, b = left.sprites[0].rgba.astype(int), right.sprites[0].rgba.astype(int)
+    h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    a, b = a[:h, :w], b[:h, :w]
+    assert np.abs(a - b).mean() > 5 * np.abs(a[:, ::-1] - b).mean()
+    # a reverse camera turns the same blocking the other way on screen
+    rev = renderer.stage_shot(
+        _shot(cam.model_copy(update={"reverse": True}), [_block("Mei", 6.0, "right")]), room, cast
+    )
+    c = rev.sprites[0].rgba.astype(int)[:h, :w]
+    assert np.abs(c - a).mean() < np.abs(c - b).mean()
+
+
+def test_close_up_crops_the_body_and_caps_sprites(room: LocationDesign, cast: dict) -> None:
+    cam = Camera(x=5.0, y=1.45, view_width=0.8)
+    shot = _shot(cam, [_block("Mei", 5.0, "front", speaking=True)], framing=Framing.close_up)
+    layers = renderer.stage_shot(shot, room, cast)
+    (fig,) = layers.figures
+    assert 0.0 < fig.visible_fraction < 0.35
+    assert fig.face is not None and fig.face.area > 40_000
+    for sp in layers.sprites:
+        assert sp.rgba.shape[0] <= 3 * HEIGHT and sp.rgba.shape[1] <= 3 * WIDTH
+        assert sp.x >= 0 and sp.y >= 0
+        assert sp.x + sp.rgba.shape[1] <= WIDTH and sp.y + sp.rgba.shape[0] <= HEIGHT
+
+
+def test_offframe_character_is_not_reported(room: LocationDesign, cast: dict) -> None:
+    cam = Camera(x=2.0, y=1.5, view_width=3.0)
+    blocking = [_block("Mei", 2.0, "right"), _block("Wei", 10.0, "left")]
+    _, figures, _ = renderer.render_keyframe(_shot(cam, blocking), room, cast)
+    assert [f.character for f in figures] == ["Mei"]
+
+
+def test_unknown_cast_member_still_renders(room: LocationDesign) -> None:
+    _, figures, _ = renderer.render_keyframe(_shot(WIDE, [_block("Stranger", 6.0)]), room, {})
+    assert [f.character for f in figures] == ["Stranger"]
+
+
+def test_foreground_elements_cover_characters(cast: dict) -> None:
+    counter = SetElement(
+        kind="counter",
+        x=6.0,
+        y=0.0,
+        width=2.0,
+        height=1.0,
+        layer=Layer.foreground,
+        colour="#6a4030",
+    )
+    room = _room([counter])
+    cam = Camera(x=6.0, y=1.3, view_width=5.0)
+    with_char = renderer.render_keyframe(_shot(cam, [_block("Mei", 6.0)]), room, cast)[0]
+    without = renderer.render_keyframe(_shot(cam, []), room, cast)[0]
+    x0, y0, x1, y1 = _expected_box(cam, counter)
+    inner = (round(x0) + 6, round(y0) + 6, round(x1) - 6, min(HEIGHT, round(y1)) - 6)
+    a = np.asarray(with_char.crop(inner))
+    b = np.asarray(without.crop(inner))
+    assert np.array_equal(a, b)
+    # but the character is visible above the counter
+    assert not np.array_equal(np.asarray(with_char), np.asarray(without))
+
+
+# --- frames ----------------------------------------------------------------------------------
+
+
+def test_compose_frame_mouth_and_blink(room: LocationDesign, cast: dict) -> None:
+    cam = Camera(x=6.0, y=1.4, view_width=3.0)
+    blocking = [_block("Mei", 5.4, "right", speaking=True), _block("Wei", 6.8, "left")]
+    layers = renderer.stage_shot(_shot(cam, blocking), room, cast)
+    assert layers.speaker == "Mei"
+    assert layers.background.shape == (HEIGHT, WIDTH, 3)
+    closed = renderer.compose_frame(layers)
+    opened = renderer.compose_frame(layers, mouth_open=1.0)
+    blink = renderer.compose_frame(layers, blink=True)
+    assert closed.shape == (HEIGHT, WIDTH, 3) and closed.dtype == np.uint8
+    changed = np.argwhere(np.any(closed != opened, axis=2))
+    assert len(changed) > 20
+    # only inside Mei's face
+    face = next(f for f in layers.figures if f.character == "Mei").face
+    assert face is not None
+    ys, xs = changed[:, 0], changed[:, 1]
+    assert xs.min() >= face.x0 - 4 and xs.max() <= face.x1 + 4
+    assert ys.min() >= face.y0 - 4 and ys.max() <= face.y1 + 4
+    assert np.any(closed != blink)
+    # frames are repeatable and do not mutate the layers
+    assert np.array_equal(renderer.compose_frame(layers), closed)
+    img, _, _ = renderer.render_keyframe(_shot(cam, blocking), room, cast)
+    assert np.array_equal(np.asarray(img), closed)
+
+
+def test_stage_shot_is_deterministic(room: LocationDesign, cast: dict) -> None:
+    shot = _shot(WIDE, [_block("Mei", 4.5, "right", speaking=True)], time_of_day="night")
+    a = renderer.stage_shot(shot, room, cast)
+    b = renderer.stage_shot(shot, room, cast)
+    for m in (0.0, 0.5, 1.0):
+        assert (
+            renderer.compose_frame(a, mouth_open=m).tobytes()
+            == renderer.compose_frame(b, mouth_open=m).tobytes()
+        )
