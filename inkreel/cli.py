@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from inkreel import __version__
+from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeContext, EpisodeRequest
 from inkreel.media.fountain import ScriptError, load_fountain
@@ -59,7 +59,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def check_idea(idea: str) -> str:
     text = idea.strip()
     if not text or not re.search(r"\w", text):
-        raise UserError("the idea is empty; give a sentence such as \"A courier finds a map\".")
+        raise UserError('the idea is empty; give a sentence such as "A courier finds a map".')
     if len(text) > MAX_IDEA_CHARS:
         raise UserError(
             f"the idea is {len(text)} characters long (at most {MAX_IDEA_CHARS}); put a longer "
@@ -83,13 +83,8 @@ def check_episode_name(name: str) -> str:
     return name
 
 
-@contextmanager
-def checkpointer(project: Project) -> Iterator[SqliteSaver]:
-    conn = sqlite3.connect(str(project.checkpoints), check_same_thread=False)
-    try:
-        yield SqliteSaver(conn)
-    finally:
-        conn.close()
+def checkpointer(project: Project) -> AbstractContextManager[SqliteSaver]:
+    return open_checkpointer(project.checkpoints)
 
 
 def next_episode_name(project: Project) -> str:
@@ -105,8 +100,12 @@ class ProgressView:
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
         )
         self.tasks: dict[str, Any] = {}
         self.console = console
@@ -146,31 +145,46 @@ class ProgressView:
             self.progress.console.print(f"[green]✓[/] {STAGES[node]}")
 
 
-def run_graph(project: Project, request: EpisodeRequest, settings: Settings,
-              first_input: dict[str, Any] | None) -> dict[str, Any]:
+def run_graph(
+    project: Project,
+    request: EpisodeRequest,
+    settings: Settings,
+    first_input: dict[str, Any] | None,
+) -> dict[str, Any]:
     """Run (or resume, when first_input is None) the episode graph with progress."""
     providers = build_providers(
         settings.text_model, settings.image_model, settings.speech_model, request.seed
     )
     view = ProgressView(err)
     context = EpisodeContext(
-        settings=settings, project=project, providers=providers,
-        memory=AssetMemory(project.memory_dir), on_event=view.on_event,
+        settings=settings,
+        project=project,
+        providers=providers,
+        memory=AssetMemory(project.memory_dir),
+        on_event=view.on_event,
     )
-    config: dict[str, Any] = {"configurable": {"thread_id": request.episode},
-                              "max_concurrency": 2, "recursion_limit": 200}
+    config: RunnableConfig = {
+        "configurable": {"thread_id": request.episode},
+        "max_concurrency": 2,
+        "recursion_limit": 200,
+    }
     with checkpointer(project) as saver:
         graph = build_episode_graph().compile(checkpointer=saver)
+        values: dict[str, Any] = {}
         with view.progress:
-            for chunk in graph.stream(first_input, config, context=context,  # type: ignore[arg-type]
-                                      stream_mode=["updates", "values"], durability="sync"):
-                mode, data = chunk
+            for mode, data in graph.stream(  # type: ignore[call-overload]
+                first_input,
+                config,
+                context=context,
+                stream_mode=["updates", "values"],
+                durability="sync",
+            ):
                 if mode == "values":
                     values = data
                     continue
                 for node, update in data.items():
-                    view.on_update(node, update, locals().get("values", {}))
-        final = graph.get_state(config)  # type: ignore[arg-type]
+                    view.on_update(node, update, values)
+        final = graph.get_state(config)
     if final.next:
         raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
     return dict(final.values)
@@ -181,8 +195,12 @@ def print_summary(project: Project, values: dict[str, Any]) -> None:
     timeline = values["timeline"]
     script: Script = values["script"]
     table = Table(title=f"{script.title} — episode {request.episode}", show_header=False)
-    table.add_row("Runtime", f"{timeline.duration_s:.1f} s (target {request.length_s:g} s)"
-                  if request.idea else f"{timeline.duration_s:.1f} s")
+    table.add_row(
+        "Runtime",
+        f"{timeline.duration_s:.1f} s (target {request.length_s:g} s)"
+        if request.idea
+        else f"{timeline.duration_s:.1f} s",
+    )
     table.add_row("Scenes", str(len(script.scenes)))
     table.add_row("Shots", str(len(values["shot_order"])))
     table.add_row("Characters new", ", ".join(values.get("cast_new", [])) or "none")
@@ -190,14 +208,18 @@ def print_summary(project: Project, values: dict[str, Any]) -> None:
     report = values["continuity"]
     flagged = [s.shot_id for s in report.shots if s.status == "flagged"]
     repaired = [s.shot_id for s in report.shots if s.status == "repaired"]
-    table.add_row("Continuity", ("passed" if report.passed else f"flagged: {', '.join(flagged)}")
-                  + (f" (repaired {', '.join(repaired)})" if repaired else ""))
+    table.add_row(
+        "Continuity",
+        ("passed" if report.passed else f"flagged: {', '.join(flagged)}")
+        + (f" (repaired {', '.join(repaired)})" if repaired else ""),
+    )
     if script.skipped:
         kinds: dict[str, int] = {}
         for s in script.skipped:
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
-        table.add_row("Skipped from screenplay",
-                      ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+        table.add_row(
+            "Skipped from screenplay", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        )
     table.add_row("Files", str(project.root / "episodes" / request.episode))
     out.print(table)
 
@@ -217,13 +239,17 @@ def guarded(func: Any) -> Any:
     return wrapper
 
 
-def _run_or_report(project: Project, request: EpisodeRequest, settings: Settings,
-                   first_input: dict[str, Any] | None) -> None:
+def _run_or_report(
+    project: Project,
+    request: EpisodeRequest,
+    settings: Settings,
+    first_input: dict[str, Any] | None,
+) -> None:
     try:
         values = run_graph(project, request, settings, first_input)
     except (UserError, ProjectError, ScriptError, ProviderError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure must leave a resumable run and a log
+    except Exception as exc:
         log = project.root / "logs" / f"{request.episode}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc(), encoding="utf-8")
@@ -238,22 +264,25 @@ def _run_or_report(project: Project, request: EpisodeRequest, settings: Settings
 @app.command()
 @guarded
 def produce(
-    idea: Annotated[str | None, typer.Argument(help="The story idea, in one or two sentences.")]
-    = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Project directory (a series).")]
-    = Path("inkreel-project"),
-    script: Annotated[Path | None, typer.Option("--script", help="A Fountain screenplay.")]
-    = None,
-    episode: Annotated[str | None, typer.Option(help="Episode name (default ep01, ep02, ...).")]
-    = None,
-    length: Annotated[float, typer.Option(help="Target runtime in seconds.", min=10, max=900)]
-    = 60.0,
+    idea: Annotated[
+        str | None, typer.Argument(help="The story idea, in one or two sentences.")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Project directory (a series).")
+    ] = Path("inkreel-project"),
+    script: Annotated[Path | None, typer.Option("--script", help="A Fountain screenplay.")] = None,
+    episode: Annotated[
+        str | None, typer.Option(help="Episode name (default ep01, ep02, ...).")
+    ] = None,
+    length: Annotated[
+        float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
+    ] = 60.0,
     lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
     seed: Annotated[int, typer.Option(help="Seed: same seed, same episode.")] = 0,
-    text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")]
-    = None,
-    max_attempts: Annotated[int | None, typer.Option(
-        help="Renders per shot before continuity flags it.", min=1, max=10)] = None,
+    text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")] = None,
+    max_attempts: Annotated[
+        int | None, typer.Option(help="Renders per shot before continuity flags it.", min=1, max=10)
+    ] = None,
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
     if (idea is None) == (script is None):
@@ -270,25 +299,35 @@ def produce(
     project = Project.open(output)
     name = episode or next_episode_name(project)
     if (project.root / "episodes" / name / "manifest.json").exists():
-        raise UserError(f"episode {name} is already produced in {project.root}; choose another "
-                        "--episode name.")
+        raise UserError(
+            f"episode {name} is already produced in {project.root}; choose another --episode name."
+        )
     with checkpointer(project) as saver:
         existing = saver.get_tuple({"configurable": {"thread_id": name}})
     if existing is not None:
-        raise UserError(f"episode {name} was started before and did not finish; continue it "
-                        f"with: inkreel resume -o {project.root} --episode {name}")
-    settings = Settings.load(project.root, text_model=text_model,
-                             continuity_max_attempts=max_attempts)
+        raise UserError(
+            f"episode {name} was started before and did not finish; continue it "
+            f"with: inkreel resume -o {project.root} --episode {name}"
+        )
+    settings = Settings.load(
+        project.root, text_model=text_model, continuity_max_attempts=max_attempts
+    )
     request = EpisodeRequest(
-        episode=name, idea=idea, script_file=str(script) if script else None,
-        length_s=length, language=lang, seed=seed,
+        episode=name,
+        idea=idea,
+        script_file=str(script) if script else None,
+        length_s=length,
+        language=lang,
+        seed=seed,
     )
     first: dict[str, Any] = {"request": request}
     if imported is not None:
         first["script"] = imported
         if imported.skipped:
-            err.print(f"Screenplay import skipped {len(imported.skipped)} element(s); see the "
-                      "summary and manifest.")
+            err.print(
+                f"Screenplay import skipped {len(imported.skipped)} element(s); see the "
+                "summary and manifest."
+            )
     err.print(f"inkreel {__version__}: producing episode [bold]{name}[/] in {project.root}")
     _run_or_report(project, request, settings, first)
 
@@ -309,12 +348,15 @@ def resume(
     if not state.values:
         raise UserError(f"there is no episode {episode!r} in {project.root} to resume.")
     if not state.next:
-        raise UserError(f"episode {episode} is already finished; files are in "
-                        f"{project.root / 'episodes' / episode}.")
+        raise UserError(
+            f"episode {episode} is already finished; files are in "
+            f"{project.root / 'episodes' / episode}."
+        )
     request: EpisodeRequest = state.values["request"]
     settings = Settings.load(project.root)
-    err.print(f"inkreel {__version__}: resuming episode [bold]{episode}[/] at "
-              f"{', '.join(state.next)}")
+    err.print(
+        f"inkreel {__version__}: resuming episode [bold]{episode}[/] at {', '.join(state.next)}"
+    )
     _run_or_report(project, request, settings, None)
 
 

@@ -85,7 +85,9 @@ class Project:
                 meta = json.loads(marker.read_text(encoding="utf-8"))
                 fmt = int(meta["project_format"])
             except (ValueError, KeyError, TypeError) as exc:
-                raise ProjectError(f"{marker} is damaged ({exc}); it is not an inkreel project.")
+                raise ProjectError(
+                    f"{marker} is damaged ({exc}); it is not an inkreel project."
+                ) from None
             if fmt != PROJECT_FORMAT:
                 raise ProjectError(
                     f"{root} was made by inkreel {meta.get('inkreel_version', '?')} "
@@ -110,7 +112,9 @@ class Project:
                     ),
                 )
             except OSError as exc:
-                raise ProjectError(f"cannot create project directory {root}: {exc.strerror}.")
+                raise ProjectError(
+                    f"cannot create project directory {root}: {exc.strerror}."
+                ) from None
         if not os.access(root, os.W_OK):
             raise ProjectError(f"{root} is not writable.")
         return cls(root)

@@ -19,7 +19,7 @@ def run(*args: str):
 
 def assert_user_error(result, *needles: str) -> None:
     assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and result.exception is None or isinstance(
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
         result.exception, SystemExit
     )
     text = result.stderr
@@ -47,8 +47,10 @@ def test_idea_and_script_together_or_neither(tmp_path: Path) -> None:
 
 
 def test_missing_script(tmp_path: Path) -> None:
-    assert_user_error(run("produce", "--script", str(tmp_path / "nope.fountain"),
-                          "-o", str(tmp_path / "p")), "nope.fountain")
+    assert_user_error(
+        run("produce", "--script", str(tmp_path / "nope.fountain"), "-o", str(tmp_path / "p")),
+        "nope.fountain",
+    )
 
 
 def test_binary_script(tmp_path: Path) -> None:
@@ -91,8 +93,10 @@ def test_project_from_an_incompatible_version(tmp_path: Path) -> None:
 
 
 def test_unknown_model(tmp_path: Path) -> None:
-    assert_user_error(run("produce", "A cat finds a hat.", "--text-model", "gpt-nope",
-                          "-o", str(tmp_path / "p")), "gpt-nope")
+    assert_user_error(
+        run("produce", "A cat finds a hat.", "--text-model", "gpt-nope", "-o", str(tmp_path / "p")),
+        "gpt-nope",
+    )
 
 
 def test_bad_episode_name(tmp_path: Path) -> None:
@@ -100,5 +104,6 @@ def test_bad_episode_name(tmp_path: Path) -> None:
 
 
 def test_resume_unknown_episode(tmp_path: Path) -> None:
-    assert_user_error(run("resume", "-o", str(tmp_path / "none"), "--episode", "ep01"),
-                      "not an inkreel project")
+    assert_user_error(
+        run("resume", "-o", str(tmp_path / "none"), "--episode", "ep01"), "not an inkreel project"
+    )

@@ -23,16 +23,22 @@ runner = CliRunner()
 
 
 def probe(path: Path) -> str:
-    done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.stderr
 
 
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("e2e") / "series"
-    result = runner.invoke(cli.app, ["produce", IDEA, "-o", str(root), "--length", "15",
-                                     "--seed", "3", "--episode", "pilot"])
+    result = runner.invoke(
+        cli.app,
+        ["produce", IDEA, "-o", str(root), "--length", "15", "--seed", "3", "--episode", "pilot"],
+    )
     assert result.exit_code == 0, result.output + str(result.exception)
     return root
 
@@ -70,8 +76,16 @@ def test_manifest_lists_every_delivered_file_with_its_hash(produced: Path) -> No
     folder = produced / "episodes" / "pilot"
     manifest = Manifest.model_validate_json((folder / "manifest.json").read_text())
     kinds = {a.kind for a in manifest.artifacts}
-    assert {"episode_video", "subtitles", "screenplay", "storyboard_sheet", "continuity_report",
-            "keyframe", "voice_take", "character_sheet"} <= kinds
+    assert {
+        "episode_video",
+        "subtitles",
+        "screenplay",
+        "storyboard_sheet",
+        "continuity_report",
+        "keyframe",
+        "voice_take",
+        "character_sheet",
+    } <= kinds
     import hashlib
 
     for a in manifest.artifacts:
@@ -85,8 +99,19 @@ def test_manifest_lists_every_delivered_file_with_its_hash(produced: Path) -> No
 
 def test_second_episode_reuses_the_cast(produced: Path) -> None:
     before = {p.name for p in (produced / "assets" / "characters").iterdir()}
-    result = runner.invoke(cli.app, ["produce", "Mei and Aiko repair the lighthouse lamp.",
-                                     "-o", str(produced), "--length", "12", "--seed", "4"])
+    result = runner.invoke(
+        cli.app,
+        [
+            "produce",
+            "Mei and Aiko repair the lighthouse lamp.",
+            "-o",
+            str(produced),
+            "--length",
+            "12",
+            "--seed",
+            "4",
+        ],
+    )
     assert result.exit_code == 0, result.output
     manifest = Manifest.model_validate_json(
         (produced / "episodes" / "ep01" / "manifest.json").read_text()
@@ -110,8 +135,9 @@ def test_interrupted_run_resumes_without_redoing_finished_shots(
         return real(frame, frames, out, *args, **kwargs)
 
     monkeypatch.setattr(editor.render, "render_segment", crash_after_two)
-    result = runner.invoke(cli.app, ["produce", IDEA, "-o", str(root), "--length", "12",
-                                     "--episode", "e1"])
+    result = runner.invoke(
+        cli.app, ["produce", IDEA, "-o", str(root), "--length", "12", "--episode", "e1"]
+    )
     assert result.exit_code != 0
     assert not (root / "episodes" / "e1" / "episode.mp4").exists()
     assert not (root / "episodes" / "e1" / "manifest.json").exists()
@@ -129,5 +155,7 @@ def test_interrupted_run_resumes_without_redoing_finished_shots(
     assert result.exit_code == 0, result.output
     assert (root / "episodes" / "e1" / "manifest.json").exists()
     assert not done_before & set(resumed), "a finished shot was rendered again"
-    timeline = Timeline.model_validate_json((root / "episodes" / "e1" / "timeline.json").read_text())
+    timeline = Timeline.model_validate_json(
+        (root / "episodes" / "e1" / "timeline.json").read_text()
+    )
     assert len(done_before) + len(resumed) == len(timeline.video)

@@ -29,11 +29,16 @@ from inkreel.schemas import (
 
 LIGHT = Lighting(ambient="#ffffff", sky="#99ccee", practicals_on=False, brightness=1.0)
 SET = LocationDesign(
-    name="Tea House", width=12.0, lighting={"day": LIGHT},
+    name="Tea House",
+    width=12.0,
+    lighting={"day": LIGHT},
     elements=[SetElement(kind="window", x=4.0, y=1.0, width=1.4, height=1.3)],
 )
 SCENE = Scene(
-    number=1, heading="INT. TEA HOUSE - DAY", location="Tea House", characters=["Mei", "Kai"],
+    number=1,
+    heading="INT. TEA HOUSE - DAY",
+    location="Tea House",
+    characters=["Mei", "Kai"],
     beats=[
         Beat(kind="action", text="Mei waits."),
         Beat(kind="dialogue", character="Mei", text="You came."),
@@ -72,8 +77,12 @@ def test_speaker_is_framed_and_expression_follows_the_beat() -> None:
 
 
 def test_reverse_camera_mirrors_screen_sides() -> None:
-    front = place_camera(ShotSpec(beat=0, framing="two_shot", subjects=["Mei", "Kai"]),
-                         stage_positions(SCENE, SET), {}, SET)
+    front = place_camera(
+        ShotSpec(beat=0, framing="two_shot", subjects=["Mei", "Kai"]),
+        stage_positions(SCENE, SET),
+        {},
+        SET,
+    )
     back = front.model_copy(update={"reverse": True})
     positions = stage_positions(SCENE, SET)
     assert screen_x(front, positions["Mei"]) < 0.5 < screen_x(back, positions["Mei"])
@@ -93,9 +102,18 @@ def test_side_check_flags_an_unmotivated_flip_and_accepts_a_deliberate_one() -> 
 def test_speaker_check_needs_a_visible_face() -> None:
     s = shot(2, "medium", ["Kai"])
     body = Box(x0=500, y0=100, x1=800, y1=720)
-    seen = Keyframe(shot_id=s.id, path="k.png", figures=[FigureLayout(
-        character="Kai", body=body, face=Box(x0=600, y0=120, x1=700, y1=220),
-        visible_fraction=0.6)])
+    seen = Keyframe(
+        shot_id=s.id,
+        path="k.png",
+        figures=[
+            FigureLayout(
+                character="Kai",
+                body=body,
+                face=Box(x0=600, y0=120, x1=700, y1=220),
+                visible_fraction=0.6,
+            )
+        ],
+    )
     assert check_speaker(s, seen) == []
     unseen = Keyframe(shot_id=s.id, path="k.png", figures=[])
     [finding] = check_speaker(s, unseen)
@@ -104,17 +122,22 @@ def test_speaker_check_needs_a_visible_face() -> None:
 
 def test_design_check_compares_colours_in_the_render(tmp_path: Path) -> None:
     voice = Voice(variant="m3", pitch=50, speed=170)
-    design = CharacterDesign(name="Kai", hair_colour="#202020", outfit_colour="#3060c0",
-                             voice=voice)
+    design = CharacterDesign(
+        name="Kai", hair_colour="#202020", outfit_colour="#3060c0", voice=voice
+    )
     s = shot(2, "medium", ["Kai"])
     pixels = np.full((720, 1280, 3), 255, np.uint8)
     pixels[100:200, 600:700] = (0x20, 0x20, 0x20)
     pixels[300:600, 550:750] = (0x30, 0x60, 0xC0)
     Image.fromarray(pixels).save(tmp_path / "k.png")
-    fig = FigureLayout(character="Kai", body=Box(x0=550, y0=100, x1=750, y1=720),
-                       hair=Box(x0=600, y0=100, x1=700, y1=200),
-                       face=Box(x0=610, y0=150, x1=690, y1=230),
-                       outfit=Box(x0=550, y0=300, x1=750, y1=600), visible_fraction=1.0)
+    fig = FigureLayout(
+        character="Kai",
+        body=Box(x0=550, y0=100, x1=750, y1=720),
+        hair=Box(x0=600, y0=100, x1=700, y1=200),
+        face=Box(x0=610, y0=150, x1=690, y1=230),
+        outfit=Box(x0=550, y0=300, x1=750, y1=600),
+        visible_fraction=1.0,
+    )
     keyframe = Keyframe(shot_id=s.id, path="k.png", figures=[fig])
     assert check_design(s, keyframe, {"Kai": design}, tmp_path) == []
     red = design.model_copy(update={"outfit_colour": "#c03030"})
@@ -125,8 +148,7 @@ def test_design_check_compares_colours_in_the_render(tmp_path: Path) -> None:
 
 def test_timeline_places_lines_after_the_cut_and_subtitles_inside_the_shot() -> None:
     shots = [shot(0, "wide", ["Mei", "Kai"], n=1), shot(1, "medium", ["Mei"], n=2)]
-    take = Take(line_id="01-001", character="Mei", path="t.wav", duration_s=1.2,
-                sample_rate=22050)
+    take = Take(line_id="01-001", character="Mei", path="t.wav", duration_s=1.2, sample_rate=22050)
     keyframes = {s.id: Keyframe(shot_id=s.id, path=f"{s.id}.png") for s in shots}
     timeline = build_timeline(shots, {"01-001": take}, keyframes, fps=24)
     assert [c.start for c in timeline.video] == [0, 48]

@@ -11,9 +11,9 @@ IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl ca
 
 
 def script_for(idea: str, runtime: float = 60, language: str = "en", seed: int = 0) -> Script:
-    prompt = "\n".join([
-        tag("idea", idea), tag("runtime_seconds", str(runtime)), tag("language", language)
-    ])
+    prompt = "\n".join(
+        [tag("idea", idea), tag("runtime_seconds", str(runtime)), tag("language", language)]
+    )
     result = OfflineChatModel(seed=seed).with_structured_output(Script).invoke(prompt)
     assert isinstance(result, Script)
     return result
@@ -66,10 +66,14 @@ def test_idea_reading_rules() -> None:
 
 def test_design_answers_follow_the_prompt() -> None:
     model = OfflineChatModel(seed=0)
-    prompt = "\n".join([
-        tag("character", "Mei"), tag("story", "Mei, a girl who keeps the light."),
-        tag("voices", {"female": ["f2"], "male": ["m3"]}), tag("cast_palette", []),
-    ])
+    prompt = "\n".join(
+        [
+            tag("character", "Mei"),
+            tag("story", "Mei, a girl who keeps the light."),
+            tag("voices", {"female": ["f2"], "male": ["m3"]}),
+            tag("cast_palette", []),
+        ]
+    )
     design = model.with_structured_output(CharacterDesign).invoke(prompt)
     assert isinstance(design, CharacterDesign)
     assert design.name == "Mei" and design.voice.variant == "f2"
@@ -83,8 +87,10 @@ def test_design_answers_follow_the_prompt() -> None:
 
 def test_director_covers_every_beat_and_honours_a_fix() -> None:
     scene = script_for(IDEA).scenes[1]
-    plan = OfflineChatModel(seed=0).with_structured_output(ShotPlan).invoke(
-        tag("scene", scene.model_dump(mode="json"))
+    plan = (
+        OfflineChatModel(seed=0)
+        .with_structured_output(ShotPlan)
+        .invoke(tag("scene", scene.model_dump(mode="json")))
     )
     assert isinstance(plan, ShotPlan)
     assert [s.beat for s in plan.shots] == list(range(len(scene.beats)))
@@ -92,10 +98,19 @@ def test_director_covers_every_beat_and_honours_a_fix() -> None:
         if beat.kind == "dialogue":
             assert spec.subjects[0] == beat.character
     flipped = ShotSpec(beat=2, framing="medium", subjects=["Aiko"], reverse=True)
-    fixed = OfflineChatModel(seed=0).with_structured_output(ShotSpec).invoke("\n".join([
-        tag("shot", flipped.model_dump(mode="json")),
-        tag("fix", "Keep the camera on the same side of the line as s01-001."),
-        tag("must_show", ["Mei"]), tag("previous_reverse", "false"),
-    ]))
+    fixed = (
+        OfflineChatModel(seed=0)
+        .with_structured_output(ShotSpec)
+        .invoke(
+            "\n".join(
+                [
+                    tag("shot", flipped.model_dump(mode="json")),
+                    tag("fix", "Keep the camera on the same side of the line as s01-001."),
+                    tag("must_show", ["Mei"]),
+                    tag("previous_reverse", "false"),
+                ]
+            )
+        )
+    )
     assert isinstance(fixed, ShotSpec)
     assert fixed.reverse is False and fixed.subjects[0] == "Mei"

@@ -35,20 +35,24 @@ def _save_png(image: Image.Image, path: Path) -> Path:
 
 def _story_context(script: Script, name: str) -> str:
     lines = [f"{b.character}: {b.text}" for _, b in script.dialogue() if b.character == name][:6]
-    actions = [b.text for s in script.scenes for b in s.beats if b.kind == "action" and name in b.text]
+    actions = [
+        b.text for s in script.scenes for b in s.beats if b.kind == "action" and name in b.text
+    ]
     return "\n".join([script.logline, *actions[:3], *lines])
 
 
 def _design_character(
     ctx: EpisodeContext, script: Script, name: str, palette: list[str], seed: int, episode: str
 ) -> tuple[Character, list[Artifact]]:
-    prompt = "\n".join([
-        tag("character", name),
-        tag("story", _story_context(script, name)),
-        tag("language", script.language),
-        tag("voices", ctx.providers.speech.voices),
-        tag("cast_palette", palette),
-    ])
+    prompt = "\n".join(
+        [
+            tag("character", name),
+            tag("story", _story_context(script, name)),
+            tag("language", script.language),
+            tag("voices", ctx.providers.speech.voices),
+            tag("cast_palette", palette),
+        ]
+    )
     design = ask(ctx, AGENT, CharacterDesign, prompt).model_copy(update={"name": name})
     asset_id = f"chr-{digest(design)}"
     folder = ctx.project.assets("characters") / asset_id
@@ -79,11 +83,13 @@ def _design_character(
 def _design_location(
     ctx: EpisodeContext, scene: Scene, seed: int, episode: str
 ) -> tuple[Location, list[Artifact]]:
-    prompt = "\n".join([
-        tag("location", scene.location),
-        tag("interior", str(scene.interior).lower()),
-        tag("heading", scene.heading),
-    ])
+    prompt = "\n".join(
+        [
+            tag("location", scene.location),
+            tag("interior", str(scene.interior).lower()),
+            tag("heading", scene.heading),
+        ]
+    )
     design = ask(ctx, AGENT, LocationDesign, prompt).model_copy(update={"name": scene.location})
     asset_id = f"loc-{digest(design)}"
     folder = ctx.project.assets("locations") / asset_id

@@ -17,18 +17,21 @@ from PIL import Image
 
 from inkreel.agents.director import ShotTask
 from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.media.renderer import character_light
 from inkreel.schemas import (
     Box,
     CharacterDesign,
     ContinuityReport,
     Finding,
     Keyframe,
+    LocationDesign,
     Shot,
     ShotOutcome,
 )
 
 MIN_VISIBLE = 0.12
 MAX_COLOUR_DELTA_E = 28.0
+MIN_REGION_PX = 200
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -48,7 +51,9 @@ def _hex_rgb(hex_colour: str) -> np.ndarray:
     return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
 
 
-def region_delta_e(image: np.ndarray, box: Box, expected_hex: str) -> float | None:
+def region_delta_e(
+    image: np.ndarray, box: Box, expected_hex: str, light: np.ndarray | None = None
+) -> float | None:
     """Return the smallest CIE76 distance between the expected colour and the region's colours.
 
     Shading and line art share the region, so the region matches when a good part of it is
@@ -56,10 +61,11 @@ def region_delta_e(image: np.ndarray, box: Box, expected_hex: str) -> float | No
     """
     h, w = image.shape[:2]
     x0, y0, x1, y1 = max(0, box.x0), max(0, box.y0), min(w, box.x1), min(h, box.y1)
-    if x1 - x0 < 3 or y1 - y0 < 3:
-        return None
+    if (x1 - x0) * (y1 - y0) < MIN_REGION_PX:
+        return None  # too few pixels to judge a colour (a head in an extreme wide shot)
     region = image[y0:y1, x0:x1].reshape(-1, 3)
-    distances = np.linalg.norm(_lab(region) - _lab(_hex_rgb(expected_hex)), axis=-1)
+    expected = _hex_rgb(expected_hex) * (1.0 if light is None else light)
+    distances = np.linalg.norm(_lab(region) - _lab(np.clip(expected, 0, 255)), axis=-1)
     return float(np.percentile(distances, 25))
 
 
@@ -71,21 +77,28 @@ def check_speaker(shot: Shot, keyframe: Keyframe) -> list[Finding]:
     face_ok = figure is not None and figure.face is not None and figure.face.area > 0
     if figure is not None and face_ok and visible >= MIN_VISIBLE:
         return []
-    return [Finding(
-        check="speaker_in_shot",
-        shot_id=shot.id,
-        message=f"{shot.speaker} speaks in {shot.id} but is not visible (visible {visible:.2f}).",
-        fix_instruction=(
-            f"Include {shot.speaker} in the frame with their face visible: make them the "
-            "first subject and choose a framing that shows them."
-        ),
-        evidence={"visible_fraction": round(visible, 3), "face_visible": str(face_ok)},
-    )]
+    return [
+        Finding(
+            check="speaker_in_shot",
+            shot_id=shot.id,
+            message=f"{shot.speaker} speaks in {shot.id} but is not visible ({visible:.2f}).",
+            fix_instruction=(
+                f"Include {shot.speaker} in the frame with their face visible: make them the "
+                "first subject and choose a framing that shows them."
+            ),
+            evidence={"visible_fraction": round(visible, 3), "face_visible": str(face_ok)},
+        )
+    ]
 
 
 def check_design(
-    shot: Shot, keyframe: Keyframe, designs: dict[str, CharacterDesign], root: Path
+    shot: Shot,
+    keyframe: Keyframe,
+    designs: dict[str, CharacterDesign],
+    root: Path,
+    light: np.ndarray | None = None,
 ) -> list[Finding]:
+    """Compare each visible character's hair and outfit with the design under the shot's light."""
     with Image.open(root / keyframe.path) as im:
         pixels = np.asarray(im.convert("RGB"))
     findings = []
@@ -99,21 +112,23 @@ def check_design(
         ):
             if box is None or (part == "hair" and design.hair_style == "bald"):
                 continue
-            delta = region_delta_e(pixels, box, colour)
+            delta = region_delta_e(pixels, box, colour, light)
             if delta is not None and delta > MAX_COLOUR_DELTA_E:
-                findings.append(Finding(
-                    check="design_match",
-                    shot_id=shot.id,
-                    message=(
-                        f"{figure.character}'s {part} in {shot.id} is off-model "
-                        f"(ΔE {delta:.1f} from {colour})."
-                    ),
-                    fix_instruction=(
-                        f"Re-render {figure.character} in {shot.id} from the reference sheet: "
-                        f"{part} colour {colour}."
-                    ),
-                    evidence={"part": part, "delta_e": round(delta, 2), "expected": colour},
-                ))
+                findings.append(
+                    Finding(
+                        check="design_match",
+                        shot_id=shot.id,
+                        message=(
+                            f"{figure.character}'s {part} in {shot.id} is off-model "
+                            f"(ΔE {delta:.1f} from {colour})."
+                        ),
+                        fix_instruction=(
+                            f"Re-render {figure.character} in {shot.id} from the reference sheet: "
+                            f"{part} colour {colour}."
+                        ),
+                        evidence={"part": part, "delta_e": round(delta, 2), "expected": colour},
+                    )
+                )
     return findings
 
 
@@ -130,33 +145,40 @@ def check_sides(previous: Shot, shot: Shot) -> list[Finding]:
     for i, a in enumerate(common):
         for b in common[i + 1 :]:
             if after.index(a) > after.index(b):
-                return [Finding(
-                    check="screen_side",
-                    shot_id=shot.id,
-                    message=(
-                        f"{a} and {b} swap screen sides between {previous.id} and {shot.id} "
-                        "without a reason (the camera jumped the line)."
-                    ),
-                    fix_instruction=(
-                        f"Keep the camera on the same side of the line as {previous.id} so "
-                        f"{a} stays left of {b}, or mark the shot as deliberately crossing the "
-                        "line with a reason."
-                    ),
-                    evidence={"previous": previous.id, "left_before": a, "left_after": b},
-                )]
+                return [
+                    Finding(
+                        check="screen_side",
+                        shot_id=shot.id,
+                        message=(
+                            f"{a} and {b} swap screen sides between {previous.id} and {shot.id} "
+                            "without a reason (the camera jumped the line)."
+                        ),
+                        fix_instruction=(
+                            f"Keep the camera on the same side of the line as {previous.id} so "
+                            f"{a} stays left of {b}, or mark the shot as deliberately crossing the "
+                            "line with a reason."
+                        ),
+                        evidence={"previous": previous.id, "left_before": a, "left_after": b},
+                    )
+                ]
     return []
 
 
 def find_problems(
-    shots: list[Shot], keyframes: dict[str, Keyframe], designs: dict[str, CharacterDesign],
+    shots: list[Shot],
+    keyframes: dict[str, Keyframe],
+    designs: dict[str, CharacterDesign],
     root: Path,
+    sets: dict[str, LocationDesign] | None = None,
 ) -> list[Finding]:
     """Run every check over the storyboard in order."""
     findings: list[Finding] = []
     for i, shot in enumerate(shots):
         keyframe = keyframes[shot.id]
+        location = (sets or {}).get(shot.location)
+        light = character_light(location, shot.time_of_day) if location else None
         findings += check_speaker(shot, keyframe)
-        findings += check_design(shot, keyframe, designs, root)
+        findings += check_design(shot, keyframe, designs, root, light)
         if i:
             findings += check_sides(shots[i - 1], shot)
     return findings
@@ -170,7 +192,8 @@ def check_continuity(
     limit = ctx.settings.continuity_max_attempts
     shots = [state["shots"][i] for i in state["shot_order"]]
     designs = {n: c.design for n, c in state["cast"].items()}
-    findings = find_problems(shots, state["keyframes"], designs, ctx.project.root)
+    sets = {name: loc.design for name, loc in state["locations"].items()}
+    findings = find_problems(shots, state["keyframes"], designs, ctx.project.root, sets)
     attempts = {s.id: state.get("attempts", {}).get(s.id, 1) for s in shots}
     failing = {f.shot_id for f in findings}
     retry = sorted(s for s in failing if attempts[s] < limit)
@@ -192,9 +215,9 @@ def check_continuity(
             cast={n: c.design for n, c in state["cast"].items()},
             seed=state["request"].seed,
             fix=" ".join(f.fix_instruction for f in mine),
-            must_show=[shot.speaker] if shot.speaker and any(
-                f.check == "speaker_in_shot" for f in mine
-            ) else [],
+            must_show=[shot.speaker]
+            if shot.speaker and any(f.check == "speaker_in_shot" for f in mine)
+            else [],
             previous_reverse=previous.camera.reverse if previous else False,
         )
         sends.append(Send("revise_shot", task))
@@ -223,13 +246,15 @@ def _report(
             status = "repaired"
         else:
             status = "passed"
-        outcomes.append(ShotOutcome(
-            shot_id=shot.id,
-            attempts=attempts[shot.id],
-            status=status,  # type: ignore[arg-type]
-            findings_first=first,
-            findings_last=last,
-        ))
+        outcomes.append(
+            ShotOutcome(
+                shot_id=shot.id,
+                attempts=attempts[shot.id],
+                status=status,  # type: ignore[arg-type]
+                findings_first=first,
+                findings_last=last,
+            )
+        )
     return ContinuityReport(
         passed=not open_findings,
         max_attempts=limit,

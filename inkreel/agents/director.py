@@ -95,14 +95,16 @@ def line_tasks(state: EpisodeState) -> list[LineTask]:
             if beat.kind != "dialogue" or not beat.character:
                 continue
             character = state["cast"][beat.character]
-            tasks.append(LineTask(
-                line_id=line_id(scene, i),
-                character=beat.character,
-                text=beat.text,
-                voice=character.design.voice,
-                language=script.language,
-                seed=request.seed,
-            ))
+            tasks.append(
+                LineTask(
+                    line_id=line_id(scene, i),
+                    character=beat.character,
+                    text=beat.text,
+                    voice=character.design.voice,
+                    language=script.language,
+                    seed=request.seed,
+                )
+            )
     return tasks
 
 
@@ -111,9 +113,12 @@ def line_tasks(state: EpisodeState) -> list[LineTask]:
 
 def stage_positions(scene: Scene, location: LocationDesign) -> dict[str, float]:
     """Return each present character's world x: spread along the line, first on the left."""
-    present = list(dict.fromkeys(scene.characters + [
-        b.character for b in scene.beats if b.kind == "dialogue" and b.character
-    ]))
+    present = list(
+        dict.fromkeys(
+            scene.characters
+            + [b.character for b in scene.beats if b.kind == "dialogue" and b.character]
+        )
+    )
     centre = location.width / 2
     start = centre - SPACING_M * (len(present) - 1) / 2
     return {name: round(start + i * SPACING_M, 3) for i, name in enumerate(present)}
@@ -170,8 +175,9 @@ def place_camera(
             x = positions[lead] + toward * vw / 6
     tilt = {Angle.eye_level: 0.0, Angle.high: 0.5, Angle.low: -0.5}[spec.angle]
     y += {Angle.eye_level: 0.0, Angle.high: 0.12, Angle.low: -0.08}[spec.angle] * vw * ASPECT
-    return Camera(x=round(x, 4), y=round(y, 4), view_width=round(vw, 4), tilt=tilt,
-                  reverse=spec.reverse)
+    return Camera(
+        x=round(x, 4), y=round(y, 4), view_width=round(vw, 4), tilt=tilt, reverse=spec.reverse
+    )
 
 
 def make_shot(
@@ -195,14 +201,16 @@ def make_shot(
             continue
         # Facing is a direction in the set; the renderer mirrors it for a reverse camera.
         facing = "front" if len(positions) == 1 else ("right" if x < centre else "left")
-        blocking.append(Blocking(
-            character=name,
-            world_x=x,
-            screen_x=round(sx, 4),
-            facing=facing,  # type: ignore[arg-type]
-            expression=beat.emotion if name == speaker else Emotion.neutral,
-            speaking=name == speaker,
-        ))
+        blocking.append(
+            Blocking(
+                character=name,
+                world_x=x,
+                screen_x=round(sx, 4),
+                facing=facing,  # type: ignore[arg-type]
+                expression=beat.emotion if name == speaker else Emotion.neutral,
+                speaking=name == speaker,
+            )
+        )
     return Shot(
         id=f"s{scene.number:02d}-{number:03d}",
         scene=scene.number,
@@ -347,12 +355,14 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
         crosses_line=shot.crosses_line,
         note=shot.note,
     )
-    prompt = "\n".join([
-        tag("shot", current.model_dump(mode="json")),
-        tag("fix", task.fix),
-        tag("must_show", json.dumps(task.must_show, ensure_ascii=False)),
-        tag("previous_reverse", json.dumps(task.previous_reverse)),
-    ])
+    prompt = "\n".join(
+        [
+            tag("shot", current.model_dump(mode="json")),
+            tag("fix", task.fix),
+            tag("must_show", json.dumps(task.must_show, ensure_ascii=False)),
+            tag("previous_reverse", json.dumps(task.previous_reverse)),
+        ]
+    )
     spec = ask(ctx, AGENT, ShotSpec, prompt).model_copy(update={"beat": shot.beat})
     positions = {b.character: b.world_x for b in shot.blocking}
     for name in spec.subjects:
@@ -396,7 +406,12 @@ def _restage(
         beats=[beat],
     )
     staged = make_shot(
-        scene, 1, spec.model_copy(update={"beat": 0}), location, positions, heights,
+        scene,
+        1,
+        spec.model_copy(update={"beat": 0}),
+        location,
+        positions,
+        heights,
         shot.duration_s,
     )
     return staged.model_copy(update={"id": shot.id, "beat": shot.beat, "line_id": shot.line_id})

@@ -70,20 +70,22 @@ def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
         shot = state["shots"][clip.shot_id]
         line = clip_dialogue(timeline, clip)
         sub = clip_subtitle(timeline, clip)
-        tasks.append(SegmentTask(
-            clip=clip,
-            shot=shot,
-            location=state["locations"][shot.location].design,
-            cast={b.character: state["cast"][b.character].design for b in shot.blocking},
-            take=line.path if line else None,
-            line_start=(line.start - clip.start) if line else 0,
-            subtitle=sub.text if sub else None,
-            subtitle_start=(sub.start - clip.start) if sub else 0,
-            fps=timeline.fps,
-            width=timeline.width,
-            height=timeline.height,
-            seed=state["request"].seed,
-        ))
+        tasks.append(
+            SegmentTask(
+                clip=clip,
+                shot=shot,
+                location=state["locations"][shot.location].design,
+                cast={b.character: state["cast"][b.character].design for b in shot.blocking},
+                take=line.path if line else None,
+                line_start=(line.start - clip.start) if line else 0,
+                subtitle=sub.text if sub else None,
+                subtitle_start=(sub.start - clip.start) if sub else 0,
+                fps=timeline.fps,
+                width=timeline.width,
+                height=timeline.height,
+                seed=state["request"].seed,
+            )
+        )
     return tasks
 
 
@@ -95,15 +97,21 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
     key = digest(staging, ctx.providers.image_id, render.VIDEO_PARAMS)
     out = ctx.project.assets("segments") / f"{key}.mp4"
     if not out.exists():
-        layers = renderer.stage_shot(task.shot, task.location, task.cast,
-                                     size=(task.width, task.height))
+        layers = renderer.stage_shot(
+            task.shot, task.location, task.cast, size=(task.width, task.height)
+        )
         envelope = None
         if task.take:
             samples, rate = audio.read_wav(ctx.project.root / task.take)
             envelope = audio.loudness_envelope(samples, rate, task.fps)
         frame = motion.shot_frames(
-            layers, task.clip.frames, task.clip.move, envelope, task.line_start,
-            task.subtitle, task.subtitle_start,
+            layers,
+            task.clip.frames,
+            task.clip.move,
+            envelope,
+            task.line_start,
+            task.subtitle,
+            task.subtitle_start,
         )
         render.render_segment(frame, task.clip.frames, out, task.fps, (task.width, task.height))
     ctx.event("segment", shot_id=task.clip.shot_id)
@@ -125,7 +133,8 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     fountain = write_text_atomic(folder / "script.fountain", write_fountain(state["script"]))
     shots = [state["shots"][i] for i in state["shot_order"]]
     sheet = exports.contact_sheet(
-        shots, {s.id: root / state["keyframes"][s.id].path for s in shots},
+        shots,
+        {s.id: root / state["keyframes"][s.id].path for s in shots},
         folder / "storyboard.png",
     )
     report = write_text_atomic(
@@ -156,8 +165,12 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     # The manifest is written last: its presence marks a finished episode.
     manifest_path = write_text_atomic(folder / "manifest.json", manifest.model_dump_json(indent=2))
     outputs = {
-        "video": str(video), "subtitles": str(srt), "screenplay": str(fountain),
-        "storyboard": str(sheet), "continuity": str(report), "manifest": str(manifest_path),
+        "video": str(video),
+        "subtitles": str(srt),
+        "screenplay": str(fountain),
+        "storyboard": str(sheet),
+        "continuity": str(report),
+        "manifest": str(manifest_path),
     }
     ctx.event("delivered", folder=str(folder))
     return {"outputs": outputs}
@@ -180,7 +193,5 @@ def episode_summary(state: EpisodeState, runtime_s: float) -> dict[str, Any]:
             "repaired": [s.shot_id for s in report.shots if s.status == "repaired"],
             "flagged": [s.shot_id for s in report.shots if s.status == "flagged"],
         },
-        "skipped_from_screenplay": json.loads(
-            json.dumps([s.model_dump() for s in script.skipped])
-        ),
+        "skipped_from_screenplay": json.loads(json.dumps([s.model_dump() for s in script.skipped])),
     }

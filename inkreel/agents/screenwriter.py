@@ -17,10 +17,12 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
     if state.get("script") is not None:
         return {}
     request = state["request"]
-    prompt = "\n".join([
-        tag("idea", request.idea or ""),
-        tag("runtime_seconds", f"{request.length_s:g}"),
-        tag("language", request.language),
-    ])
+    prompt = "\n".join(
+        [
+            tag("idea", request.idea or ""),
+            tag("runtime_seconds", f"{request.length_s:g}"),
+            tag("language", request.language),
+        ]
+    )
     script = ask(runtime.context, "screenwriter", Script, prompt)
     return {"script": script.model_copy(update={"language": request.language})}

@@ -6,8 +6,11 @@ resumed run redoes only the branches that had not finished.
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy, Send
+from pydantic import BaseModel
 
 from inkreel.agents import continuity, director, editor, screenwriter
 from inkreel.agents.character_designer import design_cast
@@ -28,12 +31,15 @@ def to_keyframes(state: EpisodeState) -> list[Send]:
     request = state["request"]
     cast = {n: c.design for n, c in state["cast"].items()}
     return [
-        Send("render_keyframe", director.ShotTask(
-            shot=shot,
-            location=state["locations"][shot.location].design,
-            cast=cast,
-            seed=request.seed,
-        ))
+        Send(
+            "render_keyframe",
+            director.ShotTask(
+                shot=shot,
+                location=state["locations"][shot.location].design,
+                cast=cast,
+                seed=request.seed,
+            ),
+        )
         for shot in (state["shots"][i] for i in state["shot_order"])
     ]
 
@@ -43,20 +49,28 @@ def to_segments(state: EpisodeState) -> list[Send]:
     return [Send("render_segment", t) for t in editor.segment_tasks(state)]
 
 
-def build_episode_graph() -> StateGraph:
+def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInput, EpisodeState]:
     """Return the uncompiled episode graph; the caller picks the checkpointer."""
     graph = StateGraph(EpisodeState, context_schema=EpisodeContext, input_schema=EpisodeInput)
     graph.add_node("write_script", screenwriter.write_script)
     graph.add_node("design_cast", design_cast)
-    graph.add_node("record_line", director.record_line, retry_policy=TRANSIENT)
     graph.add_node("plan_storyboard", director.plan_storyboard)
-    graph.add_node("render_keyframe", director.render_keyframe, retry_policy=TRANSIENT)
-    graph.add_node("check_continuity", continuity.check_continuity,
-                   destinations=("revise_shot", "cut_timeline"))
-    graph.add_node("revise_shot", director.revise_shot, retry_policy=TRANSIENT)
+    graph.add_node(
+        "check_continuity",
+        continuity.check_continuity,
+        destinations=("revise_shot", "cut_timeline"),
+    )
     graph.add_node("cut_timeline", editor.cut_timeline)
-    graph.add_node("render_segment", editor.render_segment, retry_policy=TRANSIENT)
     graph.add_node("assemble_episode", editor.assemble_episode, retry_policy=TRANSIENT)
+    fan_out: list[tuple[str, Any, type[BaseModel]]] = [
+        ("record_line", director.record_line, director.LineTask),
+        ("render_keyframe", director.render_keyframe, director.ShotTask),
+        ("revise_shot", director.revise_shot, director.ShotTask),
+        ("render_segment", editor.render_segment, editor.SegmentTask),
+    ]
+    for name, node, payload in fan_out:
+        # These nodes take a Send payload model, not the graph state.
+        graph.add_node(name, node, input_schema=payload, retry_policy=TRANSIENT)
 
     graph.add_edge(START, "write_script")
     graph.add_edge("write_script", "design_cast")

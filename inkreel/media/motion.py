@@ -33,8 +33,12 @@ def subtitle_overlay(text: str, width: int, height: int) -> tuple[np.ndarray, in
     for i, line in enumerate(lines):
         w = draw.textlength(line, font=font)
         draw.text(
-            ((width - w) / 2, size // 2 + i * line_h), line, font=font, fill=(255, 255, 255, 255),
-            stroke_width=max(2, size // 12), stroke_fill=(0, 0, 0, 255),
+            ((width - w) / 2, size // 2 + i * line_h),
+            line,
+            font=font,
+            fill=(255, 255, 255, 255),
+            stroke_width=max(2, size // 12),
+            stroke_fill=(0, 0, 0, 255),
         )
     top = height - band_h - height // 20
     return np.asarray(band), top

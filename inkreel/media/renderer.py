@@ -1686,6 +1686,13 @@ def _tint(light: Lighting) -> np.ndarray:
     return np.clip(t, 0.18, 1.25).astype(np.float32)
 
 
+def character_light(location: LocationDesign, time_of_day: str) -> np.ndarray:
+    """Return the per-channel multiplier that lights characters in this set at this time."""
+    tint = _tint(_lighting(location, time_of_day))
+    # Characters are lit more gently than the set so faces stay readable at night.
+    return (0.4 + 0.6 * np.minimum(tint, 1.05)).astype(np.float32)
+
+
 def _is_night(light: Lighting, time_of_day: str) -> bool:
     return time_of_day == "night" or light.brightness < 0.6
 
@@ -2679,9 +2686,7 @@ def stage_shot(
     cam = shot.camera
     light = _lighting(location, shot.time_of_day)
     bg, fg, elem_boxes = _render_set(location, light, shot.time_of_day, cam, size)
-    tint = _tint(light)
-    # Characters are lit more gently than the set so faces stay readable at night.
-    tint_c = (0.4 + 0.6 * np.minimum(tint, 1.05)).astype(np.float32)
+    tint_c = character_light(location, shot.time_of_day)
     speaker = next((b.character for b in shot.blocking if b.speaking), None)
     if speaker is None and shot.speaker and any(b.character == shot.speaker for b in shot.blocking):
         speaker = shot.speaker

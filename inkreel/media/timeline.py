@@ -27,35 +27,42 @@ def build_timeline(
         face = next(
             (f.face for f in keyframe.figures if f.character == shot.speaker and f.face), None
         )
-        video.append(VideoClip(
-            shot_id=shot.id,
-            keyframe=keyframe.path,
-            start=start,
-            frames=frames,
-            move=shot.move.value,
-            speaker=shot.speaker,
-            mouth_box=[face.x0, face.y0, face.x1, face.y1] if face else None,
-        ))
+        video.append(
+            VideoClip(
+                shot_id=shot.id,
+                keyframe=keyframe.path,
+                start=start,
+                frames=frames,
+                move=shot.move.value,
+                speaker=shot.speaker,
+                mouth_box=[face.x0, face.y0, face.x1, face.y1] if face else None,
+            )
+        )
         take = takes.get(shot.line_id) if shot.line_id else None
         if take is not None:
             lead = round(LINE_LEAD_S * fps)
             line_frames = min(frames - lead, max(1, round(take.duration_s * fps)))
-            dialogue.append(AudioClip(
-                path=take.path,
-                start=start + lead,
-                frames=max(1, line_frames),
-                line_id=take.line_id,
-                shot_id=shot.id,
-            ))
-            subtitles.append(Subtitle(
-                start=start + lead,
-                end=start + frames,
-                speaker=take.character,
-                text=shot.text,
-            ))
+            dialogue.append(
+                AudioClip(
+                    path=take.path,
+                    start=start + lead,
+                    frames=max(1, line_frames),
+                    line_id=take.line_id,
+                    shot_id=shot.id,
+                )
+            )
+            subtitles.append(
+                Subtitle(
+                    start=start + lead,
+                    end=start + frames,
+                    speaker=take.character,
+                    text=shot.text,
+                )
+            )
         start += frames
-    return Timeline(fps=fps, width=width, height=height, video=video, audio=dialogue,
-                    subtitles=subtitles)
+    return Timeline(
+        fps=fps, width=width, height=height, video=video, audio=dialogue, subtitles=subtitles
+    )
 
 
 def clip_subtitle(timeline: Timeline, clip: VideoClip) -> Subtitle | None:

@@ -49,15 +49,21 @@ class AssetMemory:
         embedder = HashingTextEmbedder()
         space: dict[str, Any] = {"hnsw:space": "cosine"}
         self.characters = self.client.get_or_create_collection(
-            "characters", embedding_function=embedder, metadata=space
+            "characters",
+            embedding_function=embedder,  # type: ignore[arg-type]
+            metadata=space,
         )
         self.locations = self.client.get_or_create_collection(
-            "locations", embedding_function=embedder, metadata=space
+            "locations",
+            embedding_function=embedder,  # type: ignore[arg-type]
+            metadata=space,
         )
         # Image vectors are computed by us and passed explicitly; the embedder is only there so
         # chromadb never falls back to its downloading default.
         self.references = self.client.get_or_create_collection(
-            "references", embedding_function=embedder, metadata=space
+            "references",
+            embedding_function=embedder,  # type: ignore[arg-type]
+            metadata=space,
         )
 
     # ----------------------------------------------------------------- characters
@@ -70,11 +76,13 @@ class AssetMemory:
         self.characters.upsert(
             ids=[character.id],
             documents=[describe_character(character.design)],
-            metadatas=[{
-                "name": character.design.name,
-                "key": name_key(character.design.name),
-                "json": character.model_dump_json(),
-            }],
+            metadatas=[
+                {
+                    "name": character.design.name,
+                    "key": name_key(character.design.name),
+                    "json": character.model_dump_json(),
+                }
+            ],
         )
         files = {f"turnaround:{k}": v for k, v in character.turnaround.items()}
         files |= {f"expression:{k}": v for k, v in character.expressions.items()}
@@ -96,11 +104,13 @@ class AssetMemory:
         self.locations.upsert(
             ids=[location.id],
             documents=[describe_location(location.design)],
-            metadatas=[{
-                "name": location.design.name,
-                "key": name_key(location.design.name),
-                "json": location.model_dump_json(),
-            }],
+            metadatas=[
+                {
+                    "name": location.design.name,
+                    "key": name_key(location.design.name),
+                    "json": location.model_dump_json(),
+                }
+            ],
         )
         self._put_references(
             location.id, "location", {f"plate:{k}": v for k, v in location.plates.items()}, root

@@ -64,11 +64,15 @@ class OfflineChatModel(BaseChatModel):
                 "model.with_structured_output(Schema)"
             )
         name = tools[0]["function"]["name"]
-        prompt = "\n\n".join(str(m.content) for m in messages)
+        # The system prompt names the tags in prose; the inputs are in the other messages.
+        prompt = "\n\n".join(str(m.content) for m in messages if m.type != "system")
         args = story_engine.answer(name, prompt, self.seed)
-        call_id = "call_" + hashlib.sha256(
-            json.dumps([name, args], sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()[:16]
+        call_id = (
+            "call_"
+            + hashlib.sha256(
+                json.dumps([name, args], sort_keys=True, ensure_ascii=False).encode()
+            ).hexdigest()[:16]
+        )
         message = AIMessage(
             content="",
             tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}],

@@ -54,8 +54,11 @@ KNOWN = {"offline"}
 
 def build_providers(text_model: str, image_model: str, speech_model: str, seed: int) -> Providers:
     """Return providers for the configured model names, or raise ProviderError."""
-    for capability, name in (("text", text_model), ("image", image_model),
-                             ("speech", speech_model)):
+    for capability, name in (
+        ("text", text_model),
+        ("image", image_model),
+        ("speech", speech_model),
+    ):
         if name not in KNOWN:
             raise ProviderError(
                 f"unknown {capability} model {name!r}; available: {', '.join(sorted(KNOWN))}. "

@@ -19,36 +19,126 @@ from inkreel.providers.prompt_io import read_json_tag, read_tag
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 STOPWORDS = set(
-    """a an the and or but if then so of to in on at by for with from into onto over under
+    """
+    a an the and or but if then so of to in on at by for with from into onto over under
     about after before between through during without within across near inside outside
-    is are was were be been being am do does did has have had will would can could should
-    may might must shall this that these those it its it's he she they them his her their
-    our we us you your i me my mine who whom whose which what when where why how all any
-    each every some no not one two three only just very too also still yet again ever never
-    story tale episode about finds find meets meet tries try wants want learns learn must
-    discovers discover becomes become gets get takes take makes make goes go comes come
-    named called day night morning evening once upon time there here while until because
-    young old new little big small last first secret strange mysterious lonely""".split()
+    is are was were be been being am do does did has have had will would can could
+    should may might must shall this that these those it its it's he she they them his
+    her their our we us you your i me my mine who whom whose which what when where why
+    how all any each every some no not one two three only just very too also still yet
+    again ever never story tale episode about finds find meets meet tries try wants want
+    learns learn must discovers discover becomes become gets get takes take makes make
+    goes go comes come named called day night morning evening once upon time there here
+    while until because young old new little big small last first secret strange
+    mysterious lonely
+    """.split()
 )
-ADJECTIVES = {"young", "old", "new", "little", "big", "small", "secret", "strange", "mysterious",
-              "lonely"}
+ADJECTIVES = {
+    "young",
+    "old",
+    "new",
+    "little",
+    "big",
+    "small",
+    "secret",
+    "strange",
+    "mysterious",
+    "lonely",
+}
 DETERMINERS = {"a", "an", "the", "his", "her", "their", "its", "my", "our", "your", "some"}
 PLACE_PREPOSITIONS = {"in", "at", "inside", "on", "near", "across", "into", "to"}
 PLACE_WORDS = {
-    "lighthouse", "market", "house", "teahouse", "school", "office", "station", "street",
-    "forest", "temple", "palace", "apartment", "cafe", "café", "kitchen", "rooftop", "harbour",
-    "harbor", "beach", "train", "city", "village", "garden", "library", "shop", "bar",
-    "restaurant", "hospital", "park", "bridge", "alley", "castle", "mountain", "river",
-    "studio", "classroom", "hall", "court", "dojo", "port", "island", "town", "room", "tower",
+    "lighthouse",
+    "market",
+    "house",
+    "teahouse",
+    "school",
+    "office",
+    "station",
+    "street",
+    "forest",
+    "temple",
+    "palace",
+    "apartment",
+    "cafe",
+    "café",
+    "kitchen",
+    "rooftop",
+    "harbour",
+    "harbor",
+    "beach",
+    "train",
+    "city",
+    "village",
+    "garden",
+    "library",
+    "shop",
+    "bar",
+    "restaurant",
+    "hospital",
+    "park",
+    "bridge",
+    "alley",
+    "castle",
+    "mountain",
+    "river",
+    "studio",
+    "classroom",
+    "hall",
+    "court",
+    "dojo",
+    "port",
+    "island",
+    "town",
+    "room",
+    "tower",
 }
 OUTDOOR_WORDS = {
-    "market", "street", "forest", "rooftop", "harbour", "harbor", "beach", "city", "village",
-    "garden", "park", "bridge", "alley", "mountain", "river", "port", "island", "town",
-    "courtyard", "field", "square",
+    "market",
+    "street",
+    "forest",
+    "rooftop",
+    "harbour",
+    "harbor",
+    "beach",
+    "city",
+    "village",
+    "garden",
+    "park",
+    "bridge",
+    "alley",
+    "mountain",
+    "river",
+    "port",
+    "island",
+    "town",
+    "courtyard",
+    "field",
+    "square",
 }
 FEMALE_HINTS = {
-    "she", "her", "girl", "woman", "sister", "mother", "queen", "princess", "daughter", "wife",
-    "aunt", "grandmother", "lady", "她", "女", "姐", "妹", "母", "妈", "娘", "彼女", "少女",
+    "she",
+    "her",
+    "girl",
+    "woman",
+    "sister",
+    "mother",
+    "queen",
+    "princess",
+    "daughter",
+    "wife",
+    "aunt",
+    "grandmother",
+    "lady",
+    "她",
+    "女",
+    "姐",
+    "妹",
+    "母",
+    "妈",
+    "娘",
+    "彼女",
+    "少女",
 }
 ZH_SURNAMES = (
     "李王张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余杜叶程魏苏"
@@ -56,19 +146,67 @@ ZH_SURNAMES = (
 )
 
 NAME_POOLS = {
-    "en": ["Mei", "Kai", "Lin", "Rowan", "Yara", "Theo", "Jun", "Nora", "Ash", "Lena", "Ivo",
-           "Suki", "Marco", "Ines"],
+    "en": [
+        "Mei",
+        "Kai",
+        "Lin",
+        "Rowan",
+        "Yara",
+        "Theo",
+        "Jun",
+        "Nora",
+        "Ash",
+        "Lena",
+        "Ivo",
+        "Suki",
+        "Marco",
+        "Ines",
+    ],
     "zh": ["林夏", "陈默", "苏晴", "周野", "沈月", "顾川", "许念", "江潮", "宋雨", "韩星"],
-    "ja": ["アオイ", "ハルト", "ユイ", "レン", "ミサキ", "ソウタ", "ヒナ", "カイト", "サクラ", "リク"],
+    "ja": [
+        "アオイ",
+        "ハルト",
+        "ユイ",
+        "レン",
+        "ミサキ",
+        "ソウタ",
+        "ヒナ",
+        "カイト",
+        "サクラ",
+        "リク",
+    ],
 }
 PLACE_POOLS = {
-    "en": [("tea house", True), ("night market", False), ("rooftop", False),
-           ("old library", True), ("train station", True), ("harbour", False),
-           ("apartment", True), ("temple garden", False)],
-    "zh": [("茶馆", True), ("夜市", False), ("天台", False), ("旧书店", True), ("火车站", True),
-           ("码头", False), ("公寓", True), ("庙园", False)],
-    "ja": [("喫茶店", True), ("夜市", False), ("屋上", False), ("古本屋", True), ("駅", True),
-           ("港", False), ("アパート", True), ("神社の庭", False)],
+    "en": [
+        ("tea house", True),
+        ("night market", False),
+        ("rooftop", False),
+        ("old library", True),
+        ("train station", True),
+        ("harbour", False),
+        ("apartment", True),
+        ("temple garden", False),
+    ],
+    "zh": [
+        ("茶馆", True),
+        ("夜市", False),
+        ("天台", False),
+        ("旧书店", True),
+        ("火车站", True),
+        ("码头", False),
+        ("公寓", True),
+        ("庙园", False),
+    ],
+    "ja": [
+        ("喫茶店", True),
+        ("夜市", False),
+        ("屋上", False),
+        ("古本屋", True),
+        ("駅", True),
+        ("港", False),
+        ("アパート", True),
+        ("神社の庭", False),
+    ],
 }
 NOUN_FALLBACK = {
     "en": ["letter", "promise", "key", "map", "song"],
@@ -248,15 +386,22 @@ def find_names(idea: str) -> list[str]:
     tokens = re.findall(r"[A-Za-z][\w'’-]*|[.!?;:]", idea)
     sentence_start = True
     prev = ""
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok in ".!?;:":
             sentence_start = True
             continue
         word = tok.rstrip("'’s") if tok.endswith(("'s", "’s")) else tok
         capital = word[:1].isupper() and word.lower() not in STOPWORDS
         after_naming = prev.lower() in {"named", "called"}
-        if capital and (not sentence_start or after_naming) and prev.lower() not in (
-            PLACE_PREPOSITIONS | {"the"}
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        # A capitalised first word is a name when a verb or "and" follows ("Mei finds ...").
+        opens_as_subject = following == "and" or (
+            following[:1].islower() and following.endswith("s") and len(following) > 3
+        )
+        if (
+            capital
+            and (not sentence_start or after_naming or opens_as_subject)
+            and (prev.lower() not in PLACE_PREPOSITIONS | {"the"})
         ):
             names.append(word)
         elif after_naming and word[:1].isalpha():
@@ -276,8 +421,11 @@ def find_nouns(idea: str) -> list[str]:
         parts = JA_PARTICLES.split(idea) if KANA.search(idea) else CJK_CONNECTORS.split(idea)
         parts = [re.sub(r"^.*?[いな](?=[\u4e00-\u9fff])", "", p) for p in parts]
         found = [
-            p for p in parts
-            if 2 <= len(p) <= 4 and p not in names and not any(n in p for n in names)
+            p
+            for p in parts
+            if 2 <= len(p) <= 4
+            and p not in names
+            and not any(n in p for n in names)
             and p not in CJK_VERBS
         ]
         return list(dict.fromkeys(found))
@@ -305,7 +453,10 @@ def find_places(idea: str, nouns: list[str]) -> list[tuple[str, bool]]:
     """Return (place, interior) pairs the idea mentions."""
     places: list[tuple[str, bool]] = []
     if is_cjk(idea):
-        for m in re.finditer(r"(?:在|到|去|の|で|に)([\u4e00-\u9fff\u30a0-\u30ff]{2,4}?)(?:里|中|上|で|に|，|。|的)", idea):
+        for m in re.finditer(
+            r"(?:在|到|去|の|で|に)([\u4e00-\u9fff\u30a0-\u30ff]{2,4}?)(?:里|中|上|で|に|，|。|的)",
+            idea,
+        ):
             word = m.group(1)
             places.append((word, not any(k in word for k in "街市场港园山河岛桥天台")))
         for noun in nouns:
@@ -384,6 +535,7 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
 
     scenes = []
     used: dict[str, int] = {}
+    spoken = 0
     for i, act in enumerate(acts):
         lines_here = total_lines // n_scenes + (1 if i < total_lines % n_scenes else 0)
         place, interior = scene_places[i]
@@ -393,32 +545,38 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
             {"kind": "action", "text": _fill(ACTIONS[language][act], slots)}
         ]
         templates = LINES[language][act]
-        for j in range(lines_here):
-            speaker = cast[j % len(cast)]
-            listener = cast[(j + 1) % len(cast)]
+        for _ in range(lines_here):
+            # Alternate speakers across the whole episode, so short scenes are not monologues.
+            speaker = cast[spoken % len(cast)]
+            listener = cast[(spoken + 1) % len(cast)]
+            spoken += 1
             k = (used.get(act, 0) + int(dice.unit("line", i) * len(templates))) % len(templates)
             used[act] = used.get(act, 0) + 1
             text, emotion = templates[k]
             line_slots = dict(slots, A=listener if "{A}" in text else a, B=listener)
-            beats.append({
-                "kind": "dialogue",
-                "character": speaker,
-                "text": _fill(text, line_slots),
-                "emotion": emotion,
-            })
+            beats.append(
+                {
+                    "kind": "dialogue",
+                    "character": speaker,
+                    "text": _fill(text, line_slots),
+                    "emotion": emotion,
+                }
+            )
         prefix = "INT." if interior else "EXT."
         heading_place = place.upper() if not is_cjk(place) else place
-        scenes.append({
-            "number": i + 1,
-            "heading": f"{prefix} {heading_place} - {TIME_WORDS[times[act]]}",
-            "location": place.title() if not is_cjk(place) else place,
-            "interior": interior,
-            "time_of_day": times[act],
-            "act": act,
-            "characters": cast,
-            "beats": beats,
-        })
-    title_noun = nouns[0] if not is_cjk(nouns[0]) else nouns[0]
+        scenes.append(
+            {
+                "number": i + 1,
+                "heading": f"{prefix} {heading_place} - {TIME_WORDS[times[act]]}",
+                "location": place.title() if not is_cjk(place) else place,
+                "interior": interior,
+                "time_of_day": times[act],
+                "act": act,
+                "characters": cast,
+                "beats": beats,
+            }
+        )
+    title_noun = nouns[0]
     title = {
         "en": f"{a} and the {title_noun.title()}",
         "zh": f"{a}与{title_noun}",
@@ -434,13 +592,30 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
     }
 
 
-HAIR_COLOURS = ["#1e1a1d", "#3b2417", "#6b3a1f", "#a0522d", "#d9b25f", "#c8c8d0",
-                "#2a3352", "#7a2e3a", "#e3a0b4"]
+HAIR_COLOURS = [
+    "#1e1a1d",
+    "#3b2417",
+    "#6b3a1f",
+    "#a0522d",
+    "#d9b25f",
+    "#c8c8d0",
+    "#2a3352",
+    "#7a2e3a",
+    "#e3a0b4",
+]
 SKINS = ["#f6dcc4", "#f1cfae", "#e4b48c", "#c98e66", "#9c6846", "#f8e2d0"]
 EYES = ["#3b2a1a", "#1f3b5a", "#2f5a2a", "#5a3a1a", "#6a1f2f", "#3a3a4a"]
 HAIR_STYLES = ["short", "long", "ponytail", "bun", "spiky", "bob"]
-OUTFITS = ["jacket", "qipao-style dress", "school uniform", "hooded coat", "vest and shirt",
-           "long coat", "tunic", "sweater"]
+OUTFITS = [
+    "jacket",
+    "qipao-style dress",
+    "school uniform",
+    "hooded coat",
+    "vest and shirt",
+    "long coat",
+    "tunic",
+    "sweater",
+]
 ACCESSORIES = ["glasses", "scarf", "hat", "earrings", "headband", "beard"]
 
 
@@ -490,7 +665,9 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
         "hair_colour": dice.pick(HAIR_COLOURS, "haircol"),
         "eye_colour": dice.pick(EYES, "eyes"),
         "outfit": dice.pick(OUTFITS, "outfit"),
-        "outfit_colour": _hex_from_hue(hue, dice.between(0.45, 0.7, "s"), dice.between(0.45, 0.75, "v")),
+        "outfit_colour": _hex_from_hue(
+            hue, dice.between(0.45, 0.7, "s"), dice.between(0.45, 0.75, "v")
+        ),
         "accent_colour": _hex_from_hue(hue + 0.45, 0.7, 0.8),
         "accessories": accessories[:2],
         "voice": {
@@ -549,16 +726,21 @@ def design_location(prompt: str, seed: int) -> dict[str, Any]:
         x = (i + 0.5) * width / slots + dice.between(-0.3, 0.3, "x", i)
         if kind == "mountain":
             x = dice.between(2, width - 2, "mx", i)
-        elements.append({
-            "kind": kind,
-            "x": round(x, 2),
-            "y": base,
-            "width": w,
-            "height": h,
-            "layer": layer,
-            "colour": _hex_from_hue(dice.unit("col", i), dice.between(0.25, 0.5, "cs", i),
-                                    dice.between(0.45, 0.75, "cv", i)),
-        })
+        elements.append(
+            {
+                "kind": kind,
+                "x": round(x, 2),
+                "y": base,
+                "width": w,
+                "height": h,
+                "layer": layer,
+                "colour": _hex_from_hue(
+                    dice.unit("col", i),
+                    dice.between(0.25, 0.5, "cs", i),
+                    dice.between(0.45, 0.75, "cv", i),
+                ),
+            }
+        )
     wall = dice.pick(WALLS, "wall")
     return {
         "name": name,
@@ -569,18 +751,31 @@ def design_location(prompt: str, seed: int) -> dict[str, Any]:
         "floor_colour": dice.pick(FLOORS, "floor"),
         "elements": elements,
         "lighting": {
-            "day": {"ambient": "#fff6e8", "sky": "#9cc8ee", "practicals_on": False,
-                    "brightness": 1.0},
-            "dusk": {"ambient": "#ffc89a", "sky": "#e88a5a", "practicals_on": True,
-                     "brightness": 0.8},
-            "night": {"ambient": "#8090c0", "sky": "#1b2340", "practicals_on": True,
-                      "brightness": 0.55},
+            "day": {
+                "ambient": "#fff6e8",
+                "sky": "#9cc8ee",
+                "practicals_on": False,
+                "brightness": 1.0,
+            },
+            "dusk": {
+                "ambient": "#ffc89a",
+                "sky": "#e88a5a",
+                "practicals_on": True,
+                "brightness": 0.8,
+            },
+            "night": {
+                "ambient": "#8090c0",
+                "sky": "#1b2340",
+                "practicals_on": True,
+                "brightness": 0.55,
+            },
         },
     }
 
 
-def _shot_for_beat(beat: dict[str, Any], index: int, scene: dict[str, Any],
-                   prev: dict[str, Any] | None) -> dict[str, Any]:
+def _shot_for_beat(
+    beat: dict[str, Any], index: int, scene: dict[str, Any], prev: dict[str, Any] | None
+) -> dict[str, Any]:
     cast = scene.get("characters") or []
     if beat["kind"] == "action":
         first = index == 0

@@ -40,8 +40,8 @@ class CharacterDesign(BaseModel):
     outfit: str = Field(default="", description="What they wear, in a few words.")
     outfit_colour: HexColour = "#446688"
     accent_colour: HexColour = Field(default="#cc4444", description="Trim, tie, sash or scarf.")
-    accessories: list[Literal["glasses", "scarf", "hat", "earrings", "headband", "beard"]] = (
-        Field(default_factory=list)
+    accessories: list[Literal["glasses", "scarf", "hat", "earrings", "headband", "beard"]] = Field(
+        default_factory=list
     )
     voice: Voice
 
@@ -56,8 +56,21 @@ class SetElement(BaseModel):
     """A fixed piece of the set placed in world coordinates (metres)."""
 
     kind: Literal[
-        "window", "door", "column", "lamp", "shelf", "table", "plant", "painting",
-        "tree", "building", "streetlamp", "fence", "mountain", "counter", "bench",
+        "window",
+        "door",
+        "column",
+        "lamp",
+        "shelf",
+        "table",
+        "plant",
+        "painting",
+        "tree",
+        "building",
+        "streetlamp",
+        "fence",
+        "mountain",
+        "counter",
+        "bench",
     ]
     x: float = Field(description="Centre along the set's width, metres from the left edge.")
     y: float = Field(default=0.0, description="Height of the element's base above the floor.")

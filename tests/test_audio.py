@@ -1,0 +1,199 @@
+"""Speech, WAV files, lip-sync envelopes, music bed and mix, checked on real audio."""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import espeakng_loader
+import numpy as np
+import pytest
+
+from inkreel.media import audio
+from inkreel.media.audio import SpeechError
+from inkreel.schemas.design import Voice
+
+LINE = "We should leave before the storm reaches the harbour tonight."
+M3 = Voice(variant="m3", pitch=50, speed=170)
+F2 = Voice(variant="f2", pitch=50, speed=150)
+VARIANT_DIR = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
+
+
+def duration(result: tuple[np.ndarray, int]) -> float:
+    samples, rate = result
+    return len(samples) / rate
+
+
+def test_speech_is_real_audio_and_grows_with_text():
+    short = audio.synthesize("Go.", M3, "en")
+    long = audio.synthesize(LINE + " " + LINE, M3, "en")
+    for samples, rate in (short, long):
+        assert rate == 22050
+        assert samples.dtype == np.float32 and samples.ndim == 1
+        assert np.abs(samples).max() <= 1.0
+        assert audio.rms_dbfs(samples) > -35.0
+    assert 0.2 < duration(short) < 1.2
+    assert duration(long) > 3 * duration(short)
+    # Silence at either end is cut to the ~60 ms pad, not left as eSpeak made it.
+    samples, rate = long
+    pad = round(audio.SPEECH_PAD_S * rate)
+    assert np.abs(samples[:pad]).max() == 0.0 and np.abs(samples[-pad:]).max() == 0.0
+    assert np.abs(samples[pad : pad + round(0.02 * rate)]).max() > 0.0
+
+
+def test_same_line_same_voice_is_bit_identical_whatever_came_before():
+    first, _ = audio.synthesize(LINE, F2, "en")
+    # eSpeak carries generator state from one utterance to the next; other lines, voices and
+    # threads in between must not change this line.
+    audio.synthesize("Something else entirely, said by someone else.", M3, "en")
+    audio.synthesize("你好，我们走吧。", F2, "zh")
+    results: list[np.ndarray] = []
+
+    def speak() -> None:
+        results.append(audio.synthesize(LINE, F2, "en")[0])
+
+    threads = [threading.Thread(target=speak) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4
+    for again in results:
+        assert np.array_equal(first, again)
+
+
+def test_different_characters_sound_different():
+    names = ["Mei", "Lin", "Ben", "Captain Rho"]
+    voices = {name: audio.voice_for(name, "en") for name in names}
+    a, b = "Mei", next(n for n in names if voices[n].variant != voices["Mei"].variant)
+    sa, _ = audio.synthesize(LINE, voices[a], "en")
+    sb, _ = audio.synthesize(LINE, voices[b], "en")
+    assert sa.shape != sb.shape or not np.allclose(sa, sb, atol=1e-3)
+
+
+def test_voice_for_is_stable_valid_and_spread():
+    # Pinned: a character must keep its voice across episodes, machines and releases.
+    assert audio.voice_for("Mei", "en") == Voice(variant="m5", pitch=42, speed=160)
+    assert audio.voice_for("Captain Rho", "en") == Voice(variant="f5", pitch=46, speed=166)
+    assert audio.voice_for(" mei ", "en") == audio.voice_for("Mei", "en")
+    installed = {p.name for p in VARIANT_DIR.iterdir()}
+    assert set(audio.VOICE_VARIANTS) <= installed
+    voices = [audio.voice_for(f"character {i}", lang) for i in range(300) for lang in ("en", "ja")]
+    for v in voices:
+        assert v.variant in audio.VOICE_VARIANTS
+        assert 0 <= v.pitch <= 99 and 80 <= v.speed <= 260
+    assert len({v.variant for v in voices}) == len(audio.VOICE_VARIANTS)
+    en = [audio.voice_for(f"character {i}", "en") for i in range(40)]
+    assert len({(v.variant, v.pitch, v.speed) for v in en}) == 40
+
+
+def test_chinese_and_japanese_are_spoken_not_spelled():
+    zh = audio.synthesize("你好，我们走吧。", F2, "zh")
+    ja_kana = audio.synthesize("わたしはがくせいです。", F2, "ja")
+    ja_kanji = audio.synthesize("私は学生です。", F2, "ja")
+    for result in (zh, ja_kana, ja_kanji):
+        assert 0.8 < duration(result) < 3.5
+        assert audio.rms_dbfs(result[0]) > -35.0
+    # Spelled out, each kanji becomes the English words "Chinese letter" (about 4 s here).
+    assert duration(ja_kanji) < 1.5 * duration(ja_kana)
+    assert 1.0 < duration(audio.synthesize("こんにちは、行きましょう。", F2, "ja")) < 3.5
+
+
+def test_speech_errors_are_clear():
+    with pytest.raises(SpeechError, match="language"):
+        audio.synthesize("Hello.", M3, "fr")
+    with pytest.raises(SpeechError, match="empty"):
+        audio.synthesize("   ", M3, "en")
+    with pytest.raises(SpeechError, match="variant"):
+        audio.synthesize("Hello.", Voice(variant="nosuchvoice", pitch=50, speed=170), "en")
+    with pytest.raises(SpeechError, match="no audio"):
+        audio.synthesize("...", M3, "en")
+    with pytest.raises(SpeechError, match="cannot load"):
+        audio._Engine(library="/nonexistent/libespeak-ng.so")
+
+
+def test_loudness_envelope_follows_speech():
+    speech, rate = audio.synthesize(LINE, M3, "en")
+    gap = np.zeros(rate // 2, dtype=np.float32)
+    padded = np.concatenate([gap, speech, gap])
+    env = audio.loudness_envelope(padded, rate, fps=24)
+    assert env.shape == (math.ceil(len(padded) * 24 / rate),)
+    assert env.min() >= 0.0 and env.max() <= 1.0 and env.max() > 0.7
+    quiet = np.concatenate([env[:10], env[-10:]])
+    talking = env[14:-14]
+    assert quiet.max() < 0.05
+    assert talking.mean() > 0.25
+    assert audio.loudness_envelope(np.zeros(0, dtype=np.float32), rate).shape == (0,)
+
+
+@pytest.mark.parametrize("mood", ["calm", "warm", "tense"])
+def test_music_bed_is_deterministic_and_clean(mood):
+    bed = audio.music_bed(12.0, seed=3, mood=mood)
+    assert bed.dtype == np.float32 and bed.shape == (12 * 44100,)
+    assert np.array_equal(bed, audio.music_bed(12.0, seed=3, mood=mood))
+    other = audio.music_bed(12.0, seed=4, mood=mood)
+    assert not np.allclose(bed, other, atol=1e-3)
+    assert np.abs(bed).max() < 1.0
+    assert -30.0 < audio.rms_dbfs(bed) < -8.0
+    # Faded in and out, and no clicks: no sample jumps far beyond the music's own motion.
+    assert np.abs(bed[:100]).max() < 1e-3 and np.abs(bed[-100:]).max() < 1e-3
+    assert np.abs(np.diff(bed)).max() < 0.06
+
+
+def test_music_bed_edges():
+    assert audio.music_bed(0.0, seed=1).shape == (0,)
+    assert audio.music_bed(1.0, seed=1, sample_rate=22050).shape == (22050,)
+    with pytest.raises(ValueError, match="mood"):
+        audio.music_bed(5.0, seed=1, mood="jaunty")
+
+
+def test_mix_ducks_music_under_dialogue_and_never_clips():
+    rate = 44100
+    speech, speech_rate = audio.synthesize(LINE, M3, "en")
+    bed = audio.music_bed(10.0, seed=5)
+    dialogue = [(speech, speech_rate, 2.0)]
+    duration_s = 10.0
+    mixed = audio.mix(dialogue, bed, duration_s)
+    voice_only = audio.mix(dialogue, None, duration_s)
+    assert mixed.dtype == np.float32 and mixed.shape == (round(duration_s * rate),)
+    ceiling = 10 ** (-1 / 20) + 1e-6
+    assert np.abs(mixed).max() <= ceiling and np.abs(voice_only).max() <= ceiling
+
+    music = mixed - voice_only
+    line_end = 2.0 + len(speech) / speech_rate
+    under = music[round(2.3 * rate) : round((line_end - 0.3) * rate)]
+    gap = music[round((line_end + 0.5) * rate) : round((line_end + 1.5) * rate)]
+    assert audio.rms_dbfs(gap) - audio.rms_dbfs(under) >= 6.0
+    # Dialogue lands where it was placed, resampled to the mix rate.
+    assert np.abs(voice_only[: round(1.9 * rate)]).max() == 0.0
+    assert audio.rms_dbfs(voice_only[round(2.1 * rate) : round(line_end * rate)]) > -30.0
+
+
+def test_mix_exact_length_and_loud_lines_stay_under_ceiling():
+    rate = 44100
+    loud = np.clip(np.sin(np.linspace(0, 2000, 30000)) * 3.0, -1, 1).astype(np.float32)
+    out = audio.mix([(loud, 22050, 0.25), (loud, 22050, 0.3), (loud, 48000, 1.9)], None, 2.0001)
+    assert out.shape == (round(2.0001 * rate),)
+    assert np.abs(out).max() <= 10 ** (-1 / 20) + 1e-6
+    assert audio.mix([], None, 0.5).shape == (22050,)
+
+
+def test_wav_round_trip(tmp_path):
+    rate = 22050
+    mono = (0.5 * np.sin(np.linspace(0, 300, rate))).astype(np.float32)
+    stereo = np.stack([mono, -mono], axis=1)
+    for name, data in (("mono.wav", mono), ("stereo.wav", stereo)):
+        path = audio.write_wav(tmp_path / "sub" / name, data, rate)
+        assert path == tmp_path / "sub" / name and path.exists()
+        back, back_rate = audio.read_wav(path)
+        assert back_rate == rate and back.shape == data.shape and back.dtype == np.float32
+        assert np.abs(back - data).max() < 2 / 32767
+    assert [p.name for p in (tmp_path / "sub").iterdir() if p.name.startswith(".")] == []
+
+
+def test_rms_dbfs():
+    sine = np.sin(np.linspace(0, 2 * np.pi * 100, 44100, endpoint=False))
+    assert audio.rms_dbfs(sine) == pytest.approx(-3.01, abs=0.01)
+    assert audio.rms_dbfs(np.zeros(10)) == -120.0
+    assert audio.rms_dbfs(np.zeros(0)) == -120.0
