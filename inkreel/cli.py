@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 import traceback
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -109,6 +110,9 @@ class ProgressView:
         )
         self.tasks: dict[str, Any] = {}
         self.console = console
+        self.started = time.perf_counter()
+        # Seconds from the start of the run to the last update of each node, for benchmarks.
+        self.finished_at: dict[str, float] = {}
 
     def bar(self, key: str, label: str, total: int) -> None:
         if key in self.tasks:
@@ -134,6 +138,7 @@ class ProgressView:
             self.progress.console.print(f"  {payload['name']}: {state}")
 
     def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        self.finished_at[node] = time.perf_counter() - self.started
         if node == "design_cast" and values.get("script") is not None:
             lines = len(values["script"].dialogue())
             self.bar("voices", "Recording voices", lines)
@@ -150,12 +155,14 @@ def run_graph(
     request: EpisodeRequest,
     settings: Settings,
     first_input: dict[str, Any] | None,
+    view: ProgressView | None = None,
 ) -> dict[str, Any]:
     """Run (or resume, when first_input is None) the episode graph with progress."""
     providers = build_providers(
         settings.text_model, settings.image_model, settings.speech_model, request.seed
     )
-    view = ProgressView(err)
+    view = view or ProgressView(err)
+    project.sweep_partials()
     context = EpisodeContext(
         settings=settings,
         project=project,

@@ -53,6 +53,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600; a delivered file gets the usual permissions for the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp_path.chmod(0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -136,6 +140,15 @@ class Project:
         path = self.root / "episodes" / name
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def sweep_partials(self) -> int:
+        """Delete temporary files a killed run left behind; return how many."""
+        swept = 0
+        for folder in (self.root / "assets", self.root / "episodes"):
+            for leftover in folder.glob("**/.*.part*"):
+                leftover.unlink(missing_ok=True)
+                swept += 1
+        return swept
 
     def rel(self, path: Path | str) -> str:
         return str(Path(path).resolve().relative_to(self.root.resolve()))

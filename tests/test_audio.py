@@ -63,6 +63,17 @@ def test_same_line_same_voice_is_bit_identical_whatever_came_before():
         assert np.array_equal(first, again)
 
 
+def test_same_line_survives_a_helper_restart():
+    first, _ = audio.synthesize(LINE, M3, "en")
+    engine = audio._engine()
+    engine._proc.kill()
+    engine._proc.wait()
+    # A fresh helper is a fresh process: the line must come out exactly as before.
+    again, _ = audio.synthesize(LINE, M3, "en")
+    assert audio._engine() is not engine
+    assert np.array_equal(first, again)
+
+
 def test_different_characters_sound_different():
     names = ["Mei", "Lin", "Ben", "Captain Rho"]
     voices = {name: audio.voice_for(name, "en") for name in names}

@@ -12,6 +12,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
@@ -42,6 +43,7 @@ AGENT = "director"
 ASPECT = HEIGHT / WIDTH
 SPACING_M = 1.4
 DIALOGUE_TAIL_S = 0.45
+HELD_BEAT_RATE = 22050
 
 
 def line_id(scene: Scene, beat_index: int) -> str:
@@ -69,7 +71,14 @@ def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     key = digest(task.text, task.voice, task.language, speech.name, speech.model)
     path = ctx.project.assets("takes") / f"{key}.wav"
     if not path.exists():
-        samples, rate = speech.synthesize(task.text, task.voice, task.language)
+        try:
+            samples, rate = speech.synthesize(task.text, task.voice, task.language)
+        except audio.SpeechError:
+            if any(ch.isalnum() for ch in task.text):
+                raise
+            # A line with nothing to pronounce ("...") is a held beat: silence, still subtitled.
+            rate = HELD_BEAT_RATE
+            samples = np.zeros(int(rate * max(0.8, 0.25 * len(task.text))), dtype=np.float32)
         audio.write_wav(path, samples, rate)
     with wave.open(str(path), "rb") as wav:
         rate = wav.getframerate()

@@ -6,14 +6,16 @@ there is no espeak-ng binary and no network. Everything else is plain numpy.
 
 from __future__ import annotations
 
-import ctypes
+import atexit
+import contextlib
 import hashlib
-import logging
+import json
 import math
 import os
 import re
+import subprocess
+import sys
 import threading
-import warnings
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +25,6 @@ import numpy as np
 
 from inkreel.project import atomic_path
 from inkreel.schemas.design import Voice
-
-log = logging.getLogger(__name__)
 
 LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn", "ja": "ja"}
 
@@ -40,41 +40,139 @@ DIALOGUE_RMS_DBFS = -16.0
 PEAK_CEILING_DBFS = -1.0
 DUCK_RAMP_S = 0.15
 
-# eSpeak NG C API constants (speak_lib.h).
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_INITIALIZE_DONT_EXIT = 0x8000
-_ESPEAK_RATE = 1
-_ESPEAK_PITCH = 3
-_POS_CHARACTER = 1
+# espeak_Synth flags (speak_lib.h).
 _CHARS_UTF8 = 1
 _SSML = 0x10
-_EE_OK = 0
-_BUFFER_MS = 500
 
 # eSpeak's Japanese voice reads kana only; a kanji is announced as "Chinese letter" in English.
 # Han runs in Japanese text are therefore read with the Mandarin dictionary instead, which at
 # least gives syllables of the right length for subtitles and lip sync.
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+")
 
-_SYNTH_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
-)
-
 
 class SpeechError(Exception):
     """Speech could not be produced; the message says why."""
 
 
-class _Engine:
-    """The loaded eSpeak NG library, initialised once and never used to speak in this process.
+# The helper process that owns eSpeak. It runs with only the standard library (no numpy, so no
+# BLAS threads): it loads and initialises eSpeak once, then forks a child per utterance. eSpeak
+# keeps generator state between utterances (pitch flutter phase, glottal cycle counters) that
+# no API call resets, so speaking in one long-lived process makes a line come out slightly
+# different depending on what was said before it. Every child starts from the helper's
+# untouched state instead, so the same text and voice give bit-identical samples whatever the
+# order or thread of the calls, and a crash inside the C library costs one line, not the
+# caller. Forking the caller itself is not an option: it has threads (LangGraph, BLAS), and a
+# fork while OpenBLAS is busy in another thread hangs.
+_HELPER = r"""
+import ctypes, json, os, sys
 
-    eSpeak keeps generator state between utterances (pitch flutter phase, glottal cycle
-    counters) that no API call resets, so the same line would come out slightly different
-    depending on what was said before it. Each utterance is therefore rendered in a forked
-    child that starts from this process's untouched state, which makes output bit-identical
-    for the same text and voice whatever the order or thread of the calls, and keeps a crash
-    inside the C library out of the caller's process.
-    """
+def main(lib_path, data_dir):
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray C prints must not corrupt the frame stream
+
+    def frame(kind, body):
+        out.write(kind + len(body).to_bytes(8, "little") + body)
+        out.flush()
+
+    try:
+        lib = ctypes.CDLL(lib_path)
+    except OSError as exc:
+        frame(b"E", f"cannot load the eSpeak NG library {lib_path}: {exc}".encode())
+        return
+    callback_type = ctypes.CFUNCTYPE(
+        ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.espeak_Initialize.restype = ctypes.c_int
+    lib.espeak_SetSynthCallback.argtypes = [callback_type]
+    lib.espeak_SetSynthCallback.restype = None
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetVoiceByName.restype = ctypes.c_int
+    lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.espeak_SetParameter.restype = ctypes.c_int
+    lib.espeak_Synth.argtypes = [
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+        ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+    lib.espeak_Synth.restype = ctypes.c_int
+    lib.espeak_Synchronize.argtypes = []
+    lib.espeak_Synchronize.restype = ctypes.c_int
+
+    # AUDIO_OUTPUT_SYNCHRONOUS, 500 ms buffers, the directory that holds espeak-ng-data (the
+    # documented form; 1.52 also takes the data dir itself), espeakINITIALIZE_DONT_EXIT.
+    rate = lib.espeak_Initialize(2, 500, os.path.dirname(data_dir).encode(), 0x8000)
+    # With DONT_EXIT a failed initialisation still returns a rate: prove it by loading a voice.
+    if rate <= 0 or lib.espeak_SetVoiceByName(b"en-us") != 0:
+        frame(b"E", f"eSpeak NG could not initialise with data from {data_dir}.".encode())
+        return
+    chunks = []
+
+    def on_audio(wav, n, events):
+        if wav and n > 0:
+            chunks.append(ctypes.string_at(wav, 2 * n))
+        return 0
+
+    on_audio_c = callback_type(on_audio)
+    lib.espeak_SetSynthCallback(on_audio_c)
+    variants = sorted(os.listdir(os.path.join(data_dir, "voices", "!v")))
+    frame(b"R", json.dumps({"rate": rate, "variants": variants}).encode())
+
+    def speak(req):
+        if lib.espeak_SetVoiceByName(req["voice"].encode()) != 0:
+            return b"E", f"eSpeak NG has no voice {req['voice']!r}.".encode()
+        lib.espeak_SetParameter(1, req["rate"], 0)  # espeakRATE
+        lib.espeak_SetParameter(3, req["pitch"], 0)  # espeakPITCH
+        text = req["text"].encode("utf-8") + b"\0"
+        # POS_CHARACTER = 1; flags carry espeakCHARS_UTF8 and, for SSML, espeakSSML.
+        status = lib.espeak_Synth(text, len(text), 0, 1, 0, req["flags"], None, None)
+        lib.espeak_Synchronize()
+        if status != 0:
+            return b"E", f"eSpeak NG refused the text (error {status}).".encode()
+        return b"A", b"".join(chunks)
+
+    def render(req):
+        if not hasattr(os, "fork"):
+            return speak(req)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(read_fd)
+                try:
+                    kind, body = speak(req)
+                except Exception as exc:
+                    kind, body = b"E", str(exc).encode("utf-8", "replace")
+                payload = memoryview(kind + len(body).to_bytes(8, "little") + body)
+                while payload:
+                    payload = payload[os.write(write_fd, payload):]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        body = payload[9:]
+        if len(payload) < 9 or int.from_bytes(payload[1:9], "little") != len(body):
+            return b"E", f"eSpeak NG crashed while speaking (status {status}).".encode()
+        return payload[:1], body
+
+    stdin = sys.stdin.buffer
+    while True:
+        head = stdin.read(4)
+        if len(head) < 4:
+            return  # the caller has gone
+        size = int.from_bytes(head, "little")
+        body = stdin.read(size)
+        if len(body) < size:
+            return
+        frame(*render(json.loads(body)))
+
+main(sys.argv[1], sys.argv[2])
+"""
+
+
+class _Engine:
+    """A running eSpeak helper process and the pipe conversation with it."""
 
     def __init__(self, library: str | None = None, data: str | None = None) -> None:
         try:
@@ -88,119 +186,75 @@ class _Engine:
             raise SpeechError(f"eSpeak NG data is missing: {exc}") from exc
         if not (data_dir / "phontab").is_file():
             raise SpeechError(f"{data_dir} is not an espeak-ng-data directory (no phontab).")
+        if not sys.executable:
+            raise SpeechError("cannot start the eSpeak helper: no Python executable is known.")
+        self.owner_pid = os.getpid()
         try:
-            lib = ctypes.CDLL(lib_path)
+            # -I: the helper needs only the standard library and must not pick up the
+            # caller's PYTHONPATH or site packages.
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _HELPER, lib_path, str(data_dir)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
         except OSError as exc:
-            raise SpeechError(f"cannot load the eSpeak NG library {lib_path}: {exc}") from exc
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
-        lib.espeak_SetSynthCallback.restype = None
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
-        ]  # fmt: skip
-        lib.espeak_Synth.restype = ctypes.c_int
-        lib.espeak_Synchronize.argtypes = []
-        lib.espeak_Synchronize.restype = ctypes.c_int
+            raise SpeechError(f"cannot start the eSpeak helper process: {exc}") from exc
+        kind, body = self._read_frame()
+        if kind != b"R":
+            self.close()
+            raise SpeechError(body.decode("utf-8", "replace"))
+        info = json.loads(body)
+        self.sample_rate = int(info["rate"])
+        self.variants = frozenset(info["variants"])
 
-        # The API takes the directory that contains espeak-ng-data (the data dir itself is
-        # also accepted by 1.52, but the parent is the documented form).
-        rate = lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS,
-            _BUFFER_MS,
-            str(data_dir.parent).encode(),
-            _INITIALIZE_DONT_EXIT,
-        )
-        # With DONT_EXIT a failed initialisation still returns a rate, so prove it by loading
-        # a voice (this reads the phoneme tables and a dictionary).
-        if rate <= 0 or lib.espeak_SetVoiceByName(b"en-us") != _EE_OK:
-            raise SpeechError(f"eSpeak NG could not initialise with data from {data_dir}.")
-        self.lib = lib
-        self.sample_rate = int(rate)
-        self.variants = frozenset(p.name for p in (data_dir / "voices" / "!v").iterdir())
-        self._chunks: list[bytes] = []
-        # Kept on the instance: ctypes does not own the thunk and C would call freed memory.
-        self._callback = _SYNTH_CALLBACK(self._on_audio)
-        lib.espeak_SetSynthCallback(self._callback)
-        self._pristine = True
+    def alive(self) -> bool:
+        return self.owner_pid == os.getpid() and self._proc.poll() is None
 
-    def _on_audio(self, wav: ctypes._Pointer[ctypes.c_short], n: int, _events: int) -> int:
-        if wav and n > 0:
-            self._chunks.append(ctypes.string_at(wav, 2 * n))
-        return 0
+    def close(self) -> None:
+        """Stop the helper: closing its input ends its loop; kill it if it does not go."""
+        if self.owner_pid != os.getpid():
+            return  # a forked copy of the caller must not stop its parent's helper
+        with contextlib.suppress(OSError):
+            if self._proc.stdin:
+                self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stdout:
+            self._proc.stdout.close()
 
-    def _speak_here(self, text: str, voice_name: str, rate: int, pitch: int, flags: int) -> bytes:
-        lib = self.lib
-        if lib.espeak_SetVoiceByName(voice_name.encode()) != _EE_OK:
-            raise SpeechError(f"eSpeak NG has no voice {voice_name!r}.")
-        lib.espeak_SetParameter(_ESPEAK_RATE, rate, 0)
-        lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
-        self._chunks.clear()
-        data = text.encode("utf-8") + b"\0"
-        status = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, flags, None, None)
-        lib.espeak_Synchronize()
-        out = b"".join(self._chunks)
-        self._chunks.clear()
-        if status != _EE_OK:
-            raise SpeechError(f"eSpeak NG refused the text (error {status}).")
-        return out
+    def _read_frame(self) -> tuple[bytes, bytes]:
+        stream = self._proc.stdout
+        assert stream is not None
+        head = stream.read(9)
+        if len(head) < 9:
+            code = self._proc.poll()
+            return b"E", f"the eSpeak helper process stopped (exit code {code}).".encode()
+        size = int.from_bytes(head[1:9], "little")
+        body = stream.read(size)
+        if len(body) < size:
+            return b"E", b"the eSpeak helper process stopped mid-answer."
+        return head[:1], body
 
     def speak(self, text: str, voice_name: str, rate: int, pitch: int, flags: int) -> np.ndarray:
-        """Return int16 samples for `text`, rendered from the pristine engine state."""
-        if not hasattr(os, "fork") or not self._pristine:
-            return self._decode(self._speak_here(text, voice_name, rate, pitch, flags))
-        read_fd, write_fd = os.pipe()
+        """Return int16 samples for `text`, rendered from the helper's pristine state."""
+        request = json.dumps(
+            {"text": text, "voice": voice_name, "rate": rate, "pitch": pitch, "flags": flags}
+        ).encode("utf-8")
+        stdin = self._proc.stdin
+        assert stdin is not None
         try:
-            with warnings.catch_warnings():
-                # Python 3.12+ warns about fork in threaded processes; the child only runs
-                # eSpeak and writes to a pipe, touching no lock another thread could hold.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
+            stdin.write(len(request).to_bytes(4, "little") + request)
+            stdin.flush()
         except OSError as exc:
-            os.close(read_fd)
-            os.close(write_fd)
-            log.warning("fork failed (%s); speaking in-process, output may vary by order", exc)
-            self._pristine = False
-            return self._decode(self._speak_here(text, voice_name, rate, pitch, flags))
-        if pid == 0:  # pragma: no cover - runs in the child, which never returns
-            code = 1
-            try:
-                os.close(read_fd)
-                try:
-                    body = self._speak_here(text, voice_name, rate, pitch, flags)
-                    kind = b"A"
-                except Exception as exc:
-                    body, kind = str(exc).encode("utf-8", "replace"), b"E"
-                # Kind and length up front: a child that dies mid-write cannot pass off a
-                # truncated line as a whole one.
-                payload = kind + len(body).to_bytes(8, "little") + body
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(write_fd, view) :]
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_fd)
-        try:
-            with os.fdopen(read_fd, "rb") as pipe:
-                payload = pipe.read()
-        finally:
-            _, status = os.waitpid(pid, 0)
-        body = payload[9:]
-        if len(payload) < 9 or int.from_bytes(payload[1:9], "little") != len(body):
-            raise SpeechError(f"eSpeak NG crashed while speaking (child status {status}).")
-        if payload[:1] == b"E":
+            raise SpeechError(f"the eSpeak helper process stopped: {exc}") from exc
+        kind, body = self._read_frame()
+        if kind != b"A":
             raise SpeechError(body.decode("utf-8", "replace"))
-        return self._decode(body)
-
-    @staticmethod
-    def _decode(raw: bytes) -> np.ndarray:
-        return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+        return np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2")
 
 
 _LOCK = threading.Lock()
@@ -209,9 +263,24 @@ _ENGINE: _Engine | None = None
 
 def _engine() -> _Engine:
     global _ENGINE
-    if _ENGINE is None:
+    if _ENGINE is None or not _ENGINE.alive():
+        if _ENGINE is not None:
+            _ENGINE.close()  # reap a helper that died and release its pipes
         _ENGINE = _Engine()
     return _ENGINE
+
+
+@atexit.register
+def _stop_engine() -> None:
+    # Bounded wait: a thread stuck mid-line must not hold up interpreter exit; the helper then
+    # ends on its own when our end of its input pipe closes.
+    if not _LOCK.acquire(timeout=2):
+        return
+    try:
+        if _ENGINE is not None:
+            _ENGINE.close()
+    finally:
+        _LOCK.release()
 
 
 def _espeak_text(text: str, language: str) -> tuple[str, int]:

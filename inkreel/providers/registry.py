@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 from langchain_core.language_models import BaseChatModel
 
+from inkreel.media import audio
 from inkreel.providers.offline_chat import MODEL_NAME, OfflineChatModel
 from inkreel.schemas.design import Voice
 
@@ -29,15 +30,9 @@ class OfflineSpeech:
 
     name = "offline"
     model = "espeak-ng"
-    # Variants shipped in the wheel's espeak-ng-data/voices/!v that sound like people.
-    voices = {  # noqa: RUF012
-        "female": ["f1", "f2", "f3", "f4", "f5", "anika", "belinda", "linda", "steph"],
-        "male": ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "adam", "david", "john"],
-    }
+    voices = {"female": list(audio.FEMALE_VARIANTS), "male": list(audio.MALE_VARIANTS)}  # noqa: RUF012
 
     def synthesize(self, text: str, voice: Voice, language: str) -> tuple[np.ndarray, int]:
-        from inkreel.media import audio
-
         return audio.synthesize(text, voice, language)
 
 

@@ -1,0 +1,79 @@
+"""Benchmark: produce one offline episode and print wall time, peak RSS and time per stage.
+
+Usage: python bench/produce_episode.py [--length 60] [--seed 0]
+Not a test: it prints figures for the README; it asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from inkreel.cli import ProgressView, run_graph
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.project import Project
+from inkreel.settings import Settings
+
+IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
+ORDER = [
+    "write_script",
+    "design_cast",
+    "record_line",
+    "plan_storyboard",
+    "render_keyframe",
+    "check_continuity",
+    "revise_shot",
+    "cut_timeline",
+    "render_segment",
+    "assemble_episode",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--length", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="inkreel-bench-") as tmp:
+        project = Project.open(Path(tmp) / "series")
+        request = EpisodeRequest(episode="bench", idea=IDEA, length_s=args.length, seed=args.seed)
+        view = ProgressView(Console(stderr=True, quiet=True))
+        start = time.perf_counter()
+        values = run_graph(
+            project, request, Settings.load(project.root), {"request": request}, view
+        )
+        wall = time.perf_counter() - start
+    stages, previous = {}, 0.0
+    for node in ORDER:
+        if node in view.finished_at:
+            stages[node] = round(view.finished_at[node] - previous, 2)
+            previous = max(previous, view.finished_at[node])
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    result = {
+        "machine": machine,
+        "target_runtime_s": args.length,
+        "episode_runtime_s": round(values["timeline"].duration_s, 2),
+        "shots": len(values["shot_order"]),
+        "wall_s": round(wall, 2),
+        "x_realtime": round(wall / values["timeline"].duration_s, 2),
+        "peak_rss_mib_python": round(own, 1),
+        # Children are the ffmpeg encoders; a child's peak is counted from its fork, so it can
+        # include the parent's pages it shared before exec.
+        "peak_rss_mib_largest_child": round(children, 1),
+        "stage_s": stages,
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
