@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
 from inkreel.memory.embeddings import HashingTextEmbedder, image_embedding
 from inkreel.schemas.design import Character, CharacterDesign, Location, LocationDesign
+
+A = TypeVar("A", Character, Location)
 
 
 def name_key(name: str) -> str:
@@ -68,22 +70,10 @@ class AssetMemory:
 
     # ----------------------------------------------------------------- characters
     def find_character(self, name: str) -> Character | None:
-        found = self.characters.get(where={"key": name_key(name)}, include=["metadatas"])
-        metas = found.get("metadatas") or []
-        return Character.model_validate_json(str(metas[0]["json"])) if metas else None
+        return self._find(self.characters, name, Character)
 
     def put_character(self, character: Character, root: Path) -> None:
-        self.characters.upsert(
-            ids=[character.id],
-            documents=[describe_character(character.design)],
-            metadatas=[
-                {
-                    "name": character.design.name,
-                    "key": name_key(character.design.name),
-                    "json": character.model_dump_json(),
-                }
-            ],
-        )
+        self._put(self.characters, character, describe_character(character.design))
         files = {f"turnaround:{k}": v for k, v in character.turnaround.items()}
         files |= {f"expression:{k}": v for k, v in character.expressions.items()}
         self._put_references(character.id, "character", files, root)
@@ -96,24 +86,32 @@ class AssetMemory:
 
     # ----------------------------------------------------------------- locations
     def find_location(self, name: str) -> Location | None:
-        found = self.locations.get(where={"key": name_key(name)}, include=["metadatas"])
-        metas = found.get("metadatas") or []
-        return Location.model_validate_json(str(metas[0]["json"])) if metas else None
+        return self._find(self.locations, name, Location)
 
     def put_location(self, location: Location, root: Path) -> None:
-        self.locations.upsert(
-            ids=[location.id],
-            documents=[describe_location(location.design)],
+        self._put(self.locations, location, describe_location(location.design))
+        plates = {f"plate:{k}": v for k, v in location.plates.items()}
+        self._put_references(location.id, "location", plates, root)
+
+    # ----------------------------------------------------------------- records
+    @staticmethod
+    def _find(collection: Any, name: str, model: type[A]) -> A | None:
+        found = collection.get(where={"key": name_key(name)}, include=["metadatas"])
+        metas = found.get("metadatas") or []
+        return model.model_validate_json(str(metas[0]["json"])) if metas else None
+
+    @staticmethod
+    def _put(collection: Any, asset: Character | Location, description: str) -> None:
+        collection.upsert(
+            ids=[asset.id],
+            documents=[description],
             metadatas=[
                 {
-                    "name": location.design.name,
-                    "key": name_key(location.design.name),
-                    "json": location.model_dump_json(),
+                    "name": asset.design.name,
+                    "key": name_key(asset.design.name),
+                    "json": asset.model_dump_json(),
                 }
             ],
-        )
-        self._put_references(
-            location.id, "location", {f"plate:{k}": v for k, v in location.plates.items()}, root
         )
 
     # ----------------------------------------------------------------- references
