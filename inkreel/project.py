@@ -101,7 +101,8 @@ class Project:
         elif not create:
             raise ProjectError(f"{root} is not an inkreel project (no {MARKER}).")
         else:
-            if root.exists() and any(root.iterdir()):
+            # A folder holding only the project's settings file is a project being set up.
+            if root.exists() and any(p.name != "inkreel.toml" for p in root.iterdir()):
                 raise ProjectError(
                     f"{root} is not empty and not an inkreel project; choose an empty or new "
                     "directory for -o."

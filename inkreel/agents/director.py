@@ -251,7 +251,7 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     request = state["request"]
     takes = state.get("takes", {})
     heights = {n: c.design.height for n, c in state["cast"].items()}
-    planned: list[tuple[Scene, int, ShotSpec, float]] = []
+    planned: list[tuple[Scene, ShotSpec, float]] = []
     for scene in script.scenes:
         if not scene.beats:
             continue  # e.g. an imported title card: nothing to shoot (the importer reported it)
@@ -265,19 +265,19 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
             beat = scene.beats[spec.beat]
             take = takes.get(line_id(scene, spec.beat))
             seconds = take.duration_s + DIALOGUE_TAIL_S if take else _action_seconds(beat.text)
-            planned.append((scene, len(covered), spec, seconds))
+            planned.append((scene, spec, seconds))
         # A spoken line the model forgot still gets a shot: every line must be heard.
         for i, beat in enumerate(scene.beats):
             if beat.kind == "dialogue" and i not in covered:
                 take = takes[line_id(scene, i)]
                 spec = ShotSpec(beat=i, framing=Framing.medium, subjects=[beat.character or ""])
                 covered.add(i)
-                planned.append((scene, len(covered), spec, take.duration_s + DIALOGUE_TAIL_S))
-        planned.sort(key=lambda p: (p[0].number, p[2].beat))
+                planned.append((scene, spec, take.duration_s + DIALOGUE_TAIL_S))
+        planned.sort(key=lambda p: (p[0].number, p[1].beat))
     if request.script_file is None:
         planned = _fit_runtime(planned, request.length_s)
     shots: dict[str, Shot] = {}
-    for scene, _, spec, seconds in planned:
+    for scene, spec, seconds in planned:
         location = state["locations"][scene.location].design
         positions = stage_positions(scene, location)
         number = sum(1 for s in shots.values() if s.scene == scene.number) + 1
@@ -288,17 +288,17 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
 
 
 def _fit_runtime(
-    planned: list[tuple[Scene, int, ShotSpec, float]], target_s: float
-) -> list[tuple[Scene, int, ShotSpec, float]]:
+    planned: list[tuple[Scene, ShotSpec, float]], target_s: float
+) -> list[tuple[Scene, ShotSpec, float]]:
     """Stretch or shrink action shots (1.5-6 s each) so the cut lands near the target runtime."""
-    spoken = sum(p[3] for p in planned if p[0].beats[p[2].beat].kind == "dialogue")
-    actions = [p for p in planned if p[0].beats[p[2].beat].kind == "action"]
+    spoken = sum(p[2] for p in planned if p[0].beats[p[1].beat].kind == "dialogue")
+    actions = [p for p in planned if p[0].beats[p[1].beat].kind == "action"]
     if not actions:
         return planned
     each = min(6.0, max(1.5, (target_s - spoken) / len(actions)))
     return [
-        (s, n, spec, each if s.beats[spec.beat].kind == "action" else secs)
-        for s, n, spec, secs in planned
+        (s, spec, each if s.beats[spec.beat].kind == "action" else secs)
+        for s, spec, secs in planned
     ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -193,5 +192,5 @@ def episode_summary(state: EpisodeState, runtime_s: float) -> dict[str, Any]:
             "repaired": [s.shot_id for s in report.shots if s.status == "repaired"],
             "flagged": [s.shot_id for s in report.shots if s.status == "flagged"],
         },
-        "skipped_from_screenplay": json.loads(json.dumps([s.model_dump() for s in script.skipped])),
+        "skipped_from_screenplay": [s.model_dump() for s in script.skipped],
     }
