@@ -59,6 +59,13 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def check_idea(idea: str) -> str:
     text = idea.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Undecodable bytes from the shell arrive as lone surrogates.
+        raise UserError(
+            "the idea is not valid UTF-8 text; retype it or save it as UTF-8."
+        ) from None
     if not text or not re.search(r"\w", text):
         raise UserError('the idea is empty; give a sentence such as "A courier finds a map".')
     if len(text) > MAX_IDEA_CHARS:

@@ -38,6 +38,11 @@ def test_huge_idea(tmp_path: Path) -> None:
     assert_user_error(run("produce", "word " * 2000, "-o", str(tmp_path / "p")), "--script")
 
 
+def test_non_utf8_idea(tmp_path: Path) -> None:
+    undecodable = b"A cat \xff\xfe finds a hat".decode("utf-8", "surrogateescape")
+    assert_user_error(run("produce", undecodable, "-o", str(tmp_path / "p")), "UTF-8")
+
+
 def test_unknown_language(tmp_path: Path) -> None:
     assert_user_error(run("produce", "A cat.", "--lang", "xx", "-o", str(tmp_path)), "'xx'")
 

@@ -42,6 +42,7 @@ from inkreel.schemas import (
 AGENT = "director"
 ASPECT = HEIGHT / WIDTH
 SPACING_M = 1.4
+INTERIOR_WIDE_M = 9.0
 DIALOGUE_TAIL_S = 0.45
 HELD_BEAT_RATE = 22050
 
@@ -154,7 +155,13 @@ def place_camera(
     def head_top_at(view_width: float, fraction: float) -> float:
         return tall - view_width * ASPECT * (0.5 - fraction)
 
-    if framing == Framing.extreme_wide:
+    if framing == Framing.extreme_wide and location.interior:
+        # A room is lower than it is wide: show the wall floor to ceiling, not the whole width.
+        vw = min(location.width * 1.05, INTERIOR_WIDE_M)
+        half = vw / 2
+        x = min(max(mid, half), max(half, location.width - half))
+        y = floor_at(vw, 0.84)
+    elif framing == Framing.extreme_wide:
         vw = location.width * 1.05
         x, y = location.width / 2, floor_at(vw, 0.86)
     elif framing == Framing.wide:
