@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from inkreel import cli
 from inkreel.agents import editor
+from inkreel.graphs.checkpoint import open_checkpointer
+from inkreel.graphs.episode import build_episode_graph
 from inkreel.media.fountain import read_fountain
 from inkreel.schemas import Manifest, Timeline
 
@@ -52,6 +54,24 @@ def test_video_has_h264_and_aac_streams_of_the_timeline_duration(produced: Path)
     frames, _ = imageio_ffmpeg.count_frames_and_secs(str(folder / "episode.mp4"))
     assert frames == timeline.frames
     assert 10 <= timeline.duration_s <= 22
+    decoded = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-i",
+            str(folder / "episode.mp4"),
+            "-map",
+            "0:a",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stderr
+    h, m, sec = re.findall(r"time=(\d+):(\d+):([\d.]+)", decoded)[-1]
+    audio_s = int(h) * 3600 + int(m) * 60 + float(sec)
+    assert abs(audio_s - timeline.duration_s) < 0.1
 
 
 def test_every_dialogue_line_is_subtitled_within_the_video(produced: Path) -> None:
@@ -66,10 +86,16 @@ def test_every_dialogue_line_is_subtitled_within_the_video(produced: Path) -> No
 
 def test_exported_fountain_reparses_to_the_same_scenes_and_speakers(produced: Path) -> None:
     folder = produced / "episodes" / "pilot"
-    manifest = Manifest.model_validate_json((folder / "manifest.json").read_text())
-    script = read_fountain((folder / "script.fountain").read_text(encoding="utf-8"))
-    assert len(script.scenes) == manifest.summary["scenes"]
-    assert {"Mei", "Aiko"} <= {n.title() for n in script.speakers()}
+    exported = read_fountain((folder / "script.fountain").read_text(encoding="utf-8"))
+    with open_checkpointer(produced / "checkpoints.sqlite") as saver:
+        graph = build_episode_graph().compile(checkpointer=saver)
+        original = graph.get_state({"configurable": {"thread_id": "pilot"}}).values["script"]
+    assert [s.heading for s in exported.scenes] == [s.heading for s in original.scenes]
+    for mine, theirs in zip(exported.scenes, original.scenes, strict=True):
+        assert [b.character for b in mine.beats if b.kind == "dialogue"] == [
+            b.character for b in theirs.beats if b.kind == "dialogue"
+        ]
+    assert {"Mei", "Aiko"} <= set(exported.speakers())
 
 
 def test_manifest_lists_every_delivered_file_with_its_hash(produced: Path) -> None:
