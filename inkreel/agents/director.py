@@ -243,6 +243,7 @@ def make_shot(
         text=beat.text,
         duration_s=round(duration_s, 3),
         crosses_line=spec.crosses_line,
+        effects=spec.effects,
         note=spec.note,
     )
 
@@ -369,6 +370,7 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
         + [b.character for b in shot.blocking if not b.speaking],
         reverse=shot.camera.reverse,
         crosses_line=shot.crosses_line,
+        effects=shot.effects,
         note=shot.note,
     )
     prompt = "\n".join(

@@ -14,7 +14,15 @@ from inkreel.media import audio, exports, motion, render, renderer
 from inkreel.media.fountain import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitle
 from inkreel.project import digest, write_text_atomic
-from inkreel.schemas import Artifact, CharacterDesign, LocationDesign, Manifest, Shot, VideoClip
+from inkreel.schemas import (
+    Artifact,
+    CharacterDesign,
+    LocationDesign,
+    Manifest,
+    Shot,
+    StoryboardFile,
+    VideoClip,
+)
 
 AGENT = "editor"
 MIX_RATE = 44100
@@ -140,6 +148,13 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
         folder / "continuity.json", state["continuity"].model_dump_json(indent=2)
     )
     timeline_file = write_text_atomic(folder / "timeline.json", timeline.model_dump_json(indent=1))
+    board = StoryboardFile(
+        shots=shots,
+        keyframes={s.id: state["keyframes"][s.id] for s in shots},
+        cast=state["cast"],
+        locations=state["locations"],
+    )
+    board_file = write_text_atomic(folder / "storyboard.json", board.model_dump_json(indent=1))
     text_model = ctx.providers.text_id
     delivered: list[Artifact] = [
         artifact(ctx, video, "episode_video", AGENT, seed, ENCODER),
@@ -148,6 +163,7 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
         artifact(ctx, sheet, "storyboard_sheet", "director", seed, ctx.providers.image_id),
         artifact(ctx, report, "continuity_report", "continuity", seed, ("offline", "inkreel")),
         artifact(ctx, timeline_file, "timeline", AGENT, seed, ("offline", "inkreel")),
+        artifact(ctx, board_file, "storyboard", "director", seed, text_model),
     ]
     everything = {a.path: a for a in [*state.get("artifacts", []), *delivered]}
     summary = episode_summary(state, timeline.duration_s)

@@ -773,6 +773,71 @@ def design_location(prompt: str, seed: int) -> dict[str, Any]:
     }
 
 
+EFFECT_WORDS = {
+    "speed_lines": (
+        "run",
+        "runs",
+        "chase",
+        "chases",
+        "rush",
+        "rushes",
+        "race",
+        "races",
+        "speed",
+        "flies",
+        "fly",
+        "dash",
+        "dashes",
+        "flee",
+        "escape",
+        "跑",
+        "追",
+        "冲",
+        "逃",
+        "走る",
+        "逃げ",
+        "追",
+    ),
+    "sparkle": (
+        "beautiful",
+        "shine",
+        "shining",
+        "sparkle",
+        "gift",
+        "treasure",
+        "love",
+        "宝",
+        "美",
+        "光",
+        "きれい",
+        "宝",
+    ),
+}
+EMOTION_EFFECTS = {
+    "surprised": "emphasis_burst",
+    "afraid": "sweat_drop",
+    "angry": "anger_mark",
+    "happy": "sparkle",
+}
+
+
+def beat_effects(beat: dict[str, Any]) -> list[str]:
+    """Return the manga effects a beat calls for: by its words, then by how it is played."""
+    text = str(beat.get("text", "")).lower()
+    words = set(re.findall(r"\w+", text))
+    found = [
+        effect
+        for effect, keys in EFFECT_WORDS.items()
+        if any(k in words or (not k.isascii() and k in text) for k in keys)
+    ]
+    if text.rstrip().endswith("!") and beat.get("kind") == "dialogue":
+        found.append("emphasis_burst")
+    emotional = EMOTION_EFFECTS.get(str(beat.get("emotion", "neutral")))
+    if emotional and beat.get("kind") == "dialogue":
+        found.append(emotional)
+    return list(dict.fromkeys(found))
+
+
 def _shot_for_beat(
     beat: dict[str, Any], index: int, scene: dict[str, Any], prev: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -785,6 +850,7 @@ def _shot_for_beat(
             "angle": "high" if first and scene.get("act") == "turn" else "eye_level",
             "move": "pan" if first else "static",
             "subjects": list(cast),
+            "effects": beat_effects(beat),
             "note": "establish the set" if first else "show the action",
         }
     speaker = beat.get("character") or (cast[0] if cast else "")
@@ -810,6 +876,7 @@ def _shot_for_beat(
         "angle": angle,
         "move": move,
         "subjects": subjects,
+        "effects": beat_effects(beat),
         "note": f"{speaker} speaks ({emotion})",
     }
 

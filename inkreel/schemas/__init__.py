@@ -19,6 +19,7 @@ from inkreel.schemas.storyboard import (
     Blocking,
     Box,
     Camera,
+    Effect,
     FigureLayout,
     Framing,
     Keyframe,
@@ -27,6 +28,7 @@ from inkreel.schemas.storyboard import (
     ShotPlan,
     ShotSpec,
     Storyboard,
+    StoryboardFile,
 )
 from inkreel.schemas.timeline import FPS, AudioClip, Subtitle, Timeline, VideoClip
 
@@ -43,6 +45,7 @@ __all__ = [
     "Character",
     "CharacterDesign",
     "ContinuityReport",
+    "Effect",
     "Emotion",
     "FigureLayout",
     "Finding",
@@ -64,6 +67,7 @@ __all__ = [
     "ShotSpec",
     "SkippedElement",
     "Storyboard",
+    "StoryboardFile",
     "Subtitle",
     "Take",
     "TimeOfDay",

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from inkreel.schemas.design import Character, Location
 from inkreel.schemas.script import Emotion
 
 
@@ -33,6 +34,9 @@ class Move(StrEnum):
     pan = "pan"
 
 
+Effect = Literal["speed_lines", "emphasis_burst", "sweat_drop", "sparkle", "anger_mark"]
+
+
 class ShotSpec(BaseModel):
     """The director's choice for one beat of a scene."""
 
@@ -49,6 +53,9 @@ class ShotSpec(BaseModel):
     )
     crosses_line: bool = Field(
         default=False, description="True only when crossing the line is deliberate."
+    )
+    effects: list[Effect] = Field(
+        default_factory=list, description="Manga effects the beat calls for, if any."
     )
     note: str = Field(default="", description="Why this shot, in a few words.")
 
@@ -97,6 +104,7 @@ class Shot(BaseModel):
     text: str = Field(default="", description="The line, or the action described.")
     duration_s: float = Field(gt=0)
     crosses_line: bool = False
+    effects: list[Effect] = Field(default_factory=list)
     note: str = ""
     revision: int = Field(default=0, description="How many times continuity sent it back.")
     fix_instruction: str = ""
@@ -139,3 +147,13 @@ class Keyframe(BaseModel):
     elements: dict[str, Box] = Field(
         default_factory=dict, description="Set element index -> where it landed in the frame."
     )
+
+
+class StoryboardFile(BaseModel):
+    """`storyboard.json`: the shots, where the renderer drew things, and the assets they use."""
+
+    format: int = 1
+    shots: list[Shot]
+    keyframes: dict[str, Keyframe] = Field(description="Shot id -> keyframe and its layout.")
+    cast: dict[str, Character] = Field(description="Name -> character asset (paths in project).")
+    locations: dict[str, Location] = Field(description="Name -> location asset.")

@@ -8,8 +8,8 @@ FPS = 24
 
 
 class VideoClip(BaseModel):
-    shot_id: str
-    keyframe: str
+    shot_id: str = Field(description="The shot shown, or 'title' for the title card.")
+    keyframe: str = Field(default="", description="Keyframe file; empty for a title card.")
     start: int = Field(ge=0, description="First frame on the timeline.")
     frames: int = Field(gt=0)
     move: str = "static"
@@ -17,6 +17,10 @@ class VideoClip(BaseModel):
     mouth_box: list[int] | None = Field(
         default=None, description="Speaker's face box in the keyframe, for lip flaps."
     )
+    dissolve_frames: int = Field(
+        default=0, ge=0, description="Last frames dissolve into the next clip's first frame."
+    )
+    title: str | None = Field(default=None, description="Text of a title card clip.")
 
 
 class AudioClip(BaseModel):
