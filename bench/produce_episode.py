@@ -11,14 +11,17 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from imageio_ffmpeg import get_ffmpeg_exe
 from rich.console import Console
 
 from inkreel.cli import ProgressView, run_graph
 from inkreel.graphs.state import EpisodeRequest
+from inkreel.media.render import PRESET, VIDEO_PARAMS
 from inkreel.project import Project
 from inkreel.settings import Settings
 
@@ -37,6 +40,33 @@ ORDER = [
 ]
 
 
+def encode_floor(still: Path, seconds: float, fps: int, out: Path) -> float:
+    """Time ffmpeg encoding `seconds` of one still frame with the episode's codec settings."""
+    cmd = [
+        get_ffmpeg_exe(),
+        "-y",
+        "-loglevel",
+        "error",
+        "-loop",
+        "1",
+        "-framerate",
+        str(fps),
+        "-i",
+        str(still),
+        "-t",
+        f"{seconds:.3f}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        PRESET,
+        *VIDEO_PARAMS,
+        str(out),
+    ]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=float, default=60.0)
@@ -51,6 +81,11 @@ def main() -> None:
             project, request, Settings.load(project.root), {"request": request}, view
         )
         wall = time.perf_counter() - start
+        first = values["keyframes"][values["shot_order"][0]].path
+        runtime_s = values["timeline"].duration_s
+        floor = encode_floor(
+            project.root / first, runtime_s, values["timeline"].fps, Path(tmp) / "floor.mp4"
+        )
     stages, previous = {}, 0.0
     for node in ORDER:
         if node in view.finished_at:
@@ -59,6 +94,7 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    video_s = stages.get("render_segment", 0.0) + stages.get("assemble_episode", 0.0)
     result = {
         "machine": machine,
         "target_runtime_s": args.length,
@@ -70,6 +106,10 @@ def main() -> None:
         # Children are the ffmpeg encoders; a child's peak is counted from its fork, so it can
         # include the parent's pages it shared before exec.
         "peak_rss_mib_largest_child": round(children, 1),
+        "encode_floor_s": round(floor, 2),
+        "video_render_s": round(video_s, 2),
+        "video_render_over_floor": round(video_s / floor, 2),
+        "wall_over_floor": round(wall / floor, 2),
         "stage_s": stages,
     }
     print(json.dumps(result, indent=2))

@@ -297,6 +297,9 @@ def produce(
     max_attempts: Annotated[
         int | None, typer.Option(help="Renders per shot before continuity flags it.", min=1, max=10)
     ] = None,
+    title_card: Annotated[
+        bool | None, typer.Option("--title-card/--no-title-card", help="Open with a title card.")
+    ] = None,
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
     if (idea is None) == (script is None):
@@ -324,7 +327,10 @@ def produce(
             f"with: inkreel resume -o {project.root} --episode {name}"
         )
     settings = Settings.load(
-        project.root, text_model=text_model, continuity_max_attempts=max_attempts
+        project.root,
+        text_model=text_model,
+        continuity_max_attempts=max_attempts,
+        title_card=title_card,
     )
     request = EpisodeRequest(
         episode=name,
@@ -333,6 +339,7 @@ def produce(
         length_s=length,
         language=lang,
         seed=seed,
+        settings=settings.model_dump(),
     )
     first: dict[str, Any] = {"request": request}
     if imported is not None:
@@ -367,11 +374,41 @@ def resume(
             f"{project.root / 'episodes' / episode}."
         )
     request: EpisodeRequest = state.values["request"]
-    settings = Settings.load(project.root)
+    settings = Settings.model_validate(request.settings)
     err.print(
         f"inkreel {__version__}: resuming episode [bold]{episode}[/] at {', '.join(state.next)}"
     )
     _run_or_report(project, request, settings, None)
+
+
+eval_app = typer.Typer(no_args_is_help=True, help="Measure what the line produced.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("consistency")
+@guarded
+def eval_consistency(
+    project_dir: Annotated[Path, typer.Argument(help="Project directory.")],
+    episode: Annotated[str, typer.Option(help="Episode to measure.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Where to write the JSON report.")
+    ] = None,
+) -> None:
+    """Score character identity, on-screen counts and set stability of an episode."""
+    from inkreel.evals.consistency import evaluate_episode, format_report, write_report
+
+    check_episode_name(episode)
+    project = Project.open(project_dir, create=False)
+    folder = project.root / "episodes" / episode
+    if not (folder / "storyboard.json").exists():
+        raise UserError(
+            f"episode {episode} in {project.root} has no storyboard.json; produce or "
+            "resume it first."
+        )
+    report = evaluate_episode(project.root, episode)
+    path = write_report(report, json_out or folder / "consistency.json")
+    out.print(format_report(report))
+    out.print(f"Report: {path}")
 
 
 @app.command()

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     width: int = 1280
     height: int = 720
     music: bool = True
+    title_card: bool = Field(default=False, description="Open the episode with a title card.")
 
     @classmethod
     def load(cls, project_root: Path | None = None, **flags: Any) -> Settings:

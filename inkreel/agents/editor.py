@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langgraph.runtime import Runtime
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from inkreel import PROJECT_FORMAT, __version__
 from inkreel.agents.common import artifact
@@ -54,72 +57,118 @@ def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
 
 
 class SegmentTask(BaseModel):
-    """One shot to encode (payload of a `Send`)."""
+    """One clip to encode (payload of a `Send`): a shot, or the title card."""
 
     clip: VideoClip
-    shot: Shot
-    location: LocationDesign
-    cast: dict[str, CharacterDesign]
-    take: str | None
-    line_start: int
-    subtitle: str | None
-    subtitle_start: int
+    shot: Shot | None = None
+    location: LocationDesign | None = None
+    cast: dict[str, CharacterDesign] = {}
+    take: str | None = None
+    line_start: int = 0
+    subtitle: str | None = None
+    subtitle_start: int = 0
+    logline: str = ""
     fps: int
     width: int
     height: int
     seed: int
+    dissolve_into: SegmentTask | None = Field(
+        default=None, description="The next clip, whose first frame this one dissolves into."
+    )
 
 
 def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
+    """Build one encode task per clip; a dissolving clip carries the clip it dissolves into."""
     timeline = state["timeline"]
     tasks = []
     for clip in timeline.video:
-        shot = state["shots"][clip.shot_id]
-        line = clip_dialogue(timeline, clip)
-        sub = clip_subtitle(timeline, clip)
-        tasks.append(
-            SegmentTask(
-                clip=clip,
-                shot=shot,
-                location=state["locations"][shot.location].design,
-                cast={b.character: state["cast"][b.character].design for b in shot.blocking},
-                take=line.path if line else None,
-                line_start=(line.start - clip.start) if line else 0,
-                subtitle=sub.text if sub else None,
-                subtitle_start=(sub.start - clip.start) if sub else 0,
-                fps=timeline.fps,
-                width=timeline.width,
-                height=timeline.height,
-                seed=state["request"].seed,
-            )
+        task = SegmentTask(
+            clip=clip,
+            logline=state["script"].logline,
+            fps=timeline.fps,
+            width=timeline.width,
+            height=timeline.height,
+            seed=state["request"].seed,
         )
-    return tasks
+        if clip.title is None:
+            shot = state["shots"][clip.shot_id]
+            line = clip_dialogue(timeline, clip)
+            sub = clip_subtitle(timeline, clip)
+            task = task.model_copy(
+                update={
+                    "shot": shot,
+                    "location": state["locations"][shot.location].design,
+                    "cast": {b.character: state["cast"][b.character].design for b in shot.blocking},
+                    "take": line.path if line else None,
+                    "line_start": (line.start - clip.start) if line else 0,
+                    "subtitle": sub.text if sub else None,
+                    "subtitle_start": (sub.start - clip.start) if sub else 0,
+                }
+            )
+        tasks.append(task)
+    return [
+        task.model_copy(update={"dissolve_into": following})
+        if task.clip.dissolve_frames and following is not None
+        else task
+        for task, following in zip(tasks, [*tasks[1:], None], strict=True)
+    ]
+
+
+def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]:
+    """Return frame(i) for a clip: the title card, or the animated shot."""
+    size = (task.width, task.height)
+    if task.clip.title is not None:
+        return motion.title_card_frames(task.clip.title, task.logline, size)
+    assert task.shot is not None and task.location is not None
+    layers = renderer.stage_shot(task.shot, task.location, task.cast, size=size)
+    envelope = None
+    if task.take:
+        samples, rate = audio.read_wav(root / task.take)
+        envelope = audio.loudness_envelope(samples, rate, task.fps)
+    extra: dict[str, Any] = {}
+    if task.dissolve_into is not None and task.clip.dissolve_frames:
+        extra = {
+            "dissolve_into": segment_frames(task.dissolve_into, root)(0),
+            "dissolve_frames": task.clip.dissolve_frames,
+        }
+    return motion.shot_frames(
+        layers,
+        task.clip.frames,
+        task.clip.move,
+        envelope,
+        task.line_start,
+        task.subtitle,
+        task.subtitle_start,
+        **extra,
+    )
+
+
+def _content_key(task: SegmentTask) -> dict[str, Any]:
+    """What a segment's pixels depend on: not its place on the timeline, nor the shot's id."""
+    staging = task.model_dump(mode="json", exclude={"seed"})
+
+    def strip(entry: dict[str, Any] | None) -> None:
+        if entry is None:
+            return
+        for key in ("start", "shot_id"):
+            entry["clip"].pop(key, None)
+        if entry.get("shot"):
+            entry["shot"].pop("id", None)
+        if entry.get("dissolve_into"):
+            entry["dissolve_into"].pop("dissolve_into", None)
+            strip(entry["dissolve_into"])
+
+    strip(staging)
+    return staging
 
 
 def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
-    """Animate and encode one shot (content-addressed: a finished shot is never redone)."""
+    """Animate and encode one clip (content-addressed: a finished shot is never redone)."""
     ctx = runtime.context
-    staging = task.model_dump(mode="json", exclude={"seed"})
-    staging["shot"].pop("id")
-    key = digest(staging, ctx.providers.image_id, render.VIDEO_PARAMS)
+    key = digest(_content_key(task), ctx.providers.image_id, render.VIDEO_PARAMS)
     out = ctx.project.assets("segments") / f"{key}.mp4"
     if not out.exists():
-        layers = renderer.stage_shot(
-            task.shot, task.location, task.cast, size=(task.width, task.height)
-        )
-        envelope = None
-        if task.take:
-            samples, rate = audio.read_wav(ctx.project.root / task.take)
-            envelope = audio.loudness_envelope(samples, rate, task.fps)
-        frame = motion.shot_frames(
-            layers,
-            task.clip.frames,
-            task.clip.move,
-            envelope,
-            task.line_start,
-            task.subtitle,
-            task.subtitle_start,
-        )
+        frame = segment_frames(task, ctx.project.root)
         render.render_segment(frame, task.clip.frames, out, task.fps, (task.width, task.height))
     ctx.event("segment", shot_id=task.clip.shot_id)
     made = artifact(ctx, out, "shot_segment", AGENT, task.seed, ENCODER)

@@ -35,6 +35,9 @@ class EpisodeRequest(BaseModel):
     length_s: float = Field(default=60.0, gt=0)
     language: str = "en"
     seed: int = 0
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Resolved settings, so a resume runs the same way."
+    )
 
 
 def merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
 from inkreel.project import atomic_path
 
+PRESET = "veryfast"
 VIDEO_PARAMS = ["-pix_fmt", "yuv420p", "-crf", "23", "-g", "48"]
 
 
@@ -28,7 +29,7 @@ def render_segment(
     out: Path,
     fps: int = 24,
     size: tuple[int, int] = (1280, 720),
-    preset: str = "veryfast",
+    preset: str = PRESET,
 ) -> Path:
     """Encode frames 0..frames-1 of a shot to an H.264 segment (temp file, then rename)."""
     with atomic_path(out) as tmp:
