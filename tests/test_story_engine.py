@@ -70,13 +70,25 @@ def test_design_answers_follow_the_prompt() -> None:
         [
             tag("character", "Mei"),
             tag("story", "Mei, a girl who keeps the light."),
-            tag("voices", {"female": ["f2"], "male": ["m3"]}),
-            tag("cast_palette", []),
+            tag("voices", {"female": ["f2", "f4"], "male": ["m3"]}),
+            tag(
+                "cast_so_far",
+                [
+                    {
+                        "name": "Aiko",
+                        "hair_style": "long",
+                        "hair_colour": "#1e1a1d",
+                        "outfit_colour": "#cc3030",
+                        "voice": "f2",
+                    }
+                ],
+            ),
         ]
     )
     design = model.with_structured_output(CharacterDesign).invoke(prompt)
     assert isinstance(design, CharacterDesign)
-    assert design.name == "Mei" and design.voice.variant == "f2"
+    assert design.name == "Mei" and design.voice.variant == "f4", "a voice nobody has"
+    assert design.hair_style != "long" and design.hair_colour != "#1e1a1d"
     loc = model.with_structured_output(LocationDesign).invoke(
         tag("location", "Old Library") + tag("interior", "true")
     )

@@ -42,7 +42,12 @@ def _story_context(script: Script, name: str) -> str:
 
 
 def _design_character(
-    ctx: EpisodeContext, script: Script, name: str, palette: list[str], seed: int, episode: str
+    ctx: EpisodeContext,
+    script: Script,
+    name: str,
+    others: list[dict[str, str]],
+    seed: int,
+    episode: str,
 ) -> tuple[Character, list[Artifact]]:
     prompt = "\n".join(
         [
@@ -50,7 +55,7 @@ def _design_character(
             tag("story", _story_context(script, name)),
             tag("language", script.language),
             tag("voices", ctx.providers.speech.voices),
-            tag("cast_palette", palette),
+            tag("cast_so_far", others),
         ]
     )
     design = ask(ctx, AGENT, CharacterDesign, prompt).model_copy(update={"name": name})
@@ -120,9 +125,18 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
             cast[name] = found
             reused.append(name)
         else:
-            palette = [c.design.outfit_colour for c in cast.values()]
+            others = [
+                {
+                    "name": c.design.name,
+                    "hair_style": c.design.hair_style.value,
+                    "hair_colour": c.design.hair_colour,
+                    "outfit_colour": c.design.outfit_colour,
+                    "voice": c.design.voice.variant,
+                }
+                for c in cast.values()
+            ]
             character, files = _design_character(
-                ctx, script, name, palette, request.seed, request.episode
+                ctx, script, name, others, request.seed, request.episode
             )
             ctx.memory.put_character(character, ctx.project.root)
             cast[name] = character

@@ -633,11 +633,11 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
     name = (read_tag(prompt, "character") or "").strip()
     context = read_tag(prompt, "story") or ""
     voices = read_json_tag(prompt, "voices") or {"female": ["f1"], "male": ["m1"]}
-    taken = read_json_tag(prompt, "cast_palette") or []
+    others = read_json_tag(prompt, "cast_so_far") or []
     dice = Dice("character", seed, name)
 
-    # The other characters' outfit hues; pick the candidate hue farthest from all of them.
-    taken_hues = [_hue_of(c) for c in taken]
+    # Pick the candidate outfit hue farthest from everyone else's.
+    taken_hues = [_hue_of(o["outfit_colour"]) for o in others]
     candidates = [(dice.unit("hue") + k / 12) % 1.0 for k in range(12)]
 
     def distance(h: float) -> float:
@@ -650,8 +650,17 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
     )
     if not any(w in FEMALE_HINTS for w in window.lower().split()) and not female:
         female = dice.unit("gender") < 0.5
-    variants = voices["female" if female else "male"]
-    styles = ["long", "ponytail", "bun", "bob"] if female else ["short", "spiky", "short", "bob"]
+
+    def unused(options: list[str], key: str) -> list[str]:
+        taken = {o.get(key) for o in others}
+        return [x for x in options if x not in taken] or options
+
+    variants = unused(voices["female" if female else "male"], "voice")
+    styles = unused(
+        ["long", "ponytail", "bun", "bob"] if female else ["short", "spiky", "bob", "long"],
+        "hair_style",
+    )
+    hair_colours = unused(HAIR_COLOURS, "hair_colour")
     accessories = [a for a in ACCESSORIES if dice.unit("acc", a) < 0.18]
     if female:
         accessories = [a for a in accessories if a != "beard"]
@@ -662,7 +671,7 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
         "height": round(dice.between(0.9, 1.08, "height"), 2),
         "skin": dice.pick(SKINS, "skin"),
         "hair_style": dice.pick(styles, "hair"),
-        "hair_colour": dice.pick(HAIR_COLOURS, "haircol"),
+        "hair_colour": dice.pick(hair_colours, "haircol"),
         "eye_colour": dice.pick(EYES, "eyes"),
         "outfit": dice.pick(OUTFITS, "outfit"),
         "outfit_colour": _hex_from_hue(
