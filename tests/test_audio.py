@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
+import subprocess
 import threading
 from pathlib import Path
 
 import espeakng_loader
+import imageio_ffmpeg
 import numpy as np
+import pyloudnorm
 import pytest
 
 from inkreel.media import audio
@@ -159,26 +163,142 @@ def test_music_bed_edges():
         audio.music_bed(5.0, seed=1, mood="jaunty")
 
 
-def test_mix_ducks_music_under_dialogue_and_never_clips():
+def lufs(samples: np.ndarray, rate: int = 44100) -> float:
+    """Integrated loudness straight from pyloudnorm's BS.1770-4 meter (not our helper)."""
+    return float(pyloudnorm.Meter(rate).integrated_loudness(np.asarray(samples, np.float64)))
+
+
+def peak_dbfs(samples: np.ndarray) -> float:
+    return 20 * math.log10(float(np.abs(samples).max()))
+
+
+def gain_curve(out: np.ndarray, raw: np.ndarray, win: int = 220) -> np.ndarray:
+    """Per-sample gain g with out ~= g * raw, fitted over short windows (least squares)."""
+    n = raw.size // win * win
+    a = out[:n].astype(np.float64).reshape(-1, win)
+    b = raw[:n].astype(np.float64).reshape(-1, win)
+    g = (a * b).sum(axis=1) / np.maximum((b * b).sum(axis=1), 1e-18)
+    return np.concatenate([np.repeat(g, win), np.full(raw.size - n, g[-1])])
+
+
+def test_mix_is_at_minus_16_lufs_and_ducks_music_under_dialogue():
     rate = 44100
     speech, speech_rate = audio.synthesize(LINE, M3, "en")
     bed = audio.music_bed(10.0, seed=5)
     dialogue = [(speech, speech_rate, 2.0)]
     duration_s = 10.0
     mixed = audio.mix(dialogue, bed, duration_s)
-    voice_only = audio.mix(dialogue, None, duration_s)
     assert mixed.dtype == np.float32 and mixed.shape == (round(duration_s * rate),)
-    ceiling = 10 ** (-1 / 20) + 1e-6
-    assert np.abs(mixed).max() <= ceiling and np.abs(voice_only).max() <= ceiling
+    assert lufs(mixed) == pytest.approx(-16.0, abs=0.5)
+    assert peak_dbfs(mixed) <= -1.0
+    assert audio.true_peak_dbfs(mixed) <= audio.MIX_TRUE_PEAK_DBTP + 0.05
 
-    music = mixed - voice_only
+    # Before normalisation the music is exactly mix - voice; normalisation is one gain and a
+    # limiter, i.e. a smooth gain curve on the whole mix, which the music shares.
+    raw = audio.mix(dialogue, bed, duration_s, target_lufs=None)
+    voice_raw = audio.mix(dialogue, None, duration_s, target_lufs=None)
+    gain = gain_curve(mixed, raw)
+    residual = audio.rms_dbfs(mixed - gain * raw) - audio.rms_dbfs(mixed)
+    assert residual < -30.0  # it is a gain on the raw mix
+    music = gain * (raw - voice_raw)
     line_end = 2.0 + len(speech) / speech_rate
     under = music[round(2.3 * rate) : round((line_end - 0.3) * rate)]
     gap = music[round((line_end + 0.5) * rate) : round((line_end + 1.5) * rate)]
     assert audio.rms_dbfs(gap) - audio.rms_dbfs(under) >= 6.0
     # Dialogue lands where it was placed, resampled to the mix rate.
+    voice_only = audio.mix(dialogue, None, duration_s)
     assert np.abs(voice_only[: round(1.9 * rate)]).max() == 0.0
     assert audio.rms_dbfs(voice_only[round(2.1 * rate) : round(line_end * rate)]) > -30.0
+    assert lufs(voice_only) == pytest.approx(-16.0, abs=0.5)
+
+
+def test_quiet_and_loud_material_both_land_at_minus_16():
+    rate = 44100
+    speech, speech_rate = audio.synthesize(LINE, F2, "en")
+    noise = np.random.default_rng(1).standard_normal(rate * 4)
+    t = np.arange(rate * 4) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6)) / 3
+    cases = {
+        "whisper speech": 0.003 * speech,
+        "hot speech": np.clip(8.0 * speech, -1, 1),
+        "quiet noise": 0.001 * noise,
+        "clipped noise": np.clip(0.9 * noise, -1, 1),
+        "soft chord": 0.01 * chord,
+        "loud chord": 0.99 * chord,
+    }
+    for name, signal in cases.items():
+        data = signal.astype(np.float32)
+        before = data.copy()
+        out = audio.normalise_loudness(data, speech_rate if "speech" in name else rate)
+        out_rate = speech_rate if "speech" in name else rate
+        assert np.array_equal(data, before), name  # the input is left alone
+        assert out.dtype == np.float32 and out.shape == data.shape, name
+        assert lufs(out, out_rate) == pytest.approx(-16.0, abs=0.5), name
+        assert peak_dbfs(out) <= -1.0, name
+        assert audio.true_peak_dbfs(out) <= -1.0 + 0.05, name
+        assert audio.integrated_lufs(out, out_rate) == pytest.approx(lufs(out, out_rate))
+    # Through the mixer too: a whisper of a line and a shouted one give the same loudness.
+    for scale in (0.002, 20.0):
+        line = np.clip(scale * speech, -1, 1).astype(np.float32)
+        out = audio.mix([(line, speech_rate, 0.5)], audio.music_bed(6.0, seed=2), 6.0)
+        assert lufs(out) == pytest.approx(-16.0, abs=0.5)
+        assert peak_dbfs(out) <= -1.0
+
+
+def test_normalise_loudness_other_targets_stereo_and_edges():
+    rate = 48000
+    noise = np.random.default_rng(2).standard_normal((rate * 3, 2)) * 0.05
+    out = audio.normalise_loudness(noise, rate, target_lufs=-23.0, peak_dbfs=-2.0)
+    assert out.shape == noise.shape
+    assert lufs(out, rate) == pytest.approx(-23.0, abs=0.2)
+    assert peak_dbfs(out) <= -2.0
+    # Silence and clips shorter than one 400 ms block cannot be measured: peaks only.
+    assert np.array_equal(audio.normalise_loudness(np.zeros(rate), rate), np.zeros(rate))
+    assert audio.integrated_lufs(np.zeros(rate), rate) == -math.inf
+    short = np.clip(np.random.default_rng(3).standard_normal(rate // 10), -1, 1)
+    assert audio.integrated_lufs(short, rate) == -math.inf
+    assert peak_dbfs(audio.normalise_loudness(short, rate)) <= -1.0
+    with pytest.raises(ValueError):
+        audio.normalise_loudness(np.zeros((2, 2, 2)), rate)
+
+
+def test_true_peak_sees_between_the_samples():
+    rate = 44100
+    # A quarter-rate sine sampled 45 degrees off its crests: every sample is at 0.707 of the
+    # amplitude, so the sample peak reads -3 dB low and only oversampling finds the crests.
+    n = np.arange(rate)
+    fade = np.minimum(1.0, np.minimum(n, n[::-1]) / 2000)  # no edge for the filter to ring on
+    wave_ = 0.9 * np.sin(np.pi / 2 * n + np.pi / 4) * fade
+    assert peak_dbfs(wave_) == pytest.approx(20 * math.log10(0.9 * math.sqrt(0.5)), abs=0.01)
+    assert audio.true_peak_dbfs(wave_) == pytest.approx(20 * math.log10(0.9), abs=0.1)
+    limited = audio.normalise_loudness(wave_.astype(np.float32), rate, -6.0, -1.0)
+    assert audio.true_peak_dbfs(limited) <= -1.0 + 0.05
+    assert audio.true_peak_dbfs(np.zeros(0)) == audio.SILENCE_FLOOR_DBFS
+
+
+def test_normalised_mix_keeps_its_loudness_through_aac(tmp_path):
+    """Encode with the same AAC settings as render.assemble and read ffmpeg's R128 meter."""
+    speech, speech_rate = audio.synthesize(LINE, M3, "en")
+    dialogue = [(speech, speech_rate, 1.0), (speech, speech_rate, 6.0)]
+    mixed = audio.mix(dialogue, audio.music_bed(10.0, seed=9), 10.0)
+    wav = audio.write_wav(tmp_path / "mix.wav", mixed, 44100)
+    m4a = tmp_path / "mix.m4a"
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    subprocess.run(
+        [ffmpeg, "-y", "-loglevel", "error", "-i", str(wav), "-c:a", "aac", "-b:a", "160k",
+         str(m4a)],
+        check=True,
+    )  # fmt: skip
+    meter = subprocess.run(
+        [ffmpeg, "-hide_banner", "-nostats", "-i", str(m4a), "-af", "ebur128=peak=true",
+         "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    summary = meter[meter.rindex("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    true_peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
+    assert integrated == pytest.approx(-16.0, abs=1.0)
+    assert true_peak <= -1.0
 
 
 def test_mix_exact_length_and_loud_lines_stay_under_ceiling():
@@ -188,6 +308,8 @@ def test_mix_exact_length_and_loud_lines_stay_under_ceiling():
     assert out.shape == (round(2.0001 * rate),)
     assert np.abs(out).max() <= 10 ** (-1 / 20) + 1e-6
     assert audio.mix([], None, 0.5).shape == (22050,)
+    raw = audio.mix([(loud, 22050, 0.25)], None, 2.0, target_lufs=None)
+    assert np.abs(raw).max() <= 10 ** (-1 / 20) + 1e-6
 
 
 def test_wav_round_trip(tmp_path):

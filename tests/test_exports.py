@@ -1,4 +1,4 @@
-"""SRT subtitles and the storyboard contact sheet."""
+"""SRT subtitles, the OpenTimelineIO export and the storyboard contact sheet."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
+import opentimelineio as otio
 import pytest
 import srt
 from PIL import Image, ImageDraw, ImageFont
 
 from inkreel.media import exports
-from inkreel.media.exports import contact_sheet, find_font, has_cjk, write_srt
+from inkreel.media.audio import write_wav
+from inkreel.media.exports import contact_sheet, find_font, has_cjk, write_otio, write_srt
+from inkreel.media.timeline import build_timeline, l_cut, scene_boundaries
+from inkreel.schemas import Keyframe, Take
 from inkreel.schemas.storyboard import Angle, Camera, Framing, Move, Shot
-from inkreel.schemas.timeline import Subtitle
+from inkreel.schemas.timeline import Subtitle, Timeline
 
 
 def test_srt_parses_back_with_frame_exact_times(tmp_path: Path) -> None:
@@ -141,3 +146,126 @@ def test_a_font_without_cjk_glyphs_is_not_chosen(
     finally:
         exports._font_files.cache_clear()
         exports._cjk_font_file.cache_clear()
+
+
+# ----------------------------------------------------------------------------- OpenTimelineIO
+
+
+def _otio_cut(root: Path, title: bool = True) -> Timeline:
+    """Two scenes of real files: keyframe PNGs and one WAV per line, under a project root."""
+    shots = [
+        _shot(0, None, "The harbour at dawn."),
+        _shot(1, "MEI", "We should leave."),
+        _shot(2, "KAI", "Not yet."),
+        _shot(10, None, "The lighthouse."),
+        _shot(11, "MEI", "Look, a bottle."),
+    ]
+    takes, keyframes = {}, {}
+    for n, shot in enumerate(shots):
+        key = root / "assets" / "keyframes" / f"{shot.id}.png"
+        key.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 36), (n * 40, 80, 120)).save(key)
+        keyframes[shot.id] = Keyframe(shot_id=shot.id, path=key.relative_to(root).as_posix())
+        if shot.speaker:
+            line_id = f"line-{n}"
+            shots[n] = shot.model_copy(update={"line_id": line_id})
+            wav = write_wav(root / "assets" / "takes" / f"{line_id}.wav", np.zeros(22050), 22050)
+            takes[line_id] = Take(
+                line_id=line_id,
+                character=shot.speaker,
+                path=wav.relative_to(root).as_posix(),
+                duration_s=1.0,
+                sample_rate=22050,
+            )
+    timeline = build_timeline(
+        shots, takes, keyframes, fps=24, title="Bottle" if title else None, title_frames=36
+    )
+    return l_cut(timeline, scene_boundaries(timeline), 6)
+
+
+def test_otio_round_trip(tmp_path: Path) -> None:
+    root = tmp_path / "my project"  # a space, as real folders have
+    timeline = _otio_cut(root)
+    mix = write_wav(root / "assets" / "mix" / "mix.wav", np.zeros(44100 * 2), 44100)
+    path = write_otio(
+        timeline, root / "episodes" / "ep01" / "ep01.otio", "ep01", root, mix=mix.relative_to(root)
+    )
+    assert path == root / "episodes" / "ep01" / "ep01.otio"
+    assert not list(path.parent.glob(".*part*"))
+    back = otio.adapters.read_from_file(str(path))
+    assert isinstance(back, otio.schema.Timeline) and back.name == "ep01"
+    assert back.metadata["inkreel"]["fps"] == 24
+    [video] = back.video_tracks()
+    dialogue, mixed = back.audio_tracks()
+    assert (video.name, dialogue.name, mixed.name) == ("Video", "Dialogue", "Mix")
+
+    # Picture: one clip per timeline clip, at its frame, lasting its frames.
+    clips = video.find_clips()
+    assert [c.name for c in clips] == [c.shot_id for c in timeline.video]
+    assert video.duration() == otio.opentime.RationalTime(timeline.frames, 24)
+    assert sum(c.duration().value for c in clips) == timeline.frames
+    for clip, ours in zip(clips, timeline.video, strict=True):
+        placed = video.range_of_child(clip)
+        assert placed.start_time.value == ours.start and placed.duration.value == ours.frames
+        assert placed.start_time.rate == 24
+        if ours.title is None:
+            url = clip.media_reference.target_url
+            assert url.startswith("file://")
+            assert Path(otio.url_utils.filepath_from_url(url)) == root / ours.keyframe
+            assert Path(otio.url_utils.filepath_from_url(url)).is_file()
+        else:
+            assert clip.media_reference.generator_kind == "SolidColor"
+            assert clip.metadata["inkreel"]["title"] == "Bottle"
+    # A dissolve at the scene change, ending on the cut, with media for its head handle.
+    transitions = [t for t in video if isinstance(t, otio.schema.Transition)]
+    dissolving = [c for c in timeline.video if c.dissolve_frames]
+    assert len(transitions) == len(dissolving) == 1
+    [dissolve], [ours] = transitions, dissolving
+    assert dissolve.transition_type == otio.schema.TransitionTypes.SMPTE_Dissolve
+    assert (dissolve.in_offset.value, dissolve.out_offset.value) == (ours.dissolve_frames, 0)
+    incoming = video[video.index(dissolve) + 1]
+    assert incoming.source_range.start_time.value == ours.dissolve_frames
+    assert incoming.media_reference.available_range.start_time.value == 0
+    otio.algorithms.track_with_expanded_transitions(video)  # valid: enough media each side
+
+    # Sound: each take at its start frame with gaps between, padded to the cut.
+    takes = [c for c in dialogue if isinstance(c, otio.schema.Clip)]
+    assert len(takes) == len(timeline.audio) == 3
+    for clip, line in zip(takes, timeline.audio, strict=True):
+        placed = dialogue.range_of_child(clip)
+        assert (placed.start_time.value, placed.duration.value) == (line.start, line.frames)
+        assert clip.name == line.line_id
+        target = Path(otio.url_utils.filepath_from_url(clip.media_reference.target_url))
+        assert target == root / line.path
+        assert clip.media_reference.available_range.duration.value == 24  # the 1 s WAV
+    assert any(isinstance(c, otio.schema.Gap) for c in dialogue)
+    assert dialogue.duration().value == timeline.frames
+    # The mix holds the dialogue too: it plays, the stems are kept but switched off.
+    [whole] = mixed.find_clips()
+    assert mixed.range_of_child(whole).duration.value == timeline.frames
+    assert Path(otio.url_utils.filepath_from_url(whole.media_reference.target_url)) == mix
+    assert mixed.enabled and not dialogue.enabled
+
+    # Subtitles ride along as markers on the picture, at their frames.
+    assert [m.name for m in video.markers] == [s.text for s in timeline.subtitles]
+    for marker, sub in zip(video.markers, timeline.subtitles, strict=True):
+        assert marker.marked_range.start_time.value == sub.start
+        assert marker.marked_range.duration.value == sub.end - sub.start
+        assert marker.metadata["inkreel"]["speaker"] == sub.speaker
+
+
+def test_otio_without_mix_or_title_and_with_plain_paths(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    timeline = _otio_cut(root, title=False)
+    path = write_otio(timeline, tmp_path / "cut.otio", "cut", root, file_urls=False)
+    back = otio.adapters.read_from_file(str(path))
+    [video] = back.video_tracks()
+    [dialogue] = back.audio_tracks()
+    assert dialogue.enabled
+    assert video.duration().value == timeline.frames
+    assert [c.name for c in video.find_clips()] == [c.shot_id for c in timeline.video]
+    for clip in video.find_clips():
+        assert clip.media_reference.target_url == str(root / f"assets/keyframes/{clip.name}.png")
+    # Written again over the old file, atomically: same content.
+    again = write_otio(timeline, path, "cut", root, file_urls=False)
+    assert again.read_text() == path.read_text()

@@ -29,6 +29,7 @@ from inkreel.schemas import (
 
 AGENT = "editor"
 MIX_RATE = 44100
+TITLE_CARD_S = 3.0
 ENCODER = ("offline", "libx264+aac")
 
 
@@ -37,11 +38,21 @@ def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
     ctx = runtime.context
     settings = ctx.settings
     shots = [state["shots"][i] for i in state["shot_order"]]
+    title = state["script"].title if settings.title_card else None
     timeline = build_timeline(
-        shots, state["takes"], state["keyframes"], settings.fps, settings.width, settings.height
+        shots,
+        state["takes"],
+        state["keyframes"],
+        settings.fps,
+        settings.width,
+        settings.height,
+        title=title,
+        title_frames=round(TITLE_CARD_S * settings.fps) if title else 0,
     )
     seed = state["request"].seed
-    key = digest(timeline.audio, timeline.frames, timeline.fps, seed, settings.music)
+    key = digest(
+        timeline.audio, timeline.frames, timeline.fps, seed, settings.music, audio.MIX_VERSION
+    )
     path = ctx.project.assets("mix") / f"{key}.wav"
     if not path.exists():
         duration = timeline.duration_s
@@ -204,10 +215,14 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
         locations=state["locations"],
     )
     board_file = write_text_atomic(folder / "storyboard.json", board.model_dump_json(indent=1))
+    otio_file = exports.write_otio(
+        timeline, folder / "episode.otio", request.episode, root, mix=root / state["mix"]
+    )
     text_model = ctx.providers.text_id
     delivered: list[Artifact] = [
         artifact(ctx, video, "episode_video", AGENT, seed, ENCODER),
         artifact(ctx, srt, "subtitles", AGENT, seed, ("offline", "inkreel")),
+        artifact(ctx, otio_file, "editorial_timeline", AGENT, seed, ("offline", "opentimelineio")),
         artifact(ctx, fountain, "screenplay", "screenwriter", seed, text_model),
         artifact(ctx, sheet, "storyboard_sheet", "director", seed, ctx.providers.image_id),
         artifact(ctx, report, "continuity_report", "continuity", seed, ("offline", "inkreel")),
@@ -231,6 +246,7 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     outputs = {
         "video": str(video),
         "subtitles": str(srt),
+        "otio": str(otio_file),
         "screenplay": str(fountain),
         "storyboard": str(sheet),
         "continuity": str(report),

@@ -1,7 +1,8 @@
 """Audio: eSpeak NG speech, WAV files, lip-sync envelopes, a generated music bed and the mix.
 
 Speech runs the eSpeak NG shared library shipped in the `espeakng-loader` wheel through ctypes;
-there is no espeak-ng binary and no network. Everything else is plain numpy.
+there is no espeak-ng binary and no network. Everything else is numpy and scipy; loudness is
+measured with pyloudnorm (ITU-R BS.1770-4) and the mix is delivered at TARGET_LUFS.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
+import pyloudnorm
+from scipy.signal import resample_poly
 
 from inkreel.project import atomic_path
 from inkreel.schemas.design import Voice
@@ -38,7 +41,24 @@ SPEECH_PAD_S = 0.06
 SILENCE_FLOOR_DBFS = -120.0
 DIALOGUE_RMS_DBFS = -16.0
 PEAK_CEILING_DBFS = -1.0
+# Delivery loudness (ITU-R BS.1770-4 integrated), the usual target for online video.
+TARGET_LUFS = -16.0
+# The mix's true-peak ceiling: half a dB under PEAK_CEILING_DBFS, because the AAC encode
+# overshoots by a few tenths (measured +0.2 dB at 160 kb/s) and the delivered file must stay
+# at or under -1 dBTP.
+MIX_TRUE_PEAK_DBTP = -1.5
+# Changes whenever mix() would sound different for the same inputs: put it in mix cache keys.
+MIX_VERSION = "bs1770-16lufs-1.5dbtp-polyphase"
 DUCK_RAMP_S = 0.15
+
+# Loudness normalisation: BS.1770 gating block, true-peak oversampling, limiter timing.
+_METER_BLOCK_S = 0.4
+_OVERSAMPLE = 4
+_LIMIT_SMOOTH_S = 0.005
+_LIMIT_HOLD_S = 0.06
+_LIMIT_MARGIN_DB = 0.1
+_LOUDNESS_PASSES = 5
+_LOUDNESS_TOLERANCE_LU = 0.02
 
 # espeak_Synth flags (speak_lib.h).
 _CHARS_UTF8 = 1
@@ -632,12 +652,13 @@ def _db(value: float) -> float:
 
 
 def _resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
+    """Return mono samples at dst_rate (polyphase FIR: no imaging from linear interpolation)."""
     data = _mono(samples)
     if src_rate == dst_rate or data.size == 0:
         return data.astype(np.float32, copy=False)
-    n_out = max(1, round(data.size * dst_rate / src_rate))
-    positions = np.arange(n_out, dtype=np.float64) * (src_rate / dst_rate)
-    return np.interp(positions, np.arange(data.size), data).astype(np.float32)
+    common = math.gcd(int(src_rate), int(dst_rate))
+    out = resample_poly(data.astype(np.float64), dst_rate // common, src_rate // common)
+    return np.asarray(out, dtype=np.float32)
 
 
 def _active_rms(samples: np.ndarray, sample_rate: int) -> float:
@@ -660,8 +681,17 @@ def mix(
     sample_rate: int = 44100,
     duck_db: float = -12.0,
     music_db: float = -18.0,
+    target_lufs: float | None = TARGET_LUFS,
 ) -> np.ndarray:
-    """Mix dialogue lines (samples, rate, start_s) over a ducked music bed; float32 mono."""
+    """Mix dialogue lines (samples, rate, start_s) over a ducked music bed; float32 mono.
+
+    The result is normalised to `target_lufs` integrated loudness (ITU-R BS.1770-4) with true
+    peaks at or below MIX_TRUE_PEAK_DBTP (see normalise_loudness), which leaves room for the
+    AAC encode to stay under PEAK_CEILING_DBFS. Normalisation is one gain
+    for the whole mix plus a peak limiter that only ever turns down, so the music stays ducked
+    under dialogue by at least `duck_db`. `target_lufs=None` skips it and only keeps the peaks
+    under the ceiling (by turning the whole mix down if needed).
+    """
     n = round(duration_s * sample_rate)
     voice = np.zeros(n, dtype=np.float32)
     active = np.zeros(n, dtype=np.float32)
@@ -671,7 +701,7 @@ def mix(
         if level <= 0:
             continue
         # Every line to the same speech level, so a soft variant is not lost beside a loud
-        # one; the limiter below takes care of the peaks this pushes past the ceiling.
+        # one; the limiter in normalise_loudness takes care of the peaks this pushes up.
         gain = _db(DIALOGUE_RMS_DBFS) / level
         begin = round(start_s * sample_rate)
         lo, hi = max(begin, 0), min(begin + line.size, n)
@@ -680,9 +710,7 @@ def mix(
         voice[lo:hi] += gain * line[lo - begin : hi - begin]
         active[lo:hi] = 1.0
 
-    # eSpeak's glottal pulses put speech peaks ~18 dB over its RMS; limit them rather than
-    # turn every line down to fit them.
-    out = _limit(voice, _db(PEAK_CEILING_DBFS - 0.5), sample_rate)
+    out = voice
     if music is not None and n > 0:
         bed = np.zeros(n, dtype=np.float32)
         src = _mono(music)[:n]
@@ -694,11 +722,158 @@ def mix(
         bed *= _duck_curve(active, sample_rate, duck_db)
         out = out + bed
 
+    if target_lufs is not None:
+        return normalise_loudness(out, sample_rate, target_lufs, MIX_TRUE_PEAK_DBTP)
     peak = float(np.max(np.abs(out))) if n else 0.0
     ceiling = _db(PEAK_CEILING_DBFS)
     if peak > ceiling:
         out = out * np.float32(ceiling / peak)
     return out.astype(np.float32, copy=False)
+
+
+# ----------------------------------------------------------------------------- loudness
+
+
+def integrated_lufs(samples: np.ndarray, sample_rate: int) -> float:
+    """Return integrated loudness in LUFS (ITU-R BS.1770-4 via pyloudnorm).
+
+    Takes (n,) mono or (n, channels) up to 5 channels. Returns -inf for silence (nothing above
+    the -70 LUFS absolute gate) and for audio shorter than one 400 ms gating block.
+    """
+    data = np.asarray(samples, dtype=np.float64)
+    if data.shape[0] < _METER_BLOCK_S * sample_rate or not np.any(data):
+        return -math.inf
+    value = float(pyloudnorm.Meter(sample_rate).integrated_loudness(data))
+    return value if math.isfinite(value) else -math.inf
+
+
+def true_peak_dbfs(samples: np.ndarray) -> float:
+    """Return the true peak in dBTP, estimated by 4x oversampling (as BS.1770-4 Annex 2).
+
+    The estimate uses scipy's polyphase interpolator; it is floored at SILENCE_FLOOR_DBFS.
+    """
+    data = np.asarray(samples, dtype=np.float64)
+    if data.size == 0:
+        return SILENCE_FLOOR_DBFS
+    peak = float(_true_peak_envelope(data).max())
+    return max(SILENCE_FLOOR_DBFS, 20.0 * math.log10(peak)) if peak > 0 else SILENCE_FLOOR_DBFS
+
+
+def normalise_loudness(
+    samples: np.ndarray,
+    sample_rate: int,
+    target_lufs: float = TARGET_LUFS,
+    peak_dbfs: float = PEAK_CEILING_DBFS,
+) -> np.ndarray:
+    """Return samples at `target_lufs` integrated loudness with true peaks <= `peak_dbfs`.
+
+    Loudness is measured with pyloudnorm's ITU-R BS.1770-4 meter (K-weighting, 400 ms blocks,
+    -70 LUFS absolute and -10 LU relative gates). One gain brings the whole signal to the
+    target; then a smooth look-ahead limiter turns down only the peaks that would pass the
+    ceiling. The ceiling is a *true-peak* ceiling (dBTP): peaks are estimated on a 4x
+    oversampled copy (scipy.signal.resample_poly), which also bounds every sample, so the
+    sample peak is <= peak_dbfs as well. Limiting lowers the loudness a little, so the gain
+    is re-measured and corrected a few times; the result is within ~0.1 LU of the target
+    unless the material is so peaky that the ceiling cannot be met at that loudness.
+
+    Accepts (n,) or (n, channels); returns float32 of the same shape. Silence and audio
+    shorter than one 400 ms gating block cannot be measured: they only get the peak ceiling.
+    """
+    data = np.nan_to_num(np.asarray(samples, dtype=np.float64))
+    if data.ndim not in (1, 2):
+        raise ValueError(f"samples must be (n,) or (n, channels), not shape {data.shape}")
+    ceiling = _db(peak_dbfs)
+    loudness = integrated_lufs(data, sample_rate)
+    if not math.isfinite(loudness):
+        return _true_peak_limit(data, ceiling, sample_rate).astype(np.float32)
+    out = data * _db(target_lufs - loudness)
+    for attempt in range(_LOUDNESS_PASSES):
+        out = _true_peak_limit(out, ceiling, sample_rate)
+        loudness = integrated_lufs(out, sample_rate)
+        if not math.isfinite(loudness) or abs(loudness - target_lufs) <= _LOUDNESS_TOLERANCE_LU:
+            break
+        if attempt < _LOUDNESS_PASSES - 1:
+            out = out * _db(target_lufs - loudness)
+    return out.astype(np.float32)
+
+
+def _true_peak_envelope(data: np.ndarray) -> np.ndarray:
+    """Return, per sample, the largest |value| of the 4x oversampled signal next to it.
+
+    Each sample gets the peaks of the intervals on both sides of it, so a gain that is held
+    over a sample and its neighbours keeps the inter-sample peaks under control too. Works in
+    blocks so a long mix never holds four float64 copies of itself.
+    """
+    frames = data.reshape(data.shape[0], -1)
+    n = frames.shape[0]
+    env = np.abs(frames).max(axis=1)
+    if n < 2:
+        return env
+    block, pad = 1 << 18, 64  # the interpolator reaches ~10 samples each way
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        a, b = max(0, lo - pad), min(n, hi + pad)
+        over = np.abs(resample_poly(frames[a:b], _OVERSAMPLE, 1, axis=0)).max(axis=1)
+        # over[k] is the signal at time a + k / 4: row i holds sample a + i and the three
+        # points between it and the next sample.
+        after = over.reshape(b - a, _OVERSAMPLE).max(axis=1)
+        i0, count = lo - a, hi - lo
+        before = (
+            after[i0 - 1 : i0 - 1 + count]
+            if i0 > 0
+            else np.concatenate([after[:1], after[: count - 1]])
+        )
+        env[lo:hi] = np.maximum(env[lo:hi], np.maximum(after[i0 : i0 + count], before))
+    return env
+
+
+def _true_peak_limit(data: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
+    """Return data (float64, (n,) or (n, ch)) with a smooth gain that keeps true peaks <= ceiling.
+
+    The gain is a look-ahead hold-and-release curve (see _limit_gain) computed from the 4x
+    oversampled peak envelope, shared by all channels. The smoothed gain can still let an
+    inter-sample peak through by a hair, so the result is checked and the pass repeated; a
+    last whole-signal trim catches whatever is left.
+    """
+    out = data
+    target = ceiling * _db(-_LIMIT_MARGIN_DB)
+    for _ in range(3):
+        env = _true_peak_envelope(out)
+        if env.size == 0 or float(env.max()) <= ceiling:
+            return out
+        gain = _limit_gain(env, target, sample_rate)
+        out = out * (gain if out.ndim == 1 else gain[:, None])
+    peak = float(_true_peak_envelope(out).max()) if out.size else 0.0
+    return out * (ceiling / peak) if peak > ceiling else out
+
+
+def _limit_gain(envelope: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
+    """Return a smooth gain <= ceiling / envelope everywhere (1 where nothing is too loud).
+
+    The minimum needed gain is held from 10 ms before a peak (look-ahead) to 60 ms after it
+    (hold, so the gain does not follow single pitch periods and buzz), then smoothed by two
+    5 ms box filters (a 20 ms S-shaped attack and release). Holding over a window at least as
+    wide as the smoothing on each side guarantees the smoothed gain never exceeds what any
+    peak needs.
+    """
+    need = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
+    smooth = max(1, round(_LIMIT_SMOOTH_S * sample_rate))
+    ahead = 2 * smooth
+    back = max(ahead, round(_LIMIT_HOLD_S * sample_rate))
+    held = _running_min_span(need, back, ahead)
+    return _box_mean(_box_mean(held, smooth), smooth)
+
+
+def _running_min_span(values: np.ndarray, back: int, ahead: int) -> np.ndarray:
+    """Return min(values[t - back : t + ahead + 1]) for every t (clipped at the edges)."""
+    if (back + ahead) % 2:
+        back += 1  # a centred window needs an even span; one sample more hold is harmless
+    half = (back + ahead) // 2
+    shift = (ahead - back) // 2
+    pad = max(back, ahead)
+    padded = np.concatenate([np.full(pad, np.inf), values, np.full(pad, np.inf)])
+    centred = _running_min(padded, half)
+    return centred[pad + shift : pad + shift + values.size]
 
 
 def _running_min(values: np.ndarray, half: int) -> np.ndarray:
@@ -717,19 +892,6 @@ def _running_min(values: np.ndarray, half: int) -> np.ndarray:
     suffix = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()
     idx = np.arange(n)
     return np.minimum(suffix[idx], prefix[idx + width - 1])
-
-
-def _limit(signal: np.ndarray, ceiling: float, sample_rate: int) -> np.ndarray:
-    """Return `signal` with a smooth gain that keeps every sample within +/- ceiling."""
-    if signal.size == 0 or float(np.max(np.abs(signal))) <= ceiling:
-        return signal
-    need = np.minimum(1.0, ceiling / np.maximum(np.abs(signal), 1e-12))
-    # Holding the lowest gain over a window at least as wide as the smoothing one guarantees
-    # the smoothed gain is never above what any peak needs; 10 ms each way keeps the gain
-    # moving at syllable speed rather than per pitch period, which would buzz.
-    half = max(1, round(0.01 * sample_rate))
-    gain = _box_mean(_running_min(need, half), half)
-    return (signal * gain).astype(np.float32)
 
 
 def _box_mean(values: np.ndarray, half: int) -> np.ndarray:

@@ -1,22 +1,26 @@
-"""Side products of an episode: SRT subtitles and a storyboard contact sheet."""
+"""Side products of an episode: SRT subtitles, an OpenTimelineIO cut, a storyboard sheet."""
 
 from __future__ import annotations
 
 import io
 import re
 import sys
+import wave
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import opentimelineio as otio
 import srt
 from PIL import Image, ImageDraw, ImageFont
 
-from inkreel.project import write_bytes_atomic, write_text_atomic
+from inkreel.project import atomic_path, write_bytes_atomic, write_text_atomic
 from inkreel.schemas.storyboard import Shot
-from inkreel.schemas.timeline import Subtitle
+from inkreel.schemas.timeline import AudioClip, Subtitle, Timeline, VideoClip
 
-__all__ = ["contact_sheet", "find_font", "has_cjk", "write_srt"]
+__all__ = ["contact_sheet", "find_font", "has_cjk", "write_otio", "write_srt"]
 
 THUMB_W, THUMB_H = 300, 169
 PAD = 10
@@ -91,6 +95,216 @@ def write_srt(subtitles: list[Subtitle], fps: int, path: Path) -> Path:
 def _timestamp(frame: int, fps: int) -> timedelta:
     # Whole milliseconds, so the file says exactly the time that parses back.
     return timedelta(milliseconds=round(max(frame, 0) * 1000 / fps))
+
+
+# ----------------------------------------------------------------------------- OpenTimelineIO
+
+
+def write_otio(
+    timeline: Timeline,
+    path: Path,
+    name: str,
+    media_root: Path,
+    mix: Path | None = None,
+    file_urls: bool = True,
+) -> Path:
+    """Write the cut as an OpenTimelineIO file (.otio) for an editing application.
+
+    Tracks, all at the timeline's fps and starting at frame 0:
+    - "Video": one clip per shot, named by shot id, whose media is the shot's keyframe PNG
+      (a still, so every frame of its range is that image); a title card is a clip named
+      "title" with a black SolidColor generator and its text in the parameters. Gaps fill any
+      hole. A clip with `dissolve_frames` is followed by an SMPTE_Dissolve transition that
+      starts that many frames before the cut and ends on it (in_offset = dissolve, out_offset
+      = 0), as the picture does; the incoming clip's range starts after a head handle of that
+      length so the transition has media. Subtitles are markers on this track (name and
+      comment the text, metadata the speaker), one frame long at least, as in the SRT.
+    - "Dialogue" (and "Dialogue 2"... only if lines overlap): each take at its start frame,
+      gaps between, padded to the cut's length.
+    - "Effects": audio clips of any other role, if there are any.
+    - "Music": the timeline's music clip, if it has one.
+    - "Mix": the mixed episode sound (`mix`), if given, from frame 0. It already holds the
+      dialogue and music, so when it is present the Dialogue, Effects and Music tracks are
+      written disabled (kept as stems for re-cutting) and the import sounds like the
+      delivered episode instead of doubling every line.
+
+    Media paths in the timeline are relative to `media_root` (the project folder); they are
+    written as absolute `file://` URLs, OTIO's convention (what Premiere Pro writes), or as
+    plain absolute paths with `file_urls=False`, which DaVinci Resolve's OTIO import needs
+    (it does not accept file:// URLs as of Resolve 20). Written atomically.
+    """
+    root = Path(media_root).absolute()
+    fps = timeline.fps
+    result = otio.schema.Timeline(name=name, global_start_time=_rt(0, fps))
+    result.metadata["inkreel"] = {
+        "fps": fps,
+        "width": timeline.width,
+        "height": timeline.height,
+        "frames": timeline.frames,
+    }
+
+    def url(rel: str) -> str:
+        target = Path(rel)
+        target = target if target.is_absolute() else root / target
+        return otio.url_utils.url_from_filepath(str(target)) if file_urls else str(target)
+
+    result.tracks.append(_video_track(timeline, url))
+    dialogue = [a for a in timeline.audio if a.role == "dialogue"]
+    others = [a for a in timeline.audio if a.role != "dialogue"]
+    for n, lane in enumerate(_lanes(dialogue)):
+        track = _audio_track("Dialogue" if n == 0 else f"Dialogue {n + 1}", lane, timeline, url)
+        track.enabled = mix is None
+        result.tracks.append(track)
+    for n, lane in enumerate(_lanes(others)):
+        track = _audio_track("Effects" if n == 0 else f"Effects {n + 1}", lane, timeline, url)
+        track.enabled = mix is None
+        result.tracks.append(track)
+    if timeline.music is not None:
+        track = _audio_track("Music", [timeline.music], timeline, url)
+        track.enabled = mix is None
+        result.tracks.append(track)
+    if mix is not None:
+        whole = AudioClip(path=str(mix), start=0, frames=max(1, timeline.frames), role="mix")
+        track = _audio_track("Mix", [whole], timeline, url)
+        track.metadata["inkreel"] = {"role": "mix", "contains_dialogue": True}
+        result.tracks.append(track)
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        otio.adapters.write_to_file(result, str(tmp), adapter_name="otio_json")
+    return path
+
+
+def _rt(frames: float, fps: int) -> otio.opentime.RationalTime:
+    return otio.opentime.RationalTime(frames, fps)
+
+
+def _range(start: float, frames: float, fps: int) -> otio.opentime.TimeRange:
+    return otio.opentime.TimeRange(_rt(start, fps), _rt(frames, fps))
+
+
+def _video_track(timeline: Timeline, url: Any) -> otio.schema.Track:
+    fps = timeline.fps
+    track = otio.schema.Track(name="Video", kind=otio.schema.TrackKind.Video)
+    cursor = 0
+    previous: VideoClip | None = None
+    for clip in sorted(timeline.video, key=lambda c: c.start):
+        if clip.start < cursor:
+            raise ValueError(f"clip {clip.shot_id} at frame {clip.start} overlaps the one before")
+        if clip.start > cursor:
+            track.append(otio.schema.Gap(source_range=_range(0, clip.start - cursor, fps)))
+        dissolve = 0
+        if previous is not None and clip.start == cursor and previous.dissolve_frames > 0:
+            dissolve = min(previous.dissolve_frames, previous.frames, clip.frames)
+            track.append(
+                otio.schema.Transition(
+                    name=f"{previous.shot_id} > {clip.shot_id}",
+                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                    in_offset=_rt(dissolve, fps),
+                    out_offset=_rt(0, fps),
+                )
+            )
+        # A still has every frame it needs: the head handle feeds the dissolve into it.
+        available = _range(0, dissolve + clip.frames, fps)
+        reference: otio.core.MediaReference
+        if clip.title is not None or not clip.keyframe:
+            reference = otio.schema.GeneratorReference(
+                name=clip.title or clip.shot_id,
+                generator_kind="SolidColor",
+                available_range=available,
+                parameters={"color": "#000000", "text": clip.title or ""},
+            )
+        else:
+            reference = otio.schema.ExternalReference(
+                target_url=url(clip.keyframe), available_range=available
+            )
+        info: dict[str, Any] = {"move": clip.move, "dissolve_frames": clip.dissolve_frames}
+        if clip.speaker:
+            info["speaker"] = clip.speaker
+        if clip.mouth_box:
+            info["mouth_box"] = list(clip.mouth_box)
+        if clip.title is not None:
+            info["title"] = clip.title
+        track.append(
+            otio.schema.Clip(
+                name=clip.shot_id,
+                media_reference=reference,
+                source_range=_range(dissolve, clip.frames, fps),
+                metadata={"inkreel": info},
+            )
+        )
+        cursor = clip.start + clip.frames
+        previous = clip
+    for sub in sorted(timeline.subtitles, key=lambda s: (s.start, s.end)):
+        text = " ".join(sub.text.split())
+        if not text:
+            continue
+        track.markers.append(
+            otio.schema.Marker(
+                name=text,
+                marked_range=_range(sub.start, max(1, sub.end - sub.start), fps),
+                color=otio.schema.MarkerColor.YELLOW,
+                comment=text,
+                metadata={"inkreel": {"kind": "subtitle", "speaker": sub.speaker}},
+            )
+        )
+    return track
+
+
+def _lanes(clips: Sequence[AudioClip]) -> list[list[AudioClip]]:
+    """Return the clips in as few lists as hold them without overlap (first fit by start)."""
+    lanes: list[list[AudioClip]] = []
+    for clip in sorted(clips, key=lambda c: (c.start, c.frames)):
+        for lane in lanes:
+            last = lane[-1]
+            if last.start + last.frames <= clip.start:
+                lane.append(clip)
+                break
+        else:
+            lanes.append([clip])
+    return lanes
+
+
+def _audio_track(
+    name: str, clips: Sequence[AudioClip], timeline: Timeline, url: Any
+) -> otio.schema.Track:
+    fps = timeline.fps
+    track = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Audio)
+    cursor = 0
+    for clip in clips:
+        if clip.start > cursor:
+            track.append(otio.schema.Gap(source_range=_range(0, clip.start - cursor, fps)))
+        target = url(clip.path)
+        info: dict[str, Any] = {"role": clip.role, "gain_db": clip.gain_db}
+        if clip.line_id:
+            info["line_id"] = clip.line_id
+        if clip.shot_id:
+            info["shot_id"] = clip.shot_id
+        track.append(
+            otio.schema.Clip(
+                name=clip.line_id or Path(clip.path).stem,
+                media_reference=otio.schema.ExternalReference(
+                    target_url=target,
+                    available_range=_wav_range(otio.url_utils.filepath_from_url(target), fps),
+                ),
+                source_range=_range(0, clip.frames, fps),
+                metadata={"inkreel": info},
+            )
+        )
+        cursor = clip.start + clip.frames
+    if cursor < timeline.frames:
+        track.append(otio.schema.Gap(source_range=_range(0, timeline.frames - cursor, fps)))
+    return track
+
+
+def _wav_range(path: str, fps: int) -> otio.opentime.TimeRange | None:
+    """Return a WAV file's length as a range at fps, or None if it cannot be read."""
+    try:
+        with wave.open(path, "rb") as src:
+            seconds = src.getnframes() / src.getframerate()
+    except (OSError, EOFError, wave.Error, ZeroDivisionError):
+        return None
+    return _range(0, round(seconds * fps, 3), fps)
 
 
 def has_cjk(text: str) -> bool:
