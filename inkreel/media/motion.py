@@ -1,27 +1,68 @@
-"""Animate a shot: lip flaps from the voice's loudness, blinks, camera moves, subtitles.
+"""Animate a shot: lip flaps, idle motion, gestures, camera moves, subtitles and dissolves.
 
-Everything static is composed once per shot by the renderer; per frame only small patches
-change, plus one crop-and-scale for push-in and pull-out moves.
+The renderer prepares each shot once (poses, zoom levels, parallax layers, effect stamps);
+per frame only precomputed pixels are pasted or crossfaded, never a whole image resized.
 """
 
 from __future__ import annotations
 
+import hashlib
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from inkreel.media import renderer
 from inkreel.media.exports import find_font
+from inkreel.schemas.storyboard import Box
 
-BLINK_EVERY = 84  # frames (3.5 s at 24 fps)
-BLINK_FRAMES = 3
-MOVE_ZOOM = 0.08
+GESTURE_DELAY = 2  # frames into the line before the speaker moves
+GESTURE_RAMP = 4  # frames to go into, and out of, a gesture
+GESTURE_HOLD = 6  # frames the gesture is held after the line ends
+TITLE_STROKE_FRAMES = 30  # the title card's brush stroke grows over this many frames
+
+_INK = (34, 26, 38)
+_PAPER = (246, 239, 224)
+_SEAL = (196, 44, 38)
 
 
-def subtitle_overlay(text: str, width: int, height: int) -> tuple[np.ndarray, int]:
-    """Draw a subtitle (white, black outline) once; return its RGBA band and its top row."""
+class _Band:
+    """A subtitle drawn once, kept as its visible pixels for cheap blending."""
+
+    def __init__(self, rgba: np.ndarray, top: int):
+        self.rgba = rgba
+        self.top = top
+        ys, xs = np.nonzero(rgba[..., 3])
+        self.ys = ys + top
+        self.xs = xs
+        self.rgb = rgba[ys, xs, :3].astype(np.uint16)
+        self.a = rgba[ys, xs, 3:4].astype(np.uint16)
+
+    def draw(self, frame: np.ndarray) -> None:
+        dst = frame[self.ys, self.xs].astype(np.uint16)
+        mixed = (self.rgb * self.a + dst * (255 - self.a) + 127) // 255
+        frame[self.ys, self.xs] = mixed.astype(np.uint8)
+
+
+def _overlap(box: tuple[int, int, int, int], faces: Sequence[Box], margin: int) -> int:
+    x0, y0, x1, y1 = box
+    total = 0
+    for f in faces:
+        w = min(x1, f.x1 + margin) - max(x0, f.x0 - margin)
+        h = min(y1, f.y1 + margin) - max(y0, f.y0 - margin)
+        total += max(0, w) * max(0, h)
+    return total
+
+
+def subtitle_overlay(
+    text: str, width: int, height: int, avoid: Sequence[Box] = ()
+) -> tuple[np.ndarray, int]:
+    """Draw a subtitle (white, black outline) once; return its RGBA band and its top row.
+
+    The band sits at the bottom of the frame unless its text would cover one of the `avoid`
+    boxes (faces), in which case it moves to the top.
+    """
     size = max(22, height // 24)
     font = find_font(text, size)
     wrap = 48 if text.isascii() else 26
@@ -40,15 +81,43 @@ def subtitle_overlay(text: str, width: int, height: int) -> tuple[np.ndarray, in
             stroke_width=max(2, size // 12),
             stroke_fill=(0, 0, 0, 255),
         )
+    rgba = np.asarray(band)
     top = height - band_h - height // 20
-    return np.asarray(band), top
+    bbox = band.getchannel("A").getbbox()
+    if avoid and bbox is not None:
+        # Faces move a little with the camera, so keep clear of them with some room.
+        margin = max(8, height // 30)
+        bottom = _overlap((bbox[0], top + bbox[1], bbox[2], top + bbox[3]), avoid, margin)
+        if bottom:
+            high = height // 20
+            above = _overlap((bbox[0], high + bbox[1], bbox[2], high + bbox[3]), avoid, margin)
+            if above < bottom:
+                top = high
+    return rgba, top
 
 
-def _blend_band(frame: np.ndarray, band: np.ndarray, top: int) -> None:
-    h = band.shape[0]
-    alpha = band[..., 3:4].astype(np.float32) / 255.0
-    region = frame[top : top + h]
-    region[:] = (band[..., :3] * alpha + region * (1 - alpha)).astype(np.uint8)
+def _mix(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Return the frame (1 - t) * a + t * b, exact at t = 0 and t = 1."""
+    w = round(max(0.0, min(1.0, t)) * 128)
+    if w == 0:
+        return a
+    if w == 128:
+        return b.copy()
+    d = b.astype(np.int16)
+    np.subtract(d, a, out=d)
+    np.multiply(d, w, out=d)
+    np.right_shift(d, 7, out=d)
+    np.add(d, a, out=d)
+    return d.astype(np.uint8)
+
+
+def _gesture(i: int, line_offset: int, line_frames: int) -> float:
+    """Return how far into its gesture the speaker is at frame i of the shot."""
+    start = line_offset + GESTURE_DELAY
+    end = line_offset + line_frames + GESTURE_HOLD
+    rise = (i - start + 1) / GESTURE_RAMP
+    fall = (end - i) / GESTURE_RAMP
+    return max(0.0, min(1.0, rise, fall))
 
 
 def shot_frames(
@@ -59,10 +128,31 @@ def shot_frames(
     line_offset: int,
     subtitle: str | None,
     subtitle_from: int,
+    *,
+    dissolve_into: np.ndarray | None = None,
+    dissolve_frames: int = 0,
 ) -> Callable[[int], np.ndarray]:
-    """Return frame(i) -> (H, W, 3) uint8 for frame i of the shot."""
-    height, width = layers.background.shape[:2]
-    band = subtitle_overlay(subtitle, width, height) if subtitle else None
+    """Return frame(i) -> (H, W, 3) uint8 for frame i of the shot.
+
+    The camera moves only when `move` is the move the layers were staged for; the middle
+    frame is the keyframe's framing. The last `dissolve_frames` frames blend linearly into
+    `dissolve_into` (the next shot's first frame), reaching it on the last frame.
+    """
+    width, height = layers.size
+    faces = [f.face for f in layers.figures if f.face is not None]
+    band = None
+    if subtitle:
+        band = _Band(*subtitle_overlay(subtitle, width, height, faces))
+    moving = move == layers.move and move != "static" and frames > 1
+    middle = frames // 2
+    line_frames = len(envelope) if envelope is not None else 0
+    target = None
+    fade = 0
+    if dissolve_into is not None and dissolve_frames > 0:
+        target = np.asarray(dissolve_into, dtype=np.uint8)
+        if target.shape != (height, width, 3):
+            raise ValueError(f"dissolve target is {target.shape}, frames are {(height, width, 3)}")
+        fade = min(dissolve_frames, frames)
 
     def frame(i: int) -> np.ndarray:
         mouth = 0.0
@@ -70,22 +160,208 @@ def shot_frames(
             k = i - line_offset
             if 0 <= k < len(envelope):
                 mouth = float(envelope[k])
-        blink = (i % BLINK_EVERY) >= BLINK_EVERY - BLINK_FRAMES
-        image = renderer.compose_frame(layers, mouth_open=mouth, blink=blink)
-        if move in ("push_in", "pull_out", "pan") and frames > 1:
-            progress = i / (frames - 1)
-            if move == "pan":
-                zoom, slide = 1 + MOVE_ZOOM / 2, progress
-            else:
-                zoom = 1 + MOVE_ZOOM * (progress if move == "push_in" else 1 - progress)
-                slide = 0.5
-            cw, ch = round(width / zoom), round(height / zoom)
-            x0, y0 = round((width - cw) * slide), (height - ch) // 2
-            crop = Image.fromarray(image[y0 : y0 + ch, x0 : x0 + cw])
-            image = np.asarray(crop.resize((width, height), Image.Resampling.BILINEAR))
+        gesture = _gesture(i, line_offset, line_frames) if layers.gesture and line_frames else 0.0
+        t = max(-0.5, min(0.5, (i - middle) / (frames - 1))) if moving else 0.0
+        image = renderer.compose_frame(layers, mouth_open=mouth, frame=i, move_t=t, gesture=gesture)
         if band is not None and i >= subtitle_from:
-            image = np.array(image, copy=True) if not image.flags.writeable else image
-            _blend_band(image, band[0], band[1])
+            band.draw(image)
+        if target is not None and i >= frames - fade:
+            image = _mix(image, target, (i - (frames - fade) + 1) / fade)
         return image
+
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# title card
+
+
+def _fit_font(text: str, size: int, max_w: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    font = find_font(text, size)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    while size > 12 and probe.textlength(text, font=font) > max_w:
+        size = int(size * 0.9)
+        font = find_font(text, size)
+    return font
+
+
+def _text_sprite(
+    text: str,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    fill: tuple[int, int, int],
+    stroke: int = 0,
+    stroke_fill: tuple[int, int, int] = _INK,
+    spacing: int = 6,
+) -> np.ndarray:
+    """Render text (may be several lines) to a tight RGBA sprite."""
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    x0, y0, x1, y1 = probe.multiline_textbbox(
+        (0, 0), text, font=font, stroke_width=stroke, spacing=spacing, align="center"
+    )
+    img = Image.new("RGBA", (int(x1 - x0) + 4, int(y1 - y0) + 4), (*stroke_fill, 0))
+    ImageDraw.Draw(img).multiline_text(
+        (2 - x0, 2 - y0),
+        text,
+        font=font,
+        fill=(*fill, 255),
+        stroke_width=stroke,
+        stroke_fill=(*stroke_fill, 255),
+        spacing=spacing,
+        align="center",
+    )
+    return np.asarray(img)
+
+
+def _blend_at(
+    dst: np.ndarray,
+    rgba: np.ndarray,
+    x: int,
+    y: int,
+    opacity: float,
+    columns: np.ndarray | None = None,
+) -> None:
+    opacity = min(1.0, opacity)
+    if opacity <= 0:
+        return
+    h, w = rgba.shape[:2]
+    H, W = dst.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    src = rgba[y0 - y : y1 - y, x0 - x : x1 - x]
+    a = src[..., 3:4].astype(np.float32) * (opacity / 255.0)
+    if columns is not None:
+        a = a * columns[x0 - x : x1 - x, None]
+    region = dst[y0:y1, x0:x1].astype(np.float32)
+    dst[y0:y1, x0:x1] = (src[..., :3] * a + region * (1 - a) + 0.5).astype(np.uint8)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap words, or CJK text (no spaces) into lines of even length."""
+    if " " in text.strip():
+        return textwrap.wrap(text, width)
+    n = max(1, -(-len(text) // width))
+    step = -(-len(text) // n)
+    return [text[i : i + step] for i in range(0, len(text), step)]
+
+
+def _paper(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """Warm paper: soft blotches, fibre grain and a darker rim."""
+    coarse = rng.normal(0.0, 1.0, (height // 48 + 2, width // 48 + 2)).astype(np.float32)
+    blot = Image.fromarray(((coarse * 40 + 128).clip(0, 255)).astype(np.uint8))
+    blot = blot.resize((width, height), Image.Resampling.BICUBIC)
+    blotches = (np.asarray(blot, dtype=np.float32) - 128) / 40 * 2.5
+    grain = rng.normal(0.0, 2.2, (height, width)).astype(np.float32)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    r = np.hypot((xx - width / 2) / (width / 2), (yy - height / 2) / (height / 2))
+    rim = 1.0 - 0.09 * np.clip(r - 0.55, 0, None) ** 1.5
+    paper = np.array(_PAPER, np.float32) * rim[..., None] + (blotches + grain)[..., None]
+    return np.clip(paper + 0.5, 0, 255).astype(np.uint8)
+
+
+def _brush_stroke(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """Return the alpha (0..1) of a broad dry-brush stroke that frays toward its tail."""
+    xs = np.arange(width, dtype=np.float32)
+    u = xs / max(1, width - 1)
+    thick = height * (0.18 + 0.82 * np.sin(np.pi * np.clip(u * 0.95 + 0.03, 0, 1)) ** 0.45)
+    wobble = height * 0.04 * np.sin(u * 5.2 + rng.uniform(0, 6.3))
+    centre = height / 2 + wobble + height * 0.06 * (u - 0.5)
+    yy = np.arange(height, dtype=np.float32)[:, None]
+    edge = np.clip((thick[None, :] / 2 - np.abs(yy - centre[None, :])) / 2.0, 0, 1)
+    # Each bristle runs dry at its own point along the tail, neighbours in clumps.
+    start = (
+        np.asarray(
+            Image.fromarray(
+                (rng.uniform(0, 1, (height, 1)) * 255).astype(np.uint8).repeat(4, axis=1)
+            ).filter(ImageFilter.GaussianBlur(1.2)),
+            dtype=np.float32,
+        )[:, :1]
+        / 255.0
+    )
+    dry_at = 0.5 + 0.5 * start
+    fade = rng.uniform(0.04, 0.3, (height, 1)).astype(np.float32)
+    bristle = np.clip(1.0 - (u[None, :] - dry_at) / fade, 0.0, 1.0)
+    bristle = np.asarray(
+        Image.fromarray((bristle * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6)),
+        dtype=np.float32,
+    )
+    return edge * (bristle / 255.0)
+
+
+def _seal(char: str, size: int) -> np.ndarray:
+    """A vermilion name seal with the character carved out in white."""
+    img = Image.new("RGBA", (size, size), (*_SEAL, 0))
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle((0, 0, size - 1, size - 1), radius=size // 8, fill=(*_SEAL, 235))
+    d.rounded_rectangle(
+        (size // 10, size // 10, size - 1 - size // 10, size - 1 - size // 10),
+        radius=size // 14,
+        outline=(250, 236, 220, 255),
+        width=max(2, size // 28),
+    )
+    font = find_font(char, int(size * 0.58))
+    d.text((size / 2, size / 2), char, font=font, fill=(250, 236, 220, 255), anchor="mm")
+    return np.asarray(img)
+
+
+def title_card_frames(
+    title: str, logline: str, size: tuple[int, int] = (1280, 720)
+) -> Callable[[int], np.ndarray]:
+    """Return frame(i) of an ink-and-paper title card: a brush stroke grows, the words fade in."""
+    width, height = size
+    seed = int.from_bytes(hashlib.sha256(f"{title}\x1f{logline}".encode()).digest()[:8], "big")
+    rng = np.random.default_rng(seed)
+    paper = _paper(width, height, rng)
+    # a thin double panel border, like the first page of a chapter
+    card = Image.fromarray(paper)
+    d = ImageDraw.Draw(card)
+    inset = max(14, height // 26)
+    d.rectangle((inset, inset, width - inset, height - inset), outline=_INK, width=3)
+    d.rectangle(
+        (inset + 7, inset + 7, width - inset - 7, height - inset - 7), outline=_INK, width=1
+    )
+    paper = np.asarray(card).copy()
+
+    sw, sh = int(width * 0.78), int(height * 0.3)
+    sx, sy = (width - sw) // 2, int(height * 0.42) - sh // 2
+    stroke = _brush_stroke(sw, sh, rng)
+
+    title_text = title.strip() or " "
+    tfont = _fit_font(title_text, max(36, height // 7), sw * 0.74)
+    title_px = _text_sprite(title_text, tfont, (252, 248, 240), stroke=max(2, height // 180))
+    # centred on the solid body of the stroke, clear of its dry tail
+    tx = sx + int(sw * 0.46) - title_px.shape[1] // 2
+    ty = sy + sh // 2 - title_px.shape[0] // 2
+    line = logline.strip()
+    log_px = None
+    if line:
+        lsize = max(18, height // 28)
+        lfont = find_font(line, lsize)
+        log_px = _text_sprite(
+            "\n".join(_wrap(line, 60 if line.isascii() else 28)[:3]), lfont, (70, 58, 66)
+        )
+    seal_char = next((c for c in title_text if not c.isspace()), "印")
+    seal_px = _seal(seal_char.upper(), max(40, height // 9))
+    seal_x = sx + sw - seal_px.shape[1] // 2
+    seal_y = sy + sh - seal_px.shape[0] // 3
+    ink = np.array(_INK, np.float32)
+
+    def frame(i: int) -> np.ndarray:
+        out = paper.copy()
+        grow = min(1.0, (i + 1) / TITLE_STROKE_FRAMES)
+        reach = sw * (1 - (1 - grow) ** 3)  # fast start, slowing like a brush running dry
+        edge = np.clip((reach - np.arange(sw, dtype=np.float32)) / 14.0, 0, 1)
+        a = (stroke * edge[None, :])[..., None] * 0.96
+        region = out[sy : sy + sh, sx : sx + sw].astype(np.float32)
+        out[sy : sy + sh, sx : sx + sw] = (ink * a + region * (1 - a) + 0.5).astype(np.uint8)
+        # the title shows only where the brush has already passed
+        cols = np.clip((sx + reach - tx - np.arange(title_px.shape[1])) / 24.0, 0, 1)
+        _blend_at(out, title_px, tx, ty, (i - 6) / 10, cols)
+        if log_px is not None:
+            ly = sy + sh + max(16, height // 24)
+            lx = tx + title_px.shape[1] // 2 - log_px.shape[1] // 2
+            _blend_at(out, log_px, max(inset + 12, lx), ly, (i - 16) / 16)
+        _blend_at(out, seal_px, seal_x, seal_y, (i - TITLE_STROKE_FRAMES + 4) / 3)
+        return out
 
     return frame

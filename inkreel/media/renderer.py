@@ -3,6 +3,11 @@
 Everything is drawn with Pillow and numpy, deterministically: the only variety (books on a
 shelf, stars, clouds) comes from seeds hashed out of the inputs, so the same shot always
 renders to the same bytes.
+
+A staged shot also carries its animation, prepared once: breathing, blinks and gesture poses
+as sparse pixel patches, a pan as depth layers on a canvas wider than the frame, a push-in as
+a handful of zoom levels to crossfade, manga effects as a few stamps. Composing a frame is
+then a matter of copying pixels.
 """
 
 from __future__ import annotations
@@ -321,6 +326,19 @@ class _Warp:
         return [(x * 0.7 + 1.3, y) for x, y in pts]
 
 
+@dataclass(frozen=True)
+class _Pose:
+    """A gesture layered on the standing pose: 0 everywhere is the model-sheet pose."""
+
+    arm: float = 0.0  # 0 hanging .. 1 forearm raised, fist in front of the chest
+    tilt: float = 0.0  # head tilt in degrees, positive toward screen right (before mirroring)
+
+
+_REST = _Pose()
+_HEAD_TAGS = ("face", "eyes", "mouth", "hair")
+_NECK_PIVOT: Pt = (0.0, 13.6)
+
+
 def _figure_ops(
     d: CharacterDesign,
     view: str,
@@ -328,6 +346,7 @@ def _figure_ops(
     mouth_open: float,
     eyes_closed: bool,
     glance: float,
+    pose: _Pose = _REST,
 ) -> _Fig:
     """Build the display list of one character, facing screen right where it matters."""
     f = _Fig()
@@ -351,6 +370,7 @@ def _figure_ops(
 
     # --- back hair, behind everything ------------------------------------------------------
     _back_hair(f, view, style, hair, hair_sh, accent, w)
+    back_hair_end = len(f.ops)
 
     side = view == "side"
     neck = [(-1.9, 12.0), (1.9, 12.0), (2.1, 17.6), (-2.1, 17.6)]
@@ -456,9 +476,28 @@ def _figure_ops(
         shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
         return w.body(sl, shift), w.body(cuff, shift), w.body(hand, shift)
 
+    # The gesture raises the arm nearest the camera (the only one drawn in a side view).
+    raised = 1.0 if view in ("front", "side") else -1.0
+    lift = pose.arm if view != "back" else 0.0
+
     def draw_arm(sg: float) -> None:
-        sl, cuff, hand = arm(sg)
+        if lift > 0 and sg == raised:
+            sl, cuff, hand = _raised_arm(sg, lift, S, ARM, side)
+            shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
+            sl, cuff, hand = w.body(sl, shift), w.body(cuff, shift), w.body(hand, shift)
+        else:
+            sl, cuff, hand = arm(sg)
         f.poly(hand, skin, sil=True, shade=(0.6, 0.4), shade_fill=skin_sh)
+        if lift >= 0.5 and sg == raised:
+            # curled fingers: a clenched fist, not a ball
+            hx0, hy0, hx1, hy1 = _bbox(hand)
+            for j in range(3):
+                y = hy0 + (hy1 - hy0) * (0.3 + 0.2 * j)
+                f.stroke(
+                    [(hx0 + (hx1 - hx0) * 0.3, y), (hx0 + (hx1 - hx0) * 0.78, y + 0.15)],
+                    _mix(skin_sh, INK, 0.35),
+                    (0.12, 0.2, 0.12),
+                )
         f.poly(sl, cloth, sil=True, shade=(1.2, 0.0), shade_fill=cloth_sh)
         f.poly(cuff, accent, line=0.8)
 
@@ -537,6 +576,7 @@ def _figure_ops(
         _scarf(f, view, accent, w)
 
     # --- head ------------------------------------------------------------------------------
+    head_start = len(f.ops)
     face = _face_shape(view)
     if view == "front":
         _ear(f, -5.2, 8.9, skin, skin_sh, -1.0)
@@ -575,7 +615,73 @@ def _figure_ops(
     _accessories(f, view, acc, accent, cloth, style)
     if view != "back":
         _marks(f, view, expression)
+    if pose.tilt and view != "back":
+        _tilt_head(f, pose.tilt, [*range(back_hair_end), *range(head_start, len(f.ops))])
     return f
+
+
+def _raised_arm(
+    sg: float, t: float, S: float, ARM: float, side: bool
+) -> tuple[list[Pt], list[Pt], list[Pt]]:
+    """Return (sleeve, cuff, fist) of an arm bent up by `t`: the forearm swings up to the chest."""
+    sx = -0.4 if side else sg * (S - ARM * 0.1)
+    shoulder = (sx, 19.6)
+    # upper arm swings a little forward/out, the forearm rotates from hanging to pointing up
+    a_up = math.radians(90.0 - (28.0 if side else 18.0) * t)
+    upper = 13.0
+    elbow = (sx + sg * math.cos(a_up) * upper, 19.6 + math.sin(a_up) * upper)
+    a_fore = math.radians(90.0 + (-165.0 if side else 142.0) * t)
+    fore = 12.0
+    dx = math.cos(a_fore) * fore
+    # Seen from the front the forearm folds in across the chest; from the side it comes forward.
+    wrist = (elbow[0] + (dx if side else sg * dx), elbow[1] + math.sin(a_fore) * fore)
+    chain = [
+        shoulder,
+        _lerp_pt(shoulder, elbow, 0.5),
+        elbow,
+        _lerp_pt(elbow, wrist, 0.5),
+        wrist,
+    ]
+    sleeve = _stroke_poly(chain, (ARM * 1.15, ARM * 1.0, ARM * 0.9), 0.5)
+    ux, uy = wrist[0] - elbow[0], wrist[1] - elbow[1]
+    ln = math.hypot(ux, uy) or 1.0
+    ux, uy = ux / ln, uy / ln
+    nx, ny = -uy * ARM * 0.47, ux * ARM * 0.47
+    back = (wrist[0] - ux * 1.6, wrist[1] - uy * 1.6)
+    cuff = [
+        (back[0] + nx, back[1] + ny),
+        (wrist[0] + nx, wrist[1] + ny),
+        (wrist[0] - nx, wrist[1] - ny),
+        (back[0] - nx, back[1] - ny),
+    ]
+    r = 1.65 + 0.35 * t  # a clenched fist reads bigger than a hanging hand
+    hand = _ell(wrist[0] + ux * 2.0, wrist[1] + uy * 2.0, r, 2.4 - 0.3 * t, 16)
+    return sleeve, cuff, hand
+
+
+def _lerp_pt(a: Pt, b: Pt, t: float) -> Pt:
+    return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+
+
+def _tilt_head(f: _Fig, degrees: float, ops: Sequence[int]) -> None:
+    """Rotate the head's ops and marks about the neck."""
+    a = math.radians(degrees)
+    ca, sa = math.cos(a), math.sin(a)
+    px, py = _NECK_PIVOT
+
+    def rot(pts: Sequence[Pt]) -> list[Pt]:
+        return [
+            (px + (x - px) * ca - (y - py) * sa, py + (x - px) * sa + (y - py) * ca) for x, y in pts
+        ]
+
+    for i in ops:
+        op = f.ops[i]
+        op.pts = rot(op.pts)
+        if op.clip is not None:
+            op.clip = rot(op.clip)
+    for tag in _HEAD_TAGS:
+        if tag in f.marks:
+            f.marks[tag] = rot(f.marks[tag])
 
 
 def _face_shape(view: str) -> list[Pt]:
@@ -2313,8 +2419,12 @@ def _element_lw(cam: Camera, W: int, layer: Layer) -> float:
     return max(1.0, min(4.5, pixels_per_metre(cam, W, layer) * 0.02))
 
 
-def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> None:
-    W, H = cv.w, cv.h
+def _draw_backdrop(
+    cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx, frame: tuple[int, int]
+) -> None:
+    W, H = frame
+    # The canvas may reach past the frame (camera moves): cull against the canvas, not the frame.
+    cx0, cy0, cx1, cy1 = cv.ox, cv.oy, cv.ox + cv.w, cv.oy + cv.h
     dw = DEPTH_SCALE[Layer.background]
     lw = _element_lw(cam, W, Layer.background)
     wall = _rgb(loc.wall_colour, (216, 200, 168))
@@ -2365,7 +2475,7 @@ def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> 
         cv.add_tone([(-big, yc), (big, yc), (big, ycs), (-big, ycs)], 0.45)
         # floor and its boards in perspective
         _, yf = _proj(cam, 0.0, 0.0, 4.0, W, H)
-        cv.poly([(-big, yw), (big, yw), (big, max(yf, H + 10)), (-big, max(yf, H + 10))], floor)
+        cv.poly([(-big, yw), (big, yw), (big, max(yf, cy1 + 10)), (-big, max(yf, cy1 + 10))], floor)
         board = _mix(floor, INK, 0.25)
         x = -loc.width
         while x <= 2 * loc.width:
@@ -2377,7 +2487,7 @@ def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> 
         while depth < 4.0:
             depth *= 1.09
             _, y = _proj(cam, 0.0, 0.0, depth, W, H)
-            if y > H + 4:
+            if y > cy1 + 4:
                 break
             cv.polyline([(-big, y), (big, y)], lw * 0.3, _mix(floor, INK, 0.15))
         _, yao = _proj(cam, 0.0, 0.0, dw * 1.06, W, H)
@@ -2400,7 +2510,7 @@ def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> 
         sky = ctx.sky
         top = _mix(sky, INK, 0.12)
         horizon = _light(sky, 0.4 if not ctx.night else 0.12)
-        ys = np.arange(cv.h * _SS, dtype=np.float32) / _SS
+        ys = np.arange(cv.h * _SS, dtype=np.float32) / _SS + cv.oy
         t = np.clip(ys / max(yw, 1.0), 0.0, 1.0)[:, None] ** 1.3
         grad = np.array(top, np.float32) * (1 - t) + np.array(horizon, np.float32) * t
         col = np.broadcast_to(grad[:, None, :], (cv.h * _SS, cv.w * _SS, 3))
@@ -2411,8 +2521,9 @@ def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> 
                 x = rng.uniform(-loc.width, 2 * loc.width)
                 y = rng.uniform(2.0, 16.0)
                 px, py = _proj(cam, x, y, dw, W, H)
-                if -2 <= px <= W + 2 and -2 <= py < yw - 4:
-                    r = rng.choice((0.6, 0.8, 1.1))
+                # Draw the size before culling so every canvas sees the same sky.
+                r = rng.choice((0.6, 0.8, 1.1))
+                if cx0 - 2 <= px <= cx1 + 2 and cy0 - 2 <= py < yw - 4:
                     cv.poly(_ell(px, py, r, r, 6), (255, 250, 230))
         else:
             cloud = _light(sky, 0.75)
@@ -2448,7 +2559,7 @@ def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> 
         cv.poly(pts, ridge_col, line=lw * 0.5, colour=_mix(ridge_col, INK, 0.3))
         # ground
         _, yf = _proj(cam, 0.0, 0.0, 4.0, W, H)
-        cv.poly([(-big, yw), (big, yw), (big, max(yf, H + 10)), (-big, max(yf, H + 10))], floor)
+        cv.poly([(-big, yw), (big, yw), (big, max(yf, cy1 + 10)), (-big, max(yf, cy1 + 10))], floor)
         _, yfar = _proj(cam, 0.0, 0.0, dw * 1.08, W, H)
         cv.poly([(-big, yw), (big, yw), (big, yfar), (-big, yfar)], _mix(floor, sky, 0.2))
         path = _mix(floor, INK, 0.2)
@@ -2462,7 +2573,7 @@ def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> 
             x = rng.uniform(-0.2 * loc.width, 1.2 * loc.width)
             depth = rng.uniform(dw * 1.05, 1.6)
             px, py = _proj(cam, x, 0.0, depth, W, H)
-            if not (-20 < px < W + 20 and yw < py < H + 20):
+            if not (cx0 - 20 < px < cx1 + 20 and yw < py < cy1 + 20):
                 continue
             s = 0.12 * W / cam.view_width * depth
             cv.polyline([(px - s * 0.3, py), (px - s * 0.1, py - s)], max(0.6, lw * 0.3), path)
@@ -2472,15 +2583,29 @@ def _draw_backdrop(cv: _Canvas, loc: LocationDesign, cam: Camera, ctx: _Ctx) -> 
         cv.add_tone([(-big, yw), (big, yw), (big, yao), (-big, yao)], 0.4)
 
 
+@dataclass
+class _SetLayers:
+    """A set rendered onto a canvas that may reach past the frame, split by depth layer."""
+
+    origin: tuple[int, int]  # frame coordinates of the canvas's top-left pixel
+    background: np.ndarray  # (h, w, 3) uint8
+    midground: np.ndarray | None  # (h, w, 4) uint8 when midground elements got their own layer
+    foreground: tuple[int, int, np.ndarray] | None  # canvas (x, y, RGBA)
+    boxes: dict[str, Box]  # element index -> box clipped to the frame
+
+
 def _render_set(
     loc: LocationDesign,
     light: Lighting,
     time_of_day: str,
     cam: Camera,
     size: tuple[int, int],
-) -> tuple[np.ndarray, tuple[int, int, np.ndarray] | None, dict[str, Box]]:
-    """Return (background RGB, foreground overlay (x, y, RGBA) or None, element boxes)."""
+    rect: BoxT | None = None,
+    split_mid: bool = False,
+) -> _SetLayers:
+    """Render the set through `cam` onto the frame-coordinate rectangle `rect` (default: frame)."""
     W, H = size
+    rx0, ry0, rx1, ry1 = rect if rect is not None else (0, 0, W, H)
     night = _is_night(light, time_of_day)
     ctx = _Ctx(
         light=light,
@@ -2489,8 +2614,9 @@ def _render_set(
         sky=_rgb(light.sky, (168, 203, 232)),
         seed=_seed(loc.name),  # the set must not rearrange itself between times of day
     )
-    bg = _Canvas((0, 0), (W, H), transparent=False)
-    _draw_backdrop(bg, loc, cam, ctx)
+    bg = _Canvas((rx0, ry0), (rx1 - rx0, ry1 - ry0), transparent=False)
+    _draw_backdrop(bg, loc, cam, ctx, size)
+    mid = _Canvas((rx0, ry0), (rx1 - rx0, ry1 - ry0), transparent=True) if split_mid else None
     boxes: dict[str, Box] = {}
     fg_items: list[tuple[int, SetElement, tuple[float, ...]]] = []
     order = sorted(
@@ -2500,35 +2626,46 @@ def _render_set(
     for i in order:
         el = loc.elements[i]
         box = _element_box(cam, el, W, H)
-        clipped = (
+        framed = (
             max(0, math.floor(box[0])),
             max(0, math.floor(box[1])),
             min(W, math.ceil(box[2])),
             min(H, math.ceil(box[3])),
         )
-        if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
+        if framed[2] > framed[0] and framed[3] > framed[1]:
+            boxes[str(i)] = Box(x0=framed[0], y0=framed[1], x1=framed[2], y1=framed[3])
+        on_canvas = box[0] < rx1 and box[2] > rx0 and box[1] < ry1 and box[3] > ry0
+        if not on_canvas:
             glow_pad = max(box[2] - box[0], box[3] - box[1]) * 2.5
             if not (
-                box[0] - glow_pad < W
-                and box[2] + glow_pad > 0
-                and box[1] - glow_pad < H
-                and box[3] + glow_pad > 0
+                box[0] - glow_pad < rx1
+                and box[2] + glow_pad > rx0
+                and box[1] - glow_pad < ry1
+                and box[3] + glow_pad > ry0
             ) or el.kind not in ("lamp", "streetlamp", "window"):
                 continue
-        else:
-            boxes[str(i)] = Box(x0=clipped[0], y0=clipped[1], x1=clipped[2], y1=clipped[3])
         if el.layer == Layer.foreground:
             fg_items.append((i, el, box))
             continue
+        if mid is not None and el.layer == Layer.midground:
+            _draw_element(mid, cam, el, box, i, ctx, W)
+            continue
         _draw_element(bg, cam, el, box, i, ctx, W)
+    mid_rgba = None
+    if mid is not None:
+        # Light spilling from a midground lamp falls on the wall behind it as well.
+        bg.glows.extend(mid.glows)
+        mid_rgb, mid_alpha = mid.finish(light)
+        assert mid_alpha is not None
+        mid_rgba = np.dstack([mid_rgb, mid_alpha])
     bg_rgb, _ = bg.finish(light)
 
     fg: tuple[int, int, np.ndarray] | None = None
     if fg_items:
-        fx0 = max(0, min(math.floor(b[0]) for _, _, b in fg_items) - 2)
-        fy0 = max(0, min(math.floor(b[1]) for _, _, b in fg_items) - 2)
-        fx1 = min(W, max(math.ceil(b[2]) for _, _, b in fg_items) + 2)
-        fy1 = min(H, max(math.ceil(b[3]) for _, _, b in fg_items) + 2)
+        fx0 = max(rx0, min(math.floor(b[0]) for _, _, b in fg_items) - 2)
+        fy0 = max(ry0, min(math.floor(b[1]) for _, _, b in fg_items) - 2)
+        fx1 = min(rx1, max(math.ceil(b[2]) for _, _, b in fg_items) + 2)
+        fy1 = min(ry1, max(math.ceil(b[3]) for _, _, b in fg_items) + 2)
         if fx1 > fx0 and fy1 > fy0:
             fcv = _Canvas((fx0, fy0), (fx1 - fx0, fy1 - fy0), transparent=True)
             for i, el, box in fg_items:
@@ -2536,8 +2673,14 @@ def _render_set(
             fcv.glows.clear()  # a glow cannot live on an overlay with a hard alpha edge
             rgb, alpha = fcv.finish(light)
             assert alpha is not None
-            fg = (fx0, fy0, np.dstack([rgb, alpha]))
-    return bg_rgb, fg, dict(sorted(boxes.items(), key=lambda kv: int(kv[0])))
+            fg = (fx0 - rx0, fy0 - ry0, np.dstack([rgb, alpha]))
+    return _SetLayers(
+        origin=(rx0, ry0),
+        background=bg_rgb,
+        midground=mid_rgba,
+        foreground=fg,
+        boxes=dict(sorted(boxes.items(), key=lambda kv: int(kv[0]))),
+    )
 
 
 def _draw_element(
@@ -2563,19 +2706,39 @@ def render_plate(
     """Render the master plate: the whole set seen by an extreme-wide camera, no characters."""
     cam = _plate_camera(location, size)
     light = _lighting(location, time_of_day)
-    bg, fg, _ = _render_set(location, light, time_of_day, cam, size)
-    if fg is not None:
-        _blend(bg, fg[2], fg[0], fg[1])
+    sl = _render_set(location, light, time_of_day, cam, size)
+    bg = sl.background
+    if sl.foreground is not None:
+        fx, fy, rgba = sl.foreground
+        _blend(bg, rgba, fx, fy)
     return Image.fromarray(bg)
 
 
 # ---------------------------------------------------------------------------------------------
 # shots
 
+PAN_TRAVEL = 0.04  # how far the midground slides over a pan, as a fraction of the frame width
+ZOOM_RANGE = 0.06  # push-in / pull-out: change of scale from the first frame to the last
+ZOOM_STEP = 0.006  # spacing of the precomputed zoom levels; frames in between crossfade two
+BREATH_CYCLE = (72, 97)  # frames per breath (3-4 s at 24 fps), picked per character
+BLINK_CYCLE = (70, 119)
+BLINK_LENGTH = 3
+GESTURE_STEPS = 3  # rest, half way, full gesture
+_ZOOM_GESTURE_STEPS = 2  # every pose costs a set of patches per zoom level
+_BREATH_RAMP = (19.0, 46.0)  # figure units: shoulders and head rise fully, hands stay put
+_EMPHATIC = (Emotion.angry, Emotion.surprised, Emotion.happy)
+_XFADE = 128  # crossfade weights in 1/128 steps keep the maths in int16
+_RESAMPLE = Image.Resampling.BICUBIC
+_FILTER_MARGIN = 3  # source pixels the resampling filter reads past a region's edge
+
 
 @dataclass
 class PlacedSprite:
-    """A character sprite already cut to the frame: paste `rgba` with its top-left at (x, y)."""
+    """A character sprite: paste `rgba` with its top-left at frame position (x, y).
+
+    Positions are at the keyframe framing; a sprite reaches past the frame only when the
+    camera moves and will show more of the set.
+    """
 
     character: str
     x: int
@@ -2594,15 +2757,25 @@ class _Patch:
 class ShotLayers:
     """Everything needed to compose any frame of a shot cheaply."""
 
-    background: np.ndarray  # (H, W, 3) uint8: the set from the shot's camera, no characters
+    background: np.ndarray  # (H, W, 3) uint8: the set at the keyframe framing, no characters
     sprites: list[PlacedSprite]
     speaker: str | None
     foreground: PlacedSprite | None = None  # set elements drawn over the characters
-    base: np.ndarray | None = None  # the full frame with mouths closed and eyes open
-    mouth_patches: list[_Patch] = field(default_factory=list)  # index = mouth level - 1
+    base: np.ndarray | None = None  # the keyframe: mouths closed, eyes open, standing pose
+    mouth_patches: list[_Patch] = field(default_factory=list)  # only for hand-built layers
     blink_patches: list[_Patch] = field(default_factory=list)
     figures: list[FigureLayout] = field(default_factory=list)
     elements: dict[str, Box] = field(default_factory=dict)
+    move: str = "static"  # the camera move these layers were staged for
+    effects: list[str] = field(default_factory=list)
+    gesture: bool = False  # the speaker gestures while the line is spoken
+    anim: _Anim | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Return the frame size (width, height)."""
+        h, w = self.background.shape[:2]
+        return w, h
 
 
 def _blend(dst: np.ndarray, rgba: np.ndarray, x: int, y: int) -> None:
@@ -2617,6 +2790,23 @@ def _blend(dst: np.ndarray, rgba: np.ndarray, x: int, y: int) -> None:
     region = dst[y0:y1, x0:x1]
     mixed = (src[..., :3].astype(np.uint16) * a + region.astype(np.uint16) * (255 - a) + 127) // 255
     dst[y0:y1, x0:x1] = mixed.astype(np.uint8)
+
+
+def _over(dst: np.ndarray, src: np.ndarray, x: int, y: int) -> None:
+    """Lay RGBA `src` over RGBA `dst` in place with its top-left at (x, y), clipped."""
+    H, W = dst.shape[:2]
+    h, w = src.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    s = src[y0 - y : y1 - y, x0 - x : x1 - x].astype(np.float32)
+    d = dst[y0:y1, x0:x1].astype(np.float32)
+    sa = s[..., 3:4] / 255.0
+    da = d[..., 3:4] / 255.0 * (1.0 - sa)
+    oa = sa + da
+    rgb = (s[..., :3] * sa + d[..., :3] * da) / np.maximum(oa, 1e-6)
+    out = np.concatenate([rgb, oa * 255.0], axis=-1) + 0.5
+    dst[y0:y1, x0:x1] = np.clip(out, 0, 255).astype(np.uint8)
 
 
 def _fallback_design(name: str) -> CharacterDesign:
@@ -2647,10 +2837,31 @@ def _to_box(b: BoxT) -> Box:
     return Box(x0=b[0], y0=b[1], x1=b[2], y1=b[3])
 
 
+def _grow(b: BoxT, m: int, W: int, H: int) -> BoxT:
+    return _clip_box((b[0] - m, b[1] - m, b[2] + m, b[3] + m), W, H)
+
+
+def _shift(b: BoxT, dx: int, dy: int) -> BoxT:
+    return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
+
+
+def _intersect(a: BoxT, b: BoxT) -> BoxT | None:
+    c = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return c if _area(c) > 0 else None
+
+
+def _union(a: BoxT, b: BoxT) -> BoxT:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
 @dataclass
 class _Actor:
-    """A character placed in a shot: everything needed to redraw any part of its sprite."""
+    """A character placed in a shot: everything needed to redraw any part of its sprite.
 
+    Coordinates are canvas pixels (the canvas is the frame, grown when the camera moves).
+    """
+
+    name: str
     design: CharacterDesign
     view: View
     expression: Emotion
@@ -2660,12 +2871,20 @@ class _Actor:
     k: float
     mirror: bool
     tint: np.ndarray
-    eye_window: BoxT | None = None
-    mouth_window: BoxT | None = None
+    poses: list[_Pose] = field(default_factory=lambda: [_REST])
+    window: BoxT = (0, 0, 0, 0)
+    rest: list[np.ndarray] = field(default_factory=list)  # RGBA over `window`, per pose
+    eye_win: list[BoxT | None] = field(default_factory=list)
+    mouth_win: list[BoxT | None] = field(default_factory=list)
+    eyes: list[np.ndarray | None] = field(default_factory=list)  # closed eyes, per pose
+    mouths: list[list[np.ndarray]] = field(default_factory=list)  # open levels 1.., per pose
+    rows: list[np.ndarray] = field(default_factory=list)  # source row per breath level
+    face: BoxT | None = None
+    facing: int = 0  # +1 screen right, -1 screen left, 0 the camera
 
-    def ops(self, mouth_open: float, eyes_closed: bool) -> _Fig:
+    def ops(self, mouth_open: float, eyes_closed: bool, pose: _Pose = _REST) -> _Fig:
         return _figure_ops(
-            self.design, self.view, self.expression, mouth_open, eyes_closed, self.glance
+            self.design, self.view, self.expression, mouth_open, eyes_closed, self.glance, pose
         )
 
     def paint(self, fig: _Fig, window: BoxT) -> np.ndarray:
@@ -2674,26 +2893,152 @@ class _Actor:
         rgba[..., :3] = np.clip(rgba[..., :3] * self.tint + 0.5, 0, 255).astype(np.uint8)
         return rgba
 
+    def marks(self, pose: _Pose = _REST) -> dict[str, BoxT]:
+        return _marks_px(self.ops(0.0, False, pose), self.fx, self.fy, self.k, self.mirror)
+
+    @property
+    def amp(self) -> int:
+        return len(self.rows) - 1
+
+    def sprite(self, g: int, b: int, eyes: bool = False, mouth: int = 0) -> np.ndarray:
+        """Return the sprite over `window` in pose g, breath level b, eyes and mouth as asked."""
+        spr = self.rest[g]
+        if eyes or mouth:
+            spr = spr.copy()
+            wx, wy = self.window[:2]
+            win = self.eye_win[g] if eyes else None
+            var = self.eyes[g] if eyes else None
+            if win is not None and var is not None:
+                spr[win[1] - wy : win[3] - wy, win[0] - wx : win[2] - wx] = var
+            mwin = self.mouth_win[g]
+            if mouth and mwin is not None and self.mouths[g]:
+                var = self.mouths[g][min(mouth, len(self.mouths[g])) - 1]
+                spr[mwin[1] - wy : mwin[3] - wy, mwin[0] - wx : mwin[2] - wx] = var
+        return spr[self.rows[b]] if b else spr
+
+
+def _breath_rows(h: int, top: float, shoulder: float, anchor: float, rise: int) -> np.ndarray:
+    """Map each sprite row to the row it shows when the upper body has risen by `rise` px."""
+    y = np.arange(h, dtype=np.float32)
+    # A close-up cuts the body above the hands: the stretch then happens inside the frame.
+    anchor = min(anchor, h - 1.0)
+    if anchor - shoulder < 0.25 * (anchor - top):
+        shoulder = anchor - 0.25 * (anchor - top)
+    span = max(anchor - shoulder, 1.0)
+    r = rise * np.clip((anchor - y) / span, 0.0, 1.0)
+    return np.clip(np.round(y + r), 0, h - 1).astype(np.intp)
+
+
+def _gesture_pose(expression: Emotion, steps: int) -> list[_Pose]:
+    """Return the poses from standing to the full gesture for an emphatic line."""
+    if expression == Emotion.happy:
+        full = _Pose(arm=0.0, tilt=7.0)
+    elif expression == Emotion.surprised:
+        full = _Pose(arm=0.75, tilt=-5.0)
+    else:
+        full = _Pose(arm=1.0, tilt=0.0)
+    return [_Pose(full.arm * i / (steps - 1), full.tilt * i / (steps - 1)) for i in range(steps)]
+
+
+def _is_emphatic(expression: Emotion, text: str) -> bool:
+    return expression in _EMPHATIC or text.rstrip().rstrip("\"'”’)").endswith(("!", "！"))
+
+
+def pan_travel(width: int) -> dict[Layer, int]:
+    """Return each layer's travel over a pan in whole pixels (even: the middle frame is exact)."""
+    return {
+        layer: 2 * round(PAN_TRAVEL * width * depth / 2) for layer, depth in DEPTH_SCALE.items()
+    }
+
+
+def _zoom_scales() -> list[float]:
+    n = max(1, math.ceil(ZOOM_RANGE / 2 / ZOOM_STEP))
+    return [1.0 + ZOOM_RANGE * (j - n) / (2 * n) for j in range(2 * n + 1)]
+
+
+def _canvas_rect(move: str, size: tuple[int, int], zoom_centre: Pt) -> BoxT:
+    """Return the frame-coordinate rectangle a shot must draw so its camera move stays on set."""
+    W, H = size
+    if move == "pan":
+        m = pan_travel(W)[Layer.foreground] // 2 + 2
+        return (-m, 0, W + m, H)
+    if move in ("push_in", "pull_out"):
+        grow = 1.0 / min(_zoom_scales()) - 1.0
+        cx, cy = zoom_centre
+        pad = _FILTER_MARGIN + 2
+        return (
+            -math.ceil(cx * grow) - pad,
+            -math.ceil(cy * grow) - pad,
+            W + math.ceil((W - cx) * grow) + pad,
+            H + math.ceil((H - cy) * grow) + pad,
+        )
+    return (0, 0, W, H)
+
+
+def _dress(actor: _Actor, window: BoxT, canvas: tuple[int, int], speaking: bool) -> None:
+    """Paint an actor's sprite in every pose, with its closed-eye and open-mouth variants."""
+    CW, CH = canvas
+    actor.window = window
+    k = actor.k
+    m = max(2, math.ceil(_line_widths(k * 100)[0] * 2)) + 1
+    for pose in actor.poses:
+        mk = actor.marks(pose)
+        actor.rest.append(actor.paint(actor.ops(0.0, False, pose), window))
+        # eyes and mouth windows split at a line between them so they never overlap
+        eye_w = mouth_w = None
+        if "eyes" in mk:
+            eye_w = _grow(mk["eyes"], m, CW, CH)
+        if speaking and "mouth" in mk:
+            mouth_w = _grow(mk["mouth"], m, CW, CH)
+        if eye_w and mouth_w and eye_w[3] > mouth_w[1]:
+            split = (mk["eyes"][3] + mk["mouth"][1]) // 2
+            eye_w = (eye_w[0], eye_w[1], eye_w[2], split)
+            mouth_w = (mouth_w[0], split, mouth_w[2], mouth_w[3])
+        # variants are pasted into the sprite, so their windows must lie inside it
+        eye_w = _intersect(eye_w, window) if eye_w else None
+        mouth_w = _intersect(mouth_w, window) if mouth_w else None
+        actor.eye_win.append(eye_w)
+        actor.mouth_win.append(mouth_w)
+        actor.eyes.append(actor.paint(actor.ops(0.0, True, pose), eye_w) if eye_w else None)
+        actor.mouths.append(
+            [
+                actor.paint(actor.ops(level / _MOUTH_LEVELS, False, pose), mouth_w)
+                for level in range(1, _MOUTH_LEVELS + 1)
+            ]
+            if mouth_w
+            else []
+        )
+    # Bigger figures breathe by two pixels, small ones by one, so neither looks still or bouncy.
+    amp = 2 if k * 100 >= 300 else 1
+    crown, shoulder, hands = (actor.fy + (u - 100.0) * k - window[1] for u in (0.0, *_BREATH_RAMP))
+    h = window[3] - window[1]
+    actor.rows = [_breath_rows(h, crown, shoulder, hands, rise) for rise in range(amp + 1)]
+
 
 def stage_shot(
     shot: Shot,
     location: LocationDesign,
     cast: dict[str, CharacterDesign],
     size: tuple[int, int] = (WIDTH, HEIGHT),
+    *,
+    animate: bool = True,
 ) -> ShotLayers:
-    """Render everything static in a shot once, so frames only swap mouth and eye patches."""
+    """Render everything static in a shot once, so frames only paste small precomputed patches.
+
+    With `animate` the poses, camera levels and effects of the whole shot are prepared too;
+    without it (a keyframe) they are prepared on first use.
+    """
     W, H = size
     cam = shot.camera
+    move = str(shot.move)
     light = _lighting(location, shot.time_of_day)
-    bg, fg, elem_boxes = _render_set(location, light, shot.time_of_day, cam, size)
     tint_c = character_light(location, shot.time_of_day)
     speaker = next((b.character for b in shot.blocking if b.speaking), None)
     if speaker is None and shot.speaker and any(b.character == shot.speaker for b in shot.blocking):
         speaker = shot.speaker
     ppm = pixels_per_metre(cam, W, Layer.midground)
 
-    sprites: list[PlacedSprite] = []
-    layouts: list[FigureLayout] = []
+    # Place everyone first (projection only): a push-in centres on the speaker's face.
     actors: list[_Actor] = []
     for b in shot.blocking:
         design = cast.get(b.character) or _fallback_design(b.character)
@@ -2716,6 +3061,7 @@ def stage_shot(
         mirror, glance = _view_params(view, facing)
         fx, fy = project(cam, b.world_x, 0.0, Layer.midground, W, H)
         actor = _Actor(
+            name=b.character,
             design=design,
             view=view,
             expression=b.expression,
@@ -2725,101 +3071,1014 @@ def stage_shot(
             k=FIGURE_HEIGHT_M * design.height * ppm / 100.0,
             mirror=mirror,
             tint=tint_c,
+            facing={"left": -1, "right": 1}.get(facing, 0),
         )
-        k = actor.k
-        fig = actor.ops(0.0, False)
-        marks = _marks_px(fig, fx, fy, k, mirror)
-        body = marks["all"]
-        vis = _clip_box(body, W, H)
-        if _area(vis) == 0:
-            continue
-        # Only the part inside the frame is drawn, so close-ups never allocate huge sprites.
-        pad = math.ceil(_line_widths(k * 100)[1]) + 2
-        window = _clip_box((body[0] - pad, body[1] - pad, body[2] + pad, body[3] + pad), W, H)
-        sprites.append(PlacedSprite(b.character, window[0], window[1], actor.paint(fig, window)))
-
-        def part(tag: str, m: dict[str, BoxT] = marks) -> Box | None:
-            if tag not in m:
-                return None
-            c = _clip_box(m[tag], W, H)
-            return _to_box(c) if _area(c) > 0 else None
-
-        layouts.append(
-            FigureLayout(
-                character=b.character,
-                body=_to_box(vis),
-                face=part("face"),
-                hair=part("hair"),
-                outfit=part("outfit"),
-                visible_fraction=min(1.0, _area(vis) / max(1, _area(body))),
-            )
-        )
-        # patch windows: eyes and mouth split at a line between them so they never overlap
-        m = max(2, math.ceil(_line_widths(k * 100)[0] * 2)) + 1
-        eye_w = mouth_w = None
-        if "eyes" in marks:
-            ew = marks["eyes"]
-            eye_w = _clip_box((ew[0] - m, ew[1] - m, ew[2] + m, ew[3] + m), W, H)
-        if b.character == speaker and "mouth" in marks:
-            mw = marks["mouth"]
-            mouth_w = _clip_box((mw[0] - m, mw[1] - m, mw[2] + m, mw[3] + m), W, H)
-        if eye_w and mouth_w and eye_w[3] > mouth_w[1]:
-            split = (marks["eyes"][3] + marks["mouth"][1]) // 2
-            eye_w = (eye_w[0], eye_w[1], eye_w[2], split)
-            mouth_w = (mouth_w[0], split, mouth_w[2], mouth_w[3])
-        actor.eye_window = eye_w if eye_w and _area(eye_w) else None
-        actor.mouth_window = mouth_w if mouth_w and _area(mouth_w) else None
+        if b.character == speaker and view != "back" and _is_emphatic(b.expression, shot.text):
+            steps = _ZOOM_GESTURE_STEPS if move in ("push_in", "pull_out") else GESTURE_STEPS
+            actor.poses = _gesture_pose(b.expression, steps)
         actors.append(actor)
+    marks0 = [a.marks() for a in actors]
 
-    base = bg.copy()
-    for sp in sprites:
-        _blend(base, sp.rgba, sp.x, sp.y)
-    fg_sprite = None
-    if fg is not None:
-        fg_sprite = PlacedSprite("", fg[0], fg[1], fg[2])
-        _blend(base, fg[2], fg[0], fg[1])
+    zoom_centre: Pt = (W / 2, H / 2)
+    if move in ("push_in", "pull_out"):
+        face = next(
+            (mk["face"] for a, mk in zip(actors, marks0, strict=True) if a.name == speaker), None
+        )
+        if face is not None:
+            fcx = min(max((face[0] + face[2]) / 2, 0.0), float(W))
+            fcy = min(max((face[1] + face[3]) / 2, 0.0), float(H))
+            zoom_centre = ((W / 2 + fcx) / 2, (H / 2 + fcy) / 2)
+    rect = _canvas_rect(move, size, zoom_centre)
+    ox, oy = rect[0], rect[1]
+    CW, CH = rect[2] - rect[0], rect[3] - rect[1]
+    sl = _render_set(location, light, shot.time_of_day, cam, size, rect, split_mid=move == "pan")
+    for a in actors:  # from here on actors live in canvas coordinates
+        a.fx -= ox
+        a.fy -= oy
 
-    def patch(idx: int, win: BoxT, fig: _Fig) -> _Patch:
-        """Compose the frame region `win` with actor `idx` drawn from `fig` instead."""
-        var = actors[idx].paint(fig, win)
-        x0, y0, x1, y1 = win
-        region = bg[y0:y1, x0:x1].copy()
-        for j, sp in enumerate(sprites):
-            if j == idx:
-                _blend(region, var, 0, 0)
-            else:
-                _blend(region, sp.rgba, sp.x - x0, sp.y - y0)
+    layouts: list[FigureLayout] = []
+    placed: list[_Actor] = []
+    for actor in actors:
+        pose_marks = [actor.marks(p) for p in actor.poses]
+        body = pose_marks[0]["all"]
+        for mk in pose_marks[1:]:
+            body = _union(body, mk["all"])
+        # room for the outline, and above the head for breathing
+        pad = math.ceil(_line_widths(actor.k * 100)[1]) + 2
+        window = _clip_box((body[0] - pad, body[1] - pad - 2, body[2] + pad, body[3] + pad), CW, CH)
+        if _area(window) == 0:
+            continue
+        marks = pose_marks[0]
+        frame_body = _shift(marks["all"], ox, oy)
+        vis = _clip_box(frame_body, W, H)
+        if _area(vis) > 0:
+
+            def part(tag: str, m: dict[str, BoxT] = marks) -> Box | None:
+                if tag not in m:
+                    return None
+                c = _clip_box(_shift(m[tag], ox, oy), W, H)
+                return _to_box(c) if _area(c) > 0 else None
+
+            layouts.append(
+                FigureLayout(
+                    character=actor.name,
+                    body=_to_box(vis),
+                    face=part("face"),
+                    hair=part("hair"),
+                    outfit=part("outfit"),
+                    visible_fraction=min(1.0, _area(vis) / max(1, _area(frame_body))),
+                )
+            )
+        actor.face = _shift(marks["face"], ox, oy) if "face" in marks else None
+        _dress(actor, window, (CW, CH), actor.name == speaker)
+        placed.append(actor)
+
+    fg = sl.foreground
+    if move == "pan":
+        assert sl.midground is not None
+        mid = sl.midground.copy()
+        for a in placed:
+            _over(mid, a.rest[0], a.window[0], a.window[1])
+        base_canvas = mid
+    else:
+        base_canvas = sl.background.copy()
+        for a in placed:
+            _blend(base_canvas, a.rest[0], a.window[0], a.window[1])
         if fg is not None:
-            _blend(region, fg[2], fg[0] - x0, fg[1] - y0)
-        return _Patch(x0, y0, region)
+            _blend(base_canvas, fg[2], fg[0], fg[1])
 
-    mouth_patches: list[_Patch] = []
-    blink_patches: list[_Patch] = []
-    for idx, actor in enumerate(actors):
-        if actor.eye_window:
-            blink_patches.append(patch(idx, actor.eye_window, actor.ops(0.0, True)))
-        if actor.mouth_window:
-            for level in range(1, _MOUTH_LEVELS + 1):
-                fig = actor.ops(level / _MOUTH_LEVELS, False)
-                mouth_patches.append(patch(idx, actor.mouth_window, fig))
+    stage = _Stage(
+        size=size,
+        origin=(ox, oy),
+        move=move,
+        bg=sl.background,
+        mid=sl.midground,
+        fg=fg,
+        actors=placed,
+        base=base_canvas,
+        speaker=speaker if any(a.name == speaker for a in placed) else None,
+        effects=list(dict.fromkeys(shot.effects)),
+        zoom_centre=zoom_centre,
+        travel=pan_travel(W),
+        direction=1,
+        seed=_seed(shot.location, shot.scene, shot.beat, shot.camera.model_dump_json()),
+    )
+    spk = next((a for a in placed if a.name == stage.speaker), None)
+    if move == "pan" and spk is not None and spk.face is not None:
+        # pan toward the speaker
+        stage.direction = -1 if (spk.face[0] + spk.face[2]) / 2 < W / 2 else 1
+    anim = _Anim(stage)
 
-    return ShotLayers(
-        background=bg,
+    if move == "pan":
+        background = sl.background[:, -ox : -ox + W].copy()
+        assert sl.midground is not None
+        _blend(background, sl.midground[:, -ox : -ox + W], 0, 0)
+    else:
+        background = sl.background[-oy : -oy + H, -ox : -ox + W].copy()
+    sprites = [PlacedSprite(a.name, a.window[0] + ox, a.window[1] + oy, a.rest[0]) for a in placed]
+    fg_sprite = PlacedSprite("", fg[0] + ox, fg[1] + oy, fg[2]) if fg is not None else None
+    layers = ShotLayers(
+        background=background,
         sprites=sprites,
         speaker=speaker,
         foreground=fg_sprite,
-        base=base,
-        mouth_patches=mouth_patches,
-        blink_patches=blink_patches,
         figures=layouts,
-        elements=elem_boxes,
+        elements=sl.boxes,
+        move=move,
+        effects=stage.effects,
+        gesture=spk is not None and len(spk.poses) > 1,
+        anim=anim,
+    )
+    layers.base = anim.compose(anim.rest_states(), 0.0)
+    if animate:
+        anim.prepare()
+    return layers
+
+
+# ---------------------------------------------------------------------------------------------
+# animation: idle motion, camera moves and manga effects, all precomputed per shot
+
+
+@dataclass
+class _Stage:
+    """What `stage_shot` rendered, kept to prepare the animation (canvas coordinates)."""
+
+    size: tuple[int, int]
+    origin: tuple[int, int]  # frame position of the canvas's top-left pixel (<= 0)
+    move: str
+    bg: np.ndarray  # (h, w, 3): the set (with the midground unless the move is a pan)
+    mid: np.ndarray | None  # pan only: the midground elements, RGBA
+    fg: tuple[int, int, np.ndarray] | None
+    actors: list[_Actor]
+    base: np.ndarray  # the rest pose composed: RGB, or for a pan the RGBA midground layer
+    speaker: str | None
+    effects: list[str]
+    zoom_centre: Pt  # frame coordinates
+    travel: dict[Layer, int]
+    direction: int  # +1: a pan moves the camera right (the set slides left)
+    seed: int
+
+
+@dataclass
+class _Sparse:
+    """Pixels to overwrite: flat indices into a frame and their colours."""
+
+    idx: np.ndarray  # (n,) intp
+    rgb: np.ndarray  # (n, 3) uint8
+
+
+@dataclass
+class _SparseRGBA:
+    """Midground pixels of a pose (canvas coordinates) to lay over the sliding background."""
+
+    y: np.ndarray  # (n,) intp
+    x: np.ndarray
+    rgb: np.ndarray  # (n, 3) uint16
+    a: np.ndarray  # (n, 1) uint16
+
+
+_AnyPatch = _Sparse | _SparseRGBA
+
+
+@dataclass
+class _CharPatches:
+    """One character's pose patches for one view: keys are (pose, breath[, mouth level])."""
+
+    body: dict[tuple[int, int], _AnyPatch] = field(default_factory=dict)
+    eyes: dict[tuple[int, int], _AnyPatch] = field(default_factory=dict)
+    mouth: dict[tuple[int, int, int], _AnyPatch] = field(default_factory=dict)
+
+
+@dataclass
+class _Level:
+    """The shot at one zoom scale: the rest frame plus every pose as sparse patches."""
+
+    scale: float
+    image: np.ndarray
+    chars: list[_CharPatches]
+    cover: np.ndarray | None = None  # where characters and foreground hide the set
+
+
+@dataclass
+class _Cel:
+    """An RGBA layer split for fast pasting: opaque pixels copy, edge pixels blend."""
+
+    x: int
+    y: int
+    rgb: np.ndarray  # (h, w, 3) uint8
+    solid: np.ndarray  # (h, w, 3) bool
+    ey: np.ndarray
+    ex: np.ndarray
+    ergb: np.ndarray  # (n, 3) uint16
+    ea: np.ndarray  # (n, 1) uint16
+    alpha: np.ndarray  # (h, w) uint8, also counts as cover for effects drawn behind
+
+
+def _cel(rgba: np.ndarray, x: int, y: int) -> _Cel:
+    a = rgba[..., 3]
+    ey, ex = np.nonzero((a > 0) & (a < 255))
+    return _Cel(
+        x=x,
+        y=y,
+        rgb=np.ascontiguousarray(rgba[..., :3]),
+        solid=np.repeat((a == 255)[..., None], 3, axis=2),
+        ey=ey,
+        ex=ex,
+        ergb=rgba[ey, ex, :3].astype(np.uint16),
+        ea=rgba[ey, ex, 3:4].astype(np.uint16),
+        alpha=a,
     )
 
 
+def _paste_cel(out: np.ndarray, cel: _Cel, shift: int) -> None:
+    """Paste `cel` onto the frame `out`, the canvas column `shift` landing on frame column 0."""
+    H, W = out.shape[:2]
+    h, w = cel.rgb.shape[:2]
+    lx0, lx1 = max(0, shift - cel.x), min(w, W + shift - cel.x)
+    ly0, ly1 = max(0, -cel.y), min(h, H - cel.y)
+    if lx1 <= lx0 or ly1 <= ly0:
+        return
+    X0, Y0 = cel.x + lx0 - shift, cel.y + ly0
+    np.copyto(
+        out[Y0 : Y0 + ly1 - ly0, X0 : X0 + lx1 - lx0],
+        cel.rgb[ly0:ly1, lx0:lx1],
+        where=cel.solid[ly0:ly1, lx0:lx1],
+    )
+    keep = (cel.ex >= lx0) & (cel.ex < lx1) & (cel.ey >= ly0) & (cel.ey < ly1)
+    ys, xs = cel.ey[keep] + cel.y, cel.ex[keep] + cel.x - shift
+    a = cel.ea[keep]
+    dst = out[ys, xs].astype(np.uint16)
+    out[ys, xs] = ((cel.ergb[keep] * a + dst * (255 - a) + 127) // 255).astype(np.uint8)
+
+
+def _lerp_frames(a: np.ndarray, b: np.ndarray, w: int) -> np.ndarray:
+    """Return a + (b - a) * w / 128 for uint8 frames (w in 0..128)."""
+    if w <= 0:
+        return a
+    if w >= _XFADE:
+        return b
+    d = b.astype(np.int16)
+    np.subtract(d, a, out=d)
+    np.multiply(d, w, out=d)
+    np.right_shift(d, 7, out=d)
+    np.add(d, a, out=d)
+    return d.astype(np.uint8)
+
+
+_State = tuple[int, int, bool, int]  # pose, breath level, eyes closed, mouth level
+_CoverFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class _Anim:
+    """A shot's animation: everything per frame is pasting precomputed pixels."""
+
+    def __init__(self, stage: _Stage):
+        self.stage = stage
+        self.levels: list[_Level] = []
+        self.pan_cels: tuple[_Cel, _Cel | None] | None = None
+        self.pan_chars: list[_CharPatches] = []
+        self.effects: list[_Effect] = []
+        self.pan_cover: np.ndarray | None = None
+        self.placed: dict[tuple[int, int, int, tuple[int, int] | None], _Placed] = {}
+        self.ready = False
+        self.rhythm = [_rhythm(a.name) for a in stage.actors]
+
+    # -- states -------------------------------------------------------------------------------
+
+    def rest_states(self) -> list[_State]:
+        return [(0, 0, False, 0) for _ in self.stage.actors]
+
+    def states(self, frame: int | None, blink: bool, mouth: int, gesture: float) -> list[_State]:
+        out: list[_State] = []
+        for a, (bp, bf, kp, kf) in zip(self.stage.actors, self.rhythm, strict=True):
+            g = round(max(0.0, min(1.0, gesture)) * (len(a.poses) - 1))
+            b = 0
+            closed = blink
+            if frame is not None:
+                b = round(a.amp * (1 - math.cos(2 * math.pi * (frame + bf) / bp)) / 2)
+                closed = closed or (frame + kf) % kp < BLINK_LENGTH
+            out.append((g, b, closed, mouth if a.mouths[g] else 0))
+        return out
+
+    # -- preparation --------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Build every patch, level and effect of the shot (once)."""
+        if self.ready:
+            return
+        st = self.stage
+        if st.move == "pan":
+            self._prepare_pan()
+        else:
+            self._prepare_flat()
+        self.effects = _build_effects(st)
+        self.ready = True
+
+    def _scales(self) -> list[float]:
+        return _zoom_scales() if self.stage.move in ("push_in", "pull_out") else [1.0]
+
+    def _view(self, img: np.ndarray, rx: int, ry: int, s: float) -> tuple[int, int, np.ndarray]:
+        """Resample a canvas region (top-left rx, ry) as the zoom level `s` shows it."""
+        st = self.stage
+        W, H = st.size
+        ox, oy = st.origin
+        h, w = img.shape[:2]
+        if s == 1.0:
+            u0, v0 = max(0, rx + ox), max(0, ry + oy)
+            u1, v1 = min(W, rx + ox + w), min(H, ry + oy + h)
+            if u1 <= u0 or v1 <= v0:
+                return 0, 0, img[:0, :0]
+            return u0, v0, img[v0 - ry - oy : v1 - ry - oy, u0 - rx - ox : u1 - rx - ox]
+        cx, cy = st.zoom_centre
+        m = _FILTER_MARGIN
+        u0 = max(0, math.ceil(cx + s * (rx + ox + m - cx)))
+        v0 = max(0, math.ceil(cy + s * (ry + oy + m - cy)))
+        u1 = min(W, math.floor(cx + s * (rx + ox + w - m - cx)))
+        v1 = min(H, math.floor(cy + s * (ry + oy + h - m - cy)))
+        if u1 <= u0 or v1 <= v0:
+            return 0, 0, img[:0, :0]
+        box = (
+            cx + (u0 - cx) / s - ox - rx,
+            cy + (v0 - cy) / s - oy - ry,
+            cx + (u1 - cx) / s - ox - rx,
+            cy + (v1 - cy) / s - oy - ry,
+        )
+        out = Image.fromarray(img).resize((u1 - u0, v1 - v0), _RESAMPLE, box=box)
+        return u0, v0, np.asarray(out)
+
+    def _compose_flat(self, region: BoxT, who: int, sprite: np.ndarray) -> np.ndarray:
+        """Compose a canvas region with actor `who` drawn from `sprite`, the rest standing."""
+        st = self.stage
+        x0, y0, x1, y1 = region
+        out = st.bg[y0:y1, x0:x1].copy()
+        for j, a in enumerate(st.actors):
+            _blend(out, sprite if j == who else a.rest[0], a.window[0] - x0, a.window[1] - y0)
+        if st.fg is not None:
+            _blend(out, st.fg[2], st.fg[0] - x0, st.fg[1] - y0)
+        return out
+
+    def _prepare_flat(self) -> None:
+        st = self.stage
+        W, H = st.size
+        ch, cw = st.base.shape[:2]
+        self.levels = []
+        full = Image.fromarray(st.base)
+        ox, oy = st.origin
+        cx, cy = st.zoom_centre
+        for s in self._scales():
+            if s == 1.0:
+                img = self._rest_frame()
+            else:
+                box = (
+                    cx - cx / s - ox,
+                    cy - cy / s - oy,
+                    cx + (W - cx) / s - ox,
+                    cy + (H - cy) / s - oy,
+                )
+                img = np.asarray(full.resize((W, H), _RESAMPLE, box=box))
+            self.levels.append(_Level(s, np.ascontiguousarray(img), []))
+
+        def sparse(
+            before: tuple[int, int, np.ndarray], after: tuple[int, int, np.ndarray]
+        ) -> _Sparse | None:
+            u0, v0, a = after
+            b = before[2]
+            if a.size == 0 or a.shape != b.shape:
+                return None
+            d = np.maximum(a, b)
+            d -= np.minimum(a, b)
+            diff = (d[..., 0] > 2) | (d[..., 1] > 2) | (d[..., 2] > 2)
+            ys, xs = np.nonzero(diff)
+            if len(ys) == 0:
+                return None
+            return _Sparse(((ys + v0) * W + xs + u0).astype(np.intp), a[ys, xs])
+
+        for who, actor in enumerate(st.actors):
+            per = [_CharPatches() for _ in self.levels]
+            for lv, cp in zip(self.levels, per, strict=True):
+                lv.chars.append(cp)
+            win = _grow(actor.window, _FILTER_MARGIN + 1, cw, ch)
+            base_views = [
+                self._view(st.base[win[1] : win[3], win[0] : win[2]], win[0], win[1], lv.scale)
+                for lv in self.levels
+            ]
+            for g in range(len(actor.poses)):
+                for b in range(actor.amp + 1):
+                    spr = actor.sprite(g, b)
+                    if (g, b) != (0, 0):
+                        comp = self._compose_flat(win, who, spr)
+                        for lv, cp, bv in zip(self.levels, per, base_views, strict=True):
+                            p = sparse(bv, self._view(comp, win[0], win[1], lv.scale))
+                            if p is not None:
+                                cp.body[(g, b)] = p
+                    for kind, window, variants in (
+                        ("eyes", actor.eye_win[g], [1] if actor.eyes[g] is not None else []),
+                        ("mouth", actor.mouth_win[g], range(1, len(actor.mouths[g]) + 1)),
+                    ):
+                        if window is None or not variants:
+                            continue
+                        r = _grow(_shift(window, 0, -b), _FILTER_MARGIN + 1, cw, ch)
+                        before = self._compose_flat(r, who, spr)
+                        bviews = [self._view(before, r[0], r[1], lv.scale) for lv in self.levels]
+                        for v in variants:
+                            var = actor.sprite(
+                                g, b, eyes=kind == "eyes", mouth=v * (kind == "mouth")
+                            )
+                            after = self._compose_flat(r, who, var)
+                            for lv, cp, bv in zip(self.levels, per, bviews, strict=True):
+                                p = sparse(bv, self._view(after, r[0], r[1], lv.scale))
+                                if p is None:
+                                    continue
+                                if kind == "eyes":
+                                    cp.eyes[(g, b)] = p
+                                else:
+                                    cp.mouth[(g, b, v)] = p
+        if any(e in _BEHIND for e in st.effects):
+            cover = self._cover()
+            for lv in self.levels:
+                u0, v0, c = self._view(cover, 0, 0, lv.scale)
+                framed = np.zeros((H, W), np.uint8)
+                framed[v0 : v0 + c.shape[0], u0 : u0 + c.shape[1]] = c
+                lv.cover = framed
+
+    def _cover(self) -> np.ndarray:
+        """Return where any pose of any character, or the foreground, hides the set (canvas)."""
+        st = self.stage
+        ch, cw = st.bg.shape[:2]
+        cover = np.zeros((ch, cw), np.uint8)
+        for a in st.actors:
+            x0, y0, x1, y1 = a.window
+            for g in range(len(a.poses)):
+                for b in {0, a.amp}:
+                    np.maximum(cover[y0:y1, x0:x1], a.sprite(g, b)[..., 3], out=cover[y0:y1, x0:x1])
+        if st.fg is not None:
+            fx, fy, rgba = st.fg
+            h, w = rgba.shape[:2]
+            np.maximum(
+                cover[fy : fy + h, fx : fx + w], rgba[..., 3], out=cover[fy : fy + h, fx : fx + w]
+            )
+        return cover
+
+    def _pan_layers(self) -> tuple[_Cel, _Cel | None]:
+        if self.pan_cels is None:
+            st = self.stage
+            fg = _cel(st.fg[2], st.fg[0], st.fg[1]) if st.fg is not None else None
+            self.pan_cels = (_cel(st.base, 0, 0), fg)
+        return self.pan_cels
+
+    def _prepare_pan(self) -> None:
+        st = self.stage
+        assert st.mid is not None
+        ch, cw = st.base.shape[:2]
+        self._pan_layers()
+
+        def compose(region: BoxT, who: int, sprite: np.ndarray) -> np.ndarray:
+            x0, y0, x1, y1 = region
+            assert st.mid is not None
+            out = st.mid[y0:y1, x0:x1].copy()
+            for j, a in enumerate(st.actors):
+                _over(out, sprite if j == who else a.rest[0], a.window[0] - x0, a.window[1] - y0)
+            return out
+
+        def sparse(before: np.ndarray, after: np.ndarray, x0: int, y0: int) -> _SparseRGBA | None:
+            ys, xs = np.nonzero(np.any(before != after, axis=2))
+            if len(ys) == 0:
+                return None
+            px = after[ys, xs]
+            return _SparseRGBA(
+                ys + y0, xs + x0, px[:, :3].astype(np.uint16), px[:, 3:4].astype(np.uint16)
+            )
+
+        self.pan_chars = []
+        for who, actor in enumerate(st.actors):
+            cp = _CharPatches()
+            self.pan_chars.append(cp)
+            win = actor.window
+            for g in range(len(actor.poses)):
+                for b in range(actor.amp + 1):
+                    spr = actor.sprite(g, b)
+                    if (g, b) != (0, 0):
+                        comp = compose(win, who, spr)
+                        p = sparse(st.base[win[1] : win[3], win[0] : win[2]], comp, *win[:2])
+                        if p is not None:
+                            cp.body[(g, b)] = p
+                    for kind, window, variants in (
+                        ("eyes", actor.eye_win[g], [1] if actor.eyes[g] is not None else []),
+                        ("mouth", actor.mouth_win[g], range(1, len(actor.mouths[g]) + 1)),
+                    ):
+                        if window is None or not variants:
+                            continue
+                        r = _grow(_shift(window, 0, -b), 1, cw, ch)
+                        before = compose(r, who, spr)
+                        for v in variants:
+                            var = actor.sprite(
+                                g, b, eyes=kind == "eyes", mouth=v * (kind == "mouth")
+                            )
+                            p = sparse(before, compose(r, who, var), *r[:2])
+                            if p is None:
+                                continue
+                            if kind == "eyes":
+                                cp.eyes[(g, b)] = p
+                            else:
+                                cp.mouth[(g, b, v)] = p
+
+    # -- per frame ----------------------------------------------------------------------------
+
+    def pan_shift(self, layer: Layer, t: float) -> int:
+        """Return how far (px) `layer` has slid at move position t (-0.5 .. 0.5)."""
+        travel = self.stage.travel[layer]
+        return self.stage.direction * math.floor(travel * max(-0.5, min(0.5, t)) + 0.5)
+
+    def zoom(self, t: float) -> float:
+        sign = {"push_in": 1.0, "pull_out": -1.0}.get(self.stage.move, 0.0)
+        return 1.0 + sign * ZOOM_RANGE * max(-0.5, min(0.5, t))
+
+    def to_screen(self, p: Pt, t: float) -> Pt:
+        """Map a frame position at the keyframe framing to where the moving camera shows it."""
+        st = self.stage
+        if st.move == "pan":
+            return p[0] - self.pan_shift(Layer.midground, t), p[1]
+        s = self.zoom(t)
+        if s == 1.0:
+            return p
+        cx, cy = st.zoom_centre
+        return cx + s * (p[0] - cx), cy + s * (p[1] - cy)
+
+    def compose(self, states: list[_State], t: float) -> np.ndarray:
+        """Return the frame for these character states at move position t."""
+        if self.stage.move == "pan":
+            return self._compose_pan(states, t)
+        return self._compose_flat_frame(states, t)
+
+    def _level_frame(self, lv: _Level | None, states: list[_State], base: np.ndarray) -> np.ndarray:
+        img = base.copy()
+        if lv is None:
+            return img
+        flat = img.reshape(-1, 3)
+        for (g, b, closed, mouth), cp in zip(states, lv.chars, strict=True):
+            for p in (
+                cp.body.get((g, b)),
+                cp.eyes.get((g, b)) if closed else None,
+                cp.mouth.get((g, b, mouth)) if mouth else None,
+            ):
+                if isinstance(p, _Sparse):
+                    flat[p.idx] = p.rgb
+        return img
+
+    def _compose_flat_frame(self, states: list[_State], t: float) -> np.ndarray:
+        if not self.levels:
+            return self._rest_frame()
+        levels = self.levels
+        n = len(levels)
+        s = self.zoom(t)
+        pos = 0.0 if n == 1 else (s - levels[0].scale) / (levels[1].scale - levels[0].scale)
+        k = max(0, min(n - 1, math.floor(pos + 1e-9)))
+        w = round((pos - k) * _XFADE) if k < n - 1 else 0
+        a = self._level_frame(levels[k], states, levels[k].image)
+        if w <= 0:
+            return a
+        b = self._level_frame(levels[k + 1], states, levels[k + 1].image)
+        return _lerp_frames(a, b, w)
+
+    def _rest_frame(self) -> np.ndarray:
+        st = self.stage
+        W, H = st.size
+        ox, oy = st.origin
+        return st.base[-oy : -oy + H, -ox : -ox + W].copy()
+
+    def _compose_pan(self, states: list[_State], t: float) -> np.ndarray:
+        st = self.stage
+        W = st.size[0]
+        m = -st.origin[0]
+        mid, fg = self._pan_layers()
+        sb = m + self.pan_shift(Layer.background, t)
+        sm = m + self.pan_shift(Layer.midground, t)
+        out = st.bg[:, sb : sb + W].copy()
+        _paste_cel(out, mid, sm)
+        for (g, b, closed, mouth), cp in zip(states, self.pan_chars, strict=False):
+            for p in (
+                cp.body.get((g, b)),
+                cp.eyes.get((g, b)) if closed else None,
+                cp.mouth.get((g, b, mouth)) if mouth else None,
+            ):
+                if isinstance(p, _SparseRGBA):
+                    xs = p.x - sm
+                    keep = (xs >= 0) & (xs < W)
+                    ys, xs = p.y[keep], xs[keep]
+                    under = st.bg[ys, xs + sb].astype(np.uint16)
+                    a = p.a[keep]
+                    out[ys, xs] = ((p.rgb[keep] * a + under * (255 - a) + 127) // 255).astype(
+                        np.uint8
+                    )
+        if fg is not None:
+            _paste_cel(out, fg, m + self.pan_shift(Layer.foreground, t))
+        return out
+
+    def cover_at(self, ys: np.ndarray, xs: np.ndarray, t: float) -> np.ndarray:
+        """Return how much characters and foreground hide the set at frame pixels (ys, xs)."""
+        st = self.stage
+        if st.move == "pan":
+            _, fg = self._pan_layers()
+            cover = self._pan_cover()
+            m = -st.origin[0]
+            c = cover[
+                ys, np.clip(xs + m + self.pan_shift(Layer.midground, t), 0, cover.shape[1] - 1)
+            ]
+            if fg is not None:
+                fx = xs + m + self.pan_shift(Layer.foreground, t) - fg.x
+                fy = ys - fg.y
+                fh, fw = fg.alpha.shape
+                inside = (fx >= 0) & (fx < fw) & (fy >= 0) & (fy < fh)
+                c[inside] = np.maximum(c[inside], fg.alpha[fy[inside], fx[inside]])
+            return c
+        level_cover = self.levels[self._nearest_level(t)].cover
+        if level_cover is None:
+            return np.zeros(len(ys), np.uint8)
+        return level_cover[ys, xs]
+
+    def _pan_cover(self) -> np.ndarray:
+        cover = self.pan_cover
+        if cover is None:
+            st = self.stage
+            assert st.mid is not None
+            cover = st.mid[..., 3].copy()
+            for a in st.actors:
+                x0, y0, x1, y1 = a.window
+                for g in range(len(a.poses)):
+                    for b in {0, a.amp}:
+                        np.maximum(
+                            cover[y0:y1, x0:x1], a.sprite(g, b)[..., 3], out=cover[y0:y1, x0:x1]
+                        )
+            self.pan_cover = cover
+        return cover
+
+    def cover_key(self, t: float) -> tuple[int, int]:
+        """Return what identifies the cover at move position t (equal keys, equal cover)."""
+        if self.stage.move == "pan":
+            return self.pan_shift(Layer.midground, t), self.pan_shift(Layer.foreground, t)
+        return self._nearest_level(t), 0
+
+    def _nearest_level(self, t: float) -> int:
+        n = len(self.levels)
+        if n <= 1:
+            return 0
+        s = self.zoom(t)
+        pos = (s - self.levels[0].scale) / (self.levels[1].scale - self.levels[0].scale)
+        return max(0, min(n - 1, round(pos)))
+
+    def draw_effects(self, img: np.ndarray, frame: int, t: float) -> None:
+        for eff in self.effects:
+            stamp, dx, dy = eff.pick(frame)
+            ax, ay = eff.anchor if eff.screen else self.to_screen(eff.anchor, t)
+            x, y = round(ax + dx), round(ay + dy)
+            key = (id(stamp), x, y, self.cover_key(t) if eff.behind else None)
+            placed = self.placed.get(key)
+            if placed is None:
+                if len(self.placed) > 64:
+                    self.placed.clear()
+
+                def cover(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+                    return self.cover_at(ys, xs, t)
+
+                placed = _place(stamp, x, y, self.stage.size, cover if eff.behind else None)
+                self.placed[key] = placed
+            _draw_placed(img, placed)
+
+
+def _rhythm(name: str) -> tuple[int, int, int, int]:
+    """Return (breath period, breath phase, blink period, blink phase) for a character."""
+    h = _seed("idle", name)
+    bp = BREATH_CYCLE[0] + h % (BREATH_CYCLE[1] - BREATH_CYCLE[0])
+    kp = BLINK_CYCLE[0] + (h >> 16) % (BLINK_CYCLE[1] - BLINK_CYCLE[0])
+    return bp, (h >> 32) % bp, kp, (h >> 48) % kp
+
+
+# ---------------------------------------------------------------------------------------------
+# manga effects: drawn once per shot as a few stamps, cycled and slid per frame
+
+EFFECTS = ("speed_lines", "emphasis_burst", "sweat_drop", "sparkle", "anger_mark")
+_BEHIND = ("speed_lines", "emphasis_burst")  # drawn over the set only, behind the characters
+_FX_SS = 3
+_TONE_LIGHT: RGB = (255, 246, 204)
+_SWEAT: RGB = (184, 222, 246)
+_ANGER: RGB = (214, 36, 48)
+
+
+@dataclass
+class _Stamp:
+    """An effect drawing as sparse pixels around its anchor."""
+
+    dy: np.ndarray  # (n,) intp offsets from the anchor
+    dx: np.ndarray
+    rgb: np.ndarray  # (n, 3) uint16
+    a: np.ndarray  # (n, 1) uint16
+    bbox: BoxT  # of the offsets, end exclusive
+
+
+@dataclass
+class _Effect:
+    """One animated effect element: which stamp to show, and where, at each frame."""
+
+    kind: str
+    anchor: Pt  # frame coordinates at the keyframe framing (or of the screen)
+    stamps: list[_Stamp]
+    sequence: list[int]  # stamp index per step
+    hold: int = 2  # frames per step
+    screen: bool = False  # fixed to the screen instead of riding with the set
+    behind: bool = False
+    slide: Pt = (0.0, 0.0)  # drift over one slide period, then it starts again
+    period: int = 1
+
+    def pick(self, frame: int) -> tuple[_Stamp, float, float]:
+        stamp = self.stamps[self.sequence[(frame // self.hold) % len(self.sequence)]]
+        f = (frame % self.period) / self.period
+        return stamp, self.slide[0] * f, self.slide[1] * f
+
+
+class _Ink:
+    """A supersampled RGBA drawing pad centred on an effect's anchor."""
+
+    def __init__(self, half_w: float, half_h: float):
+        self.hw, self.hh = math.ceil(half_w) + 3, math.ceil(half_h) + 3
+        size = (2 * self.hw * _FX_SS, 2 * self.hh * _FX_SS)
+        self.rgb = Image.new("RGB", size, INK)
+        self.alpha = Image.new("L", size, 0)
+        self.d = ImageDraw.Draw(self.rgb)
+        self.da = ImageDraw.Draw(self.alpha)
+
+    def p(self, pts: Sequence[Pt]) -> list[Pt]:
+        return [((x + self.hw) * _FX_SS, (y + self.hh) * _FX_SS) for x, y in pts]
+
+    def poly(self, pts: Sequence[Pt], fill: RGB, outline: float = 0.0, opacity: int = 255) -> None:
+        p = self.p(pts)
+        if outline > 0:
+            w = max(1, round(outline * 2 * _FX_SS))
+            _ink_line(self.d, [*p, p[0]], INK, w)
+            _ink_line(self.da, [*p, p[0]], opacity, w)
+        self.d.polygon(p, fill=fill)
+        self.da.polygon(p, fill=opacity)
+
+    def line(self, pts: Sequence[Pt], colour: RGB, width: float, opacity: int = 255) -> None:
+        p = self.p(pts)
+        w = max(1, round(width * _FX_SS))
+        _ink_line(self.d, p, colour, w)
+        _ink_line(self.da, p, opacity, w)
+
+    def stamp(self) -> _Stamp:
+        rgb = np.asarray(self.rgb.reduce(_FX_SS))
+        a = np.asarray(self.alpha.reduce(_FX_SS))
+        ys, xs = np.nonzero(a)
+        dy, dx = ys - self.hh, xs - self.hw
+        bbox = (
+            (int(dx.min()), int(dy.min()), int(dx.max()) + 1, int(dy.max()) + 1)
+            if len(ys)
+            else (0, 0, 0, 0)
+        )
+        return _Stamp(
+            dy=dy.astype(np.intp),
+            dx=dx.astype(np.intp),
+            rgb=rgb[ys, xs].astype(np.uint16),
+            a=a[ys, xs, None].astype(np.uint16),
+            bbox=bbox,
+        )
+
+
+@dataclass
+class _Placed:
+    """A stamp placed on the frame: opaque pixels to copy, translucent ones to blend."""
+
+    solid: np.ndarray  # (n,) flat frame indices
+    solid_rgb: np.ndarray  # (n, 3) uint8
+    part: np.ndarray
+    part_rgb: np.ndarray  # (m, 3) uint16
+    part_a: np.ndarray  # (m, 1) uint16
+
+
+def _place(st: _Stamp, ax: int, ay: int, size: tuple[int, int], cover: _CoverFn | None) -> _Placed:
+    W, H = size
+    ys, xs, rgb, a = st.dy + ay, st.dx + ax, st.rgb, st.a[:, 0]
+    x0, y0, x1, y1 = st.bbox
+    if ax + x0 < 0 or ay + y0 < 0 or ax + x1 > W or ay + y1 > H:
+        keep = (ys >= 0) & (ys < H) & (xs >= 0) & (xs < W)
+        ys, xs, rgb, a = ys[keep], xs[keep], rgb[keep], a[keep]
+    if cover is not None:
+        a = a * (255 - cover(ys, xs).astype(np.uint16)) // 255
+    idx = ys * W + xs
+    solid = a == 255
+    part = (a > 0) & ~solid
+    return _Placed(
+        solid=idx[solid],
+        solid_rgb=rgb[solid].astype(np.uint8),
+        part=idx[part],
+        part_rgb=rgb[part],
+        part_a=a[part, None],
+    )
+
+
+def _draw_placed(img: np.ndarray, p: _Placed) -> None:
+    flat = img.reshape(-1, 3)
+    flat[p.solid] = p.solid_rgb
+    if len(p.part):
+        # (x + 128 + ((x + 128) >> 8)) >> 8 is x / 255 rounded, without a division
+        v = p.part_rgb * p.part_a + flat[p.part].astype(np.uint16) * (255 - p.part_a) + 128
+        flat[p.part] = ((v + (v >> 8)) >> 8).astype(np.uint8)
+
+
+def _star(cx: float, cy: float, r: float, spikes: int, inner: float, rot: float) -> list[Pt]:
+    pts = []
+    for i in range(spikes * 2):
+        a = rot + math.pi * i / spikes
+        rr = r if i % 2 == 0 else r * inner
+        pts.append((cx + rr * math.cos(a), cy + rr * math.sin(a)))
+    return pts
+
+
+def _speed_lines(W: int, H: int, seed: int) -> list[_Stamp]:
+    """Focus lines: tapered ink wedges from past the frame edge toward a clear centre."""
+    out = []
+    reach = math.hypot(W, H) / 2 + 8
+    for v in range(4):
+        rng = random.Random(_seed(seed, "speed", v))
+        pad = _Ink(W / 2, H / 2)
+        n = 120
+        for i in range(n):
+            a = 2 * math.pi * (i + rng.uniform(-0.45, 0.45)) / n
+            ca, sa = math.cos(a), math.sin(a)
+            # the clear middle is an ellipse, so the lines stop short of faces at the centre
+            inner = rng.uniform(0.62, 0.95) / math.hypot(ca / (0.5 * W), sa / (0.5 * H))
+            if rng.random() < 0.35:
+                inner *= rng.uniform(1.08, 1.3)
+            width = rng.uniform(1.5, 5.5) * (H / 720)
+            tip = (ca * inner, sa * inner)
+            nx, ny = -sa * width / 2, ca * width / 2
+            far = (ca * reach, sa * reach)
+            pad.poly([tip, (far[0] + nx, far[1] + ny), (far[0] - nx, far[1] - ny)], INK)
+        out.append(pad.stamp())
+    return out
+
+
+def _burst(r: float, seed: int) -> list[_Stamp]:
+    """A spiky emphasis flash (pale tone, ink outline, white heart), at three pulse sizes."""
+    rng = random.Random(_seed(seed, "burst"))
+    spikes = 22
+    lengths = [rng.uniform(0.82, 1.12) for _ in range(spikes)]
+    jitter = [rng.uniform(-0.18, 0.18) for _ in range(spikes)]
+    out = []
+    for scale, turn in ((0.93, -0.025), (1.0, 0.0), (1.07, 0.025)):
+        rs = r * scale
+        pad = _Ink(rs * 1.15, rs * 1.15)
+        outer: list[Pt] = []
+        inner: list[Pt] = []
+        for i in range(spikes):
+            a = turn + 2 * math.pi * (i + jitter[i]) / spikes
+            b = turn + 2 * math.pi * (i + 0.5) / spikes
+            outer += [
+                (math.cos(a) * rs * lengths[i], math.sin(a) * rs * lengths[i]),
+                (math.cos(b) * rs * 0.6, math.sin(b) * rs * 0.6),
+            ]
+            inner += [
+                (math.cos(a) * rs * lengths[i] * 0.7, math.sin(a) * rs * lengths[i] * 0.7),
+                (math.cos(b) * rs * 0.45, math.sin(b) * rs * 0.45),
+            ]
+        pad.poly(outer, _TONE_LIGHT, outline=max(1.0, r / 55))
+        pad.poly(inner, WHITE)
+        out.append(pad.stamp())
+    return out
+
+
+def _sweat_drop(h: float) -> _Stamp:
+    """The big manga sweat drop: pointed top, round belly, pale blue with a highlight."""
+    w = h * 0.62
+    pad = _Ink(w / 2 + 2, h / 2 + 2)
+    r = w / 2
+    cy = h / 2 - r
+    belly = _ell(0.0, cy, r, r, 24, -0.15, math.pi + 0.15)
+    drop = [(0.0, -h / 2), *belly]
+    pad.poly(drop, _SWEAT, outline=max(0.8, h / 26))
+    pad.poly(_ell(-r * 0.38, cy - r * 0.1, r * 0.18, r * 0.34, 12), WHITE)
+    return pad.stamp()
+
+
+def _anger_mark(size: float, scale: float) -> _Stamp:
+    """The popping-vein cross: four red brackets with ink edges."""
+    s = size * scale / 2
+    pad = _Ink(s * 1.2, s * 1.2)
+    w = max(1.6, s * 0.26)
+    for q in range(4):
+        a = q * math.pi / 2 + math.pi / 4
+        ca, sa = math.cos(a), math.sin(a)
+        cx, cy = ca * s * 0.62, sa * s * 0.62
+        # each bracket bows toward the centre, its ends pointing out along the diagonals
+        p0 = (cx + math.cos(a + 1.25) * s * 0.55, cy + math.sin(a + 1.25) * s * 0.55)
+        p2 = (cx + math.cos(a - 1.25) * s * 0.55, cy + math.sin(a - 1.25) * s * 0.55)
+        p1 = (ca * s * 0.18, sa * s * 0.18)
+        arc = _quad(p0, p1, p2, 10)
+        pad.line(arc, INK, w + max(1.2, s * 0.12) * 2)
+    for q in range(4):
+        a = q * math.pi / 2 + math.pi / 4
+        ca, sa = math.cos(a), math.sin(a)
+        cx, cy = ca * s * 0.62, sa * s * 0.62
+        p0 = (cx + math.cos(a + 1.25) * s * 0.55, cy + math.sin(a + 1.25) * s * 0.55)
+        p2 = (cx + math.cos(a - 1.25) * s * 0.55, cy + math.sin(a - 1.25) * s * 0.55)
+        p1 = (ca * s * 0.18, sa * s * 0.18)
+        pad.line(_quad(p0, p1, p2, 10), _ANGER, w)
+    return pad.stamp()
+
+
+def _sparkle(r: float, scale: float) -> _Stamp:
+    """A four-pointed twinkle with a small cross glint."""
+    pad = _Ink(r * 1.1, r * 1.1)
+    if scale > 0:
+        rs = r * scale
+        pad.poly(_star(0.0, 0.0, rs, 4, 0.24, -math.pi / 2), WHITE, outline=max(0.7, r / 14))
+        pad.poly(_star(0.0, 0.0, rs * 0.45, 4, 0.3, -math.pi / 4), _TONE_LIGHT)
+    return pad.stamp()
+
+
+def _build_effects(st: _Stage) -> list[_Effect]:
+    """Draw the shot's effects around the speaker's head (speed lines: the frame's centre)."""
+    if not st.effects:
+        return []
+    W, H = st.size
+    who = next((a for a in st.actors if a.name == st.speaker and a.face), None)
+    who = who or next((a for a in st.actors if a.face and _area(_clip_box(a.face, W, H))), None)
+    if who is not None and who.face is not None:
+        x0, y0, x1, y1 = who.face
+        fw, fh = float(x1 - x0), float(y1 - y0)
+        fcx, top = (x0 + x1) / 2, float(y0)
+        side = who.facing or 1
+    else:
+        fh = fw = H / 8
+        fcx, top = W / 2, H / 2 - fh / 2
+        side = 1
+    out: list[_Effect] = []
+    for kind in st.effects:
+        if kind == "speed_lines":
+            stamps = _speed_lines(W, H, st.seed)
+            out.append(_Effect(kind, (W / 2, H / 2), stamps, [0, 1, 2, 3], 2, True, True))
+        elif kind == "emphasis_burst":
+            r = max(26.0, 1.9 * fh)
+            out.append(
+                _Effect(
+                    kind, (fcx, top - 0.1 * fh), _burst(r, st.seed), [0, 1, 2, 1], 2, False, True
+                )
+            )
+        elif kind == "sweat_drop":
+            h = max(12.0, 0.6 * fh)
+            anchor = (fcx - side * (0.62 * fw + 0.12 * fh), top - 0.05 * fh)
+            out.append(
+                _Effect(kind, anchor, [_sweat_drop(h)], [0], slide=(0.0, 0.45 * fh), period=36)
+            )
+        elif kind == "anger_mark":
+            size = max(14.0, 0.5 * fh)
+            anchor = (fcx + side * 0.5 * fw, top - 0.35 * fh)
+            stamps = [_anger_mark(size, 1.0), _anger_mark(size, 1.2)]
+            out.append(_Effect(kind, anchor, stamps, [1, 0, 1, 0, 0, 0, 0, 0], 2))
+        elif kind == "sparkle":
+            spots = ((1.05, -0.6, 0.42), (-0.95, -0.15, 0.3), (1.3, 0.45, 0.34))
+            scales = [0.0, 0.45, 0.8, 1.0, 0.8, 0.45]
+            for n, (sx, sy, sr) in enumerate(spots):
+                r = max(8.0, sr * fh)
+                stamps = [_sparkle(r, sc) for sc in scales]
+                seq = [(i + 2 * n) % len(scales) for i in range(len(scales))]
+                anchor = (fcx + side * sx * fw, top + sy * fh)
+                out.append(_Effect(kind, anchor, stamps, seq, 2 + n % 2))
+    return out
+
+
 def compose_frame(
-    layers: ShotLayers, *, mouth_open: float = 0.0, blink: bool = False
+    layers: ShotLayers,
+    *,
+    mouth_open: float = 0.0,
+    blink: bool = False,
+    frame: int | None = None,
+    move_t: float = 0.0,
+    gesture: float = 0.0,
 ) -> np.ndarray:
-    """Compose one frame: the precomposed shot plus the current mouth and blink patches."""
+    """Compose one frame from the precomposed shot: poses, camera and effects are pastes.
+
+    `frame` (the index in the shot) turns on idle breathing, each character's own blinks and
+    the animated effects; `move_t` is the position along the camera move, -0.5 at the first
+    frame, 0 at the keyframe framing, 0.5 at the last; `gesture` (0..1) is how far the speaker
+    has gone into the line's gesture.
+    """
+    anim = layers.anim
+    if anim is None:
+        return _compose_legacy(layers, mouth_open, blink)
+    level = round(max(0.0, min(1.0, mouth_open)) * _MOUTH_LEVELS)
+    states = anim.states(frame, blink, level, gesture)
+    rest = frame is None and move_t == 0.0 and all(s == (0, 0, False, 0) for s in states)
+    if rest and layers.base is not None:
+        return layers.base.copy()
+    anim.prepare()
+    img = anim.compose(states, move_t)
+    if frame is not None:
+        anim.draw_effects(img, frame, move_t)
+    return img
+
+
+def _compose_legacy(layers: ShotLayers, mouth_open: float, blink: bool) -> np.ndarray:
+    """Compose hand-built layers (no animation data): base plus mouth and blink patches."""
     if layers.base is None:
         base = layers.background.copy()
         for sp in layers.sprites:
@@ -2846,5 +4105,5 @@ def render_keyframe(
     size: tuple[int, int] = (WIDTH, HEIGHT),
 ) -> tuple[Image.Image, list[FigureLayout], dict[str, Box]]:
     """Render a shot's keyframe and report where each character and set element landed."""
-    layers = stage_shot(shot, location, cast, size)
+    layers = stage_shot(shot, location, cast, size, animate=False)
     return Image.fromarray(compose_frame(layers)), layers.figures, layers.elements
