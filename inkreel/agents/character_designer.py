@@ -131,6 +131,9 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
                     "hair_style": c.design.hair_style.value,
                     "hair_colour": c.design.hair_colour,
                     "outfit_colour": c.design.outfit_colour,
+                    "skin": c.design.skin,
+                    "eye_colour": c.design.eye_colour,
+                    "build": c.design.build,
                     "voice": c.design.voice.variant,
                 }
                 for c in cast.values()

@@ -661,21 +661,26 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
         "hair_style",
     )
     hair_colours = unused(HAIR_COLOURS, "hair_colour")
+    skins = unused(SKINS, "skin")
+    eyes = unused(EYES, "eye_colour")
+    builds = unused(["slim", "average", "broad"], "build")
+    # Alternate light and dark outfits so silhouettes separate even in grey.
+    value = (0.78, 0.92) if len(others) % 2 else (0.35, 0.55)
     accessories = [a for a in ACCESSORIES if dice.unit("acc", a) < 0.18]
     if female:
         accessories = [a for a in accessories if a != "beard"]
     return {
         "name": name,
         "role": "lead" if dice.unit("role") < 0.5 else "supporting",
-        "build": dice.pick(["slim", "average", "broad"], "build"),
+        "build": dice.pick(builds, "build"),
         "height": round(dice.between(0.9, 1.08, "height"), 2),
-        "skin": dice.pick(SKINS, "skin"),
+        "skin": dice.pick(skins, "skin"),
         "hair_style": dice.pick(styles, "hair"),
         "hair_colour": dice.pick(hair_colours, "haircol"),
-        "eye_colour": dice.pick(EYES, "eyes"),
+        "eye_colour": dice.pick(eyes, "eyes"),
         "outfit": dice.pick(OUTFITS, "outfit"),
         "outfit_colour": _hex_from_hue(
-            hue, dice.between(0.45, 0.7, "s"), dice.between(0.45, 0.75, "v")
+            hue, dice.between(0.45, 0.7, "s"), dice.between(*value, "v")
         ),
         "accent_colour": _hex_from_hue(hue + 0.45, 0.7, 0.8),
         "accessories": accessories[:2],
