@@ -134,6 +134,8 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
                     "skin": c.design.skin,
                     "eye_colour": c.design.eye_colour,
                     "build": c.design.build,
+                    "face": c.design.face,
+                    "eyes": c.design.eyes,
                     "voice": c.design.voice.variant,
                 }
                 for c in cast.values()

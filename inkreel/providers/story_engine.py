@@ -664,6 +664,8 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
     skins = unused(SKINS, "skin")
     eyes = unused(EYES, "eye_colour")
     builds = unused(["slim", "average", "broad"], "build")
+    faces = unused(["oval", "round", "long", "square"], "face")
+    eye_shapes = unused(["round", "almond", "narrow", "sleepy"], "eyes")
     # Alternate light and dark outfits so silhouettes separate even in grey.
     value = (0.78, 0.92) if len(others) % 2 else (0.35, 0.55)
     accessories = [a for a in ACCESSORIES if dice.unit("acc", a) < 0.18]
@@ -673,6 +675,8 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
         "name": name,
         "role": "lead" if dice.unit("role") < 0.5 else "supporting",
         "build": dice.pick(builds, "build"),
+        "face": dice.pick(faces, "face"),
+        "eyes": dice.pick(eye_shapes, "eye_shape"),
         "height": round(dice.between(0.9, 1.08, "height"), 2),
         "skin": dice.pick(skins, "skin"),
         "hair_style": dice.pick(styles, "hair"),

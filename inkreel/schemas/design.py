@@ -34,6 +34,12 @@ class CharacterDesign(BaseModel):
     build: Literal["slim", "average", "broad"] = "average"
     height: float = Field(default=1.0, ge=0.8, le=1.2, description="Relative to an average adult.")
     skin: HexColour = "#f2d3b3"
+    face: Literal["oval", "round", "long", "square"] = Field(
+        default="oval", description="Head shape; differs between characters."
+    )
+    eyes: Literal["round", "almond", "narrow", "sleepy"] = Field(
+        default="round", description="Eye shape; differs between characters."
+    )
     hair_style: HairStyle = HairStyle.short
     hair_colour: HexColour = "#2b2b2b"
     eye_colour: HexColour = "#3b2a1a"
