@@ -39,7 +39,19 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("e2e") / "series"
     result = runner.invoke(
         cli.app,
-        ["produce", IDEA, "-o", str(root), "--length", "15", "--seed", "3", "--episode", "pilot"],
+        [
+            "produce",
+            IDEA,
+            "-o",
+            str(root),
+            "--length",
+            "15",
+            "--seed",
+            "3",
+            "--episode",
+            "pilot",
+            "--title-card",
+        ],
     )
     assert result.exit_code == 0, result.output + str(result.exception)
     return root
@@ -72,6 +84,58 @@ def test_video_has_h264_and_aac_streams_of_the_timeline_duration(produced: Path)
     h, m, sec = re.findall(r"time=(\d+):(\d+):([\d.]+)", decoded)[-1]
     audio_s = int(h) * 3600 + int(m) * 60 + float(sec)
     assert abs(audio_s - timeline.duration_s) < 0.1
+
+
+def test_episode_loudness_is_about_minus_16_lufs(produced: Path) -> None:
+    video = produced / "episodes" / "pilot" / "episode.mp4"
+    meter = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-i",
+            str(video),
+            "-af",
+            "ebur128=peak=true",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stderr
+    integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", meter)[-1])
+    assert abs(integrated - (-16.0)) <= 1.0, integrated
+
+
+def test_title_card_opens_and_scene_changes_dissolve(produced: Path) -> None:
+    folder = produced / "episodes" / "pilot"
+    timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
+    title = timeline.video[0]
+    assert title.title and title.shot_id == "title"
+    assert all(s.start >= title.frames for s in timeline.subtitles)
+    scenes = [c.shot_id.split("-")[0] for c in timeline.video[1:]]
+    for clip, here, after in zip(timeline.video[1:], scenes, scenes[1:], strict=False):
+        assert (clip.dissolve_frames > 0) == (here != after)
+
+
+def test_otio_timeline_opens_with_the_cut(produced: Path) -> None:
+    import opentimelineio as otio
+
+    folder = produced / "episodes" / "pilot"
+    timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
+    cut = otio.adapters.read_from_file(str(folder / "episode.otio"))
+    video = next(t for t in cut.tracks if t.kind == otio.schema.TrackKind.Video)
+    assert video.duration().to_frames() == timeline.frames
+    assert len(list(video.find_clips())) == len(timeline.video)
+
+
+def test_eval_consistency_prints_and_writes_the_report(produced: Path) -> None:
+    result = runner.invoke(cli.app, ["eval", "consistency", str(produced), "--episode", "pilot"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((produced / "episodes" / "pilot" / "consistency.json").read_text())
+    assert {"identity", "counts", "set_stability", "targets"} <= set(report)
+    assert "OCCM" in result.output
 
 
 def test_every_dialogue_line_is_subtitled_within_the_video(produced: Path) -> None:
