@@ -24,14 +24,10 @@ from .conftest import IDEA
 runner = CliRunner()
 
 
-def probe(path: Path) -> str:
-    done = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stderr
+def ffmpeg(*args: str) -> str:
+    """Run the bundled ffmpeg and return what it printed on stderr."""
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False).stderr
 
 
 @pytest.fixture(scope="module")
@@ -60,27 +56,13 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_video_has_h264_and_aac_streams_of_the_timeline_duration(produced: Path) -> None:
     folder = produced / "episodes" / "pilot"
     timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
-    info = probe(folder / "episode.mp4")
+    info = ffmpeg("-i", str(folder / "episode.mp4"))
     assert re.search(r"Video: h264.*1280x720.*24 fps", info), info
     assert "Audio: aac" in info
     frames, _ = imageio_ffmpeg.count_frames_and_secs(str(folder / "episode.mp4"))
     assert frames == timeline.frames
     assert 10 <= timeline.duration_s <= 22
-    decoded = subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-i",
-            str(folder / "episode.mp4"),
-            "-map",
-            "0:a",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stderr
+    decoded = ffmpeg("-i", str(folder / "episode.mp4"), "-map", "0:a", "-f", "null", "-")
     h, m, sec = re.findall(r"time=(\d+):(\d+):([\d.]+)", decoded)[-1]
     audio_s = int(h) * 3600 + int(m) * 60 + float(sec)
     assert abs(audio_s - timeline.duration_s) < 0.1
@@ -88,22 +70,7 @@ def test_video_has_h264_and_aac_streams_of_the_timeline_duration(produced: Path)
 
 def test_episode_loudness_is_about_minus_16_lufs(produced: Path) -> None:
     video = produced / "episodes" / "pilot" / "episode.mp4"
-    meter = subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-hide_banner",
-            "-i",
-            str(video),
-            "-af",
-            "ebur128=peak=true",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stderr
+    meter = ffmpeg("-i", str(video), "-af", "ebur128=peak=true", "-f", "null", "-")
     integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", meter)[-1])
     assert abs(integrated - (-16.0)) <= 1.0, integrated
 
