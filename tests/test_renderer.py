@@ -462,3 +462,187 @@ def test_moving_cameras_keep_the_keyframe(room: LocationDesign, cast: dict, move
     layers = renderer.stage_shot(moving, room, cast)
     assert layers.move == move
     assert np.array_equal(renderer.compose_frame(layers), np.asarray(b))
+
+
+# --- distinct designs: face, eyes, build, height, garments ----------------------------------
+
+
+def _design(**kw: object) -> CharacterDesign:
+    base: dict[str, object] = {
+        "name": "Probe",
+        "hair_style": HairStyle.short,
+        "hair_colour": "#2a1c1c",
+        "outfit": "tunic",
+        "outfit_colour": "#3a6ea5",
+        "accent_colour": "#e8c060",
+        "voice": VOICE,
+    }
+    base.update(kw)
+    return CharacterDesign.model_validate(base)
+
+
+def _alpha(fig: renderer.Figure) -> np.ndarray:
+    return np.asarray(fig.image.getchannel("A")) > 127
+
+
+FACES = ["oval", "round", "long", "square"]
+EYES = ["round", "almond", "narrow", "sleepy"]
+
+
+def test_face_shapes_change_the_head() -> None:
+    figs = {f: renderer.render_figure(_design(face=f), height_px=600) for f in FACES}
+    ratio = {}
+    for f, fig in figs.items():
+        x0, y0, x1, y1 = fig.face
+        ratio[f] = (x1 - x0) / (y1 - y0)
+    # long faces are narrow and tall, round ones wide and short
+    assert ratio["long"] < ratio["oval"] < ratio["square"] < ratio["round"]
+    # the head silhouettes (crown to chin) differ pairwise
+    heads = {}
+    for f, fig in figs.items():
+        a = _alpha(fig)
+        cx = (fig.face[0] + fig.face[2]) // 2
+        heads[f] = a[: fig.face[3], cx - 60 : cx + 60]
+    for i, a in enumerate(FACES):
+        for b in FACES[i + 1 :]:
+            h = min(heads[a].shape[0], heads[b].shape[0])
+            assert (heads[a][:h] != heads[b][:h]).mean() > 0.02, (a, b)
+
+
+def test_eye_shapes_change_the_eyes() -> None:
+    white = {}
+    crops = set()
+    for e in EYES:
+        fig = renderer.render_figure(_design(eyes=e), height_px=900)
+        x0, y0, x1, y1 = fig.face
+        rgb = np.asarray(fig.image.convert("RGB"))[y0:y1, x0:x1].astype(int)
+        white[e] = int((rgb.min(axis=2) > 240).sum())
+        crops.add(fig.image.crop(fig.face).tobytes())
+    assert len(crops) == len(EYES)
+    # big round manhua eyes show the most white, narrow and half-lidded eyes the least
+    assert white["round"] > white["almond"] > white["narrow"]
+    assert white["round"] > white["sleepy"]
+
+
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("eyes", EYES)
+def test_every_face_and_eye_shape_keeps_its_boxes(face: str, eyes: str) -> None:
+    d = _design(face=face, eyes=eyes, outfit="jacket", hair_style=HairStyle.bob)
+    skin = np.array((0xF2, 0xD3, 0xB3))
+    for view, facing in (("front", "front"), ("three_quarter", "left"), ("side", "right")):
+        fig = renderer.render_figure(d, height_px=400, view=view, facing=facing)  # type: ignore[arg-type]
+        w, h = fig.image.size
+        rgb = np.asarray(fig.image.convert("RGB")).astype(float)
+        for box in (fig.face, fig.hair, fig.outfit, fig.mouth):
+            x0, y0, x1, y1 = box
+            assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        assert fig.hair[1] < fig.face[1] < fig.outfit[1]
+        fx0, fy0, fx1, fy1 = fig.face
+        # (the mouth box is grown by a line width to hold the lips' ink)
+        assert fx0 - 5 <= fig.mouth[0] and fig.mouth[2] <= fx1 + 5
+        assert fy0 < (fig.mouth[1] + fig.mouth[3]) / 2 < fy1
+        face_px = rgb[fy0:fy1, fx0:fx1].reshape(-1, 3)
+        assert (np.linalg.norm(face_px - skin * 0.9, axis=1) < 60).mean() > 0.4
+        for box, colour in ((fig.hair, (0x2A, 0x1C, 0x1C)), (fig.outfit, (0x3A, 0x6E, 0xA5))):
+            x0, y0, x1, y1 = box
+            patch = rgb[y0:y1, x0:x1].reshape(-1, 3)
+            # the continuity checker needs a quarter of the box near the design colour
+            close = np.linalg.norm(patch - colour, axis=1) < 45
+            assert close.mean() > 0.3, (view, box, close.mean())
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_mouth_and_blink_stay_local_for_every_face(face: str) -> None:
+    d = _design(face=face, eyes="sleepy" if face == "long" else "almond")
+    for view, facing in (("front", "front"), ("three_quarter", "right")):
+        base = renderer.render_figure(d, height_px=500, view=view, facing=facing)  # type: ignore[arg-type]
+        opened = renderer.render_figure(d, height_px=500, view=view, facing=facing, mouth_open=1.0)  # type: ignore[arg-type]
+        a = np.asarray(base.image).astype(int)
+        b = np.asarray(opened.image).astype(int)
+        assert a.shape == b.shape
+        x0, y0, x1, y1 = base.mouth
+        assert np.abs(a[y0:y1, x0:x1] - b[y0:y1, x0:x1]).sum() > 0
+        a[y0:y1, x0:x1] = 0
+        b[y0:y1, x0:x1] = 0
+        assert np.array_equal(a, b)
+        shut = renderer.render_figure(d, height_px=500, view=view, facing=facing, eyes_closed=True)  # type: ignore[arg-type]
+        c = np.asarray(shut.image).astype(int)
+        diff = np.argwhere(np.any(c != np.asarray(base.image).astype(int), axis=2))
+        assert len(diff) > 0
+        fx0, fy0, fx1, fy1 = base.face
+        assert diff[:, 1].min() >= fx0 - 5 and diff[:, 1].max() <= fx1 + 5
+        assert diff[:, 0].min() >= fy0 - 6 and diff[:, 0].max() <= (fy0 + fy1) / 2 + 4
+
+
+def test_build_and_height_change_the_silhouette() -> None:
+    widths = {}
+    for b in ("slim", "average", "broad"):
+        fig = renderer.render_figure(_design(build=b), height_px=600)
+        a = _alpha(fig)
+        chest = fig.outfit[1] + 4
+        row = np.nonzero(a[chest])[0]
+        widths[b] = row.max() - row.min()
+        head_w = fig.face[2] - fig.face[0]
+        widths[b + "/head"] = widths[b] / head_w
+    assert widths["slim"] < widths["average"] < widths["broad"]
+    assert widths["broad/head"] > 1.5 * widths["slim/head"]
+    # taller designs have relatively smaller heads and longer legs
+    short = renderer.render_figure(_design(height=0.85), height_px=600)
+    tall = renderer.render_figure(_design(height=1.15), height_px=600)
+    assert (tall.face[3] - tall.face[1]) < 0.9 * (short.face[3] - short.face[1])
+    assert tall.outfit[3] < short.outfit[3]
+
+
+def _width_at(fig: renderer.Figure, frac: float) -> int:
+    a = _alpha(fig)
+    row = np.nonzero(a[round(fig.feet_y * frac)])[0]
+    return int(row.max() - row.min())
+
+
+def test_garments_have_their_own_silhouettes() -> None:
+    def fig(outfit: str) -> renderer.Figure:
+        return renderer.render_figure(_design(outfit=outfit), height_px=600)
+
+    trousers, coat, dress, jacket = (
+        fig("shirt and trousers"),
+        fig("long coat"),
+        fig("summer dress"),
+        fig("short jacket"),
+    )
+    # below the knee only the long garments reach out
+    assert _width_at(coat, 0.72) > 1.5 * _width_at(trousers, 0.72)
+    assert _width_at(dress, 0.72) > 1.5 * _width_at(trousers, 0.72)
+    # a short jacket flares over the hips
+    assert _width_at(jacket, 0.52) > _width_at(trousers, 0.52)
+    # a vest over a shirt shows sleeves of another colour than the vest
+    vest = fig("vest and shirt")
+    rgb = np.asarray(vest.image.convert("RGB")).astype(int)
+    x0, y0, x1, y1 = vest.outfit
+    assert np.linalg.norm(rgb[(y0 + y1) // 2, (x0 + x1) // 2] - (0x3A, 0x6E, 0xA5)) < 60
+    a = _alpha(vest)
+    row = np.nonzero(a[(y0 + y1) // 2])[0]
+    sleeve = rgb[(y0 + y1) // 2, row.min() + 10]
+    assert np.linalg.norm(sleeve - (0x3A, 0x6E, 0xA5)) > 60
+
+
+def test_stances_follow_the_face_and_survive_gestures(room: LocationDesign) -> None:
+    crossed = _design(face="long")
+    akimbo = _design(face="square")
+    a = renderer.render_figure(crossed, height_px=500)
+    b = renderer.render_figure(akimbo, height_px=500)
+    # fists on hips put the elbows out: the widest row is at the elbows, not the shoulders
+    aw = _alpha(b)
+    elbow_row = round(b.feet_y * 0.31)
+    shoulder_row = round(b.feet_y * 0.21)
+    assert np.count_nonzero(aw[elbow_row]) > np.count_nonzero(aw[shoulder_row])
+    assert a.image.tobytes() != b.image.tobytes()
+    cast = {"Long": crossed.model_copy(update={"name": "Long"})}
+    cam = Camera(x=6.0, y=1.4, view_width=3.0)
+    shot = _shot(cam, [_block("Long", 6.0, "right", speaking=True)]).model_copy(
+        update={"text": "Stop right there!"}
+    )
+    layers = renderer.stage_shot(shot, room, cast)
+    assert layers.gesture
+    rest = renderer.compose_frame(layers, frame=0)
+    up = renderer.compose_frame(layers, frame=0, gesture=1.0)
+    assert np.any(rest != up)

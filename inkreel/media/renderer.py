@@ -256,45 +256,210 @@ _EXPR: dict[Emotion, _Expr] = {
     Emotion.afraid: _Expr(-1.25, 0.35, 0.15, 0.45, 1.15, 0.6, -0.25, 0.0, -0.35, 2.2, 0.2),
 }
 
-# shoulder half-width, waist half-width, hip half-width, arm width
-_BUILD = {
-    "slim": (8.4, 5.9, 7.2, 3.6),
-    "average": (9.8, 7.0, 8.2, 4.1),
-    "broad": (12.0, 9.4, 9.8, 5.0),
+
+@dataclass(frozen=True)
+class _EyeShape:
+    """The cut of a character's eyes, layered under the expression's lids."""
+
+    w: float  # width
+    h: float  # opening
+    top: float  # exponent of the upper lid curve: < 1 round, 1 pointed corners
+    bot: float
+    tilt: float  # > 0 lifts the outer corner (units)
+    lid: float  # share of the opening the upper lid covers (sleepy eyes)
+    iris: float
+    lash: float  # weight of the upper lash line
+    brow: float  # brow thickness
+    gap: float  # brow height above the eye
+
+
+_EYE_SHAPES = {
+    "round": _EyeShape(1.0, 1.32, 0.42, 0.55, 0.0, 0.0, 1.12, 1.0, 0.8, 1.45),
+    "almond": _EyeShape(1.14, 0.86, 0.95, 0.9, 0.55, 0.0, 0.92, 1.15, 1.0, 1.2),
+    "narrow": _EyeShape(1.12, 0.5, 1.0, 1.2, 0.3, 0.0, 0.86, 1.35, 1.35, 0.95),
+    "sleepy": _EyeShape(1.04, 1.0, 0.55, 0.7, -0.3, 0.4, 1.0, 1.2, 0.95, 1.35),
 }
 
-_LONG_GARMENT = {
-    "robe": 90.0,
-    "dress": 84.0,
-    "gown": 92.0,
-    "hanfu": 90.0,
-    "qipao": 86.0,
-    "cheongsam": 86.0,
-    "skirt": 72.0,
-    "coat": 72.0,
-    "trench": 76.0,
-    "apron": 66.0,
+
+@dataclass(frozen=True)
+class _Build:
+    """Body widths (figure units, half-widths from the centre line) and neck of a build."""
+
+    S: float  # shoulder
+    WST: float  # waist
+    HIP: float
+    ARM: float  # arm (sleeve) width
+    NECK: float  # neck half-width
+    neck_len: float  # chin to neckline, before the head scale
+    drop: float  # how far the shoulder points fall below a square shoulder line
+    chest: float  # extra width at the chest (broad builds taper to the waist)
+
+
+_BUILD = {
+    "slim": _Build(6.8, 4.9, 6.3, 2.9, 1.35, 3.0, 1.5, 0.0),
+    "average": _Build(9.7, 7.0, 8.2, 4.1, 2.0, 1.9, 0.5, 0.3),
+    "broad": _Build(13.2, 10.4, 10.4, 5.6, 3.0, 0.9, -0.6, 1.0),
 }
+
+
+@dataclass(frozen=True)
+class _Face:
+    """Head geometry of a face shape, in front-view units before the head map."""
+
+    sx: float  # width of the whole head, hair included
+    low: float  # stretch of the face below the eye line (long faces have long jaws)
+    jaw: tuple[Pt, ...]  # right half of the jaw, from the cheekbone to the chin
+    side: tuple[Pt, ...]  # profile view: the chin and jaw line back to the ear
+    skull: float  # cranium half-width (front view)
+
+
+_FACES = {
+    "oval": _Face(
+        1.0,
+        1.0,
+        ((5.25, 8.3), (5.0, 10.3), (4.2, 12.3), (2.9, 13.8), (1.3, 14.55), (0.0, 14.75)),
+        ((5.0, 12.5), (4.9, 13.6), (4.2, 14.4), (2.6, 14.3), (0.6, 13.0), (-2.3, 11.2)),
+        5.3,
+    ),
+    "round": _Face(
+        1.1,
+        0.84,
+        # full cheeks into a small soft chin: a rounded quarter from the cheekbone down
+        tuple(
+            (5.5 * math.cos(t) ** 0.8, 8.3 + 6.45 * math.sin(t))
+            for t in (i * math.pi / 12 for i in range(7))
+        ),
+        ((5.2, 12.5), (5.0, 13.6), (4.1, 14.5), (2.2, 14.6), (0.0, 13.9), (-2.4, 11.8)),
+        5.5,
+    ),
+    "long": _Face(
+        0.87,
+        1.3,
+        ((5.05, 8.3), (4.9, 10.6), (4.3, 12.6), (2.9, 14.2), (1.1, 14.95), (0.0, 15.1)),
+        ((5.0, 12.5), (5.1, 14.0), (4.5, 14.95), (2.7, 14.7), (0.5, 13.1), (-2.2, 11.0)),
+        5.15,
+    ),
+    "square": _Face(
+        1.07,
+        1.04,
+        ((5.35, 8.3), (5.4, 10.8), (5.25, 12.5), (4.5, 13.9), (2.6, 14.6), (0.0, 14.75)),
+        ((5.1, 12.5), (5.1, 13.9), (4.6, 14.55), (2.2, 14.5), (-1.6, 13.6), (-2.4, 11.4)),
+        5.4,
+    ),
+}
+
+_EYE_Y = 8.4  # eye line, figure units from the crown
+_CHIN = 14.7  # chin of the reference (oval) face
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Where a design's head and body parts land in its 100-unit figure.
+
+    Everything is drawn in reference units (an oval, average, 1.0-tall figure) and then
+    mapped: the head is widened by the face shape, its jaw stretched below the eye line and
+    the whole head scaled by the height (tall figures have smaller heads and longer legs); the
+    body is moved down the piecewise-linear map of its landmarks (chin, neckline, crotch, sole).
+    """
+
+    build: _Build
+    face: _Face
+    hs: float  # head scale
+    chin: float  # chin height after the head map
+    src: tuple[float, ...]  # body landmarks, reference units
+    dst: tuple[float, ...]  # where they land
+
+    def head_y(self, y: float) -> float:
+        low = self.face.low
+        if y > _EYE_Y:
+            y = _EYE_Y + (min(y, 15.6) - _EYE_Y) * low + max(0.0, y - 15.6)
+        return y * self.hs
+
+    def head(self, pts: Sequence[Pt]) -> list[Pt]:
+        kx = self.face.sx * self.hs
+        return [(x * kx, self.head_y(y)) for x, y in pts]
+
+    def body_y(self, y: float) -> float:
+        src, dst = self.src, self.dst
+        if y <= src[0]:
+            return dst[0] + (y - src[0]) * self.hs
+        for i in range(1, len(src)):
+            if y <= src[i] or i == len(src) - 1:
+                t = (y - src[i - 1]) / (src[i] - src[i - 1])
+                return dst[i - 1] + t * (dst[i] - dst[i - 1])
+        return y  # pragma: no cover
+
+    def body(self, pts: Sequence[Pt]) -> list[Pt]:
+        return [(x, self.body_y(y)) for x, y in pts]
+
+
+@lru_cache(maxsize=64)
+def _shape(build: str, face: str, height: float) -> _Shape:
+    b = _BUILD.get(build, _BUILD["average"])
+    fc = _FACES.get(face, _FACES["oval"])
+    hs = max(0.85, min(1.18, (1.0 / max(height, 0.5)) ** 0.75))
+    probe = _Shape(b, fc, hs, 0.0, (0.0,), (0.0,))
+    chin = probe.head_y(_CHIN)
+    neckline = chin + b.neck_len * hs
+    crotch = neckline + 34.1 * (0.45 + 0.55 * hs)
+    return _Shape(b, fc, hs, chin, (_CHIN, 16.4, 50.5, 100.0), (chin, neckline, crotch, 100.0))
+
+
+@dataclass(frozen=True)
+class _Garment:
+    """How an outfit is cut, read from its words."""
+
+    collar: str  # cross, mandarin, lapel, round, v, hood
+    hem: float | None  # hem of a garment reaching below the hips (reference units)
+    cut: str  # fitted, boxy, jacket, coat, dress, qipao, robe, vest, tunic
+    sleeve: str  # long, wide, short, puffy, shirt (long sleeves of the shirt under a vest)
+    hood: bool
+    belt: bool
+
+
+_GARMENT_WORDS: list[tuple[tuple[str, ...], _Garment]] = [
+    (
+        ("robe", "hanfu", "kimono", "gown", "monk"),
+        _Garment("cross", 90.0, "robe", "wide", False, True),
+    ),
+    (("qipao", "cheongsam"), _Garment("mandarin", 86.0, "qipao", "short", False, False)),
+    (("dress",), _Garment("round", 80.0, "dress", "puffy", False, True)),
+    (("trench", "long coat", "overcoat"), _Garment("lapel", 80.0, "coat", "long", False, True)),
+    (("coat", "parka", "cloak"), _Garment("lapel", 74.0, "coat", "long", False, True)),
+    (("hoodie",), _Garment("hood", None, "boxy", "puffy", True, False)),
+    (("vest", "waistcoat"), _Garment("v", None, "vest", "shirt", False, False)),
+    (
+        ("sweater", "jumper", "knit", "cardigan"),
+        _Garment("round", None, "boxy", "puffy", False, False),
+    ),
+    (("jacket", "blazer", "suit"), _Garment("lapel", None, "jacket", "long", False, False)),
+    (("tunic", "martial", "wrap"), _Garment("mandarin", 62.0, "tunic", "long", False, True)),
+    (("uniform",), _Garment("mandarin", None, "fitted", "long", False, True)),
+    (("skirt",), _Garment("v", 72.0, "dress", "long", False, True)),
+    (("apron",), _Garment("v", 66.0, "tunic", "long", False, True)),
+    (("t-shirt", "tshirt", "tee"), _Garment("round", None, "fitted", "short", False, False)),
+]
+
+
+def _garment(outfit: str) -> _Garment:
+    """Read the cut of an outfit from its words: the first garment named decides."""
+    words = outfit.lower()
+    found = _Garment("v", None, "fitted", "long", False, True)
+    first = len(words) + 1
+    for keys, g in _GARMENT_WORDS:
+        for k in keys:
+            i = words.find(k)
+            if 0 <= i < first:
+                first, found = i, g
+    if "hood" in words and not found.hood:
+        found = _Garment("hood", found.hem, found.cut, found.sleeve, True, found.belt)
+    return found
 
 
 def _outfit_style(outfit: str) -> tuple[str, float | None]:
     """Return (collar style, hem height or None) read from the outfit words."""
-    words = outfit.lower()
-    hem = None
-    for word, y in _LONG_GARMENT.items():
-        if word in words:
-            hem = y if hem is None else max(hem, y)
-    if any(w in words for w in ("robe", "hanfu", "kimono", "martial", "monk", "wrap")):
-        collar = "cross"
-    elif any(w in words for w in ("qipao", "cheongsam", "tunic", "mandarin", "uniform")):
-        collar = "mandarin"
-    elif any(w in words for w in ("suit", "blazer", "jacket", "coat", "tie")):
-        collar = "lapel"
-    elif any(w in words for w in ("t-shirt", "tshirt", "sweater", "hoodie", "jumper")):
-        collar = "round"
-    else:
-        collar = "v"
-    return collar, hem
+    g = _garment(outfit)
+    return g.collar, g.hem
 
 
 class _Warp:
@@ -358,13 +523,17 @@ def _figure_ops(
     pants = _mix(cloth, INK, 0.5)
     shoes = (52, 42, 44)
     e = _EXPR.get(expression, _EXPR[Emotion.neutral])
-    S, WST, HIP, ARM = _BUILD.get(d.build, _BUILD["average"])
-    collar, hem = _outfit_style(d.outfit)
+    shp = _shape(d.build, d.face, d.height)
+    b = shp.build
+    S, WST, HIP, ARM, NECK = b.S, b.WST, b.HIP, b.ARM, b.NECK
+    g = _garment(d.outfit)
+    stance = _STANCES.get(d.face, "relaxed")
     w = _Warp(view)
     acc: set[str] = set(d.accessories)
     style = d.hair_style
     skin_sh = _skin_shadow(skin)
     cloth_sh = _shadow(cloth)
+    inner = _mix(cloth, (248, 244, 236), 0.5)  # the shirt under a jacket or a vest
     hair_sh = _shadow(hair) if _luma(hair) > 60 else _mix(hair, INK, 0.6)
     hair_hi = _light(hair, 0.32 if _luma(hair) > 60 else 0.22)
 
@@ -373,60 +542,84 @@ def _figure_ops(
     back_hair_end = len(f.ops)
 
     side = view == "side"
-    neck = [(-1.9, 12.0), (1.9, 12.0), (2.1, 17.6), (-2.1, 17.6)]
+    if g.hood and view != "back":
+        _hood(f, view, cloth, cloth_sh, NECK, w)
+    neck = [(-NECK, 12.0), (NECK, 12.0), (NECK + 0.2, 17.6), (-NECK - 0.2, 17.6)]
     if side:
-        neck = [(-1.4, 11.0), (2.2, 12.0), (2.4, 17.6), (-1.8, 17.8)]
+        neck = [(-NECK * 0.7, 11.0), (NECK + 0.2, 12.0), (NECK + 0.4, 17.6), (-NECK * 0.9, 17.8)]
     neck = w.body(neck, 0.5) if view == "three_quarter" else neck
     f.poly(neck, skin, sil=True, line=0.8)
     if view != "back":
         f.poly(
-            [(-2.4, 12.0), (2.4, 12.0), (2.4, 14.9), (0.0, 15.6), (-2.4, 14.9)],
+            [
+                (-NECK - 0.5, 12.0),
+                (NECK + 0.5, 12.0),
+                (NECK + 0.5, 14.9),
+                (0.0, 15.6),
+                (-NECK - 0.5, 14.9),
+            ],
             skin_sh,
             line=0.0,
             clip=neck,
         )
 
     # --- body --------------------------------------------------------------------------------
+    dr, chest = b.drop, b.chest
+    wst = WST
+    if g.cut == "boxy":
+        wst = max(WST, S - 2.4)
+    elif g.cut == "robe":
+        wst = WST + 0.6
+    hem_y, hem_x = 50.5, HIP - 0.2  # where the top garment ends
+    if g.cut == "jacket":
+        hem_y, hem_x = 53.0, HIP + 1.2
+    elif g.cut == "boxy":
+        hem_y, hem_x = 50.0, wst - 0.3
+    elif g.cut == "vest":
+        hem_y = 49.0
     if side:
-        k = S / 9.8
+        k = (S / 9.7) ** 1.6  # depth grows faster than width: broad builds are deep
+        kw = wst / WST
         torso = [
-            (1.2, 16.4),
-            (3.4, 19.0),
+            (NECK * 0.6, 16.4),
+            (3.4, 19.0 + dr * 0.3),
             (4.3 * k, 26.0),
-            (3.4 * k, 34.0),
-            (3.0 * k, 40.0),
-            (3.6 * k, 50.5),
-            (-4.0 * k, 50.5),
-            (-3.4 * k, 40.0),
+            (3.4 * k * kw, 34.0),
+            (3.0 * k * kw, 40.0),
+            (3.6 * k * kw + (hem_x - HIP) * 0.5, hem_y),
+            (-4.0 * k * kw - (hem_x - HIP) * 0.5, hem_y),
+            (-3.4 * k * kw, 40.0),
             (-4.0 * k, 26.0),
-            (-3.9 * k, 19.0),
-            (-1.6, 16.4),
+            (-3.9 * k, 19.0 + dr * 0.3),
+            (-NECK * 0.8, 16.4),
         ]
         legs = [
             [(-2.6 * k + dx, 48.0), (2.8 * k + dx, 48.0), (2.2 + dx, 93.5), (-1.6 + dx, 93.5)]
             for dx in (-0.8, 1.4)
         ]
     else:
-        torso = _sym(
-            [
-                (2.4, 16.4),
-                (S - 2.8, 17.6),
-                (S - 0.9, 18.7),
-                (S, 21.0),
-                (S - 0.7, 26.0),
-                (WST + 0.2, 34.0),
-                (WST, 40.0),
-                (HIP, 48.5),
-                (HIP - 0.2, 50.5),
-            ]
-        )
+        right = [
+            (NECK + 0.45, 16.4),
+            (S - 2.8, 17.4 + dr * 0.45),
+            (S - 0.9, 18.5 + dr * 0.8),
+            (S, 20.8 + dr),
+            (S - 0.7 + chest * 0.2, 26.0),
+            (wst + 0.2 + chest, 33.0),
+            (wst, 40.0),
+        ]
+        if g.cut == "vest":
+            right += [(HIP - 0.4, 46.5), (hem_x - 0.6, hem_y), (0.0, hem_y + 2.6)]
+            torso = right + [(-x, y) for x, y in reversed(right[:-1])]
+        else:
+            right += [(max(HIP, hem_x - 0.4), 48.5), (hem_x, hem_y)]
+            torso = _sym(right)
         legs = [
             [
                 (sg * HIP, 48.0),
                 (sg * 0.2, 50.5),
                 (sg * 1.0, 72.0),
-                (sg * 1.2, 93.5),
-                (sg * 4.2, 93.5),
+                (sg * (0.9 + HIP * 0.04), 93.5),
+                (sg * (3.9 + HIP * 0.04), 93.5),
                 (sg * (HIP - 1.2), 72.0),
             ]
             for sg in (-1.0, 1.0)
@@ -434,47 +627,123 @@ def _figure_ops(
         torso = w.body(torso)
         legs = [w.body(leg) for leg in legs]
 
-    def arm(sg: float) -> tuple[list[Pt], list[Pt], list[Pt]]:
+    sleeve_c = inner if g.sleeve == "shirt" else cloth
+    sleeve_sh = _skin_shadow(inner) if g.sleeve == "shirt" else cloth_sh
+    cuff_c = _mix(inner, INK, 0.12) if g.sleeve == "shirt" else accent
+
+    def arm(sg: float) -> tuple[list[Pt], list[Pt], list[Pt], list[Pt] | None]:
+        """Return (sleeve, cuff, hand, bare forearm or None) of an arm at rest."""
+        a = ARM
+        if stance != "relaxed":
+            parts = _stance_arm(stance, view, sg, b, wst, g.sleeve)
+            if side:
+                return parts
+            shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
+            sl, cuff, hand, bare = (w.body(q, shift) if q else None for q in parts)
+            assert sl is not None and cuff is not None and hand is not None
+            return sl, cuff, hand, bare
         if side:
             ax = -0.4
             sl = [
-                (ax - ARM * 0.6, 18.8),
-                (ax + ARM * 0.55, 18.8),
-                (ax + ARM * 0.6, 33.0),
-                (ax + ARM * 0.45 + 0.6, 45.0),
-                (ax - ARM * 0.5 + 0.6, 45.0),
-                (ax - ARM * 0.65, 33.0),
-            ]
-            cuff = [
-                (ax + ARM * 0.5 + 0.6, 43.2),
-                (ax + ARM * 0.45 + 0.6, 45.2),
-                (ax - ARM * 0.5 + 0.6, 45.2),
-                (ax - ARM * 0.55 + 0.6, 43.2),
+                (ax - a * 0.6, 18.8 + dr * 0.3),
+                (ax + a * 0.55, 18.8 + dr * 0.3),
+                (ax + a * 0.6, 33.0),
+                (ax + a * 0.45 + 0.6, 45.0),
+                (ax - a * 0.5 + 0.6, 45.0),
+                (ax - a * 0.65, 33.0),
             ]
             hand = _ell(ax + 0.7, 47.3, 1.6, 2.4, 16)
-            return sl, cuff, hand
-        a = ARM
-        sl = [
-            (S - a * 0.45, 18.4),
-            (S + 0.3, 19.0),
-            (S + 1.3, 21.5),
-            (S + a * 0.5 + 0.4, 33.0),
-            (S + a * 0.5 + 0.3, 45.0),
-            (S - a * 0.45 + 0.2, 45.5),
-            (S - a * 0.5, 33.0),
-            (S - a * 0.7, 24.5),
-        ]
-        cuff = [
-            (S + a * 0.5 + 0.35, 43.3),
-            (S + a * 0.5 + 0.3, 45.0),
-            (S - a * 0.45 + 0.2, 45.5),
-            (S - a * 0.48 + 0.15, 43.6),
-        ]
-        hand = _ell(S + 0.45, 47.4, 1.65, 2.4, 16)
-        if sg < 0:
+            cx, half = ax + 0.6, a * 0.5
+        else:
+            sl = [
+                (S - a * 0.45, 18.4 + dr * 0.8),
+                (S + 0.3, 19.0 + dr),
+                (S + 1.3, 21.5 + dr),
+                (S + a * 0.5 + 0.4, 33.0),
+                (S + a * 0.5 + 0.3, 45.0),
+                (S - a * 0.45 + 0.2, 45.5),
+                (S - a * 0.5, 33.0),
+                (S - a * 0.7, 24.5),
+            ]
+            hand = _ell(S + 0.45, 47.4, 1.65, 2.4, 16)
+            cx, half = S + 0.4, a * 0.48
+        bare = None
+        if g.sleeve == "wide":
+            # bell sleeve: opens wide at the wrist, the hand peeks out
+            sl = (
+                sl[:3]
+                + [
+                    (cx + half + 1.6, 36.0),
+                    (cx + half + 2.4, 45.5),
+                    (cx - half - 0.9, 46.2),
+                    (cx - half - 0.4, 36.0),
+                ]
+                + ([sl[-1]] if not side else [])
+            )
+            cuff = [
+                (cx + half + 2.2, 44.0),
+                (cx + half + 2.4, 45.5),
+                (cx - half - 0.9, 46.2),
+                (cx - half - 0.8, 44.6),
+            ]
+        elif g.sleeve == "puffy":
+            sl = (
+                sl[:3]
+                + [
+                    (cx + half + 1.1, 32.0),
+                    (cx + half + 0.3, 42.5),
+                    (cx - half + 0.3, 43.0),
+                    (cx - half - 0.8, 32.0),
+                ]
+                + ([sl[-1]] if not side else [])
+            )
+            cuff = [
+                (cx + half + 0.3, 42.0),
+                (cx + half - 0.1, 45.2),
+                (cx - half + 0.5, 45.5),
+                (cx - half + 0.3, 42.3),
+            ]
+        elif g.sleeve == "short":
+            sl = (
+                sl[:3]
+                + [
+                    (cx + half + 0.6, 27.5),
+                    (cx - half - 0.4, 28.2),
+                ]
+                + ([sl[-1]] if not side else [])
+            )
+            cuff = [
+                (cx + half + 0.55, 26.3),
+                (cx + half + 0.6, 27.5),
+                (cx - half - 0.4, 28.2),
+                (cx - half - 0.3, 27.0),
+            ]
+            fa = half * 0.78
+            bare = [
+                (cx + fa, 26.5),
+                (cx + fa - 0.1, 45.0),
+                (cx - fa + 0.3, 45.5),
+                (cx - fa, 26.5),
+            ]
+        else:
+            cuff = [
+                (cx + half + 0.0, 43.3),
+                (cx + half - 0.1, 45.0),
+                (cx - half + 0.15, 45.5),
+                (cx - half + 0.1, 43.6),
+            ]
+        if sg < 0 and not side:
             sl, cuff, hand = _mirror(sl), _mirror(cuff), _mirror(hand)
+            bare = _mirror(bare) if bare else None
+        if side:
+            return sl, cuff, hand, bare
         shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
-        return w.body(sl, shift), w.body(cuff, shift), w.body(hand, shift)
+        return (
+            w.body(sl, shift),
+            w.body(cuff, shift),
+            w.body(hand, shift),
+            w.body(bare, shift) if bare else None,
+        )
 
     # The gesture raises the arm nearest the camera (the only one drawn in a side view).
     raised = 1.0 if view in ("front", "side") else -1.0
@@ -482,11 +751,14 @@ def _figure_ops(
 
     def draw_arm(sg: float) -> None:
         if lift > 0 and sg == raised:
-            sl, cuff, hand = _raised_arm(sg, lift, S, ARM, side)
+            sl, cuff, hand, bare = _raised_arm(sg, lift, S, ARM, side, g.sleeve, dr)
             shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
             sl, cuff, hand = w.body(sl, shift), w.body(cuff, shift), w.body(hand, shift)
+            bare = w.body(bare, shift) if bare else None
         else:
-            sl, cuff, hand = arm(sg)
+            sl, cuff, hand, bare = arm(sg)
+        if bare:
+            f.poly(bare, skin, sil=True, shade=(0.6, 0.0), shade_fill=skin_sh)
         f.poly(hand, skin, sil=True, shade=(0.6, 0.4), shade_fill=skin_sh)
         if lift >= 0.5 and sg == raised:
             # curled fingers: a clenched fist, not a ball
@@ -498,11 +770,15 @@ def _figure_ops(
                     _mix(skin_sh, INK, 0.35),
                     (0.12, 0.2, 0.12),
                 )
-        f.poly(sl, cloth, sil=True, shade=(1.2, 0.0), shade_fill=cloth_sh)
-        f.poly(cuff, accent, line=0.8)
+        f.poly(sl, sleeve_c, sil=True, shade=(1.2, 0.0), shade_fill=sleeve_sh)
+        f.poly(cuff, cuff_c, line=0.8)
 
     if view == "three_quarter":
         draw_arm(1.0)  # far arm, mostly behind the torso
+    elif view == "back" and stance in ("crossed", "clasped"):
+        # seen from behind, folded forearms are hidden by the body
+        draw_arm(-1.0)
+        draw_arm(1.0)
 
     # legs and shoes
     for i, leg in enumerate(legs):
@@ -519,48 +795,74 @@ def _figure_ops(
             ]
         else:
             sg = -1.0 if i == 0 else 1.0
+            x0 = leg[3][0] * sg - 0.3
             shoe = [
-                (sg * 0.8, 93.0),
-                (sg * 4.5, 93.0),
-                (sg * 5.0, 98.4),
-                (sg * 4.2, 100.0),
-                (sg * 0.7, 100.0),
-                (sg * 0.5, 97.8),
+                (sg * x0, 93.0),
+                (sg * (x0 + 3.7), 93.0),
+                (sg * (x0 + 4.2), 98.4),
+                (sg * (x0 + 3.4), 100.0),
+                (sg * (x0 - 0.1), 100.0),
+                (sg * (x0 - 0.3), 97.8),
             ]
             shoe = w.body(shoe)
         f.poly(shoe, shoes, sil=True, shade=(0.8, 0.6), shade_fill=_mix(shoes, INK, 0.5))
 
     # long garment over the legs
-    if hem is not None:
-        if side:
-            skirt = [(3.0, 39.5), (-3.4, 39.5), (-5.6, hem), (5.2, hem)]
-        else:
-            flare = HIP + 3.0 + (hem - 60) * 0.06
-            skirt = w.body(
-                [(-WST, 39.0), (WST, 39.0), (flare, hem), (0.0, hem + 0.8), (-flare, hem)]
-            )
-        f.poly(skirt, cloth, sil=True, shade=(1.6, 0.0), shade_fill=cloth_sh)
-        hem_band = [(x, y) for x, y in skirt if y > 50]
-        if len(hem_band) >= 2:
-            a, b = hem_band[0], hem_band[-1]
-            f.stroke([b, a] if b[0] < a[0] else [a, b], accent, (0.9, 0.9, 0.9))
+    if g.hem is not None:
+        _skirt(f, view, g, cloth, cloth_sh, accent, pants, wst, HIP, w)
 
     f.poly(torso, cloth, sil=True, shade=(1.8, 0.0), shade_fill=cloth_sh)
-    _collar(f, view, collar, cloth, accent, skin, w, WST)
+    if g.cut == "boxy" and view != "side":
+        band = w.body(
+            [(-hem_x, hem_y - 3.0), (hem_x, hem_y - 3.0), (hem_x, hem_y), (-hem_x, hem_y)]
+        )
+        f.poly(band, _mix(cloth, INK, 0.18), line=0.8)
+        for j in range(1, 9):
+            x = -hem_x + 2 * hem_x * j / 9
+            f.stroke(w.body([(x, hem_y - 2.7), (x, hem_y - 0.3)]), cloth_sh, (0.1, 0.16, 0.1))
+    if g.cut == "jacket" and view in ("front", "three_quarter"):
+        # open front: the shirt shows between the jacket's edges
+        f.poly(
+            w.chest([(-1.2, 24.0), (1.2, 24.0), (2.1, hem_y + 0.2), (-2.1, hem_y + 0.2)]),
+            inner,
+            line=0.8,
+        )
+    if g.cut == "vest" and view in ("front", "three_quarter"):
+        for j in range(3):
+            f.poly(w.chest(_ell(-0.6, 31.0 + 4.5 * j, 0.45, 0.45, 8)), accent, line=0.5)
+    _collar(f, view, g, cloth, accent, inner, skin, w, WST)
+    if g.hood and view == "back":
+        _hood(f, view, cloth, cloth_sh, NECK, w)
 
     # sash / belt
-    if side:
-        sash = [(3.2, 38.8), (3.1, 42.2), (-3.5, 42.2), (-3.4, 38.8)]
-    else:
-        sash = w.body(
-            [(-WST - 0.2, 38.6), (WST + 0.2, 38.6), (WST + 0.25, 42.2), (-WST - 0.25, 42.2)]
-        )
-    f.poly(sash, accent, shade=(0.0, -0.8), shade_fill=_shadow(accent))
+    if g.belt:
+        top, bot = (37.8, 43.0) if g.cut == "robe" else (38.6, 42.2)
+        if side:
+            sash = [(3.2, top + 0.2), (3.1, bot), (-3.5, bot), (-3.4, top + 0.2)]
+        else:
+            sash = w.body(
+                [(-wst - 0.2, top), (wst + 0.2, top), (wst + 0.25, bot), (-wst - 0.25, bot)]
+            )
+        f.poly(sash, accent, shade=(0.0, -0.8), shade_fill=_shadow(accent))
+        if g.cut == "coat" and view in ("front", "three_quarter"):
+            f.poly(
+                w.chest(_round_rect(0.0, (top + bot) / 2, 2.2, bot - top + 0.8)),
+                _mix(accent, INK, 0.35),
+                line=0.7,
+            )
     if side:
         f.mark("outfit", [(-2.6, 23.0), (2.6, 37.5)])
     elif view == "back" and style == HairStyle.long:
         # long hair covers the upper back: the outfit shows below the sash
         f.mark("outfit", [(-WST + 0.8, 43.0), (WST - 0.8, 48.0)])
+    elif view == "back" and g.hood:
+        f.mark("outfit", [(-WST + 0.8, 28.0), (WST - 0.8, 37.5)])
+    elif stance == "crossed" and view != "back":
+        f.mark("outfit", w.body([(-WST + 0.8, 35.0), (WST - 0.8, 47.0)]))
+    elif stance == "clasped" and view != "back":
+        f.mark("outfit", w.body([(-WST + 0.8, 22.5), (WST - 0.8, 30.5)]))
+    elif g.cut == "vest" and view == "front":
+        f.mark("outfit", [(-WST + 0.8, 25.0), (-2.6, 37.5)])
     else:
         f.mark("outfit", w.body([(-WST + 0.8, 23.0), (WST - 0.8, 37.5)]))
 
@@ -568,16 +870,16 @@ def _figure_ops(
         draw_arm(-1.0)
     elif side:
         draw_arm(1.0)
-    else:
+    elif view != "back" or stance not in ("crossed", "clasped"):
         draw_arm(-1.0)
         draw_arm(1.0)
 
     if "scarf" in acc:
         _scarf(f, view, accent, w)
+    body_end = len(f.ops)
 
     # --- head ------------------------------------------------------------------------------
-    head_start = len(f.ops)
-    face = _face_shape(view)
+    face = _face_shape(view, d.face)
     if view == "front":
         _ear(f, -5.2, 8.9, skin, skin_sh, -1.0)
         _ear(f, 5.2, 8.9, skin, skin_sh, 1.0)
@@ -590,7 +892,8 @@ def _figure_ops(
         _ear(f, -0.6, 8.8, skin, skin_sh, -1.0)
 
     if view != "back":
-        fx0, fx1 = {"front": (-4.3, 4.3), "three_quarter": (-3.8, 4.0), "side": (0.6, 4.6)}[view]
+        # The face box holds the eyes, nose and mouth (in profile the lips reach past 5).
+        fx0, fx1 = {"front": (-4.3, 4.3), "three_quarter": (-3.8, 4.0), "side": (0.6, 5.6)}[view]
         f.mark("face", [(fx0, 6.0), (fx1, 14.0)])
         _face_features(
             f,
@@ -611,25 +914,143 @@ def _figure_ops(
     # --- front hair, accessories -------------------------------------------------------------
     _front_hair(f, view, style, hair, hair_sh, hair_hi, skin)
     if view != "back":
-        _brows(f, view, e, _mix(hair, INK, 0.55) if style != HairStyle.bald else (70, 50, 40))
+        brow = _mix(hair, INK, 0.55) if style != HairStyle.bald else (70, 50, 40)
+        _brows(f, view, e, brow, _EYE_SHAPES.get(d.eyes, _EYE_SHAPES["round"]))
     _accessories(f, view, acc, accent, cloth, style)
     if view != "back":
         _marks(f, view, expression)
+
+    # --- proportions: head and body land where this design's shape puts them ----------------
+    for i, op in enumerate(f.ops):
+        m = shp.body if back_hair_end <= i < body_end else shp.head
+        op.pts = m(op.pts)
+        if op.clip is not None:
+            op.clip = m(op.clip)
+    for tag, pts in f.marks.items():
+        f.marks[tag] = shp.body(pts) if tag == "outfit" else shp.head(pts)
     if pose.tilt and view != "back":
-        _tilt_head(f, pose.tilt, [*range(back_hair_end), *range(head_start, len(f.ops))])
+        pivot = (0.0, shp.head_y(_NECK_PIVOT[1]))
+        _tilt_head(f, pose.tilt, [*range(back_hair_end), *range(body_end, len(f.ops))], pivot)
     return f
 
 
+_STANCES = {"oval": "relaxed", "round": "clasped", "long": "crossed", "square": "akimbo"}
+
+
+def _bent_limb(p0: Pt, p1: Pt, p2: Pt, w0: float, w1: float, w2: float) -> list[Pt]:
+    """One outline for a limb bent at p1: a mitred inner elbow and a rounded outer one."""
+
+    def unit(a: Pt, b: Pt) -> Pt:
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        ln = math.hypot(dx, dy) or 1.0
+        return dx / ln, dy / ln
+
+    d1, d2 = unit(p0, p1), unit(p1, p2)
+    n1, n2 = (-d1[1], d1[0]), (-d2[1], d2[0])
+    turn = d1[0] * d2[1] - d1[1] * d2[0]
+    sides: list[list[Pt]] = []
+    for s in (1.0, -1.0):
+        a0 = (p0[0] + s * n1[0] * w0 / 2, p0[1] + s * n1[1] * w0 / 2)
+        a1 = (p1[0] + s * n1[0] * w1 / 2, p1[1] + s * n1[1] * w1 / 2)
+        b1 = (p1[0] + s * n2[0] * w1 / 2, p1[1] + s * n2[1] * w1 / 2)
+        b2 = (p2[0] + s * n2[0] * w2 / 2, p2[1] + s * n2[1] * w2 / 2)
+        if abs(turn) < 0.05:
+            mid = [((a1[0] + b1[0]) / 2, (a1[1] + b1[1]) / 2)]
+        elif (turn > 0) == (s < 0):
+            # outside of the bend: round it
+            t0 = math.atan2(s * n1[1], s * n1[0])
+            t1 = math.atan2(s * n2[1], s * n2[0])
+            dt = (t1 - t0 + math.pi) % (2 * math.pi) - math.pi
+            mid = [
+                (
+                    p1[0] + math.cos(t0 + dt * i / 5) * w1 / 2,
+                    p1[1] + math.sin(t0 + dt * i / 5) * w1 / 2,
+                )
+                for i in range(6)
+            ]
+        else:
+            # inside: where the two edges meet
+            den = d1[0] * d2[1] - d1[1] * d2[0]
+            t = ((b1[0] - a1[0]) * d2[1] - (b1[1] - a1[1]) * d2[0]) / den
+            t = max(-w1 * 1.2, min(w1 * 0.6, t))
+            mid = [(a1[0] + d1[0] * t, a1[1] + d1[1] * t)]
+        sides.append([a0, *mid, b2])
+    return sides[0] + sides[1][::-1]
+
+
+def _stance_joints(stance: str, view: str, sg: float, b: _Build, wst: float) -> tuple[Pt, Pt, Pt]:
+    """Shoulder, elbow and wrist of an arm held in a character's stance (front-view units)."""
+    S, ARM, dr = b.S, b.ARM, b.drop
+    if view == "side":
+        sh = (-0.4, 19.6 + dr * 0.3)
+        elbow, wrist = {
+            "akimbo": ((-3.6, 31.0), (0.4, 40.2)),
+            "crossed": ((0.2, 31.8), (5.0, 29.4)),
+        }.get(stance, ((0.6, 32.4), (4.2, 41.4)))
+        return sh, elbow, wrist
+    sh = (sg * (S - ARM * 0.1), 19.6 + dr * 0.8)
+    if stance == "akimbo":
+        elbow = (sg * (S + 2.4 + ARM * 0.45), 31.0)
+        wrist = (sg * (wst + 0.9), 40.0)
+    elif stance == "crossed":
+        elbow = (sg * (S + 0.4), 31.6)
+        reach = sg * (S + 0.4) - sg * (11.0 + S * 0.35)
+        wrist = (max(-(S - ARM * 0.35), min(S - ARM * 0.35, reach)), 29.6 if sg > 0 else 31.8)
+    else:  # clasped: hands together in front of the belly
+        elbow = (sg * (S + 0.5), 32.2)
+        wrist = (sg * 1.1, 41.6)
+    return sh, elbow, wrist
+
+
+def _stance_arm(
+    stance: str, view: str, sg: float, b: _Build, wst: float, sleeve: str
+) -> tuple[list[Pt], list[Pt], list[Pt], list[Pt] | None]:
+    """Return (sleeve, cuff, hand, bare forearm or None) of an arm held in a stance."""
+    sh, el, wr = _stance_joints(stance, view, sg, b, wst)
+    a = b.ARM
+    dx, dy = wr[0] - el[0], wr[1] - el[1]
+    ln = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / ln, dy / ln
+    widths = {
+        "wide": (a * 1.1, a * 1.2, a * 1.75),
+        "puffy": (a * 1.15, a * 1.3, a * 0.85),
+    }.get(sleeve, (a * 1.05, a * 0.95, a * 0.85))
+    bare = None
+    if sleeve == "short":
+        bare = _bent_limb(sh, el, wr, a * 0.8, a * 0.75, a * 0.66)
+        end = _lerp_pt(sh, el, 0.55)
+        sl = _bent_limb(sh, _lerp_pt(sh, end, 0.5), end, a * 1.1, a * 1.08, a * 1.05)
+        vx, vy = end[0] - sh[0], end[1] - sh[1]
+        vl = math.hypot(vx, vy) or 1.0
+        cx, cy, half, back = end[0], end[1], a * 0.55, 1.2
+        cux, cuy = vx / vl, vy / vl
+    else:
+        sl = _bent_limb(sh, el, wr, *widths)
+        cx, cy, half, back = wr[0], wr[1], widths[2] / 2 + 0.05, 1.5
+        cux, cuy = ux, uy
+    nx, ny = -cuy * half, cux * half
+    bx, by = cx - cux * back, cy - cuy * back
+    cuff = [(bx + nx, by + ny), (cx + nx, cy + ny), (cx - nx, cy - ny), (bx - nx, by - ny)]
+    if stance == "akimbo":
+        hand = _ell(wr[0] + ux * 1.4, wr[1] + uy * 1.4 + 0.3, 1.9, 2.1, 16)
+    else:
+        hand = _ell(
+            wr[0] + ux * 1.7, wr[1] + uy * 1.7, 1.75, 1.75 if stance == "crossed" else 2.2, 16
+        )
+    return sl, cuff, hand, bare
+
+
 def _raised_arm(
-    sg: float, t: float, S: float, ARM: float, side: bool
-) -> tuple[list[Pt], list[Pt], list[Pt]]:
-    """Return (sleeve, cuff, fist) of an arm bent up by `t`: the forearm swings up to the chest."""
+    sg: float, t: float, S: float, ARM: float, side: bool, sleeve: str = "long", drop: float = 0.0
+) -> tuple[list[Pt], list[Pt], list[Pt], list[Pt] | None]:
+    """Return (sleeve, cuff, fist, bare forearm or None) of an arm bent up by `t`."""
     sx = -0.4 if side else sg * (S - ARM * 0.1)
-    shoulder = (sx, 19.6)
+    sy = 19.6 + drop * (0.3 if side else 0.8)
+    shoulder = (sx, sy)
     # upper arm swings a little forward/out, the forearm rotates from hanging to pointing up
     a_up = math.radians(90.0 - (28.0 if side else 18.0) * t)
     upper = 13.0
-    elbow = (sx + sg * math.cos(a_up) * upper, 19.6 + math.sin(a_up) * upper)
+    elbow = (sx + sg * math.cos(a_up) * upper, sy + math.sin(a_up) * upper)
     a_fore = math.radians(90.0 + (-165.0 if side else 142.0) * t)
     fore = 12.0
     dx = math.cos(a_fore) * fore
@@ -642,32 +1063,55 @@ def _raised_arm(
         _lerp_pt(elbow, wrist, 0.5),
         wrist,
     ]
-    sleeve = _stroke_poly(chain, (ARM * 1.15, ARM * 1.0, ARM * 0.9), 0.5)
     ux, uy = wrist[0] - elbow[0], wrist[1] - elbow[1]
     ln = math.hypot(ux, uy) or 1.0
     ux, uy = ux / ln, uy / ln
-    nx, ny = -uy * ARM * 0.47, ux * ARM * 0.47
-    back = (wrist[0] - ux * 1.6, wrist[1] - uy * 1.6)
-    cuff = [
-        (back[0] + nx, back[1] + ny),
-        (wrist[0] + nx, wrist[1] + ny),
-        (wrist[0] - nx, wrist[1] - ny),
-        (back[0] - nx, back[1] - ny),
-    ]
+    bare = None
+    if sleeve == "short":
+        bare = _stroke_poly(chain, (ARM * 0.8, ARM * 0.75, ARM * 0.7), 0.5)
+        up = [shoulder, _lerp_pt(shoulder, elbow, 0.3), _lerp_pt(shoulder, elbow, 0.62)]
+        sl = _stroke_poly(up, (ARM * 1.15, ARM * 1.12, ARM * 1.1), 0.5)
+        ex, ey = up[-1]
+        vx, vy = ex - shoulder[0], ey - shoulder[1]
+        vl = math.hypot(vx, vy) or 1.0
+        vx, vy = vx / vl, vy / vl
+        nx, ny = -vy * ARM * 0.56, vx * ARM * 0.56
+        back = (ex - vx * 1.2, ey - vy * 1.2)
+        cuff = [
+            (back[0] + nx, back[1] + ny),
+            (ex + nx, ey + ny),
+            (ex - nx, ey - ny),
+            (back[0] - nx, back[1] - ny),
+        ]
+    else:
+        widths = {
+            "wide": (ARM * 1.15, ARM * 1.35, ARM * 1.9),
+            "puffy": (ARM * 1.2, ARM * 1.3, ARM * 0.9),
+        }.get(sleeve, (ARM * 1.15, ARM * 1.0, ARM * 0.9))
+        sl = _stroke_poly(chain, widths, 0.5)
+        half = widths[2] / 2 + 0.05
+        nx, ny = -uy * half, ux * half
+        back = (wrist[0] - ux * 1.6, wrist[1] - uy * 1.6)
+        cuff = [
+            (back[0] + nx, back[1] + ny),
+            (wrist[0] + nx, wrist[1] + ny),
+            (wrist[0] - nx, wrist[1] - ny),
+            (back[0] - nx, back[1] - ny),
+        ]
     r = 1.65 + 0.35 * t  # a clenched fist reads bigger than a hanging hand
     hand = _ell(wrist[0] + ux * 2.0, wrist[1] + uy * 2.0, r, 2.4 - 0.3 * t, 16)
-    return sleeve, cuff, hand
+    return sl, cuff, hand, bare
 
 
 def _lerp_pt(a: Pt, b: Pt, t: float) -> Pt:
     return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
 
 
-def _tilt_head(f: _Fig, degrees: float, ops: Sequence[int]) -> None:
+def _tilt_head(f: _Fig, degrees: float, ops: Sequence[int], pivot: Pt = _NECK_PIVOT) -> None:
     """Rotate the head's ops and marks about the neck."""
     a = math.radians(degrees)
     ca, sa = math.cos(a), math.sin(a)
-    px, py = _NECK_PIVOT
+    px, py = pivot
 
     def rot(pts: Sequence[Pt]) -> list[Pt]:
         return [
@@ -684,7 +1128,8 @@ def _tilt_head(f: _Fig, degrees: float, ops: Sequence[int]) -> None:
             f.marks[tag] = rot(f.marks[tag])
 
 
-def _face_shape(view: str) -> list[Pt]:
+def _face_shape(view: str, face: str = "oval") -> list[Pt]:
+    fc = _FACES.get(face, _FACES["oval"])
     if view == "side":
         skull = _ell(-0.3, 6.3, 5.6, 6.5, 16, -math.pi / 2, -math.pi * 1.22)
         skull = list(reversed(skull))
@@ -697,22 +1142,16 @@ def _face_shape(view: str) -> list[Pt]:
             (5.2, 10.4),
             (5.2, 11.3),
             (5.5, 11.8),
-            (5.0, 12.5),
-            (4.9, 13.6),
-            (4.2, 14.4),
-            (2.6, 14.3),
-            (0.6, 13.0),
-            (-2.3, 11.2),
+            *fc.side,
         ]
         top = _ell(-0.3, 6.3, 5.6, 6.5, 10, -math.pi / 2, -math.pi / 2 + 0.75)
         return top + front + skull
-    jaw = [(5.2, 8.3), (4.8, 10.4), (3.8, 12.5), (2.0, 14.1), (0.0, 14.7)]
-    right = [*_ell(0.0, 6.3, 5.3, 6.4, 12, -math.pi / 2, 0.0), *jaw]
+    if view == "back":
+        return _ell(0.0, 6.6, 5.4, 7.2, 28)
+    right = [*_ell(0.0, 6.3, fc.skull, 6.4, 12, -math.pi / 2, 0.0)[:-1], *fc.jaw]
     pts = _sym(right)[:-1]
     if view == "three_quarter":
         pts = _Warp(view).head(pts)
-    if view == "back":
-        pts = _ell(0.0, 6.6, 5.4, 7.2, 28)
     return pts
 
 
@@ -736,36 +1175,53 @@ def _eye(
     closed: bool,
     glance: float,
     inner: float,
+    es: _EyeShape = _EYE_SHAPES["round"],
 ) -> None:
+    ew *= es.w
+    reach = 2.75 * 1.22 * es.h / 2  # half the widest opening (surprise)
+    box = [
+        (ex - ew / 2 - 0.5, ey - reach - 0.75 - abs(es.tilt) * 0.5),
+        (ex + ew / 2 + 0.5, ey + reach + 0.55 + abs(es.tilt) * 0.5),
+    ]
+
+    def lift(u: float) -> float:
+        """Outer corner up (tilt > 0), inner corner down: 0 in the middle."""
+        return -es.tilt * 0.5 * (-u * inner)
+
     if closed:
+        sag = 0.55 if es.lid == 0 else 0.3
         pts = [
-            (ex + ew / 2 * math.cos(a), ey + 0.2 + 0.55 * math.sin(a))
+            (ex + ew / 2 * math.cos(a), ey + 0.2 + sag * math.sin(a) + lift(math.cos(a)))
             for a in np.linspace(math.pi * 0.95, math.pi * 0.05, 12)
         ]
-        f.stroke(pts, INK, (0.25, 0.55, 0.2), tag="eyes")
-        f.mark("eyes", [(ex - ew / 2 - 0.4, ey - 1.9), (ex + ew / 2 + 0.4, ey + 1.6)])
+        f.stroke(pts, INK, (0.25, 0.55 * es.lash, 0.2), tag="eyes")
+        f.mark("eyes", box)
         return
-    eh = 2.75 * e.eye_open
+    eh = 2.75 * e.eye_open * es.h
     us = np.linspace(-1.0, 1.0, 13)
+    lid_y = ey - eh / 2 + es.lid * 2.75 * es.h  # a sleepy lid stays down whatever the mood
 
     def top(u: float) -> float:
-        base = ey - eh / 2 * (1 - u * u) ** 0.55
+        base = ey - eh / 2 * (1 - u * u) ** es.top
         side_in = (u * inner + 1) / 2  # 1 at the inner corner
         base += max(e.lid_tilt, 0.0) * eh * 0.38 * side_in
         base += max(-e.lid_tilt, 0.0) * eh * 0.38 * (1 - side_in)
-        return base
+        if es.lid:
+            base = max(base, lid_y + 0.35 * u * u + 0.25 * (1 - side_in))
+        return base + lift(u)
 
     def bot(u: float) -> float:
-        return ey + eh / 2 * (1 - u * u) ** 0.7 * (1 - e.lower_lift) - e.lower_lift * 0.3
+        y = ey + eh / 2 * (1 - u * u) ** es.bot * (1 - e.lower_lift) - e.lower_lift * 0.3
+        return max(y, top(u) - lift(u) + 0.05) + lift(u)
 
     top_pts = [(ex + ew / 2 * u, top(u)) for u in us]
     bot_pts = [(ex + ew / 2 * u, bot(u)) for u in us[::-1]]
     white = top_pts + bot_pts
     f.poly(white, WHITE, line=0.0, tag="eyes")
     icx = ex + glance * ew * 0.18
-    irx = ew * 0.31 * e.iris
-    iry = 2.75 * 0.47 * max(e.iris, 0.78)
-    icy = ey + 0.15
+    irx = ew * 0.31 * e.iris * es.iris
+    iry = 2.75 * 0.47 * max(e.iris, 0.78) * es.iris * max(0.85, min(es.h, 1.15))
+    icy = ey + 0.15 + (0.25 * es.lid * es.h if es.lid else 0.0)
     iris = _ell(icx, icy, irx, iry, 20)
     f.poly(
         iris, iris_c, line=0.0, shade=(0.0, -0.8), shade_fill=_mix(iris_c, INK, 0.55), clip=white
@@ -776,8 +1232,9 @@ def _eye(
         line=0.0,
         clip=white,
     )
+    hl = irx * (0.44 if es.h > 1.1 else 0.38)
     f.poly(
-        _ell(icx - irx * 0.4, icy - iry * 0.42, irx * 0.38, irx * 0.38, 10),
+        _ell(icx - irx * 0.4, icy - iry * 0.42, hl, hl, 10),
         WHITE,
         line=0.0,
         clip=white,
@@ -788,15 +1245,31 @@ def _eye(
         line=0.0,
         clip=white,
     )
+    if es.h > 1.1:
+        # big manhua eyes: a sparkle in the lower iris
+        f.poly(
+            _ell(icx - irx * 0.15, icy + iry * 0.55, irx * 0.3, iry * 0.12, 10),
+            _light(iris_c, 0.55),
+            line=0.0,
+            clip=white,
+        )
     # Upper lash: heavy at the outer corner with a flick, the key stroke of a manhua eye.
     outer_first = top_pts if inner > 0 else top_pts[::-1]
     ox, oy = outer_first[0]
-    lash = [(ox - inner * 0.55, oy - 0.35), *outer_first]
-    f.stroke(lash, INK, (0.35, 0.62, 0.3))
+    flick = 0.35 + max(es.tilt, 0.0) * 0.5
+    lash = [(ox - inner * 0.55 * (1 + max(es.tilt, 0.0)), oy - flick), *outer_first]
+    f.stroke(lash, INK, (0.35 * es.lash, 0.62 * es.lash, 0.3 * es.lash))
+    if es.lid:
+        # the heavy lid's crease, following the eye's full round above the lowered lid
+        crease = [
+            (ex + ew / 2 * u, ey - eh / 2 * (1 - u * u) ** es.top - 0.35 + lift(u))
+            for u in us[2:-2]
+        ]
+        f.stroke(crease, _mix(INK, iris_c, 0.35), (0.05, 0.16, 0.05))
     low = [(x, y) for x, y in bot_pts]
     low = low[2:8] if inner > 0 else low[5:11]
-    f.stroke(low, _mix(INK, iris_c, 0.3), (0.06, 0.2, 0.06))
-    f.mark("eyes", [(ex - ew / 2 - 0.4, ey - 1.9), (ex + ew / 2 + 0.4, ey + 1.6)])
+    f.stroke(low, _mix(INK, iris_c, 0.3), (0.06, 0.2 if es.h < 1.1 else 0.26, 0.06))
+    f.mark("eyes", box)
 
 
 def _face_features(
@@ -833,20 +1306,21 @@ def _face_features(
                     _mix(blush, INK, 0.3),
                     (0.08, 0.12, 0.08),
                 )
+    es = _EYE_SHAPES.get(d.eyes, _EYE_SHAPES["round"])
     if view == "front":
-        _eye(f, -2.45, 8.4, 3.2, e, eye, eyes_closed, glance, 1.0)
-        _eye(f, 2.45, 8.4, 3.2, e, eye, eyes_closed, glance, -1.0)
+        _eye(f, -2.45, 8.4, 3.2, e, eye, eyes_closed, glance, 1.0, es)
+        _eye(f, 2.45, 8.4, 3.2, e, eye, eyes_closed, glance, -1.0, es)
         f.stroke([(0.35, 10.3), (0.15, 11.0), (-0.25, 11.15)], skin_sh, (0.12, 0.28, 0.12))
         mx = 0.0
     elif view == "three_quarter":
-        _eye(f, -1.15, 8.4, 3.2, e, eye, eyes_closed, 0.6, 1.0)
-        _eye(f, 3.05, 8.4, 2.3, e, eye, eyes_closed, 0.6, -1.0)
+        _eye(f, -1.15, 8.4, 3.2, e, eye, eyes_closed, 0.6, 1.0, es)
+        _eye(f, 3.05, 8.4, 2.3, e, eye, eyes_closed, 0.6, -1.0, es)
         f.stroke(
             [(1.85, 9.2), (2.2, 10.7), (1.6, 11.1)], _mix(skin_sh, INK, 0.25), (0.12, 0.25, 0.15)
         )
         mx = 1.3
     else:
-        _eye(f, 3.55, 8.4, 1.7, e, eye, eyes_closed, 1.0, 1.0)
+        _eye(f, 3.55, 8.4, 1.7, e, eye, eyes_closed, 1.0, 1.0, es)
         mx = 4.55
     if "beard" in d.accessories:
         bc = hair if _luma(hair) < 200 else (120, 110, 100)
@@ -952,18 +1426,19 @@ def _mouth(
             f.poly(bt + [(x, y + 0.4) for x, y in reversed(bp)], WHITE, line=0.0, clip=poly)
 
 
-def _brows(f: _Fig, view: str, e: _Expr, colour: RGB) -> None:
-    by = 8.4 - 2.75
+def _brows(f: _Fig, view: str, e: _Expr, colour: RGB, es: _EyeShape = _EYE_SHAPES["round"]) -> None:
+    by = 8.4 - 1.375 * es.h - es.gap
     if view == "front":
         eyes = [(-2.45, 3.2, 1.0), (2.45, 3.2, -1.0)]
     elif view == "three_quarter":
         eyes = [(-1.15, 3.2, 1.0), (3.05, 2.4, -1.0)]
     else:
         eyes = [(3.55, 2.0, 1.0)]
-    wb = e.brow_w
+    wb = e.brow_w * es.brow
     for ex, ew, inner in eyes:
+        ew *= es.w
         p_in = (ex + inner * ew * 0.42, by + e.brow_in * 0.85)
-        p_out = (ex - inner * ew * 0.62, by + 0.35 + e.brow_out)
+        p_out = (ex - inner * ew * 0.62, by + 0.35 + e.brow_out - es.tilt * 0.35)
         mid = ((p_in[0] + p_out[0]) / 2, (p_in[1] + p_out[1]) / 2 - e.brow_arch * 0.8)
         pts = _quad(p_in, mid, p_out, 9)
         f.stroke(pts, colour, (wb * 1.25, wb, wb * 0.3))
@@ -1293,13 +1768,15 @@ def _front_hair(
 def _collar(
     f: _Fig,
     view: str,
-    collar: str,
+    g: _Garment,
     cloth: RGB,
     accent: RGB,
+    inner: RGB,
     skin: RGB,
     w: _Warp,
     WST: float,
 ) -> None:
+    collar = g.collar
     if view in ("back", "side"):
         if view == "side":
             f.stroke([(1.4, 16.6), (3.2, 19.2)], accent, (0.6, 0.6, 0.6))
@@ -1313,44 +1790,178 @@ def _collar(
         )
         f.poly(w.chest([(-2.4, 16.4), (-3.9, 16.9), (-0.4, 25.8), (0.4, 23.2)]), accent, line=1.0)
     elif collar == "mandarin":
-        f.poly(w.chest([(-2.5, 15.6), (2.5, 15.6), (2.7, 17.8), (-2.7, 17.8)]), accent, line=1.0)
-        f.stroke(w.chest([(0.0, 17.8), (2.2, 20.0), (4.6, 20.6)]), accent, (0.45, 0.45, 0.3))
+        f.poly(w.chest([(-2.5, 15.4), (2.5, 15.4), (2.7, 17.8), (-2.7, 17.8)]), accent, line=1.0)
+        if g.cut == "qipao":
+            f.stroke(w.chest([(0.0, 17.8), (2.2, 20.0), (4.6, 20.6)]), accent, (0.45, 0.45, 0.3))
+        else:
+            # a placket with a column of buttons
+            f.stroke(w.chest([(0.0, 17.8), (0.0, 38.4)]), _mix(cloth, INK, 0.45), (0.2, 0.2, 0.2))
+            for j in range(4):
+                f.poly(w.chest(_ell(0.0, 21.0 + 4.6 * j, 0.55, 0.55, 8)), accent, line=0.5)
     elif collar == "lapel":
-        f.poly(w.chest([(-2.4, 16.6), (2.4, 16.6), (0.0, 26.0)]), WHITE, line=0.8)
-        f.poly(
-            w.chest(
-                [
-                    (0.3, 22.0),
-                    (0.9, 23.0),
-                    (0.5, 31.0),
-                    (0.0, 32.0),
-                    (-0.5, 31.0),
-                    (-0.9, 23.0),
-                    (-0.3, 22.0),
-                ]
-            ),
-            accent,
-            line=0.8,
-        )
+        f.poly(w.chest([(-2.4, 16.6), (2.4, 16.6), (0.0, 26.0)]), inner, line=0.8)
+        if g.cut != "jacket":
+            f.poly(
+                w.chest(
+                    [
+                        (0.3, 22.0),
+                        (0.9, 23.0),
+                        (0.5, 31.0),
+                        (0.0, 32.0),
+                        (-0.5, 31.0),
+                        (-0.9, 23.0),
+                        (-0.3, 22.0),
+                    ]
+                ),
+                accent,
+                line=0.8,
+            )
+        wide = 1.0 if g.cut == "coat" else 0.0
         for sg in (-1.0, 1.0):
             lap = [
                 (sg * 2.4, 16.5),
-                (sg * 3.6, 17.0),
-                (sg * 4.6, 22.0),
-                (sg * 3.4, 22.6),
+                (sg * (3.6 + wide), 17.0),
+                (sg * (4.6 + wide * 1.6), 22.0),
+                (sg * (3.4 + wide), 22.6),
                 (sg * 1.6, 30.0),
                 (sg * 0.4, 29.0),
             ]
             f.poly(w.chest(lap), _mix(cloth, INK, 0.2), line=0.9)
+        if g.cut == "coat":
+            for j in range(2):
+                for sg in (-1.0, 1.0):
+                    f.poly(w.chest(_ell(sg * 2.2, 32.0 + 3.4 * j, 0.5, 0.5, 8)), accent, line=0.5)
+    elif collar == "hood":
+        f.poly(w.chest(_ell(0.0, 16.2, 2.6, 1.3, 14, 0.0, math.pi)), skin, line=0.0)
+        f.stroke(w.chest([(0.0, 17.4), (0.0, 38.4)]), _mix(cloth, INK, 0.5), (0.3, 0.3, 0.3))
+        for sg in (-1.0, 1.0):
+            f.stroke(w.chest([(sg * 1.3, 17.2), (sg * 1.5, 24.5)]), accent, (0.35, 0.35, 0.25))
     elif collar == "round":
         f.poly(w.chest(_ell(0.0, 16.3, 3.0, 1.6, 16, 0.0, math.pi)), skin, line=0.0)
         f.stroke(w.chest(_ell(0.0, 16.3, 3.2, 1.8, 14, 0.0, math.pi)), accent, (0.7, 0.7, 0.7))
+    elif g.cut == "vest":
+        # the shirt shows in the vest's V, with its collar points
+        f.poly(w.chest([(-3.4, 16.4), (3.4, 16.4), (0.0, 28.0)]), inner, line=0.8)
+        for sg in (-1.0, 1.0):
+            f.poly(w.chest([(sg * 0.2, 17.6), (sg * 2.8, 16.2), (sg * 2.4, 19.8)]), inner, line=0.8)
+        f.poly(
+            w.chest([(-0.6, 18.2), (0.6, 18.2), (0.9, 25.5), (0.0, 26.6), (-0.9, 25.5)]),
+            accent,
+            line=0.7,
+        )
     else:
         f.poly(w.chest([(-2.3, 16.5), (2.3, 16.5), (0.0, 22.0)]), skin, line=0.0)
         for sg in (-1.0, 1.0):
             f.stroke(
                 w.chest([(sg * 2.6, 16.6), (sg * 1.2, 19.6), (0.0, 22.4)]), accent, (0.9, 0.9, 0.6)
             )
+
+
+def _skirt(
+    f: _Fig,
+    view: str,
+    g: _Garment,
+    cloth: RGB,
+    cloth_sh: RGB,
+    accent: RGB,
+    pants: RGB,
+    wst: float,
+    HIP: float,
+    w: _Warp,
+) -> None:
+    """The part of a long garment below the waist: each cut has its own silhouette."""
+    hem = g.hem if g.hem is not None else 60.0
+    top = 39.0
+    if view == "side":
+        back = {"dress": 6.2, "coat": 5.6, "robe": 5.4}.get(g.cut, 4.4)
+        front = {"dress": 6.0, "coat": 5.8, "robe": 5.2}.get(g.cut, 4.2)
+        skirt = [(3.0, top + 0.5), (-3.4, top + 0.5), (-back, hem), (front, hem)]
+        f.poly(skirt, cloth, sil=True, shade=(1.6, 0.0), shade_fill=cloth_sh)
+        f.stroke([(-back, hem), (front, hem)], accent, (0.9, 0.9, 0.9))
+        return
+    if g.cut == "dress":
+        # A-line: flares from the waist to a wide, softly curved hem
+        flare = HIP + 4.2 + (hem - 60) * 0.14
+        pts = [(-wst, top), (wst, top), (HIP + 1.2, 50.0), (flare, hem - 0.6)]
+        pts += [(flare * 0.5, hem + 0.6), (0.0, hem + 0.9), (-flare * 0.5, hem + 0.6)]
+        pts += [(-flare, hem - 0.6), (-HIP - 1.2, 50.0)]
+    elif g.cut == "coat":
+        # long coat: flares, open below the belt so the trousers show in a tall notch
+        flare = HIP + 3.0 + (hem - 60) * 0.1
+        pts = [(-wst, top), (wst, top), (HIP + 0.8, 50.0), (flare, hem), (1.9, hem)]
+        pts += [(0.5, 46.0), (-0.5, 46.0), (-1.9, hem), (-flare, hem), (-HIP - 0.8, 50.0)]
+        if view == "back":  # closed at the back
+            pts = [*pts[:4], (0.0, hem + 0.4), *pts[8:]]
+    elif g.cut == "qipao":
+        # straight and narrow, slit at the sides
+        pts = [(-wst, top), (wst, top), (HIP + 0.3, 50.0), (HIP - 0.4, hem), (0.0, hem + 0.4)]
+        pts += [(-HIP + 0.4, hem), (-HIP - 0.3, 50.0)]
+    elif g.cut == "robe":
+        flare = HIP + 2.2
+        pts = [(-wst, top), (wst, top), (HIP + 1.2, 52.0), (flare, hem), (0.0, hem + 0.6)]
+        pts += [(-flare, hem), (-HIP - 1.2, 52.0)]
+    else:
+        # tunic or apron: to the thighs, split at the sides
+        flare = HIP + 1.3
+        pts = [(-wst, top), (wst, top), (HIP + 0.6, 50.0), (flare, hem), (0.0, hem + 0.5)]
+        pts += [(-flare, hem), (-HIP - 0.6, 50.0)]
+    skirt = w.body(pts)
+    f.poly(skirt, cloth, sil=True, shade=(1.6, 0.0), shade_fill=cloth_sh)
+    xs = [x for x, _ in skirt]
+    if g.cut == "coat" and view != "back":
+        # the notch: the coat's front edges, trimmed
+        for sg in (-1.0, 1.0):
+            f.stroke(w.body([(sg * 0.5, 46.4), (sg * 1.9, hem)]), accent, (0.5, 0.6, 0.6))
+    elif g.cut in ("qipao", "tunic"):
+        sy = hem - (hem - 50.0) * 0.45
+        for sg in (-1.0, 1.0):
+            x = HIP - 0.4 if g.cut == "qipao" else HIP + 1.0
+            f.stroke(
+                w.body([(sg * x, sy), (sg * (x + 0.1), hem)]),
+                _mix(cloth, INK, 0.6),
+                (0.15, 0.3, 0.3),
+            )
+    lo, hi = min(xs), max(xs)
+    if g.cut != "coat" or view == "back":
+        f.stroke(
+            [
+                (lo + 0.4, max(y for _, y in skirt) - 0.7),
+                (hi - 0.4, max(y for _, y in skirt) - 0.7),
+            ],
+            accent,
+            (0.8, 0.8, 0.8),
+        )
+
+
+def _hood(f: _Fig, view: str, cloth: RGB, cloth_sh: RGB, NECK: float, w: _Warp) -> None:
+    """A hood lying down: a ring behind the neck, or a pouch on the upper back."""
+    sh = _mix(cloth, INK, 0.25)
+    if view == "back":
+        pts = _sym([(0.0, 13.4), (4.6, 13.2), (5.6, 16.5), (4.4, 23.0), (1.6, 26.4), (0.0, 26.8)])
+        f.poly(pts, cloth, sil=True, shade=(1.0, 0.0), shade_fill=cloth_sh)
+        f.stroke([(0.0, 14.2), (0.0, 25.6)], sh, (0.15, 0.3, 0.15))
+        f.stroke(_quad((-4.0, 14.6), (0.0, 18.0), (4.0, 14.6), 9), sh, (0.12, 0.3, 0.12))
+        return
+    if view == "side":
+        pts = [(-0.6, 12.0), (-4.6, 12.4), (-6.2, 16.0), (-5.2, 21.5), (-2.6, 20.2), (-0.6, 17.0)]
+        f.poly(pts, cloth, sil=True, shade=(1.0, 0.0), shade_fill=cloth_sh)
+        f.stroke([(-4.4, 13.6), (-5.0, 18.6)], sh, (0.15, 0.3, 0.15))
+        return
+    pts = _sym(
+        [
+            (0.0, 11.2),
+            (NECK + 2.6, 11.6),
+            (NECK + 4.3, 14.0),
+            (NECK + 4.6, 17.8),
+            (NECK + 1.8, 18.6),
+            (0.0, 18.4),
+        ]
+    )
+    pts = w.body(pts, 0.5) if view == "three_quarter" else pts
+    f.poly(pts, cloth, sil=True, shade=(1.0, 0.0), shade_fill=cloth_sh)
+    for sg in (-1.0, 1.0):
+        rim = [(sg * (NECK + 1.0), 12.4), (sg * (NECK + 3.2), 14.4), (sg * (NECK + 3.2), 17.6)]
+        f.stroke(w.body(rim, 0.5) if view == "three_quarter" else rim, sh, (0.12, 0.3, 0.12))
 
 
 def _scarf(f: _Fig, view: str, accent: RGB, w: _Warp) -> None:
@@ -1463,9 +2074,13 @@ def _round_rect(cx: float, cy: float, w: float, h: float) -> list[Pt]:
 
 
 def _line_widths(height_px: float) -> tuple[float, float]:
-    """Return (inner, outer) ink widths in pixels for a figure of this height."""
-    inner = max(0.9, 0.33 * height_px**0.42)
-    return inner, inner * 2.1
+    """Return (inner, outer) ink widths in pixels for a figure of this height.
+
+    Lines thin out less than the figure shrinks, so a small figure keeps a readable contour,
+    but not so little that it turns into a dark blot.
+    """
+    inner = max(0.9, 3.5 * (height_px / 640.0) ** 0.75)
+    return inner, inner * 1.8
 
 
 def _to_px(pts: Sequence[Pt], fx: float, fy: float, k: float, sgn: float) -> list[Pt]:
@@ -2725,7 +3340,7 @@ BLINK_CYCLE = (70, 119)
 BLINK_LENGTH = 3
 GESTURE_STEPS = 3  # rest, half way, full gesture
 _ZOOM_GESTURE_STEPS = 2  # every pose costs a set of patches per zoom level
-_BREATH_RAMP = (19.0, 46.0)  # figure units: shoulders and head rise fully, hands stay put
+_BREATH_RAMP = (19.0, 46.0)  # reference units: shoulders and head rise fully, hands stay put
 _EMPHATIC = (Emotion.angry, Emotion.surprised, Emotion.happy)
 _XFADE = 128  # crossfade weights in 1/128 steps keep the maths in int16
 _RESAMPLE = Image.Resampling.BICUBIC
@@ -3010,7 +3625,9 @@ def _dress(actor: _Actor, window: BoxT, canvas: tuple[int, int], speaking: bool)
         )
     # Bigger figures breathe by two pixels, small ones by one, so neither looks still or bouncy.
     amp = 2 if k * 100 >= 300 else 1
-    crown, shoulder, hands = (actor.fy + (u - 100.0) * k - window[1] for u in (0.0, *_BREATH_RAMP))
+    shp = _shape(actor.design.build, actor.design.face, actor.design.height)
+    ramp = (0.0, *(shp.body_y(u) for u in _BREATH_RAMP))
+    crown, shoulder, hands = (actor.fy + (u - 100.0) * k - window[1] for u in ramp)
     h = window[3] - window[1]
     actor.rows = [_breath_rows(h, crown, shoulder, hands, rise) for rise in range(amp + 1)]
 
