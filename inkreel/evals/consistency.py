@@ -131,8 +131,9 @@ class Params(BaseModel):
         default=0.5, description="Set matches with a lower correlation peak are 'unmatched'."
     )
     set_min_usable: float = Field(
-        default=0.5,
-        description="Elements with less of their box in frame and unoccluded are skipped "
+        default=0.95,
+        description="Elements with less of their box in frame and unoccluded are skipped, so a "
+        "thin pole cut by the frame edge is not matched to a nearby edge "
         "(the template always comes from a shot showing the whole element).",
     )
     set_max_occlusion: float = Field(
@@ -1117,11 +1118,17 @@ def _stability(shots: list[_ShotData], sb: StoryboardFile, params: Params) -> St
         good = [e for e in rep.elements if not e.lost and e.score >= params.set_min_score]
         rep.measured = len(rep.elements)
         rep.unmatched = len(rep.elements) - len(good)
-        ds = [e.displacement_px for e in rep.elements]
+        # A match below the correlation floor located nothing; it is counted, not measured.
+        ds = [e.displacement_px for e in good]
         rep.max_px = _r(max(ds), 3) if ds else None
         rep.mean_px = _r(float(np.mean(ds)), 3) if ds else None
         locs.append(rep)
-    ds = [e.displacement_px for loc_ in locs for e in loc_.elements]
+    ds = [
+        e.displacement_px
+        for loc_ in locs
+        for e in loc_.elements
+        if not e.lost and e.score >= params.set_min_score
+    ]
     return StabilityReport(
         locations=locs,
         max_px=_r(max(ds), 3) if ds else None,

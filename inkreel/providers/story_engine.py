@@ -644,6 +644,9 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
         return min((min(abs(h - t), 1 - abs(h - t)) for t in taken_hues), default=1.0)
 
     hue = max(candidates, key=distance)
+    # The accent must not land on someone else's outfit colour either.
+    taken_hues.append(hue)
+    accent_hue = max(((hue + 0.3 + k / 24) % 1.0 for k in range(10)), key=distance)
     window = context[max(0, context.find(name) - 60) : context.find(name) + len(name) + 60]
     female = any(w in FEMALE_HINTS for w in re.findall(r"\w+", window.lower())) or any(
         h in window for h in FEMALE_HINTS if CJK.search(h)
@@ -686,7 +689,7 @@ def design_character(prompt: str, seed: int) -> dict[str, Any]:
         "outfit_colour": _hex_from_hue(
             hue, dice.between(0.45, 0.7, "s"), dice.between(*value, "v")
         ),
-        "accent_colour": _hex_from_hue(hue + 0.45, 0.7, 0.8),
+        "accent_colour": _hex_from_hue(accent_hue, 0.7, 0.8),
         "accessories": accessories[:2],
         "voice": {
             "variant": dice.pick(variants, "voice"),
