@@ -1,0 +1,541 @@
+"""Money: reserve before a paid call, reconcile after, never pay twice for the same call.
+
+A `Ledger` is a SQLite file in the project (WAL, one lock per transaction, BEGIN IMMEDIATE
+so two processes on one project also serialise). Each paid call has an idempotency
+`call_key` (a hash of its inputs, so the same call after a resume has the same key):
+
+    r = ledger.reserve(key, [("episode", "ep01"), ("batch", "night-1")], 0.12,
+                       agent="director", model="gpt-image-1", shot="s03")
+    if r.already_paid:
+        image = decode(ledger.result_for(key))      # reuse, do not pay again
+    else:
+        try:
+            image = call_the_model()
+        except Exception:
+            ledger.reconcile(key, 0.0, ok=False)     # or what the provider charged
+            raise
+        ledger.reconcile(key, actual_usd, ok=True, result=encode(image))
+
+`reserve` refuses (BudgetExceeded) when, for any scope with a cap, what is spent plus what
+is reserved plus this call would pass the cap; the message says how much more is needed.
+A pending reservation left by a killed run keeps counting until the same call_key is
+reserved again (the resume), which replaces it.
+
+Amounts are stored as integer micro-dollars, so sums are exact; reservations round up.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inkreel.providers.roster import UNIT_KEYS, Roster, Task
+from inkreel.providers.router import Router
+
+Scope = tuple[str, str]
+
+_MICRO = 1_000_000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reservations (
+    call_key TEXT PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('reserved', 'paid', 'failed')),
+    reserved_micros INTEGER NOT NULL DEFAULT 0,
+    agent TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    shot TEXT NOT NULL DEFAULT '',
+    task TEXT NOT NULL DEFAULT '',
+    updated_at REAL NOT NULL,
+    result BLOB
+);
+CREATE TABLE IF NOT EXISTS charges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_key TEXT NOT NULL,
+    actual_micros INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    agent TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    shot TEXT NOT NULL DEFAULT '',
+    task TEXT NOT NULL DEFAULT '',
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS charges_by_key ON charges (call_key);
+CREATE TABLE IF NOT EXISTS scope_members (
+    call_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (kind, name, call_key)
+);
+CREATE TABLE IF NOT EXISTS caps (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    cap_micros INTEGER NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+"""
+
+
+class LedgerError(Exception):
+    """A ledger used out of order (reconcile without reserve, result for an unpaid call)."""
+
+
+class BudgetExceeded(Exception):
+    """A reservation that would take a scope past its cap."""
+
+    kind = "budget_exceeded"  # the router never retries or falls through on this
+
+    def __init__(self, scope: Scope, cap: float, committed: float, needed: float) -> None:
+        self.scope = scope
+        self.cap = cap
+        self.committed = committed
+        self.needed = needed
+        self.shortfall = max(0.0, committed + needed - cap)
+        kind, name = scope
+        super().__init__(
+            f"budget for {kind} {name!r} is ${cap:.4f}; ${committed:.4f} is spent or reserved "
+            f"and the next call needs ${needed:.4f}. Raise the {kind} cap by at least "
+            f"${self.shortfall:.4f} (to ${committed + needed:.4f}) to continue."
+        )
+
+
+@dataclass(frozen=True)
+class Reservation:
+    call_key: str
+    amount_usd: float
+    already_paid: bool = False  # a successful earlier call: reuse Ledger.result_for(call_key)
+
+
+@dataclass
+class Charge:
+    """One call in flight under `Ledger.charge`."""
+
+    call_key: str
+    reservation: Reservation
+    result: bytes | str | None = None  # the stored result, when already paid
+    actual_usd: float | None = None
+    payload: bytes | str | None = None
+    failed_cost_usd: float = 0.0  # what the provider charges if the call fails
+
+    @property
+    def already_paid(self) -> bool:
+        return self.reservation.already_paid
+
+    def settle(self, actual_usd: float, result: bytes | str | None = None) -> None:
+        """Record what the call really cost, and a result to keep for resumes."""
+        self.actual_usd = actual_usd
+        self.payload = result
+
+
+def _micros(usd: float, *, up: bool) -> int:
+    if not isinstance(usd, int | float) or not math.isfinite(usd) or usd < 0:
+        raise ValueError(f"amount must be a finite number of USD >= 0, not {usd!r}")
+    scaled = usd * _MICRO
+    return math.ceil(scaled - 1e-6) if up else round(scaled)
+
+
+def _usd(micros: int | None) -> float:
+    return (micros or 0) / _MICRO
+
+
+def _check_scope(scope: Any) -> Scope:
+    if (
+        not isinstance(scope, tuple | list)
+        or len(scope) != 2
+        or not all(isinstance(part, str) and part for part in scope)
+    ):
+        raise ValueError(
+            f"a scope is a (kind, name) pair of strings like ('episode', 'ep01'), not {scope!r}"
+        )
+    return (scope[0], scope[1])
+
+
+class Ledger:
+    """Reservations, charges and caps for one project, safe across threads and resumes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        with self._tx() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _spent_micros(db: sqlite3.Connection, scope: Scope) -> int:
+        row = db.execute(
+            "SELECT COALESCE(SUM(c.actual_micros), 0) FROM charges c "
+            "JOIN scope_members m ON m.call_key = c.call_key WHERE m.kind = ? AND m.name = ?",
+            scope,
+        ).fetchone()
+        return int(row[0])
+
+    @staticmethod
+    def _reserved_micros(db: sqlite3.Connection, scope: Scope, exclude: str | None = None) -> int:
+        row = db.execute(
+            "SELECT COALESCE(SUM(r.reserved_micros), 0) FROM reservations r "
+            "JOIN scope_members m ON m.call_key = r.call_key "
+            "WHERE m.kind = ? AND m.name = ? AND r.status = 'reserved' AND r.call_key IS NOT ?",
+            (*scope, exclude),
+        ).fetchone()
+        return int(row[0])
+
+    # -- caps -------------------------------------------------------------------------------
+
+    def set_cap(self, scope: Scope, usd: float | None) -> None:
+        """Cap what a scope may spend plus reserve; None removes the cap."""
+        scope = _check_scope(scope)
+        with self._tx() as db:
+            if usd is None:
+                db.execute("DELETE FROM caps WHERE kind = ? AND name = ?", scope)
+            else:
+                db.execute(
+                    "INSERT INTO caps (kind, name, cap_micros) VALUES (?, ?, ?) "
+                    "ON CONFLICT (kind, name) DO UPDATE SET cap_micros = excluded.cap_micros",
+                    (*scope, _micros(usd, up=False)),
+                )
+
+    def cap(self, scope: Scope) -> float | None:
+        scope = _check_scope(scope)
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT cap_micros FROM caps WHERE kind = ? AND name = ?", scope
+            ).fetchone()
+        return None if row is None else _usd(row[0])
+
+    # -- the call cycle ---------------------------------------------------------------------
+
+    def reserve(
+        self,
+        call_key: str,
+        scope: Sequence[Scope],
+        amount_usd: float,
+        *,
+        agent: str = "",
+        model: str = "",
+        shot: str = "",
+        task: str = "",
+    ) -> Reservation:
+        """Hold `amount_usd` for a call in every scope, or raise BudgetExceeded.
+
+        A call_key already reconciled as successful returns `already_paid=True` and holds
+        nothing. A call_key with a pending reservation (a crashed run) is re-reserved.
+        """
+        if not call_key:
+            raise ValueError("call_key must be a non-empty string")
+        scopes = [_check_scope(s) for s in scope]
+        amount = _micros(amount_usd, up=True)
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT status FROM reservations WHERE call_key = ?", (call_key,)
+            ).fetchone()
+            if row is not None and row[0] == "paid":
+                return Reservation(call_key, 0.0, already_paid=True)
+            members = {
+                (k, n)
+                for k, n in db.execute(
+                    "SELECT kind, name FROM scope_members WHERE call_key = ?", (call_key,)
+                )
+            }
+            for s in dict.fromkeys([*scopes, *members]):
+                cap_row = db.execute(
+                    "SELECT cap_micros FROM caps WHERE kind = ? AND name = ?", s
+                ).fetchone()
+                if cap_row is None:
+                    continue
+                committed = self._spent_micros(db, s) + self._reserved_micros(db, s, call_key)
+                if committed + amount > cap_row[0]:
+                    raise BudgetExceeded(s, _usd(cap_row[0]), _usd(committed), _usd(amount))
+            db.execute(
+                "INSERT INTO reservations "
+                "(call_key, status, reserved_micros, agent, model, shot, task, updated_at) "
+                "VALUES (?, 'reserved', ?, ?, ?, ?, ?, ?) ON CONFLICT (call_key) DO UPDATE SET "
+                "status = 'reserved', reserved_micros = excluded.reserved_micros, "
+                "agent = excluded.agent, model = excluded.model, shot = excluded.shot, "
+                "task = excluded.task, updated_at = excluded.updated_at",
+                (call_key, amount, agent, model, shot, task, time.time()),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO scope_members (call_key, kind, name) VALUES (?, ?, ?)",
+                [(call_key, k, n) for k, n in scopes],
+            )
+        return Reservation(call_key, _usd(amount))
+
+    def reconcile(
+        self,
+        call_key: str,
+        actual_usd: float,
+        ok: bool,
+        *,
+        result: bytes | str | None = None,
+        model: str | None = None,
+    ) -> None:
+        """Replace the reservation by what the call actually cost.
+
+        A failed call costs what the provider charged (often 0) and can be reserved again;
+        a successful one is paid for good, optionally with its result stored in the same
+        transaction. Reconciling a paid call again with ok=True does nothing.
+        """
+        actual = _micros(actual_usd, up=False)
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT status, agent, model, shot, task FROM reservations WHERE call_key = ?",
+                (call_key,),
+            ).fetchone()
+            if row is None:
+                raise LedgerError(f"no reservation for call {call_key!r}; reserve it first")
+            status, agent, reserved_model, shot, task = row
+            if status == "paid" and ok:
+                return
+            if status != "reserved":
+                raise LedgerError(f"call {call_key!r} is {status}, not reserved; reserve it again")
+            db.execute(
+                "INSERT INTO charges (call_key, actual_micros, ok, agent, model, shot, task, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    call_key,
+                    actual,
+                    int(ok),
+                    agent,
+                    model or reserved_model,
+                    shot,
+                    task,
+                    time.time(),
+                ),
+            )
+            db.execute(
+                "UPDATE reservations SET status = ?, reserved_micros = 0, updated_at = ?, "
+                "result = COALESCE(?, result) WHERE call_key = ?",
+                ("paid" if ok else "failed", time.time(), result, call_key),
+            )
+
+    def store_result(self, call_key: str, payload: bytes | str) -> None:
+        """Keep a paid call's result so a resume can reuse it instead of paying again."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT status FROM reservations WHERE call_key = ?", (call_key,)
+            ).fetchone()
+            if row is None or row[0] != "paid":
+                raise LedgerError(f"call {call_key!r} is not paid; reconcile it with ok=True first")
+            db.execute("UPDATE reservations SET result = ? WHERE call_key = ?", (payload, call_key))
+
+    def result_for(self, call_key: str) -> bytes | str | None:
+        """The stored result of a paid call (str or bytes as stored), else None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT result FROM reservations WHERE call_key = ? AND status = 'paid'",
+                (call_key,),
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def is_paid(self, call_key: str) -> bool:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM reservations WHERE call_key = ? AND status = 'paid'", (call_key,)
+            ).fetchone()
+        return row is not None
+
+    @contextmanager
+    def charge(
+        self,
+        call_key: str,
+        scope: Sequence[Scope],
+        amount_usd: float,
+        *,
+        agent: str = "",
+        model: str = "",
+        shot: str = "",
+        task: str = "",
+    ) -> Iterator[Charge]:
+        """Reserve on entry and reconcile on exit; use it inside a router's per-model fn.
+
+            with ledger.charge(key, scope, estimate(entry), model=entry.id) as c:
+                if c.already_paid:
+                    return decode(c.result)
+                out = call(entry)
+                c.settle(actual_usd, result=encode(out))
+                return out
+
+        An exception reconciles the call as failed at `c.failed_cost_usd` (default 0) and
+        propagates; a clean exit reconciles it as paid at the settled cost, or at the
+        reserved amount if `settle` was not called. BudgetExceeded comes from entering.
+        """
+        reservation = self.reserve(
+            call_key, scope, amount_usd, agent=agent, model=model, shot=shot, task=task
+        )
+        if reservation.already_paid:
+            yield Charge(call_key, reservation, result=self.result_for(call_key))
+            return
+        current = Charge(call_key, reservation)
+        try:
+            yield current
+        except BaseException:
+            self.reconcile(call_key, current.failed_cost_usd, ok=False)
+            raise
+        actual = reservation.amount_usd if current.actual_usd is None else current.actual_usd
+        self.reconcile(call_key, actual, ok=True, result=current.payload)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def spent(self, scope: Scope) -> float:
+        scope = _check_scope(scope)
+        with self._lock:
+            return _usd(self._spent_micros(self._conn, scope))
+
+    def reserved(self, scope: Scope) -> float:
+        scope = _check_scope(scope)
+        with self._lock:
+            return _usd(self._reserved_micros(self._conn, scope))
+
+    def committed(self, scope: Scope) -> float:
+        """Spent plus reserved: what the cap is checked against."""
+        scope = _check_scope(scope)
+        with self._lock:
+            return _usd(
+                self._spent_micros(self._conn, scope) + self._reserved_micros(self._conn, scope)
+            )
+
+    def remaining(self, scope: Scope) -> float | None:
+        cap = self.cap(scope)
+        return None if cap is None else max(0.0, cap - self.committed(scope))
+
+    def table(self, scope: Scope) -> list[dict[str, Any]]:
+        """Cost rows per agent, shot and model for a scope, plus what is still reserved."""
+        scope = _check_scope(scope)
+        with self._lock:
+            charged = self._conn.execute(
+                "SELECT c.agent, c.shot, c.model, SUM(c.ok), SUM(1 - c.ok), "
+                "SUM(c.actual_micros) FROM charges c "
+                "JOIN scope_members m ON m.call_key = c.call_key "
+                "WHERE m.kind = ? AND m.name = ? GROUP BY c.agent, c.shot, c.model",
+                scope,
+            ).fetchall()
+            pending = self._conn.execute(
+                "SELECT r.agent, r.shot, r.model, SUM(r.reserved_micros) FROM reservations r "
+                "JOIN scope_members m ON m.call_key = r.call_key "
+                "WHERE m.kind = ? AND m.name = ? AND r.status = 'reserved' "
+                "GROUP BY r.agent, r.shot, r.model",
+                scope,
+            ).fetchall()
+        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for agent, shot, model, ok, failed, micros in charged:
+            rows[(agent, shot, model)] = {
+                "agent": agent,
+                "shot": shot,
+                "model": model,
+                "calls": int(ok),
+                "failed": int(failed),
+                "usd": _usd(micros),
+                "reserved_usd": 0.0,
+            }
+        for agent, shot, model, micros in pending:
+            row = rows.setdefault(
+                (agent, shot, model),
+                {
+                    "agent": agent,
+                    "shot": shot,
+                    "model": model,
+                    "calls": 0,
+                    "failed": 0,
+                    "usd": 0.0,
+                    "reserved_usd": 0.0,
+                },
+            )
+            row["reserved_usd"] = _usd(micros)
+        return [rows[k] for k in sorted(rows)]
+
+
+# -- estimates ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """A call an episode will make, measured in cost units (roster.UNIT_KEYS)."""
+
+    task: Task
+    units: dict[str, float] = field(default_factory=dict)
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        unknown = set(self.units) - set(UNIT_KEYS)
+        if unknown:
+            raise ValueError(f"unknown units {sorted(unknown)}; use {', '.join(UNIT_KEYS)}")
+        if self.count < 0:
+            raise ValueError("count must be >= 0")
+
+
+@dataclass(frozen=True)
+class EstimateLine:
+    task: str
+    model_id: str
+    calls: int
+    units: dict[str, float]
+    usd: float
+
+
+@dataclass(frozen=True)
+class EstimateReport:
+    lines: list[EstimateLine]
+    total_usd: float
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"task": x.task, "model": x.model_id, "calls": x.calls, "usd": round(x.usd, 6)}
+            for x in self.lines
+        ]
+
+
+def estimate(calls: Iterable[PlannedCall], roster: Roster, router: Router) -> EstimateReport:
+    """Price planned calls on the model the router would try first for each task.
+
+    Pure: reads prices from `roster` (so a roster override of a price counts), asks the
+    router only which model it would choose, calls nothing. Retries and fallbacks are not
+    priced; treat the total as the expected cost, not a worst case.
+    """
+    by_task: dict[str, tuple[str, int, dict[str, float], float]] = {}
+    for planned in calls:
+        chosen = roster.get(router.choose(planned.task).id)
+        cost = chosen.price.cost(planned.units) * planned.count
+        model_id, n, units, usd = by_task.get(planned.task, (chosen.id, 0, {}, 0.0))
+        for key, value in planned.units.items():
+            units[key] = units.get(key, 0.0) + value * planned.count
+        by_task[planned.task] = (model_id, n + planned.count, units, usd + cost)
+    lines = [
+        EstimateLine(task, model_id, n, units, usd)
+        for task, (model_id, n, units, usd) in by_task.items()
+    ]
+    return EstimateReport(lines, sum(line.usd for line in lines))

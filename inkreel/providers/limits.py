@@ -1,0 +1,221 @@
+"""Per-endpoint rate limits, and a latency model for benchmarks and wall-time bounds.
+
+    limiters = Limiters()
+    with limiters.for_entry(entry).slot():
+        answer = call(entry)
+
+A RateLimiter enforces two things at once: at most `max_in_flight` calls running (a
+semaphore) and at most `rpm` call starts per minute (a token bucket refilled at rpm/60
+tokens a second, holding at most `burst` tokens; the default burst of 1 spaces starts
+60/rpm seconds apart, so no 60-second window sees more than rpm starts). The clock and
+sleep are injectable so tests run on a fake clock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from inkreel.providers.roster import Capability, ModelEntry
+
+R = TypeVar("R")
+
+
+class RateLimiter:
+    """Token bucket for requests per minute plus a cap on calls in flight; thread-safe."""
+
+    def __init__(
+        self,
+        rpm: int | None = None,
+        max_in_flight: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        burst: int = 1,
+    ) -> None:
+        if rpm is not None and rpm < 1:
+            raise ValueError("rpm must be >= 1 or None")
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError("max_in_flight must be >= 1 or None")
+        if burst < 1:
+            raise ValueError("burst must be >= 1")
+        self.rpm = rpm
+        self.max_in_flight = max_in_flight
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = float(burst)
+        self._stamp = clock()
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def _take_token(self) -> None:
+        if self.rpm is None:
+            return
+        rate = self.rpm / 60.0  # tokens per second
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * rate)
+                self._stamp = now
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens -= 1.0
+                    return
+                wait = (1.0 - self._tokens) / rate
+            self._sleep(wait)
+
+    def acquire(self) -> None:
+        """Wait for an in-flight slot, then for a rate token."""
+        if self._slots is not None:
+            self._slots.acquire()
+        try:
+            self._take_token()
+        except BaseException:
+            if self._slots is not None:
+                self._slots.release()
+            raise
+        with self._lock:
+            self._in_flight += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        if self._slots is not None:
+            self._slots.release()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+class Limiters:
+    """One RateLimiter per endpoint, keyed by base_url (offline models are not limited).
+
+    The first entry seen for an endpoint sets its limits; give entries that share a
+    base_url the same rpm and max_in_flight.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._by_key: dict[str, RateLimiter] = {}
+
+    def get(
+        self, key: str, rpm: int | None = None, max_in_flight: int | None = None
+    ) -> RateLimiter:
+        with self._lock:
+            limiter = self._by_key.get(key)
+            if limiter is None:
+                limiter = RateLimiter(rpm, max_in_flight, self._clock, self._sleep)
+                self._by_key[key] = limiter
+            return limiter
+
+    def for_entry(self, entry: ModelEntry) -> RateLimiter:
+        key = entry.base_url or f"{entry.provider}:{entry.id}"
+        if entry.offline:
+            return self.get(key)
+        return self.get(key, entry.rpm, entry.max_in_flight)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._by_key
+
+
+DEFAULT_LATENCY_S: dict[Capability, float] = {
+    "text": 3.0,
+    "image": 8.0,
+    "video": 40.0,
+    "speech": 1.0,
+    "embedding": 0.3,
+}
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """Seconds one call of each capability takes on a hosted model, times `scale`."""
+
+    seconds: Mapping[Capability, float] = field(default_factory=lambda: dict(DEFAULT_LATENCY_S))
+    scale: float = 1.0
+
+    def latency(self, capability: Capability) -> float:
+        return self.seconds.get(capability, 0.0) * self.scale
+
+    def wrap(
+        self, fn: Callable[..., R], capability: Capability, sleep: Callable[[float], None]
+    ) -> Callable[..., R]:
+        return with_latency(fn, self.latency(capability), sleep)
+
+
+def with_latency(
+    fn: Callable[..., R], seconds: float, sleep: Callable[[float], None] = time.sleep
+) -> Callable[..., R]:
+    """`fn`, but each call first waits `seconds` (to simulate a hosted model's latency)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        if seconds > 0:
+            sleep(seconds)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def critical_path_bound(
+    calls: Iterable[tuple[Capability, int, int]],
+    limits: Mapping[Capability, int | None],
+    latency: LatencyModel | None = None,
+    rpm: Mapping[Capability, int | None] | None = None,
+) -> float:
+    """The least wall time the calls can take, in seconds.
+
+    `calls` are (capability, count, stage). The model: stages run one after another in
+    stage order (a stage waits for everything in earlier stages); within a stage every
+    capability runs in parallel with the others, and its calls run in waves of at most
+    `limits[capability]` at once (None or missing: all at once), so it takes
+    ceil(count / in_flight) * latency. If `rpm` limits a capability, its calls cannot
+    start faster than one per 60/rpm seconds either, so it takes at least
+    (count - 1) * 60 / rpm + latency. A stage takes as long as its slowest capability.
+    Retries, queueing and local work are ignored: this is a lower bound.
+    """
+    model = latency or LatencyModel()
+    per_stage: dict[int, dict[Capability, int]] = {}
+    for capability, count, stage in calls:
+        if count < 0:
+            raise ValueError(f"count must be >= 0, not {count}")
+        group = per_stage.setdefault(stage, {})
+        group[capability] = group.get(capability, 0) + count
+    total = 0.0
+    for stage in sorted(per_stage):
+        slowest = 0.0
+        for capability, count in per_stage[stage].items():
+            if count == 0:
+                continue
+            lat = model.latency(capability)
+            in_flight = limits.get(capability)
+            waves = math.ceil(count / in_flight) if in_flight else 1
+            span = waves * lat
+            per_minute = (rpm or {}).get(capability)
+            if per_minute:
+                span = max(span, (count - 1) * 60.0 / per_minute + lat)
+            slowest = max(slowest, span)
+        total += slowest
+    return total
