@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
 import time
 import traceback
@@ -13,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -23,8 +26,10 @@ from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeContext, EpisodeRequest
 from inkreel.media.fountain import ScriptError, load_fountain
 from inkreel.memory import AssetMemory
-from inkreel.project import Project, ProjectError
+from inkreel.project import Project, ProjectError, write_text_atomic
 from inkreel.providers import ProviderError, build_providers
+from inkreel.providers.budget import BudgetExceeded, Ledger
+from inkreel.providers.roster import Roster, RosterError, format_roster
 from inkreel.schemas import Script
 from inkreel.settings import LANGUAGES, Settings
 
@@ -165,8 +170,9 @@ def run_graph(
     view: ProgressView | None = None,
 ) -> dict[str, Any]:
     """Run (or resume, when first_input is None) the episode graph with progress."""
+    ledger = Ledger(project.ledger)
     providers = build_providers(
-        settings.text_model, settings.image_model, settings.speech_model, request.seed
+        settings, request.seed, ledger, request.episode, roster=load_roster(project)
     )
     view = view or ProgressView(err)
     project.sweep_partials()
@@ -199,9 +205,66 @@ def run_graph(
                 for node, update in data.items():
                     view.on_update(node, update, values)
         final = graph.get_state(config)
+    write_run_report(project, request, providers, ledger)
+    ledger.close()
     if final.next:
         raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
     return dict(final.values)
+
+
+def parse_models(pins: list[str] | None) -> dict[str, str] | None:
+    if not pins:
+        return None
+    chosen = {}
+    for pin in pins:
+        task, _, model_id = pin.partition("=")
+        if not task or not model_id:
+            raise UserError(f"--model {pin!r}: write it as TASK=ID, e.g. write=deepseek-chat.")
+        chosen[task.strip()] = model_id.strip()
+    return chosen
+
+
+def load_settings(root: Path | None, **flags: Any) -> Settings:
+    try:
+        return Settings.load(root, **flags)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise UserError(f"invalid settings: {problems}") from None
+
+
+def load_roster(project: Project) -> Roster:
+    try:
+        return Roster.load(project.root)
+    except RosterError as exc:
+        raise UserError(str(exc)) from None
+
+
+def write_run_report(
+    project: Project, request: EpisodeRequest, providers: Any, ledger: Ledger
+) -> None:
+    """Write what the run cost and which faults it survived next to the episode."""
+    scope = ("episode", request.episode)
+    report = {
+        "episode": request.episode,
+        "spent_usd": round(ledger.spent(scope), 6),
+        "cap_usd": ledger.cap(scope),
+        "cost_table": ledger.table(scope),
+        "calls": [
+            {
+                "task": r.task,
+                "model": r.model_id,
+                "attempt": r.attempt,
+                "outcome": r.outcome,
+                "error": r.error_kind,
+                "usd": r.cost_usd,
+                "label": r.label,
+            }
+            for r in providers.text.router.log.records
+        ],
+        "faults_survived": providers.text.faults.counts(),
+    }
+    folder = project.episode_dir(request.episode)
+    write_text_atomic(folder / "run.json", json.dumps(report, indent=2, default=str))
 
 
 def print_summary(project: Project, values: dict[str, Any]) -> None:
@@ -247,6 +310,8 @@ def guarded(func: Any) -> Any:
             return func(*args, **kwargs)
         except (UserError, ProjectError, ScriptError, ProviderError) as exc:
             fail(str(exc))
+        except BudgetExceeded as exc:
+            fail(f"{exc} The run is checkpointed: continue with `inkreel resume ... --budget`.")
         except KeyboardInterrupt:
             fail("interrupted; the run is checkpointed: continue it with `inkreel resume`.", 130)
 
@@ -261,7 +326,7 @@ def _run_or_report(
 ) -> None:
     try:
         values = run_graph(project, request, settings, first_input)
-    except (UserError, ProjectError, ScriptError, ProviderError, KeyboardInterrupt):
+    except (UserError, ProjectError, ScriptError, ProviderError, BudgetExceeded, KeyboardInterrupt):
         raise
     except Exception as exc:
         log = project.root / "logs" / f"{request.episode}.log"
@@ -300,6 +365,15 @@ def produce(
     title_card: Annotated[
         bool | None, typer.Option("--title-card/--no-title-card", help="Open with a title card.")
     ] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Hard cap on this episode's model spend, USD.", min=0)
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option(help="Model choice: draft, balanced or best.")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
+    ] = None,
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
     if (idea is None) == (script is None):
@@ -326,11 +400,14 @@ def produce(
             f"episode {name} was started before and did not finish; continue it "
             f"with: inkreel resume -o {project.root} --episode {name}"
         )
-    settings = Settings.load(
+    settings = load_settings(
         project.root,
         text_model=text_model,
         continuity_max_attempts=max_attempts,
         title_card=title_card,
+        budget_usd=budget,
+        policy=policy,
+        pins=parse_models(model),
     )
     request = EpisodeRequest(
         episode=name,
@@ -358,6 +435,9 @@ def produce(
 def resume(
     output: Annotated[Path, typer.Option("-o", "--output", help="Project directory.")],
     episode: Annotated[str, typer.Option(help="Episode name to continue.")],
+    budget: Annotated[
+        float | None, typer.Option(help="A new cap on this episode's model spend, USD.", min=0)
+    ] = None,
 ) -> None:
     """Continue an interrupted episode from its last checkpoint."""
     check_episode_name(episode)
@@ -375,10 +455,34 @@ def resume(
         )
     request: EpisodeRequest = state.values["request"]
     settings = Settings.model_validate(request.settings)
+    if budget is not None:
+        settings = settings.model_copy(update={"budget_usd": budget})
     err.print(
         f"inkreel {__version__}: resuming episode [bold]{episode}[/] at {', '.join(state.next)}"
     )
     _run_or_report(project, request, settings, None)
+
+
+@app.command()
+@guarded
+def models(
+    project_dir: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Project with an inkreel.toml.")
+    ] = None,
+) -> None:
+    """List the model roster: capability, price, quality tier, usable now or not."""
+    roster = (
+        load_roster(Project.open(project_dir, create=False)) if project_dir else Roster.default()
+    )
+    table = Table(show_lines=False)
+    for column in ("capability", "id", "model", "price", "tier", "usable"):
+        table.add_column(column)
+    for row in format_roster(roster, os.environ):
+        usable_now = "yes" if row["usable"] == "yes" else f"no: {row['reason']}"
+        table.add_row(
+            row["capability"], row["id"], row["model"], row["price"], str(row["tier"]), usable_now
+        )
+    out.print(table)
 
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure what the line produced.")

@@ -129,6 +129,10 @@ class Project:
         return self.root / "memory"
 
     @property
+    def ledger(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    @property
     def checkpoints(self) -> Path:
         return self.root / "checkpoints.sqlite"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -21,7 +21,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="INKREEL_", extra="ignore")
 
-    text_model: str = Field(default="offline", description="Model that writes and directs.")
+    text_model: str = Field(
+        default="offline",
+        description="Roster id for every text task, or 'offline'; --model TASK=ID is finer.",
+    )
     image_model: str = Field(default="offline", description="Model that draws keyframes.")
     speech_model: str = Field(default="offline", description="Voice engine.")
     continuity_max_attempts: int = Field(
@@ -32,6 +35,31 @@ class Settings(BaseSettings):
     height: int = 720
     music: bool = True
     title_card: bool = Field(default=False, description="Open the episode with a title card.")
+    policy: Literal["draft", "balanced", "best"] = Field(
+        default="balanced", description="How the router trades price against quality."
+    )
+    # Not "models": inkreel.toml's [[models]] array extends the roster (see providers/roster.py).
+    pins: dict[str, str] = Field(
+        default_factory=dict, description="Per-task roster ids, e.g. {'write': 'deepseek-chat'}."
+    )
+    budget_usd: float | None = Field(
+        default=None, ge=0, description="Hard cap on one episode's model spend, in USD."
+    )
+    fault_rate: float = Field(
+        default=0.0, ge=0, le=1, description="Fault drill: share of model calls that fail."
+    )
+    fault_seed: int = Field(default=0, description="Fault drill: which calls fail.")
+    retry_base_delay_s: float = Field(
+        default=1.0, ge=0, description="First backoff before retrying a transient failure."
+    )
+
+    def task_models(self) -> dict[str, str]:
+        """Per-task overrides, with text_model applied to every text task it does not name."""
+        chosen = dict(self.pins)
+        if self.text_model != "offline":
+            for task in ("write", "design", "storyboard", "judge"):
+                chosen.setdefault(task, self.text_model)
+        return chosen
 
     @classmethod
     def load(cls, project_root: Path | None = None, **flags: Any) -> Settings:

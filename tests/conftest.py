@@ -11,6 +11,7 @@ from inkreel.graphs.state import EpisodeContext, EpisodeRequest
 from inkreel.memory import AssetMemory
 from inkreel.project import Project
 from inkreel.providers import build_providers
+from inkreel.providers.budget import Ledger
 from inkreel.settings import Settings
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
@@ -18,10 +19,11 @@ IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl ca
 
 def make_context(root: Path, seed: int = 0, **settings: object) -> EpisodeContext:
     project = Project.open(root)
+    resolved = Settings.load(project.root, **settings)
     return EpisodeContext(
-        settings=Settings.load(project.root, **settings),
+        settings=resolved,
         project=project,
-        providers=build_providers("offline", "offline", "offline", seed),
+        providers=build_providers(resolved, seed, Ledger(project.ledger), "ep01"),
         memory=AssetMemory(project.memory_dir),
     )
 

@@ -16,13 +16,10 @@ from inkreel.schemas import Artifact
 M = TypeVar("M", bound=BaseModel)
 
 
-def ask(ctx: EpisodeContext, agent: str, schema: type[M], prompt: str) -> M:
-    """Ask the run's text model for `schema` with the agent's system prompt."""
-    structured = ctx.providers.text.with_structured_output(schema)
-    result = structured.invoke([SystemMessage(system_prompt(agent)), HumanMessage(prompt)])
-    if not isinstance(result, schema):
-        raise TypeError(f"{agent}: model returned {type(result).__name__}, not {schema.__name__}")
-    return result
+def ask(ctx: EpisodeContext, agent: str, schema: type[M], prompt: str, label: str = "") -> M:
+    """Ask the model the router picks for the agent's task for `schema`."""
+    messages = [SystemMessage(system_prompt(agent)), HumanMessage(prompt)]
+    return ctx.providers.text.structured(agent, schema, messages, label)
 
 
 def artifact(
