@@ -97,18 +97,10 @@ def subtitle_overlay(
 
 
 def _mix(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """Return the frame (1 - t) * a + t * b, exact at t = 0 and t = 1."""
-    w = round(max(0.0, min(1.0, t)) * 128)
-    if w == 0:
-        return a
-    if w == 128:
-        return b.copy()
-    d = b.astype(np.int16)
-    np.subtract(d, a, out=d)
-    np.multiply(d, w, out=d)
-    np.right_shift(d, 7, out=d)
-    np.add(d, a, out=d)
-    return d.astype(np.uint8)
+    """Return the frame (1 - t) * a + t * b, exact at t = 0 and t = 1, never `b` itself."""
+    out = renderer.lerp_frames(a, b, round(max(0.0, min(1.0, t)) * 128))
+    # Callers draw subtitles into the frame; the dissolve target is shared between frames.
+    return out.copy() if out is b else out
 
 
 def _gesture(i: int, line_offset: int, line_frames: int) -> float:

@@ -3928,7 +3928,7 @@ def _paste_cel(out: np.ndarray, cel: _Cel, shift: int) -> None:
     out[ys, xs] = ((cel.ergb[keep] * a + dst * (255 - a) + 127) // 255).astype(np.uint8)
 
 
-def _lerp_frames(a: np.ndarray, b: np.ndarray, w: int) -> np.ndarray:
+def lerp_frames(a: np.ndarray, b: np.ndarray, w: int) -> np.ndarray:
     """Return a + (b - a) * w / 128 for uint8 frames (w in 0..128)."""
     if w <= 0:
         return a
@@ -4255,7 +4255,7 @@ class _Anim:
         if w <= 0:
             return a
         b = self._level_frame(levels[k + 1], states, levels[k + 1].image)
-        return _lerp_frames(a, b, w)
+        return lerp_frames(a, b, w)
 
     def _rest_frame(self) -> np.ndarray:
         st = self.stage
