@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import StateSnapshot
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,7 +28,7 @@ from inkreel.graphs.state import EpisodeContext, EpisodeRequest
 from inkreel.media.fountain import ScriptError, load_fountain
 from inkreel.memory import AssetMemory
 from inkreel.project import Project, ProjectError, write_text_atomic
-from inkreel.providers import ProviderError, build_providers
+from inkreel.providers import ProviderError, Providers, build_providers
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.roster import Roster, RosterError, format_roster
 from inkreel.schemas import Script
@@ -170,10 +171,27 @@ def run_graph(
     view: ProgressView | None = None,
 ) -> dict[str, Any]:
     """Run (or resume, when first_input is None) the episode graph with progress."""
-    ledger = Ledger(project.ledger)
-    providers = build_providers(
-        settings, request.seed, ledger, request.episode, roster=load_roster(project)
-    )
+    # The ledger is closed however the run ends (a budget stop, a crash, Ctrl-C).
+    with Ledger(project.ledger) as ledger:
+        providers = build_providers(
+            settings, request.seed, ledger, request.episode, roster=load_roster(project)
+        )
+        final = _stream(project, request, settings, first_input, providers, view)
+        write_run_report(project, request, providers, ledger)
+    if final.next:
+        raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
+    return dict(final.values)
+
+
+def _stream(
+    project: Project,
+    request: EpisodeRequest,
+    settings: Settings,
+    first_input: dict[str, Any] | None,
+    providers: Providers,
+    view: ProgressView | None,
+) -> StateSnapshot:
+    """Drive the graph to its end (or the next stop) and return its final state."""
     view = view or ProgressView(err)
     project.sweep_partials()
     context = EpisodeContext(
@@ -205,11 +223,7 @@ def run_graph(
                 for node, update in data.items():
                     view.on_update(node, update, values)
         final = graph.get_state(config)
-    write_run_report(project, request, providers, ledger)
-    ledger.close()
-    if final.next:
-        raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
-    return dict(final.values)
+    return final
 
 
 def parse_models(pins: list[str] | None) -> dict[str, str] | None:
@@ -240,7 +254,7 @@ def load_roster(project: Project) -> Roster:
 
 
 def write_run_report(
-    project: Project, request: EpisodeRequest, providers: Any, ledger: Ledger
+    project: Project, request: EpisodeRequest, providers: Providers, ledger: Ledger
 ) -> None:
     """Write what the run cost and which faults it survived next to the episode."""
     scope = ("episode", request.episode)

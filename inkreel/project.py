@@ -147,7 +147,10 @@ class Project:
         return path
 
     def sweep_partials(self) -> int:
-        """Delete temporary files a killed run left behind; return how many."""
+        """Delete temporary files a killed run left behind; return how many.
+
+        Only safe while no other run writes into this project (one run per project today).
+        """
         swept = 0
         for folder in (self.root / "assets", self.root / "episodes"):
             for leftover in folder.glob("**/.*.part*"):
