@@ -6,14 +6,23 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+Level = Literal["script", "storyboard", "image"]
+Agent = Literal["director", "character_designer", "screenwriter"]
+
 
 class Finding(BaseModel):
-    check: Literal["speaker_in_shot", "design_match", "screen_side"]
-    shot_id: str
+    """One continuity problem: what, where, how bad, why we think so, and who should fix it."""
+
+    check: str = Field(description="Check type, e.g. 'line_crossed' or 'hair_colour'.")
+    level: Level = "image"
+    shot_id: str = Field(default="", description="The shot to redo ('' for script findings).")
+    shots: list[str] = Field(default_factory=list, description="Every shot involved.")
+    scene: int | None = Field(default=None, description="Scene number, when known.")
+    beat: int | None = Field(default=None, description="Beat index in the scene, when known.")
     severity: Literal["error", "warning"] = "error"
     message: str
     fix_instruction: str = Field(description="Addressed to the agent that should act.")
-    agent: Literal["director", "character_designer", "screenwriter"] = "director"
+    agent: Agent = "director"
     evidence: dict[str, float | str] = Field(default_factory=dict)
 
 
@@ -23,6 +32,10 @@ class ShotOutcome(BaseModel):
     status: Literal["passed", "repaired", "flagged"]
     findings_first: int
     findings_last: int
+    score_before: float | None = Field(
+        default=None, description="Worst check score on the first attempt (1 = clean)."
+    )
+    score_after: float | None = Field(default=None, description="The same on the kept take.")
 
 
 class ContinuityReport(BaseModel):
