@@ -213,6 +213,7 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
         keyframes={s.id: state["keyframes"][s.id] for s in shots},
         cast=state["cast"],
         locations=state["locations"],
+        script=state["script"],
     )
     board_file = write_text_atomic(folder / "storyboard.json", board.model_dump_json(indent=1))
     otio_file = exports.write_otio(

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from inkreel.schemas.design import Character, Location
-from inkreel.schemas.script import Emotion
+from inkreel.schemas.script import Emotion, Script
 
 
 class Framing(StrEnum):
@@ -157,3 +157,6 @@ class StoryboardFile(BaseModel):
     keyframes: dict[str, Keyframe] = Field(description="Shot id -> keyframe and its layout.")
     cast: dict[str, Character] = Field(description="Name -> character asset (paths in project).")
     locations: dict[str, Location] = Field(description="Name -> location asset.")
+    script: Script | None = Field(
+        default=None, description="The screenplay the shots cover (enables script-level checks)."
+    )
