@@ -154,9 +154,15 @@ class StoryboardFile(BaseModel):
 
     format: int = 1
     shots: list[Shot]
-    keyframes: dict[str, Keyframe] = Field(description="Shot id -> keyframe and its layout.")
-    cast: dict[str, Character] = Field(description="Name -> character asset (paths in project).")
-    locations: dict[str, Location] = Field(description="Name -> location asset.")
+    keyframes: dict[str, Keyframe] = Field(
+        default_factory=dict, description="Shot id -> keyframe and its layout (optional)."
+    )
+    cast: dict[str, Character] = Field(
+        default_factory=dict, description="Name -> character asset (paths in project)."
+    )
+    locations: dict[str, Location] = Field(
+        default_factory=dict, description="Name -> location asset."
+    )
     script: Script | None = Field(
         default=None, description="The screenplay the shots cover (enables script-level checks)."
     )
