@@ -203,7 +203,7 @@ def _stream(
     )
     config: RunnableConfig = {
         "configurable": {"thread_id": request.episode},
-        "max_concurrency": 2,
+        "max_concurrency": settings.concurrency,
         "recursion_limit": 200,
     }
     with checkpointer(project) as saver:
@@ -273,9 +273,9 @@ def write_run_report(
                 "usd": r.cost_usd,
                 "label": r.label,
             }
-            for r in providers.text.router.log.records
+            for r in providers.calls.router.log.records
         ],
-        "faults_survived": providers.text.faults.counts(),
+        "faults_survived": providers.calls.faults.counts(),
     }
     folder = project.episode_dir(request.episode)
     write_text_atomic(folder / "run.json", json.dumps(report, indent=2, default=str))

@@ -25,8 +25,17 @@ class Settings(BaseSettings):
         default="offline",
         description="Roster id for every text task, or 'offline'; --model TASK=ID is finer.",
     )
-    image_model: str = Field(default="offline", description="Model that draws keyframes.")
-    speech_model: str = Field(default="offline", description="Voice engine.")
+    image_model: str = Field(
+        default="offline", description="Roster id that draws keyframes, or 'auto' (router)."
+    )
+    speech_model: str = Field(
+        default="offline", description="Roster id that voices lines, or 'auto' (router)."
+    )
+    video_model: str = Field(
+        default="offline",
+        description="Roster id that animates keyframes ('offline': the procedural motion), "
+        "or 'auto' (router).",
+    )
     continuity_max_attempts: int = Field(
         default=3, ge=1, le=10, description="Renders per shot before it is flagged for a human."
     )
@@ -52,13 +61,38 @@ class Settings(BaseSettings):
     retry_base_delay_s: float = Field(
         default=1.0, ge=0, description="First backoff before retrying a transient failure."
     )
+    batch: str | None = Field(default=None, description="Batch this episode's spend counts in.")
+    batch_budget_usd: float | None = Field(
+        default=None, ge=0, description="Hard cap on the whole batch's model spend, in USD."
+    )
+    latency_scale: float = Field(
+        default=0.0,
+        ge=0,
+        description="Benchmarks: every call waits as long as a hosted one would, times this.",
+    )
+    concurrency: int = Field(
+        default=16, ge=1, le=256, description="Graph tasks in flight (calls wait on limits)."
+    )
 
     def task_models(self) -> dict[str, str]:
-        """Per-task overrides, with text_model applied to every text task it does not name."""
+        """Per-task overrides: pins first, then the per-capability model settings.
+
+        text_model applies to every text task it does not name ('offline' leaves text to the
+        router, which prefers a usable hosted model). Images, voices and video cost money per
+        asset, so they stay offline unless asked for: 'auto' hands them to the router, any
+        other value pins that roster id.
+        """
         chosen = dict(self.pins)
-        if self.text_model != "offline":
+        if self.text_model not in ("offline", "auto"):
             for task in ("write", "design", "storyboard", "judge"):
                 chosen.setdefault(task, self.text_model)
+        for task, name, offline in (
+            ("keyframe", self.image_model, "offline-image"),
+            ("voice", self.speech_model, "offline-speech"),
+            ("animate", self.video_model, "offline-video"),
+        ):
+            if name != "auto":
+                chosen.setdefault(task, offline if name == "offline" else name)
         return chosen
 
     @classmethod

@@ -122,12 +122,12 @@ def test_a_reconciled_call_is_not_charged_again_after_reopening(tmp_path: Path) 
 
 
 def test_failed_calls_cost_what_was_charged_and_can_be_retried(ledger: Ledger) -> None:
-    ledger.reserve("k", [EP], 0.5, model="seedance-1.0-pro")
+    ledger.reserve("k", [EP], 0.5, model="seedance-2.0")
     ledger.reconcile("k", 0.0, ok=False)
     assert not ledger.is_paid("k") and ledger.result_for("k") is None
-    ledger.reserve("k", [EP], 0.5, model="viduq1")
+    ledger.reserve("k", [EP], 0.5, model="viduq3-pro")
     ledger.reconcile("k", 0.02, ok=False)  # this provider charged for the failure
-    ledger.reserve("k", [EP], 0.5, model="viduq1")
+    ledger.reserve("k", [EP], 0.5, model="viduq3-pro")
     ledger.reconcile("k", 0.4, ok=True)
     ledger.reconcile("k", 0.4, ok=True)  # a repeated reconcile does not charge twice
     assert ledger.spent(EP) == pytest.approx(0.42) and ledger.reserved(EP) == 0.0
@@ -169,9 +169,9 @@ def test_cost_table_rows_per_agent_shot_and_model(ledger: Ledger) -> None:
     paid("1", 0.06, agent="director", shot="s01", model="gpt-image-1")
     paid("2", 0.06, agent="director", shot="s01", model="gpt-image-1")
     paid("3", 0.01, ok=False, agent="director", shot="s01", model="gpt-image-1")
-    paid("4", 0.27, agent="director", shot="s01", model="seedance-1.0-pro")
+    paid("4", 0.27, agent="director", shot="s01", model="seedance-2.0")
     paid("5", 0.004, agent="screenwriter", model="deepseek-chat")
-    ledger.reserve("6", [EP], 0.5, agent="director", shot="s02", model="seedance-1.0-pro")
+    ledger.reserve("6", [EP], 0.5, agent="director", shot="s02", model="seedance-2.0")
     ledger.reserve("other", [("episode", "ep02")], 9.0, agent="director")
     rows = ledger.table(EP)
     assert rows == [
@@ -187,7 +187,7 @@ def test_cost_table_rows_per_agent_shot_and_model(ledger: Ledger) -> None:
         {
             "agent": "director",
             "shot": "s01",
-            "model": "seedance-1.0-pro",
+            "model": "seedance-2.0",
             "calls": 1,
             "failed": 0,
             "usd": pytest.approx(0.27),
@@ -196,7 +196,7 @@ def test_cost_table_rows_per_agent_shot_and_model(ledger: Ledger) -> None:
         {
             "agent": "director",
             "shot": "s02",
-            "model": "seedance-1.0-pro",
+            "model": "seedance-2.0",
             "calls": 0,
             "failed": 0,
             "usd": 0.0,
@@ -233,8 +233,8 @@ def test_estimate_prices_each_task_on_the_routed_model() -> None:
     assert by_task["write"].usd == pytest.approx(0.01008)
     assert by_task["keyframe"].model_id == "seedream-3.0"  # tier 2 first under balanced
     assert by_task["keyframe"].usd == pytest.approx(12 * 0.03)
-    # viduq1 (tier 2) has no key here, so balanced falls to seedance (tier 3).
-    assert by_task["animate"].model_id == "seedance-1.0-pro"
+    # viduq3-pro (tier 2) has no key here, so balanced falls to seedance (tier 3).
+    assert by_task["animate"].model_id == "seedance-2.0"
     assert by_task["animate"].usd == pytest.approx(12 * 5 * 0.054)
     assert by_task["voice"].usd == pytest.approx(1.2 * 0.015)
     assert report.total_usd == pytest.approx(0.01008 + 0.36 + 3.24 + 0.018)

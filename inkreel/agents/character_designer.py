@@ -24,6 +24,9 @@ from inkreel.schemas import (
 )
 
 AGENT = "character_designer"
+# Reference sheets and set plates are always drawn by the procedural renderer: they are the
+# references a hosted image model is given for keyframes, so they must be exact.
+REFERENCE_ARTIST = ("offline", "inkreel-procedural-renderer")
 
 
 def _save_png(image: Image.Image, path: Path) -> Path:
@@ -54,7 +57,7 @@ def _design_character(
             tag("character", name),
             tag("story", _story_context(script, name)),
             tag("language", script.language),
-            tag("voices", ctx.providers.speech.voices),
+            tag("voices", ctx.providers.voices),
             tag("cast_so_far", others),
         ]
     )
@@ -81,8 +84,7 @@ def _design_character(
         sheet=ctx.project.rel(sheet_path),
         first_episode=episode,
     )
-    model = ctx.providers.image_id
-    return character, [artifact(ctx, p, kind, AGENT, seed, model) for kind, p in files]
+    return character, [artifact(ctx, p, kind, AGENT, seed, REFERENCE_ARTIST) for kind, p in files]
 
 
 def _design_location(
@@ -105,8 +107,9 @@ def _design_location(
         plates[time] = ctx.project.rel(path)
         paths.append(path)
     location = Location(id=asset_id, design=design, plates=plates, first_episode=episode)
-    model = ctx.providers.image_id
-    return location, [artifact(ctx, p, "location_plate", AGENT, seed, model) for p in paths]
+    return location, [
+        artifact(ctx, p, "location_plate", AGENT, seed, REFERENCE_ARTIST) for p in paths
+    ]
 
 
 def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:

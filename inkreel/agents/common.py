@@ -19,7 +19,7 @@ M = TypeVar("M", bound=BaseModel)
 def ask(ctx: EpisodeContext, agent: str, schema: type[M], prompt: str, label: str = "") -> M:
     """Ask the model the router picks for the agent's task for `schema`."""
     messages = [SystemMessage(system_prompt(agent)), HumanMessage(prompt)]
-    return ctx.providers.text.structured(agent, schema, messages, label)
+    return ctx.providers.calls.structured(agent, schema, messages, label)
 
 
 def artifact(

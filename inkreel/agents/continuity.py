@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 from PIL import Image
 
-from inkreel.agents.director import ShotTask
+from inkreel.agents.director import ShotTask, reference_paths
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.media.renderer import character_light
 from inkreel.schemas import (
@@ -221,6 +221,9 @@ def check_continuity(
             if shot.speaker and any(f.check == "speaker_in_shot" for f in mine)
             else [],
             previous_reverse=previous.camera.reverse if previous else False,
+            references=reference_paths(
+                shot, state["cast"], state["locations"][shot.location], everyone=True
+            ),
         )
         sends.append(Send("revise_shot", task))
     update: dict[str, Any] = {

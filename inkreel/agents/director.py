@@ -7,30 +7,37 @@ positions follow from the projection, so the set and the line of action stay con
 
 from __future__ import annotations
 
+import io
 import json
 import wave
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langgraph.runtime import Runtime
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.media import audio, renderer
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
 from inkreel.project import atomic_path, digest
+from inkreel.providers.limits import local_cpu
+from inkreel.providers.media import accept_png, accept_wav, hosted_image, hosted_speech
 from inkreel.providers.prompt_io import tag
+from inkreel.providers.roster import ModelEntry
 from inkreel.schemas import (
     Angle,
     Beat,
     Blocking,
     Camera,
+    Character,
     CharacterDesign,
     Emotion,
     Framing,
     Keyframe,
+    Location,
     LocationDesign,
     Scene,
     Shot,
@@ -68,19 +75,36 @@ class LineTask(BaseModel):
 def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Record one dialogue line with the character's voice (content-addressed, done once)."""
     ctx = runtime.context
-    speech = ctx.providers.speech
-    key = digest(task.text, task.voice, task.language, speech.name, speech.model)
+    calls = ctx.providers.calls
+    first = calls.choose("voice")
+    key = digest(task.text, task.voice, task.language, first.provider, first.model)
     path = ctx.project.assets("takes") / f"{key}.wav"
-    if not path.exists():
-        try:
-            samples, rate = speech.synthesize(task.text, task.voice, task.language)
-        except audio.SpeechError:
-            if any(ch.isalnum() for ch in task.text):
-                raise
-            # A line with nothing to pronounce ("...") is a held beat: silence, still subtitled.
-            rate = HELD_BEAT_RATE
-            samples = np.zeros(int(rate * max(0.8, 0.25 * len(task.text))), dtype=np.float32)
-        audio.write_wav(path, samples, rate)
+    model = (first.provider, first.model)
+    if not any(ch.isalnum() for ch in task.text):
+        # A line with nothing to pronounce ("...") is a held beat: silence, still subtitled.
+        model = ("offline", "inkreel-silence")
+        if not path.exists():
+            length = int(HELD_BEAT_RATE * max(0.8, 0.25 * len(task.text)))
+            audio.write_wav(path, np.zeros(length, dtype=np.float32), HELD_BEAT_RATE)
+    elif not path.exists():
+
+        def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
+            if entry.offline:
+                samples, rate = audio.synthesize(task.text, task.voice, task.language)
+                return audio.wav_bytes(samples, rate), {"speech_chars": len(task.text)}
+            return hosted_speech(calls, entry, task.text, task.voice, task.language)
+
+        used = calls.media(
+            "voice",
+            AGENT,
+            key,
+            path,
+            produce,
+            accept_wav,
+            units={"speech_chars": len(task.text)},
+            label=task.line_id,
+        )
+        model = (used.provider, used.model)
     with wave.open(str(path), "rb") as wav:
         rate = wav.getframerate()
         duration = wav.getnframes() / rate
@@ -92,7 +116,7 @@ def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
         sample_rate=rate,
     )
     ctx.event("take", line_id=task.line_id)
-    made = artifact(ctx, path, "voice_take", AGENT, task.seed, (speech.name, speech.model))
+    made = artifact(ctx, path, "voice_take", AGENT, task.seed, model)
     return {"takes": {task.line_id: take}, "artifacts": [made]}
 
 
@@ -323,37 +347,109 @@ class ShotTask(BaseModel):
     fix: str = ""
     must_show: list[str] = []
     previous_reverse: bool = False
+    references: list[str] = Field(
+        default_factory=list, description="Turnarounds and plate for a hosted image model."
+    )
 
 
-def draw_keyframe(ctx: EpisodeContext, task: ShotTask) -> tuple[Keyframe, Path]:
-    """Render (or find already rendered) the keyframe of a staged shot."""
+def keyframe_prompt(task: ShotTask) -> str:
+    """What a hosted image model is asked to draw; the references show who and where."""
+    shot = task.shot
+    people = []
+    for b in sorted(shot.blocking, key=lambda b: b.screen_x):
+        d = task.cast[b.character]
+        side = "left" if b.screen_x < 0.4 else "right" if b.screen_x > 0.6 else "centre"
+        people.append(
+            f"{b.character} ({d.build} build, {d.hair_style} {d.hair_colour} hair, "
+            f"{d.outfit or 'outfit'} in {d.outfit_colour}) at frame {side}, facing {b.facing}, "
+            f"{b.expression}{', speaking' if b.speaking else ''}"
+        )
+    return " ".join(
+        [
+            "Manhua motion-comic keyframe, ink outlines, flat colour, screentone, 16:9.",
+            f"{shot.framing.replace('_', ' ')} shot, {shot.angle.replace('_', ' ')} angle,",
+            f"{shot.location} at {shot.time_of_day}.",
+            ("Characters: " + "; ".join(people) + ".") if people else "No characters.",
+            f"Beat: {shot.text}" if shot.text else "",
+            "Keep each character exactly as in their reference sheet and the set as in its plate.",
+        ]
+    ).strip()
+
+
+def reference_paths(
+    shot: Shot, cast: Mapping[str, Character], location: Location, everyone: bool = False
+) -> list[str]:
+    """A hosted edit's references: each blocked character's front view (with `everyone`, of
+    the whole cast, for a revision that may re-block), then the set's plate at the shot's time
+    of day (project-relative paths)."""
+    refs = []
+    names = list(cast) if everyone else [b.character for b in shot.blocking]
+    for name in names:
+        views = cast[name].turnaround if name in cast else {}
+        front = views.get("front") or next(iter(views.values()), None)
+        if front:
+            refs.append(front)
+    plate = location.plates.get(shot.time_of_day) or next(iter(location.plates.values()), None)
+    if plate:
+        refs.append(plate)
+    return refs
+
+
+def draw_keyframe(ctx: EpisodeContext, task: ShotTask) -> tuple[Keyframe, Path, tuple[str, str]]:
+    """Draw (or find already drawn) the keyframe of a staged shot; return the model used.
+
+    The layout (where each character and set element is) is the staging's: the procedural
+    renderer draws exactly there; a hosted image model is asked to.
+    """
     staging = task.shot.model_dump(
         mode="json", exclude={"id", "revision", "fix_instruction", "note", "duration_s"}
     )
     cast = {b.character: task.cast[b.character] for b in task.shot.blocking}
-    key = digest(staging, task.location, cast, ctx.providers.image_id)
+    calls = ctx.providers.calls
+    first = calls.choose("keyframe")
+    key = digest(staging, task.location, cast, (first.provider, first.model))
     folder = ctx.project.assets("keyframes")
     png, layout = folder / f"{key}.png", folder / f"{key}.json"
     if png.exists() and layout.exists():
         stored = Keyframe.model_validate_json(layout.read_text(encoding="utf-8"))
-        return stored.model_copy(update={"shot_id": task.shot.id}), png
-    image, figures, elements = renderer.render_keyframe(task.shot, task.location, cast)
-    with atomic_path(png) as tmp:
-        image.save(tmp, format="PNG")
+        return (
+            stored.model_copy(update={"shot_id": task.shot.id}),
+            png,
+            (stored.provider, stored.model),
+        )
+    with local_cpu():
+        image, figures, elements = renderer.render_keyframe(task.shot, task.location, cast)
+
+    def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
+        if entry.offline:
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            return buffer.getvalue(), {"images": 1}
+        refs = [ctx.project.root / p for p in task.references]
+        return hosted_image(calls, entry, keyframe_prompt(task), refs)
+
+    used = calls.media(
+        "keyframe", AGENT, key, png, produce, accept_png, units={"images": 1}, label=task.shot.id
+    )
     keyframe = Keyframe(
-        shot_id=task.shot.id, path=ctx.project.rel(png), figures=figures, elements=elements
+        shot_id=task.shot.id,
+        path=ctx.project.rel(png),
+        figures=figures,
+        elements=elements,
+        provider=used.provider,
+        model=used.model,
     )
     with atomic_path(layout) as tmp:
         tmp.write_text(keyframe.model_dump_json(), encoding="utf-8")
-    return keyframe, png
+    return keyframe, png, (used.provider, used.model)
 
 
 def render_keyframe(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Render one shot's keyframe as a camera view of its set."""
     ctx = runtime.context
-    keyframe, png = draw_keyframe(ctx, task)
+    keyframe, png, model = draw_keyframe(ctx, task)
     ctx.event("keyframe", shot_id=task.shot.id)
-    made = artifact(ctx, png, "keyframe", AGENT, task.seed, ctx.providers.image_id)
+    made = artifact(ctx, png, "keyframe", AGENT, task.seed, model)
     return {"keyframes": {task.shot.id: keyframe}, "artifacts": [made]}
 
 
@@ -391,9 +487,9 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     revised = revised.model_copy(
         update={"revision": shot.revision + 1, "fix_instruction": task.fix}
     )
-    keyframe, png = draw_keyframe(ctx, task.model_copy(update={"shot": revised}))
+    keyframe, png, model = draw_keyframe(ctx, task.model_copy(update={"shot": revised}))
     ctx.event("revised", shot_id=shot.id)
-    made = artifact(ctx, png, "keyframe", AGENT, task.seed, ctx.providers.image_id)
+    made = artifact(ctx, png, "keyframe", AGENT, task.seed, model)
     return {"shots": {shot.id: revised}, "keyframes": {shot.id: keyframe}, "artifacts": [made]}
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langgraph.runtime import Runtime
+from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel import PROJECT_FORMAT, __version__
@@ -17,6 +20,9 @@ from inkreel.media import audio, exports, motion, render, renderer
 from inkreel.media.fountain import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitle
 from inkreel.project import digest, write_text_atomic
+from inkreel.providers.limits import local_cpu
+from inkreel.providers.media import accept_mp4, hosted_video
+from inkreel.providers.roster import ModelEntry
 from inkreel.schemas import (
     Artifact,
     CharacterDesign,
@@ -75,6 +81,10 @@ class SegmentTask(BaseModel):
     location: LocationDesign | None = None
     cast: dict[str, CharacterDesign] = {}
     take: str | None = None
+    keyframe: str | None = Field(default=None, description="The shot's keyframe PNG.")
+    keyframe_staged: bool = Field(
+        default=True, description="Drawn by the procedural renderer, so its layers can move."
+    )
     line_start: int = 0
     subtitle: str | None = None
     subtitle_start: int = 0
@@ -105,9 +115,12 @@ def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
             shot = state["shots"][clip.shot_id]
             line = clip_dialogue(timeline, clip)
             sub = clip_subtitle(timeline, clip)
+            keyframe = state["keyframes"][shot.id]
             task = task.model_copy(
                 update={
                     "shot": shot,
+                    "keyframe": keyframe.path,
+                    "keyframe_staged": keyframe.staged,
                     "location": state["locations"][shot.location].design,
                     "cast": {b.character: state["cast"][b.character].design for b in shot.blocking},
                     "take": line.path if line else None,
@@ -125,23 +138,35 @@ def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
     ]
 
 
+def _dissolve(task: SegmentTask, root: Path) -> dict[str, Any]:
+    """The closing dissolve's arguments: the next clip's first frame and the length."""
+    if task.dissolve_into is None or not task.clip.dissolve_frames:
+        return {}
+    return {
+        "dissolve_into": segment_frames(task.dissolve_into, root)(0),
+        "dissolve_frames": task.clip.dissolve_frames,
+    }
+
+
 def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]:
-    """Return frame(i) for a clip: the title card, or the animated shot."""
+    """Return frame(i) for a clip: the title card, the animated shot, or a hosted still."""
     size = (task.width, task.height)
     if task.clip.title is not None:
         return motion.title_card_frames(task.clip.title, task.logline, size)
     assert task.shot is not None and task.location is not None
+    extra = _dissolve(task, root)
+    if not task.keyframe_staged and task.keyframe:
+        with Image.open(root / task.keyframe) as im:
+            image = np.asarray(im.convert("RGB").resize(size, Image.Resampling.LANCZOS))
+        still = motion.still_frames(image, task.clip.frames, task.clip.move)
+        return motion.overlay_frames(
+            still, task.clip.frames, size, task.subtitle, task.subtitle_start, **extra
+        )
     layers = renderer.stage_shot(task.shot, task.location, task.cast, size=size)
     envelope = None
     if task.take:
         samples, rate = audio.read_wav(root / task.take)
         envelope = audio.loudness_envelope(samples, rate, task.fps)
-    extra: dict[str, Any] = {}
-    if task.dissolve_into is not None and task.clip.dissolve_frames:
-        extra = {
-            "dissolve_into": segment_frames(task.dissolve_into, root)(0),
-            "dissolve_frames": task.clip.dissolve_frames,
-        }
     return motion.shot_frames(
         layers,
         task.clip.frames,
@@ -174,16 +199,80 @@ def _content_key(task: SegmentTask) -> dict[str, Any]:
 
 
 def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
-    """Animate and encode one clip (content-addressed: a finished shot is never redone)."""
+    """Animate and encode one clip (content-addressed: a finished shot is never redone).
+
+    The `animate` task's model does the animating: the offline one is the procedural motion
+    (or, for a hosted keyframe, a camera move over the still), encoded straight to the
+    segment; a hosted one (Seedance, Vidu) animates the keyframe into a clip, which is then
+    fitted to the shot's frames with its subtitle and dissolve. The title card is local work.
+    """
     ctx = runtime.context
-    key = digest(_content_key(task), ctx.providers.image_id, render.VIDEO_PARAMS)
+    calls = ctx.providers.calls
+    first = calls.choose("animate")
+    key = digest(_content_key(task), (first.provider, first.model), render.VIDEO_PARAMS)
     out = ctx.project.assets("segments") / f"{key}.mp4"
-    if not out.exists():
-        frame = segment_frames(task, ctx.project.root)
-        render.render_segment(frame, task.clip.frames, out, task.fps, (task.width, task.height))
+    model: tuple[str, str] = ENCODER
+    size = (task.width, task.height)
+    if task.clip.title is not None:
+        if not out.exists():
+            with local_cpu():
+                frame = segment_frames(task, ctx.project.root)
+                render.render_segment(frame, task.clip.frames, out, task.fps, size)
+    elif first.offline and out.exists():
+        model = (first.provider, first.model)
+    else:
+        seconds = task.clip.frames / task.fps
+
+        def encode(frame: Callable[[int], np.ndarray]) -> bytes:
+            with local_cpu(), tempfile.TemporaryDirectory(prefix="inkreel-") as folder:
+                tmp = Path(folder) / out.name
+                render.render_segment(frame, task.clip.frames, tmp, task.fps, size)
+                return tmp.read_bytes()
+
+        def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
+            if entry.offline:
+                return encode(segment_frames(task, ctx.project.root)), {"video_seconds": seconds}
+            assert task.keyframe is not None and task.shot is not None
+            return hosted_video(
+                calls,
+                entry,
+                f"{task.shot.text or task.shot.framing} {task.shot.move}".strip(),
+                ctx.project.root / task.keyframe,
+                [],
+                max(2, min(10, math.ceil(seconds))),
+                task.seed,
+            )
+
+        target = out
+        if not first.offline:
+            target = ctx.project.assets("clips") / f"{key}.mp4"
+        used = calls.media(
+            "animate",
+            "editor",
+            key,
+            target,
+            produce,
+            accept_mp4,
+            units={"video_seconds": seconds},
+            label=task.clip.shot_id,
+        )
+        model = (used.provider, used.model)
+        if target != out and not out.exists():
+            with local_cpu():
+                frame = _fit_clip(task, target, ctx.project.root)
+                render.render_segment(frame, task.clip.frames, out, task.fps, size)
     ctx.event("segment", shot_id=task.clip.shot_id)
-    made = artifact(ctx, out, "shot_segment", AGENT, task.seed, ENCODER)
+    made = artifact(ctx, out, "shot_segment", AGENT, task.seed, model)
     return {"segments": {task.clip.shot_id: ctx.project.rel(out)}, "artifacts": [made]}
+
+
+def _fit_clip(task: SegmentTask, clip: Path, root: Path) -> Callable[[int], np.ndarray]:
+    """A hosted clip fitted to the shot: its frames (the last held), subtitle and dissolve."""
+    size = (task.width, task.height)
+    source = motion.clip_frames(str(clip), size, task.fps)
+    return motion.overlay_frames(
+        source, task.clip.frames, size, task.subtitle, task.subtitle_start, **_dissolve(task, root)
+    )
 
 
 def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
@@ -225,7 +314,7 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
         artifact(ctx, srt, "subtitles", AGENT, seed, ("offline", "inkreel")),
         artifact(ctx, otio_file, "editorial_timeline", AGENT, seed, ("offline", "opentimelineio")),
         artifact(ctx, fountain, "screenplay", "screenwriter", seed, text_model),
-        artifact(ctx, sheet, "storyboard_sheet", "director", seed, ctx.providers.image_id),
+        artifact(ctx, sheet, "storyboard_sheet", "director", seed, ("offline", "inkreel")),
         artifact(ctx, report, "continuity_report", "continuity", seed, ("offline", "inkreel")),
         artifact(ctx, timeline_file, "timeline", AGENT, seed, ("offline", "inkreel")),
         artifact(ctx, board_file, "storyboard", "director", seed, text_model),

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inkreel.schemas import Finding, Script, StoryboardFile
+from inkreel.schemas import Script, StoryboardFile
 
 DEFECT_TYPES = (
     "hair_colour",

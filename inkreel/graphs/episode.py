@@ -38,6 +38,9 @@ def to_keyframes(state: EpisodeState) -> list[Send]:
                 location=state["locations"][shot.location].design,
                 cast=cast,
                 seed=request.seed,
+                references=director.reference_paths(
+                    shot, state["cast"], state["locations"][shot.location]
+                ),
             ),
         )
         for shot in (state["shots"][i] for i in state["shot_order"])

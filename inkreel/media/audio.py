@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import io
 import json
 import math
 import os
@@ -370,9 +371,8 @@ def voice_for(name: str, language: str) -> Voice:
 # ----------------------------------------------------------------------------- files
 
 
-def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> Path:
-    """Write float samples as 16-bit PCM WAV: (n,) mono or (n, channels); return the path."""
-    path = Path(path)
+def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    """Float samples as a 16-bit PCM WAV file: (n,) mono or (n, channels)."""
     data = np.asarray(samples, dtype=np.float64)
     if data.ndim == 1:
         channels = 1
@@ -381,11 +381,21 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> Path:
     else:
         raise ValueError(f"samples must be (n,) or (n, channels), not shape {data.shape}")
     pcm = np.round(np.clip(np.nan_to_num(data), -1.0, 1.0) * 32767.0).astype("<i2")
-    with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as out:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
         out.setnchannels(channels)
         out.setsampwidth(2)
         out.setframerate(int(sample_rate))
         out.writeframes(pcm.tobytes())
+    return buffer.getvalue()
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> Path:
+    """Write float samples as 16-bit PCM WAV: (n,) mono or (n, channels); return the path."""
+    path = Path(path)
+    data = wav_bytes(samples, sample_rate)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
     return path
 
 

@@ -165,6 +165,103 @@ def shot_frames(
 
 
 # ---------------------------------------------------------------------------------------------
+# footage that was not staged here: a hosted model's keyframe or clip
+
+STILL_ZOOM = 0.06  # a still's push-in / pull-out, like the staged shots' ZOOM_RANGE
+STILL_PAN = 0.04  # a still's pan, as a share of the frame width
+
+
+def still_frames(image: np.ndarray, frames: int, move: str) -> Callable[[int], np.ndarray]:
+    """Frame(i) of a still (a hosted model's keyframe) under the shot's camera move.
+
+    The middle frame is the keyframe itself; a push-in / pull-out scales about the centre
+    and a pan slides the crop window, by the same amounts as staged shots.
+    """
+    still = Image.fromarray(np.asarray(image, dtype=np.uint8))
+    width, height = still.size
+    middle = frames // 2
+
+    def frame(i: int) -> np.ndarray:
+        t = max(-0.5, min(0.5, (i - middle) / (frames - 1))) if frames > 1 else 0.0
+        if move == "static" or t == 0.0:
+            return np.asarray(still).copy()
+        zoom = 1.0 + STILL_ZOOM / 2
+        shift = 0.0
+        if move == "push_in":
+            zoom = 1.0 + STILL_ZOOM * (t + 0.5)
+        elif move == "pull_out":
+            zoom = 1.0 + STILL_ZOOM * (0.5 - t)
+        elif move == "pan":
+            shift = STILL_PAN * t * width
+        w, h = width / zoom, height / zoom
+        x0 = (width - w) / 2 + shift
+        y0 = (height - h) / 2
+        box = (x0, y0, x0 + w, y0 + h)
+        return np.asarray(still.resize((width, height), Image.Resampling.BILINEAR, box=box))
+
+    return frame
+
+
+def clip_frames(path: str, size: tuple[int, int], fps: int) -> Callable[[int], np.ndarray]:
+    """Frame(i) of a video clip, scaled to `size` and resampled to `fps`, read in order.
+
+    Frames must be asked for in increasing order (as the encoder does); past the clip's end
+    its last frame is held, so a clip shorter than the shot freezes rather than cuts.
+    """
+    import imageio_ffmpeg
+
+    width, height = size
+    reader = imageio_ffmpeg.read_frames(
+        path, output_params=["-vf", f"fps={fps},scale={width}:{height}:flags=bicubic"]
+    )
+    next(reader)  # the metadata
+    state: dict[str, object] = {"index": -1, "last": None, "done": False}
+
+    def frame(i: int) -> np.ndarray:
+        while int(state["index"]) < i and not state["done"]:  # type: ignore[call-overload]
+            try:
+                raw = next(reader)
+            except StopIteration:
+                state["done"] = True
+                break
+            state["last"] = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
+            state["index"] = int(state["index"]) + 1  # type: ignore[call-overload]
+        last = state["last"]
+        if last is None:
+            raise ValueError(f"{path} has no frames")
+        return np.array(last)
+
+    return frame
+
+
+def overlay_frames(
+    source: Callable[[int], np.ndarray],
+    frames: int,
+    size: tuple[int, int],
+    subtitle: str | None,
+    subtitle_from: int,
+    *,
+    avoid: Sequence[Box] = (),
+    dissolve_into: np.ndarray | None = None,
+    dissolve_frames: int = 0,
+) -> Callable[[int], np.ndarray]:
+    """`source` with the shot's subtitle burned in and its closing dissolve, as staged shots."""
+    width, height = size
+    band = _Band(*subtitle_overlay(subtitle, width, height, avoid)) if subtitle else None
+    fade = min(dissolve_frames, frames) if dissolve_into is not None else 0
+
+    def frame(i: int) -> np.ndarray:
+        image = np.array(source(i), dtype=np.uint8)
+        if band is not None and i >= subtitle_from:
+            band.draw(image)
+        if dissolve_into is not None and fade and i >= frames - fade:
+            image = _mix(image, dissolve_into, (i - (frames - fade) + 1) / fade)
+        return image
+
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
 # title card
 
 

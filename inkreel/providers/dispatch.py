@@ -1,9 +1,17 @@
-"""Structured text calls through the router, paid for in the ledger, with injected faults.
+"""Every model call of a run: routed, rate-limited, paid for in the ledger, sabotaged in drills.
 
-Every agent's structured request goes through `TextDispatch.structured`: the router picks a
-model for the task, the ledger reserves its estimated cost first (refusing a call that would
-break a cap) and settles the actual cost after, and a call that already succeeded is answered
-from the ledger instead of being paid for again after a resume.
+`Dispatch.structured` serves the agents' text requests; `Dispatch.media` serves the calls
+that produce a file (a keyframe, a voice take, a video clip). For both, the router picks a
+model for the task (falling back on 429, 5xx, timeouts and refusals), the endpoint's rate
+limiter holds the call until it may start, the ledger reserves its estimated cost first
+(refusing a call that would break a cap) and settles the actual cost after, and a call that
+already succeeded is answered from the ledger (text) or from its file (media) instead of
+being paid for again after a resume.
+
+In a fault drill (`FaultPlan`) calls fail on purpose: transient kinds go back to the router's
+backoff; a truncated or malformed answer is caught by the same validation a real provider's
+answer gets (a PNG or WAV that does not decode, JSON that does not fit the schema) and asked
+again. A `LatencyModel` makes every call wait as long as a hosted one would (benchmarks).
 """
 
 from __future__ import annotations
@@ -11,16 +19,20 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
+from inkreel.project import atomic_path
 from inkreel.providers.budget import Ledger
 from inkreel.providers.faults import FaultLog, FaultPlan, FaultRecord, InjectedFault
+from inkreel.providers.limits import LatencyModel
 from inkreel.providers.offline_chat import OfflineChatModel
-from inkreel.providers.roster import ModelEntry, Task
+from inkreel.providers.roster import TASK_CAPABILITY, ModelEntry, Task
 from inkreel.providers.router import TRANSIENT_KINDS, Router
 
 M = TypeVar("M", bound=BaseModel)
@@ -46,8 +58,15 @@ def call_key(task: str, schema: type[BaseModel], messages: Sequence[BaseMessage]
     return h.hexdigest()[:32]
 
 
-class TextDispatch:
-    """Route, pay for and (in fault drills) sabotage structured text calls."""
+class BadPayload(ValueError):
+    """A provider's answer that is not a usable file (truncated, corrupt, wrong format)."""
+
+
+Produce = Callable[[ModelEntry], tuple[bytes, Mapping[str, float]]]
+
+
+class Dispatch:
+    """Route, rate-limit, pay for and (in fault drills) sabotage a run's model calls."""
 
     def __init__(
         self,
@@ -57,16 +76,101 @@ class TextDispatch:
         seed: int,
         plan: FaultPlan | None = None,
         environ: Mapping[str, str] | None = None,
+        latency: LatencyModel | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.router = router
         self.ledger = ledger
         self.scope = scope
         self.seed = seed
         self.plan = plan
+        self.latency = latency
         self.faults = FaultLog()
         self.environ = os.environ if environ is None else environ
+        self._sleep = sleep
         self._attempts: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    def choose(self, task: Task) -> ModelEntry:
+        """The model a call for `task` goes to first (content keys include its id)."""
+        return self.router.choose(task)
+
+    def key(self, entry: ModelEntry) -> str:
+        """The environment variable's value holding `entry`'s API key."""
+        assert entry.api_key_env, entry.id
+        return self.environ[entry.api_key_env]
+
+    def _wait_latency(self, entry: ModelEntry) -> None:
+        if self.latency is not None:
+            seconds = self.latency.latency(entry.capability)
+            if seconds > 0:
+                self._sleep(seconds)
+
+    def media(
+        self,
+        task: Task,
+        agent: str,
+        key: str,
+        out: Path,
+        produce: Produce,
+        accept: Callable[[bytes], bytes],
+        *,
+        units: Mapping[str, float],
+        label: str = "",
+    ) -> ModelEntry:
+        """Make the file `out` with the best usable model for `task`; return the model used.
+
+        `produce(entry)` calls the model and returns its answer and the units it was billed
+        for; `accept(data)` returns the bytes to store or raises BadPayload. A call whose
+        ledger entry is paid and whose file exists is not made again.
+        """
+        call = f"{task}:{key}"
+        assert TASK_CAPABILITY[task] != "text", task
+
+        def run(entry: ModelEntry) -> ModelEntry:
+            estimate = entry.price.cost(units)
+            with self.ledger.charge(
+                call, self.scope, estimate, agent=agent, model=entry.id, shot=label, task=task
+            ) as charge:
+                if charge.already_paid and out.exists():
+                    return self._model_of(charge.result, entry)
+                data, used = self._attempt_media(entry, call, produce, accept)
+                with atomic_path(out) as tmp:
+                    tmp.write_bytes(data)
+                charge.settle(entry.price.cost(used), result=entry.id)
+                return entry
+
+        return self.router.call(task, run, label=label or agent)
+
+    def _model_of(self, stored: bytes | str | None, default: ModelEntry) -> ModelEntry:
+        model_id = stored.decode() if isinstance(stored, bytes) else stored
+        if model_id and model_id in self.router.roster:
+            return self.router.roster.get(model_id)
+        return default
+
+    def _attempt_media(
+        self, entry: ModelEntry, call: str, produce: Produce, accept: Callable[[bytes], bytes]
+    ) -> tuple[bytes, Mapping[str, float]]:
+        total: dict[str, float] = {}
+        problem = ""
+        for _ in range(REPAIR_TRIES):
+            fault = self._next_fault(call, entry)
+            if fault in TRANSIENT_KINDS or fault == "refusal":
+                raise InjectedFault(fault, call)  # the router backs off, retries, falls back
+            self._wait_latency(entry)
+            data, used = produce(entry)
+            for unit, amount in used.items():  # a bad answer is billed like a good one
+                total[unit] = total.get(unit, 0.0) + amount
+            if fault == "truncated":
+                data = data[: len(data) // 2]
+            elif fault == "invalid_output":
+                data = b"\x00" + data[1:]
+            try:
+                return accept(data), total
+            except BadPayload as exc:
+                problem = str(exc)
+                continue  # a broken file: ask the same model again
+        raise InjectedFault("invalid_output", call) from BadPayload(problem)
 
     def structured(
         self, agent: str, schema: type[M], messages: Sequence[BaseMessage], label: str = ""
@@ -120,6 +224,7 @@ class TextDispatch:
     def _call(
         self, entry: ModelEntry, schema: type[M], messages: Sequence[BaseMessage]
     ) -> tuple[M, float]:
+        self._wait_latency(entry)
         if entry.offline:
             model = OfflineChatModel(seed=self.seed)
             result = model.with_structured_output(schema).invoke(list(messages))
@@ -129,9 +234,7 @@ class TextDispatch:
         from inkreel.providers.openai_compat import StructuredText
 
         assert entry.base_url and entry.api_key_env
-        client = StructuredText(
-            entry.model, entry.base_url, self.environ[entry.api_key_env], entry.timeout_s
-        )
+        client = StructuredText(entry.model, entry.base_url, self.key(entry), entry.timeout_s)
         result, usage = client.generate(schema, messages)
         cost = entry.price.cost(
             {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}

@@ -14,16 +14,32 @@ sleep are injectable so tests run on a fake clock.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from inkreel.providers.roster import Capability, ModelEntry
 
 R = TypeVar("R")
+
+
+_LOCAL_CPU = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
+@contextmanager
+def local_cpu() -> Iterator[None]:
+    """Hold one of this machine's cores for CPU-bound local work (drawing, encoding).
+
+    The graph runs many tasks at once so that hosted calls overlap; local work still runs
+    at most one task per core, so it does not thrash or multiply peak memory.
+    """
+    with _LOCAL_CPU:
+        yield
 
 
 class RateLimiter:
@@ -131,9 +147,13 @@ class Limiters:
             return limiter
 
     def for_entry(self, entry: ModelEntry) -> RateLimiter:
-        key = entry.base_url or f"{entry.provider}:{entry.id}"
-        if entry.offline:
-            return self.get(key)
+        """The limiter of the entry's endpoint: its scheme, host and port (one account's
+        limits cover every path and model there). Offline entries are limited only if the
+        roster gives them limits (benchmarks that simulate hosted providers do)."""
+        key = f"{entry.provider}:{entry.id}"
+        if entry.base_url:
+            url = urlsplit(entry.base_url)
+            key = f"{url.scheme}://{url.netloc}"
         return self.get(key, entry.rpm, entry.max_in_flight)
 
     def __contains__(self, key: object) -> bool:

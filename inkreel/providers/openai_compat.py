@@ -771,6 +771,19 @@ class OpenAISpeech:
         return self.voice_map.get(voice.variant, self.default_voice)
 
     def synthesize(self, text: str, voice: Voice, language: str) -> tuple[np.ndarray, int]:
+        data = self.speak(text, voice)
+        try:
+            return decode_wav(data)
+        except ValueError as e:
+            raise ProviderCallError(
+                "invalid_output",
+                f"the speech audio does not decode as WAV: {e} ({len(data)} bytes)",
+                model=self.model,
+                diagnostic={"model": self.model, "bytes": len(data), "head": data[:16].hex()},
+            ) from None
+
+    def speak(self, text: str, voice: Voice) -> bytes:
+        """The provider's WAV file for `text`, undecoded."""
         if not text.strip():
             raise ProviderCallError(
                 "bad_request", "nothing to say: the line is empty", model=self.model
@@ -784,16 +797,7 @@ class OpenAISpeech:
                 response_format="wav",
                 speed=speed,
             )
-            data = response.content
-        try:
-            return decode_wav(data)
-        except ValueError as e:
-            raise ProviderCallError(
-                "invalid_output",
-                f"the speech audio does not decode as WAV: {e} ({len(data)} bytes)",
-                model=self.model,
-                diagnostic={"model": self.model, "bytes": len(data), "head": data[:16].hex()},
-            ) from None
+            return response.content
 
 
 # -- embeddings --------------------------------------------------------------------------------

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
+from dataclasses import dataclass, field
 
 from inkreel.media import audio
 from inkreel.providers.budget import Ledger
-from inkreel.providers.dispatch import TextDispatch
+from inkreel.providers.dispatch import Dispatch
 from inkreel.providers.faults import FaultPlan
-from inkreel.providers.roster import Roster, RosterError
+from inkreel.providers.limits import LatencyModel, Limiters
+from inkreel.providers.roster import Roster, RosterError, Task
 from inkreel.providers.router import Router, RouterError
-from inkreel.schemas.design import Voice
 from inkreel.settings import Settings
 
 
@@ -23,32 +20,26 @@ class ProviderError(Exception):
     """A provider that cannot be used as configured; the message says what to change."""
 
 
-class SpeechProvider(Protocol):
-    name: str
-    model: str
-    voices: dict[str, list[str]]
-
-    def synthesize(self, text: str, voice: Voice, language: str) -> tuple[np.ndarray, int]: ...
-
-
-class OfflineSpeech:
-    """eSpeak NG through the `espeakng-loader` wheel: no system package, no network."""
-
-    name = "offline"
-    model = "espeak-ng"
-    voices = {"female": list(audio.FEMALE_VARIANTS), "male": list(audio.MALE_VARIANTS)}  # noqa: RUF012
-
-    def synthesize(self, text: str, voice: Voice, language: str) -> tuple[np.ndarray, int]:
-        return audio.synthesize(text, voice, language)
+VOICES = {"female": list(audio.FEMALE_VARIANTS), "male": list(audio.MALE_VARIANTS)}
 
 
 @dataclass
 class Providers:
-    text: TextDispatch
+    """The run's model calls (`calls`) and what the agents need to know about the models."""
+
+    calls: Dispatch
     text_id: tuple[str, str]
-    speech: SpeechProvider
-    image_id: tuple[str, str]
     roster: Roster
+    voices: dict[str, list[str]] = field(default_factory=lambda: dict(VOICES))
+
+    def model_id(self, task: Task) -> tuple[str, str]:
+        """(provider, model) of the model a call for `task` goes to first."""
+        entry = self.calls.choose(task)
+        return entry.provider, entry.model
+
+    @property
+    def image_id(self) -> tuple[str, str]:
+        return self.model_id("keyframe")
 
 
 def build_providers(
@@ -61,12 +52,6 @@ def build_providers(
 ) -> Providers:
     """Return the run's providers: text routed by policy and paid for in the ledger."""
     environ = os.environ if environ is None else environ
-    for capability, name in (("image", settings.image_model), ("speech", settings.speech_model)):
-        if name != "offline":
-            raise ProviderError(
-                f"{capability} model {name!r} is not available in the pipeline yet; only "
-                "'offline' is (hosted images and voices are built but not wired in)."
-            )
     try:
         roster = roster or Roster.default()
         router = Router(
@@ -75,18 +60,25 @@ def build_providers(
             settings.task_models(),  # type: ignore[arg-type]
             environ,
             base_delay_s=settings.retry_base_delay_s,
+            limiters=Limiters(),
         )
         first = router.choose("write")
+        for task in ("keyframe", "voice", "animate"):
+            router.choose(task)  # fail before the first call, not in the middle of the run
     except (RouterError, RosterError) as exc:
         raise ProviderError(str(exc)) from None
     if settings.budget_usd is not None:
         ledger.set_cap(("episode", episode), settings.budget_usd)
     plan = FaultPlan(settings.fault_seed, settings.fault_rate) if settings.fault_rate else None
-    dispatch = TextDispatch(router, ledger, [("episode", episode)], seed, plan, environ)
+    latency = LatencyModel(scale=settings.latency_scale) if settings.latency_scale else None
+    scope = [("episode", episode)]
+    if settings.batch:
+        scope.append(("batch", settings.batch))
+        if settings.batch_budget_usd is not None:
+            ledger.set_cap(("batch", settings.batch), settings.batch_budget_usd)
+    dispatch = Dispatch(router, ledger, scope, seed, plan, environ, latency)
     return Providers(
-        text=dispatch,
+        calls=dispatch,
         text_id=(first.provider, first.model),
-        speech=OfflineSpeech(),
-        image_id=("offline", "inkreel-procedural-renderer"),
         roster=roster,
     )

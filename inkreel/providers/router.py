@@ -240,6 +240,8 @@ class Router:
         if task not in TASK_CAPABILITY:
             raise RouterError(f"unknown task {task!r}; tasks: {_tasks()}")
         pinned = self._pinned(task)
+        if pinned is not None and pinned.offline:
+            return [pinned]  # pinned to the offline engine: never fall back to a paid model
         serving = self.roster.for_task(task)
         hosted = [e for e in serving if not e.offline and usable(e, self.environ)[0]]
         hosted.sort(key=lambda e: (*self._sort_key(e), e.id))

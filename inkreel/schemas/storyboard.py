@@ -147,6 +147,17 @@ class Keyframe(BaseModel):
     elements: dict[str, Box] = Field(
         default_factory=dict, description="Set element index -> where it landed in the frame."
     )
+    provider: str = Field(default="offline", description="Who drew it.")
+    model: str = Field(
+        default="inkreel-procedural-renderer",
+        description="The model that drew it; the layout is the staging's, which the "
+        "procedural renderer draws exactly and a hosted model is asked to follow.",
+    )
+
+    @property
+    def staged(self) -> bool:
+        """Drawn by the procedural renderer, so its layers can be animated."""
+        return self.provider == "offline"
 
 
 class StoryboardFile(BaseModel):
