@@ -8,6 +8,7 @@ import os
 import re
 import time
 import traceback
+from collections import Counter
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -30,6 +31,7 @@ from inkreel.memory import AssetMemory
 from inkreel.project import Project, ProjectError, write_text_atomic
 from inkreel.providers import ProviderError, Providers, build_providers
 from inkreel.providers.budget import BudgetExceeded, Ledger
+from inkreel.providers.faults import FaultRecord
 from inkreel.providers.roster import Roster, RosterError, format_roster
 from inkreel.schemas import Script
 from inkreel.settings import LANGUAGES, Settings
@@ -276,9 +278,20 @@ def write_run_report(
             for r in providers.calls.router.log.records
         ],
         "faults_survived": providers.calls.faults.counts(),
+        "faults_by_task": faults_by_task(providers.calls.faults.records),
     }
     folder = project.episode_dir(request.episode)
     write_text_atomic(folder / "run.json", json.dumps(report, indent=2, default=str))
+
+
+def faults_by_task(records: list[FaultRecord]) -> dict[str, dict[str, int]]:
+    """Injected faults per kind of call: media call keys start with their task."""
+    table: dict[str, Counter[str]] = {}
+    for record in records:
+        head = record.call_key.split(":", 1)[0]
+        task = head if head in ("keyframe", "voice", "animate") else "text"
+        table.setdefault(task, Counter())[record.kind] += 1
+    return {task: dict(counts) for task, counts in sorted(table.items())}
 
 
 def print_summary(project: Project, values: dict[str, Any]) -> None:
@@ -373,6 +386,16 @@ def produce(
     lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
     seed: Annotated[int, typer.Option(help="Seed: same seed, same episode.")] = 0,
     text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")] = None,
+    image_model: Annotated[
+        str | None, typer.Option(help="Keyframe model id, or auto (default: offline).")
+    ] = None,
+    speech_model: Annotated[
+        str | None, typer.Option(help="Voice model id, or auto (default: offline).")
+    ] = None,
+    video_model: Annotated[
+        str | None,
+        typer.Option(help="Image-to-video model id (seedance-2.0, viduq3-pro...), or auto."),
+    ] = None,
     max_attempts: Annotated[
         int | None, typer.Option(help="Renders per shot before continuity flags it.", min=1, max=10)
     ] = None,
@@ -417,6 +440,9 @@ def produce(
     settings = load_settings(
         project.root,
         text_model=text_model,
+        image_model=image_model,
+        speech_model=speech_model,
+        video_model=video_model,
         continuity_max_attempts=max_attempts,
         title_card=title_card,
         budget_usd=budget,

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Benchmarks: every call waits as long as a hosted one would, times this.",
     )
+    video_poll_s: float = Field(
+        default=5.0, gt=0, description="Seconds between status polls of a video task."
+    )
     concurrency: int = Field(
         default=16, ge=1, le=256, description="Graph tasks in flight (calls wait on limits)."
     )

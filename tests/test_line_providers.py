@@ -57,6 +57,11 @@ def test_fault_drill_survives_and_delivers_identical_files(tmp_path: Path) -> No
     assert delivered_hashes(tmp_path / "drill") == delivered_hashes(tmp_path / "clean")
     run = json.loads((tmp_path / "drill/episodes/e1/run.json").read_text())
     assert sum(run["faults_survived"].values()) > 0
+    # Keyframes, voices and shot clips were sabotaged too: a truncated PNG, WAV or MP4 is
+    # caught by decoding it and asked for again.
+    assert {"keyframe", "voice", "animate", "text"} <= set(run["faults_by_task"])
+    media = [k for t, kinds in run["faults_by_task"].items() if t != "text" for k in kinds]
+    assert "truncated" in media
     assert any(c["outcome"] == "retried" for c in run["calls"])
 
 
@@ -116,3 +121,100 @@ def test_models_lists_the_roster(tmp_path: Path) -> None:
 def test_bad_model_choice_is_a_clear_error(tmp_path: Path, flag: list[str]) -> None:
     result = produce(tmp_path / "p", *flag)
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def hosted_media_project(root: Path, openai_url: str, video_url: str) -> None:
+    root.mkdir(parents=True)
+    (root / "inkreel.toml").write_text(
+        "[[models]]\n"
+        'id = "local-image"\ncapability = "image"\nprovider = "openai"\nmodel = "img-test"\n'
+        f'base_url = "{openai_url}"\napi_key_env = "LOCAL_LLM_KEY"\ntasks = ["keyframe"]\n'
+        "price = { usd_per_image = 0.02 }\nmax_in_flight = 2\n"
+        "[[models]]\n"
+        'id = "local-tts"\ncapability = "speech"\nprovider = "openai"\nmodel = "tts-test"\n'
+        f'base_url = "{openai_url}"\napi_key_env = "LOCAL_LLM_KEY"\ntasks = ["voice"]\n'
+        "price = { usd_per_1k_speech_chars = 0.015 }\n"
+        "[[models]]\n"
+        'id = "local-seedance"\ncapability = "video"\nprovider = "seedance"\n'
+        f'model = "doubao-seedance-2-0-260128"\nbase_url = "{video_url}"\n'
+        'api_key_env = "ARK_TEST_KEY"\ntasks = ["animate"]\n'
+        "price = { usd_per_video_second = 0.05 }\n"
+    )
+
+
+def test_hosted_keyframes_voices_and_video_make_the_episode(tmp_path: Path) -> None:
+    from inkreel.schemas import Timeline
+
+    from .fake_video import FakeVideoServer, make_mp4
+
+    root = tmp_path / "media"
+    ark_key = "ark-test-SECRET-456"
+    silent = make_mp4(tmp_path / "silent.mp4", audio=False)
+    voiced = make_mp4(tmp_path / "voiced.mp4", audio=True)
+    with (
+        FakeOpenAI() as server,
+        FakeVideoServer(ark_key, silent, voiced, polls_to_finish=2) as video,
+    ):
+        hosted_media_project(root, server.base_url, video.base_url)
+        env = {"LOCAL_LLM_KEY": SECRET, "ARK_TEST_KEY": ark_key, "INKREEL_VIDEO_POLL_S": "0.01"}
+        models = ["--image-model", "local-image", "--speech-model", "local-tts"]
+        result = produce(root, *models, "--video-model", "local-seedance", env=env)
+        assert result.exit_code == 0, result.output
+        edits = server.requests_to("images.edit")
+        speech = server.requests_to("speech")
+        tasks = video.requests_to("/api/v3/contents/generations/tasks", "POST")
+    folder = root / "episodes/e1"
+    timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
+    shots = [c for c in timeline.video if c.title is None]
+    # One reference-guided edit per keyframe: each character's turnaround and the set's plate.
+    assert len(edits) >= len(shots)
+    assert all(len(r.files("image[]")) >= 2 for r in edits)
+    assert len(speech) == len(timeline.audio)
+    assert len(tasks) == len(shots)
+    run = json.loads((folder / "run.json").read_text())
+    used = {c["task"]: c["model"] for c in run["calls"] if c["outcome"] == "ok"}
+    assert used["keyframe"] == "local-image"
+    assert used["voice"] == "local-tts"
+    assert used["animate"] == "local-seedance"
+    by_model: dict[str, float] = {}
+    for row in run["cost_table"]:
+        by_model[row["model"]] = by_model.get(row["model"], 0.0) + row["usd"]
+    assert by_model["local-image"] == pytest.approx(0.02 * len(edits))
+    assert by_model["local-seedance"] > 0
+    # The delivered episode has every shot's frames, from the hosted clips.
+    import imageio_ffmpeg
+
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(folder / "episode.mp4"))
+    assert frames == timeline.frames
+    leaked = [
+        p
+        for p in root.rglob("*")
+        if p.is_file() and (SECRET.encode() in p.read_bytes() or ark_key.encode() in p.read_bytes())
+    ]
+    assert leaked == []
+
+
+def test_hosted_keyframes_without_video_move_the_still(tmp_path: Path) -> None:
+    import imageio_ffmpeg
+    import numpy as np
+
+    from inkreel.schemas import Timeline
+
+    root = tmp_path / "stills"
+    with FakeOpenAI() as server:
+        hosted_media_project(root, server.base_url, "http://127.0.0.1:9")
+        env = {"LOCAL_LLM_KEY": SECRET}
+        result = produce(root, "--image-model", "local-image", "--no-title-card", env=env)
+        assert result.exit_code == 0, result.output
+    folder = root / "episodes/e1"
+    timeline = Timeline.model_validate_json((folder / "timeline.json").read_text())
+    reader = imageio_ffmpeg.read_frames(str(folder / "episode.mp4"))
+    meta = next(reader)
+    width, height = meta["size"]
+    first = np.frombuffer(next(reader), np.uint8).reshape(height, width, 3)
+    frames = 1 + sum(1 for _ in reader)
+    assert frames == timeline.frames
+    # The fake model draws a flat colour with a light rectangle in the middle: the episode
+    # shows the hosted keyframe, not the procedural renderer's drawing.
+    centre = first[height // 2 - 20 : height // 2 + 20, width // 2 - 20 : width // 2 + 20]
+    assert np.abs(centre.astype(int) - 240).max() < 12

@@ -7,6 +7,7 @@ per frame only precomputed pixels are pasted or crossfaded, never a whole image 
 from __future__ import annotations
 
 import hashlib
+import logging
 import textwrap
 from collections.abc import Callable, Sequence
 
@@ -167,6 +168,17 @@ def shot_frames(
 # ---------------------------------------------------------------------------------------------
 # footage that was not staged here: a hosted model's keyframe or clip
 
+
+class _ScaledOnPurpose(logging.Filter):
+    """imageio-ffmpeg warns when frames are read at another size than the source's; the
+    clip reader scales on purpose, so that warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("The frame size for reading")
+
+
+logging.getLogger("imageio_ffmpeg").addFilter(_ScaledOnPurpose())
+
 STILL_ZOOM = 0.06  # a still's push-in / pull-out, like the staged shots' ZOOM_RANGE
 STILL_PAN = 0.04  # a still's pan, as a share of the frame width
 
@@ -185,13 +197,14 @@ def still_frames(image: np.ndarray, frames: int, move: str) -> Callable[[int], n
         t = max(-0.5, min(0.5, (i - middle) / (frames - 1))) if frames > 1 else 0.0
         if move == "static" or t == 0.0:
             return np.asarray(still).copy()
-        zoom = 1.0 + STILL_ZOOM / 2
-        shift = 0.0
+        zoom, shift = 1.0, 0.0
         if move == "push_in":
             zoom = 1.0 + STILL_ZOOM * (t + 0.5)
         elif move == "pull_out":
             zoom = 1.0 + STILL_ZOOM * (0.5 - t)
         elif move == "pan":
+            # Zoom in just enough that the window can slide STILL_PAN of the width in all.
+            zoom = 1.0 / (1.0 - STILL_PAN)
             shift = STILL_PAN * t * width
         w, h = width / zoom, height / zoom
         x0 = (width - w) / 2 + shift

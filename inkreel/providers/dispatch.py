@@ -88,6 +88,7 @@ class Dispatch:
         self.faults = FaultLog()
         self.environ = os.environ if environ is None else environ
         self._sleep = sleep
+        self.video_poll_s = 5.0
         self._attempts: dict[str, int] = {}
         self._lock = threading.Lock()
 

@@ -113,7 +113,12 @@ def hosted_video(
     assert entry.base_url
     kind = SeedanceClient if entry.provider in ("ark", "byteplus", "seedance") else ViduClient
     client = kind(
-        api_key=calls.key(entry), base_url=entry.base_url, model=entry.model, timeout_s=60
+        api_key=calls.key(entry),
+        base_url=entry.base_url,
+        model=entry.model,
+        timeout_s=min(60.0, entry.timeout_s),
+        poll_interval_s=calls.video_poll_s,
+        max_wait_s=entry.timeout_s,
     )
     request = VideoRequest(
         prompt=prompt,

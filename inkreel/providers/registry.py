@@ -77,6 +77,7 @@ def build_providers(
         if settings.batch_budget_usd is not None:
             ledger.set_cap(("batch", settings.batch), settings.batch_budget_usd)
     dispatch = Dispatch(router, ledger, scope, seed, plan, environ, latency)
+    dispatch.video_poll_s = settings.video_poll_s
     return Providers(
         calls=dispatch,
         text_id=(first.provider, first.model),

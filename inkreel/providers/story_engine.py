@@ -319,26 +319,68 @@ LINES: dict[str, dict[str, list[tuple[str, str]]]] = {
         ],
     },
 }
-ACTIONS = {
+# One action beat opens each scene: (text, props shown, props lost in it). "turn_after" is the
+# turn once the {M} is already gone, so a lost prop never comes back.
+ACTIONS: dict[str, dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]] = {
     "en": {
-        "setup": "{A} pauses at the {P}, the {N} close at hand.",
-        "development": "{A} and {B} lean over the {N}, voices low.",
-        "turn": "The light flickers. {A} freezes as the {M} slips away.",
-        "resolution": "{A} and {B} stand together at the {P} as the day settles.",
+        "setup": ("{A} pauses at the {P}, the {N} close at hand.", ("N",), ()),
+        "development": (
+            "{B} sets the {M} beside the {N}. {A} and {B} lean over them, voices low.",
+            ("M", "N"),
+            (),
+        ),
+        "turn": ("The light flickers. {A} freezes as the {M} slips away.", ("M",), ("M",)),
+        "turn_after": ("The light flickers. {A} freezes, the {N} held tight.", ("N",), ()),
+        "resolution": ("{A} and {B} stand together at the {P} as the day settles.", (), ()),
     },
     "zh": {
-        "setup": "{A}在{P}停下脚步，{N}就在手边。",
-        "development": "{A}和{B}凑近{N}，压低声音。",
-        "turn": "灯光一闪，{A}僵住了，{M}消失了。",
-        "resolution": "{A}和{B}一起站在{P}，天色渐渐安静下来。",
+        "setup": ("{A}在{P}停下脚步，{N}就在手边。", ("N",), ()),
+        "development": ("{B}把{M}放在{N}旁边。{A}和{B}凑近，压低声音。", ("M", "N"), ()),
+        "turn": ("灯光一闪，{A}僵住了，{M}消失了。", ("M",), ("M",)),
+        "turn_after": ("灯光一闪，{A}僵住了，紧紧握着{N}。", ("N",), ()),
+        "resolution": ("{A}和{B}一起站在{P}，天色渐渐安静下来。", (), ()),
     },
     "ja": {
-        "setup": "{A}は{P}で立ち止まる。{N}はすぐそばにある。",
-        "development": "{A}と{B}は{N}をのぞき込み、声をひそめる。",
-        "turn": "明かりが揺れる。{M}が消え、{A}は凍りつく。",
-        "resolution": "{A}と{B}は{P}に並んで立つ。一日が静かに終わる。",
+        "setup": ("{A}は{P}で立ち止まる。{N}はすぐそばにある。", ("N",), ()),
+        "development": (
+            "{B}は{M}を{N}の横に置く。{A}と{B}はのぞき込み、声をひそめる。",
+            ("M", "N"),
+            (),
+        ),
+        "turn": ("明かりが揺れる。{M}が消え、{A}は凍りつく。", ("M",), ("M",)),
+        "turn_after": ("明かりが揺れる。{A}は{N}を握りしめ、凍りつく。", ("N",), ()),
+        "resolution": ("{A}と{B}は{P}に並んで立つ。一日が静かに終わる。", (), ()),
     },
 }
+# What each character wears through the story's first day; at night a coat goes over it.
+WARDROBE = {
+    "en": [
+        "knit sweater and jeans",
+        "work overalls",
+        "linen shirt and apron",
+        "denim jacket and skirt",
+        "school uniform",
+        "hoodie and cargo trousers",
+        "cardigan over a long dress",
+    ],
+    "zh": [
+        "毛衣配牛仔裤",
+        "工装背带裤",
+        "亚麻衬衫加围裙",
+        "牛仔夹克配短裙",
+        "校服",
+        "连帽衫配工装裤",
+    ],
+    "ja": [
+        "ニットとジーンズ",
+        "作業用のつなぎ",
+        "麻のシャツとエプロン",
+        "デニムジャケットとスカート",
+        "制服",
+        "パーカーとカーゴパンツ",
+    ],
+}
+NIGHT_LAYER = {"en": "dark coat over {}", "zh": "{}外披深色外套", "ja": "{}に濃い色のコート"}
 CJK_CONNECTORS = re.compile(r"[和与跟及、，。！？,.!?\s在是的了里中把被从到]|一[张封个把只本位条]")
 CJK_VERBS = {"发现", "寻找", "找到", "遇见", "看见", "得到", "决定", "开始", "离开", "回到"}
 CJK_PLACE_ENDINGS = "馆店站园场街港楼室院寺宫屋駅"
@@ -510,7 +552,10 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
     nouns = [n for n in nouns if all(p not in n for p, _ in place_list) and n not in names]
     fallback = NOUN_FALLBACK[language]
     while len(nouns) < 2:
-        nouns.append(fallback[(len(nouns) + int(dice.unit("noun") * 5)) % len(fallback)])
+        start = len(nouns) + int(dice.unit("noun") * 5)
+        # Two distinct props: the second is lost in the turn while the first stays.
+        options = [fallback[(start + k) % len(fallback)] for k in range(len(fallback))]
+        nouns.append(next(n for n in options if n not in nouns))
     spare_places = [p for p in PLACE_POOLS[language] if p[0] not in {q for q, _ in place_list}]
     while len(place_list) < 2:
         place_list.append(dice.pick(spare_places, "place", len(place_list)))
@@ -533,17 +578,40 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
             scene_places.append(place_list[1 + (i % (len(place_list) - 1))])
     times = {"setup": "day", "development": "day", "turn": "night", "resolution": "dusk"}
 
+    # A scene that carries on the previous one's moment (same act, or the first development
+    # straight after the setup) is CONTINUOUS: same light, same clothes.
+    continuous = [
+        i > 0
+        and times[act] == times[acts[i - 1]]
+        and (act == acts[i - 1] or (acts[i - 1], act) == ("setup", "development"))
+        for i, act in enumerate(acts)
+    ]
+    outfits = _outfits(names, language, dice)
+
     scenes = []
     used: dict[str, int] = {}
+    shown: set[str] = set()
+    lost: set[str] = set()
     spoken = 0
     for i, act in enumerate(acts):
         lines_here = total_lines // n_scenes + (1 if i < total_lines % n_scenes else 0)
         place, interior = scene_places[i]
         cast = [a, b] + ([names[2]] if len(names) > 2 and act in ("development", "turn") else [])
         slots = {"A": a, "B": b, "N": nouns[0], "M": nouns[1 if len(nouns) > 1 else 0], "P": place}
+        action = "turn_after" if act == "turn" and slots["M"] in lost else act
+        text, props, destroys = ACTIONS[language][action]
+        handled = [slots[p] for p in props]
         beats: list[dict[str, Any]] = [
-            {"kind": "action", "text": _fill(ACTIONS[language][act], slots)}
+            {
+                "kind": "action",
+                "text": _fill(text, slots),
+                "props": handled,
+                "introduces": [p for p in handled if p not in shown],
+                "destroys": [slots[p] for p in destroys],
+            }
         ]
+        shown.update(handled)
+        lost.update(slots[p] for p in destroys)
         templates = LINES[language][act]
         for _ in range(lines_here):
             # Alternate speakers across the whole episode, so short scenes are not monologues.
@@ -552,28 +620,36 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
             spoken += 1
             k = (used.get(act, 0) + int(dice.unit("line", i) * len(templates))) % len(templates)
             used[act] = used.get(act, 0) + 1
-            text, emotion = templates[k]
-            line_slots = dict(slots, A=listener if "{A}" in text else a, B=listener)
+            line, emotion = templates[k]
+            line_slots = dict(slots, A=listener if "{A}" in line else a, B=listener)
             beats.append(
                 {
                     "kind": "dialogue",
                     "character": speaker,
-                    "text": _fill(text, line_slots),
+                    "addressee": listener,
+                    "text": _fill(line, line_slots),
                     "emotion": emotion,
                 }
             )
         prefix = "INT." if interior else "EXT."
         heading_place = place.upper() if not is_cjk(place) else place
+        when = "CONTINUOUS" if continuous[i] else TIME_WORDS[times[act]]
+        night = times[act] == "night"
         scenes.append(
             {
                 "number": i + 1,
-                "heading": f"{prefix} {heading_place} - {TIME_WORDS[times[act]]}",
+                "heading": f"{prefix} {heading_place} - {when}",
                 "location": place.title() if not is_cjk(place) else place,
                 "interior": interior,
                 "time_of_day": times[act],
                 "act": act,
                 "characters": cast,
                 "beats": beats,
+                "continuous": continuous[i],
+                "wardrobe": {
+                    c: NIGHT_LAYER[language].format(outfits[c]) if night else outfits[c]
+                    for c in cast
+                },
             }
         )
     title_noun = nouns[0]
@@ -590,6 +666,16 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
         "scenes": scenes,
         "source": "idea",
     }
+
+
+def _outfits(names: list[str], language: str, dice: Dice) -> dict[str, str]:
+    """Give each character a different everyday outfit."""
+    pool = list(WARDROBE[language])
+    chosen = {}
+    for name in names:
+        chosen[name] = dice.pick(pool, "outfit", name)
+        pool = [o for o in pool if o != chosen[name]] or list(WARDROBE[language])
+    return chosen
 
 
 HAIR_COLOURS = [
@@ -910,6 +996,17 @@ def plan_shots(prompt: str, seed: int) -> dict[str, Any]:
     return {"scene": scene.get("number", 1), "shots": shots}
 
 
+JUMP_CUT_AWAY = {
+    "extreme_wide": "wide",
+    "wide": "medium",
+    "medium": "close_up",
+    "close_up": "medium",
+    "extreme_close_up": "close_up",
+    "over_the_shoulder": "close_up",
+    "two_shot": "medium",
+}
+
+
 def revise_shot(prompt: str, seed: int) -> dict[str, Any]:
     """Apply a continuity fix instruction to one shot spec."""
     spec = dict(read_json_tag(prompt, "shot") or {})
@@ -925,6 +1022,9 @@ def revise_shot(prompt: str, seed: int) -> dict[str, Any]:
         spec["framing"] = "medium" if len(spec["subjects"]) == 1 else "two_shot"
     if "frame" in fix and spec.get("framing") == "over_the_shoulder":
         spec["framing"] = "two_shot"
+    if "jump" in fix:
+        # A jump cut: the same set-up again. Change the shot size, not just nudge the camera.
+        spec["framing"] = JUMP_CUT_AWAY.get(spec.get("framing", ""), "medium")
     spec["note"] = (spec.get("note", "") + " (revised: continuity)").strip()
     return spec
 
