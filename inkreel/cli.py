@@ -32,7 +32,8 @@ from inkreel.project import Project, ProjectError, write_text_atomic
 from inkreel.providers import ProviderError, Providers, build_providers
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.faults import FaultRecord
-from inkreel.providers.roster import Roster, RosterError, format_roster
+from inkreel.providers.roster import ModelEntry, Roster, RosterError, Task, format_roster
+from inkreel.providers.router import Router, RouterError
 from inkreel.schemas import Script
 from inkreel.settings import LANGUAGES, Settings
 
@@ -501,6 +502,119 @@ def resume(
         f"inkreel {__version__}: resuming episode [bold]{episode}[/] at {', '.join(state.next)}"
     )
     _run_or_report(project, request, settings, None)
+
+
+class PinnedChooser:
+    """Pinned tasks go to their pin; the rest to what the router picks with this machine's
+    keys (so a placeholder key for a pin does not make other models look usable)."""
+
+    def __init__(self, router: Router, pinned: Router) -> None:
+        self.router = router
+        self.pinned = pinned
+
+    def choose(self, task: Task) -> ModelEntry:
+        if task in self.pinned.overrides:
+            return self.pinned.choose(task)
+        return self.router.choose(task)
+
+
+@app.command()
+@guarded
+def estimate(
+    idea: Annotated[
+        str | None, typer.Argument(help="The story idea, in one or two sentences.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Project whose inkreel.toml to use.")
+    ] = None,
+    script: Annotated[Path | None, typer.Option("--script", help="A Fountain screenplay.")] = None,
+    length: Annotated[
+        float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
+    ] = 60.0,
+    lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
+    seed: Annotated[int, typer.Option(help="Seed of the local draft.")] = 0,
+    episodes: Annotated[int, typer.Option(help="Episodes in the batch.", min=1)] = 1,
+    budget: Annotated[
+        float | None, typer.Option(help="Compare with this cap per episode, USD.", min=0)
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option(help="Model choice: draft, balanced or best.")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
+    ] = None,
+    text_model: Annotated[str | None, typer.Option(help="Text model id.")] = None,
+    image_model: Annotated[str | None, typer.Option(help="Keyframe model id, or auto.")] = None,
+    speech_model: Annotated[str | None, typer.Option(help="Voice model id, or auto.")] = None,
+    video_model: Annotated[
+        str | None, typer.Option(help="Image-to-video model id, or auto.")
+    ] = None,
+) -> None:
+    """Print what an episode (or a batch) will cost, before any model is called."""
+    from inkreel.estimate import draft_script, estimate_episode
+
+    if (idea is None) == (script is None):
+        raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
+    check_language(lang)
+    project = Project.open(output, create=False) if output else None
+    settings = load_settings(
+        project.root if project else None,
+        text_model=text_model,
+        image_model=image_model,
+        speech_model=speech_model,
+        video_model=video_model,
+        policy=policy,
+        pins=parse_models(model),
+    )
+    roster = load_roster(project) if project else Roster.default()
+    # Pricing a model needs no key: a pinned model whose key is not set here is priced as
+    # if it were (the run itself will still ask for the key); unpinned tasks are priced on
+    # what the router would choose on this machine.
+    pins = settings.task_models()
+    missing = []
+    for model_id in pins.values():
+        entry = roster.get(model_id) if model_id in roster else None
+        if entry is not None and entry.api_key_env and not os.environ.get(entry.api_key_env):
+            missing.append(entry.api_key_env)
+    keyless = {name: "unset" for name in missing}
+    try:
+        router = Router(roster, settings.policy, None, os.environ)
+        chooser = PinnedChooser(
+            router,
+            Router(roster, settings.policy, pins, {**os.environ, **keyless}),  # type: ignore[arg-type]
+        )
+    except RouterError as exc:
+        raise UserError(str(exc)) from None
+    if idea is not None:
+        the_script = draft_script(check_idea(idea), length, lang, seed)
+    else:
+        assert script is not None
+        the_script = load_fountain(script, language=lang)
+    shape, report = estimate_episode(the_script, length, script is not None, roster, chooser)
+    table = Table(title="Expected cost per episode (no model was called)")
+    for column in ("task", "model", "calls", "units", "USD"):
+        table.add_column(column, justify="right" if column in ("calls", "USD") else "left")
+    for line in report.lines:
+        units = ", ".join(f"{v:,.0f} {k.replace('_', ' ')}" for k, v in line.units.items())
+        table.add_row(line.task, line.model_id, str(line.calls), units, f"{line.usd:.4f}")
+    table.add_row("total", "", "", "", f"{report.total_usd:.4f}")
+    out.print(table)
+    out.print(
+        f"Shape: {shape.scenes} scenes, {shape.characters} characters, {shape.locations} "
+        f"locations, {shape.beats} beats -> about {shape.beats} shots, {shape.lines} lines "
+        f"({shape.line_chars} characters), about {shape.seconds:.0f} s."
+    )
+    if episodes > 1:
+        out.print(f"Batch of {episodes} episodes: about ${report.total_usd * episodes:.4f}.")
+    if budget is not None:
+        verdict = "fits" if report.total_usd <= budget else "does NOT fit"
+        out.print(f"Expected ${report.total_usd:.4f} {verdict} a ${budget:.4f} cap per episode.")
+    out.print(
+        "Assumes one shot per beat, no continuity retries and no fallbacks; the ledger "
+        "enforces --budget during the run."
+    )
+    if missing:
+        out.print(f"Priced without keys; producing needs {', '.join(sorted(set(missing)))}.")
 
 
 @app.command()

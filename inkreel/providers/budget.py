@@ -34,10 +34,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from inkreel.providers.roster import UNIT_KEYS, Roster, Task
-from inkreel.providers.router import Router
+from inkreel.providers.roster import UNIT_KEYS, ModelEntry, Roster, Task
 
 Scope = tuple[str, str]
 
@@ -519,7 +518,11 @@ class EstimateReport:
         ]
 
 
-def estimate(calls: Iterable[PlannedCall], roster: Roster, router: Router) -> EstimateReport:
+class Chooser(Protocol):
+    def choose(self, task: Task) -> ModelEntry: ...
+
+
+def estimate(calls: Iterable[PlannedCall], roster: Roster, router: Chooser) -> EstimateReport:
     """Price planned calls on the model the router would try first for each task.
 
     Pure: reads prices from `roster` (so a roster override of a price counts), asks the

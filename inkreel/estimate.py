@@ -1,0 +1,118 @@
+"""What an episode will cost, before any model is called.
+
+The episode's shape comes from its script: an imported screenplay is read as it is; for an
+idea, the offline story engine drafts the script locally (no model call, no network), which
+gives the scenes, characters, locations and dialogue a hosted writer would be asked for at
+that length. From the shape, every call the line makes is counted and measured in the units
+providers bill (tokens, images, seconds of video, characters of speech) and priced on the
+model the router would choose first for its task (`providers.budget.estimate`).
+
+Assumptions, printed with the estimate: one shot per script beat (the director's plans land
+close to that: see the README's figures), prompt and answer sizes per text call from the
+constants below, no continuity retries, no fallbacks. Treat the total as the expected cost,
+not a ceiling; the run's own ledger enforces the cap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from inkreel.prompts import system_prompt
+from inkreel.providers.budget import Chooser, EstimateReport, PlannedCall, estimate
+from inkreel.providers.offline_chat import OfflineChatModel
+from inkreel.providers.prompt_io import tag
+from inkreel.providers.roster import Roster
+from inkreel.schemas import Script
+
+# Tokens per text call: the system prompt and schema plus the call's context, and the answer.
+PROMPT_TOKENS = 1800
+DESIGN_ANSWER_TOKENS = 450
+PLAN_ANSWER_TOKENS_PER_SHOT = 90
+CHARS_PER_TOKEN = 4
+SECONDS_PER_BEAT_WITHOUT_LINE = 2.5
+WORDS_PER_SECOND = 2.6
+VIDEO_MIN_S, VIDEO_MAX_S = 2, 10  # what the video clients ask a vendor for, per shot
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What drives an episode's cost."""
+
+    scenes: int
+    characters: int
+    locations: int
+    beats: int
+    lines: int
+    line_chars: int
+    seconds: float
+    script_tokens: int
+
+
+def draft_script(idea: str, length_s: float, language: str, seed: int) -> Script:
+    """The offline engine's script for an idea: the same request the screenwriter makes."""
+    prompt = "\n".join(
+        [tag("idea", idea), tag("runtime_seconds", f"{length_s:g}"), tag("language", language)]
+    )
+    messages = [SystemMessage(system_prompt("screenwriter")), HumanMessage(prompt)]
+    script = OfflineChatModel(seed=seed).with_structured_output(Script).invoke(messages)
+    assert isinstance(script, Script)
+    return script
+
+
+def shape_of(script: Script, length_s: float) -> Shape:
+    beats = [b for s in script.scenes for b in s.beats]
+    lines = [b for b in beats if b.kind == "dialogue"]
+    spoken = sum(len(b.text.split()) for b in lines) / WORDS_PER_SECOND
+    seconds = max(length_s, spoken + SECONDS_PER_BEAT_WITHOUT_LINE * (len(beats) - len(lines)))
+    return Shape(
+        scenes=len(script.scenes),
+        characters=len(script.characters),
+        locations=len({s.location for s in script.scenes}),
+        beats=len(beats),
+        lines=len(lines),
+        line_chars=sum(len(b.text) for b in lines),
+        seconds=seconds,
+        script_tokens=math.ceil(len(script.model_dump_json()) / CHARS_PER_TOKEN),
+    )
+
+
+def planned_calls(shape: Shape, written: bool, animate: bool) -> list[PlannedCall]:
+    """Every call of an episode of this shape, in billing units."""
+    shots = max(1, shape.beats)
+    per_shot_s = shape.seconds / shots
+    calls: list[PlannedCall] = []
+    if not written:
+        units: dict[str, float] = {
+            "input_tokens": PROMPT_TOKENS,
+            "output_tokens": shape.script_tokens,
+        }
+        calls.append(PlannedCall("write", units))
+    design: dict[str, float] = {
+        "input_tokens": PROMPT_TOKENS,
+        "output_tokens": DESIGN_ANSWER_TOKENS,
+    }
+    calls.append(PlannedCall("design", design, shape.characters + shape.locations))
+    plan: dict[str, float] = {
+        "input_tokens": PROMPT_TOKENS + shape.script_tokens / max(1, shape.scenes),
+        "output_tokens": PLAN_ANSWER_TOKENS_PER_SHOT * shots / max(1, shape.scenes),
+    }
+    calls.append(PlannedCall("storyboard", plan, shape.scenes))
+    calls.append(PlannedCall("keyframe", {"images": 1}, shots))
+    if shape.lines:
+        mean_chars = shape.line_chars / shape.lines
+        calls.append(PlannedCall("voice", {"speech_chars": mean_chars}, shape.lines))
+    if animate:
+        clip = min(VIDEO_MAX_S, max(VIDEO_MIN_S, math.ceil(per_shot_s)))
+        calls.append(PlannedCall("animate", {"video_seconds": clip}, shots))
+    return calls
+
+
+def estimate_episode(
+    script: Script, length_s: float, written: bool, roster: Roster, router: Chooser
+) -> tuple[Shape, EstimateReport]:
+    animate = not router.choose("animate").offline
+    shape = shape_of(script, length_s)
+    return shape, estimate(planned_calls(shape, written, animate), roster, router)
