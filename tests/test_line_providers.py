@@ -218,3 +218,35 @@ def test_hosted_keyframes_without_video_move_the_still(tmp_path: Path) -> None:
     # shows the hosted keyframe, not the procedural renderer's drawing.
     centre = first[height // 2 - 20 : height // 2 + 20, width // 2 - 20 : width // 2 + 20]
     assert np.abs(centre.astype(int) - 240).max() < 12
+
+
+def test_batch_stops_at_its_cap_and_continues_without_paying_twice(tmp_path: Path) -> None:
+    root = tmp_path / "series"
+    ideas = tmp_path / "season.txt"
+    env = {"LOCAL_LLM_KEY": SECRET, "INKREEL_RETRY_BASE_DELAY_S": "0"}
+    args = ["batch", str(ideas), "-o", str(root), "--length", "12", "--policy", "best"]
+    with FakeOpenAI() as server:
+        hosted_project(root, server.base_url)
+        ideas.write_text(f"# season one\n{IDEA}\n")
+        first = runner.invoke(cli.app, args, env=env)
+        assert first.exit_code == 0, first.output
+        one = json.loads((root / "episodes/ep01/run.json").read_text())["spent_usd"]
+        assert one > 0
+        ideas.write_text(f"{IDEA}\nRosa, Tam and Bo run a noodle stall during a storm.\n")
+        cap = 1.5 * one
+        stopped = runner.invoke(cli.app, [*args, "--batch-budget", f"{cap}"], env=env)
+        assert stopped.exit_code == 2, stopped.output
+        assert "ep01 is already produced" in stopped.stderr
+        assert "batch" in stopped.stderr and "ep02" in stopped.stderr
+        assert not (root / "episodes/ep02/manifest.json").exists()
+        with cli.Ledger(root / "ledger.sqlite") as ledger:
+            assert ledger.spent(("batch", "season")) <= cap + 1e-9
+        done = runner.invoke(cli.app, [*args, "--batch-budget", "100"], env=env)
+        assert done.exit_code == 0, done.output
+        chats = len(server.requests_to("chat"))
+    assert (root / "episodes/ep02/manifest.json").exists()
+    paid = 0
+    for episode in ("ep01", "ep02"):
+        run = json.loads((root / f"episodes/{episode}/run.json").read_text())
+        paid += sum(r["calls"] for r in run["cost_table"] if r["model"] == "local-llm")
+    assert paid == chats  # every answered request paid once, none asked twice
