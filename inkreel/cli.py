@@ -179,8 +179,11 @@ def run_graph(
         providers = build_providers(
             settings, request.seed, ledger, request.episode, roster=load_roster(project)
         )
-        final = _stream(project, request, settings, first_input, providers, view)
-        write_run_report(project, request, providers, ledger)
+        try:
+            final = _stream(project, request, settings, first_input, providers, view)
+        finally:
+            # Also when the run stops: what was spent and survived so far is worth knowing.
+            write_run_report(project, request, providers, ledger)
     if final.next:
         raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
     return dict(final.values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from inkreel.agents.common import artifact, ask
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.media import renderer
 from inkreel.project import atomic_path, digest
+from inkreel.providers.limits import local_cpu
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import (
     Artifact,
@@ -45,13 +47,8 @@ def _story_context(script: Script, name: str) -> str:
 
 
 def _design_character(
-    ctx: EpisodeContext,
-    script: Script,
-    name: str,
-    others: list[dict[str, str]],
-    seed: int,
-    episode: str,
-) -> tuple[Character, list[Artifact]]:
+    ctx: EpisodeContext, script: Script, name: str, others: list[dict[str, str]]
+) -> CharacterDesign:
     prompt = "\n".join(
         [
             tag("character", name),
@@ -61,10 +58,17 @@ def _design_character(
             tag("cast_so_far", others),
         ]
     )
-    design = ask(ctx, AGENT, CharacterDesign, prompt).model_copy(update={"name": name})
+    return ask(ctx, AGENT, CharacterDesign, prompt).model_copy(update={"name": name})
+
+
+def _draw_character(
+    ctx: EpisodeContext, design: CharacterDesign, seed: int, episode: str
+) -> tuple[Character, list[Artifact]]:
+    """Draw a design's reference sheet: turnaround views, expressions, the sheet."""
     asset_id = f"chr-{digest(design)}"
     folder = ctx.project.assets("characters") / asset_id
-    views, expressions, sheet = renderer.render_reference_sheet(design)
+    with local_cpu():
+        views, expressions, sheet = renderer.render_reference_sheet(design)
     files: list[tuple[str, Path]] = []
     turnaround = {}
     for view, image in views.items():
@@ -103,7 +107,9 @@ def _design_location(
     plates = {}
     paths = []
     for time in ("day", "dusk", "night"):
-        path = _save_png(renderer.render_plate(design, time), folder / f"plate-{time}.png")
+        with local_cpu():
+            plate = renderer.render_plate(design, time)
+        path = _save_png(plate, folder / f"plate-{time}.png")
         plates[time] = ctx.project.rel(path)
         paths.append(path)
     location = Location(id=asset_id, design=design, plates=plates, first_episode=episode)
@@ -112,59 +118,87 @@ def _design_location(
     ]
 
 
+def _brief(design: CharacterDesign) -> dict[str, str]:
+    """What the next character's design must differ from."""
+    return {
+        "name": design.name,
+        "hair_style": design.hair_style.value,
+        "hair_colour": design.hair_colour,
+        "outfit_colour": design.outfit_colour,
+        "skin": design.skin,
+        "eye_colour": design.eye_colour,
+        "build": design.build,
+        "face": design.face,
+        "eyes": design.eyes,
+        "voice": design.voice.variant,
+    }
+
+
 def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
-    """Design or reuse every character and location of the script, registering new ones."""
+    """Design or reuse every character and location of the script, registering new ones.
+
+    New sets are designed while the characters are, and each character's sheet is drawn
+    while the next one is designed; the character design calls go one after another, as each
+    design sees the ones before it.
+    """
     ctx = runtime.context
     script = state["script"]
     request = state["request"]
-    cast: dict[str, Character] = {}
-    new: list[str] = []
-    reused: list[str] = []
-    artifacts: list[Artifact] = []
     names = list(dict.fromkeys([*script.characters, *script.speakers()]))
-    for name in names:
-        found = ctx.memory.find_character(name)
-        if found is not None:
-            cast[name] = found
-            reused.append(name)
-        else:
-            others = [
-                {
-                    "name": c.design.name,
-                    "hair_style": c.design.hair_style.value,
-                    "hair_colour": c.design.hair_colour,
-                    "outfit_colour": c.design.outfit_colour,
-                    "skin": c.design.skin,
-                    "eye_colour": c.design.eye_colour,
-                    "build": c.design.build,
-                    "face": c.design.face,
-                    "eyes": c.design.eyes,
-                    "voice": c.design.voice.variant,
-                }
-                for c in cast.values()
-            ]
-            character, files = _design_character(
-                ctx, script, name, others, request.seed, request.episode
-            )
-            ctx.memory.put_character(character, ctx.project.root)
-            cast[name] = character
-            new.append(name)
-            artifacts += files
-        ctx.event("character", name=name, reused=name in reused)
-    locations: dict[str, Location] = {}
+    first_scenes: dict[str, Scene] = {}
     for scene in script.scenes:
-        if scene.location in locations:
-            continue
-        found_loc = ctx.memory.find_location(scene.location)
-        if found_loc is None:
-            found_loc, files = _design_location(ctx, scene, request.seed, request.episode)
-            ctx.memory.put_location(found_loc, ctx.project.root)
+        first_scenes.setdefault(scene.location, scene)
+    new_sets = [s for n, s in first_scenes.items() if ctx.memory.find_location(n) is None]
+    reused: dict[str, Character] = {}
+    designs: dict[str, CharacterDesign] = {}
+    artifacts: list[Artifact] = []
+    workers = max(2, min(len(new_sets) + 1, ctx.settings.concurrency))
+    # Leaving the pool waits for the calls in flight, so a stop (a budget cap, an error)
+    # never leaves a call running past the end of the run, unrecorded in the ledger.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        sets = {
+            s.location: pool.submit(_design_location, ctx, s, request.seed, request.episode)
+            for s in new_sets
+        }
+        drawing = {}
+        for name in names:
+            found = ctx.memory.find_character(name)
+            if found is not None:
+                reused[name] = found
+                designs[name] = found.design
+            else:
+                others = [_brief(d) for d in designs.values()]
+                designs[name] = _design_character(ctx, script, name, others)
+                drawing[name] = pool.submit(
+                    _draw_character, ctx, designs[name], request.seed, request.episode
+                )
+            ctx.event("character", name=name, reused=name in reused)
+        drawn = {name: job.result() for name, job in drawing.items()}
+        designed_sets = {place: job.result() for place, job in sets.items()}
+    cast: dict[str, Character] = {}
+    for name in names:
+        if name in drawn:
+            character, files = drawn[name]
+            ctx.memory.put_character(character, ctx.project.root)
             artifacts += files
-        locations[scene.location] = found_loc
+            cast[name] = character
+        else:
+            cast[name] = reused[name]
+    locations: dict[str, Location] = {}
+    for place in first_scenes:
+        if place in designed_sets:
+            location, files = designed_sets[place]
+            ctx.memory.put_location(location, ctx.project.root)
+            artifacts += files
+        else:
+            found_loc = ctx.memory.find_location(place)
+            assert found_loc is not None
+            location = found_loc
+        locations[place] = location
     return {
         "cast": cast,
         "locations": locations,
-        "cast_new": new,
-        "cast_reused": reused,
+        "cast_new": list(drawn),
+        "cast_reused": list(reused),
         "artifacts": artifacts,
     }

@@ -11,6 +11,7 @@ import io
 import json
 import wave
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -284,11 +285,19 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     takes = state.get("takes", {})
     heights = {n: c.design.height for n, c in state["cast"].items()}
     planned: list[tuple[Scene, ShotSpec, float]] = []
-    for scene in script.scenes:
-        if not scene.beats:
-            continue  # e.g. an imported title card: nothing to shoot (the importer reported it)
-        prompt = tag("scene", scene.model_dump(mode="json"))
-        plan = ask(ctx, AGENT, ShotPlan, prompt)
+    # e.g. an imported title card has no beats: nothing to shoot (the importer reported it)
+    scenes = [scene for scene in script.scenes if scene.beats]
+    # Scenes are planned independently, so their calls overlap (within the model's limits).
+    with ThreadPoolExecutor(max_workers=ctx.settings.concurrency) as pool:
+        plans = list(
+            pool.map(
+                lambda scene: ask(
+                    ctx, AGENT, ShotPlan, tag("scene", scene.model_dump(mode="json"))
+                ),
+                scenes,
+            )
+        )
+    for scene, plan in zip(scenes, plans, strict=True):
         covered = set()
         for spec in plan.shots:
             if not 0 <= spec.beat < len(scene.beats) or spec.beat in covered:
