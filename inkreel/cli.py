@@ -209,7 +209,7 @@ def _stream(
     )
     config: RunnableConfig = {
         "configurable": {"thread_id": request.episode},
-        "max_concurrency": settings.concurrency,
+        "max_concurrency": providers.concurrency(settings),
         "recursion_limit": 200,
     }
     with checkpointer(project) as saver:

@@ -73,8 +73,12 @@ class Settings(BaseSettings):
     video_poll_s: float = Field(
         default=5.0, gt=0, description="Seconds between status polls of a video task."
     )
-    concurrency: int = Field(
-        default=16, ge=1, le=256, description="Graph tasks in flight (calls wait on limits)."
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Graph tasks in flight; default: one per core when every model runs "
+        "locally, 16 when some are hosted (their calls wait on the network, not the CPU).",
     )
 
     def task_models(self) -> dict[str, str]:

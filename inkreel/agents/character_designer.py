@@ -152,7 +152,7 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
     reused: dict[str, Character] = {}
     designs: dict[str, CharacterDesign] = {}
     artifacts: list[Artifact] = []
-    workers = max(2, min(len(new_sets) + 1, ctx.settings.concurrency))
+    workers = max(2, min(len(new_sets) + 1, ctx.providers.concurrency(ctx.settings)))
     # Leaving the pool waits for the calls in flight, so a stop (a budget cap, an error)
     # never leaves a call running past the end of the run, unrecorded in the ledger.
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -288,7 +288,7 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     # e.g. an imported title card has no beats: nothing to shoot (the importer reported it)
     scenes = [scene for scene in script.scenes if scene.beats]
     # Scenes are planned independently, so their calls overlap (within the model's limits).
-    with ThreadPoolExecutor(max_workers=ctx.settings.concurrency) as pool:
+    with ThreadPoolExecutor(max_workers=ctx.providers.concurrency(ctx.settings)) as pool:
         plans = list(
             pool.map(
                 lambda scene: ask(

@@ -223,15 +223,17 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
     else:
         seconds = task.clip.frames / task.fps
 
-        def encode(frame: Callable[[int], np.ndarray]) -> bytes:
+        def encode() -> bytes:
+            # Staging a shot holds its layers in memory: stage and encode on one core's turn.
             with local_cpu(), tempfile.TemporaryDirectory(prefix="inkreel-") as folder:
+                frame = segment_frames(task, ctx.project.root)
                 tmp = Path(folder) / out.name
                 render.render_segment(frame, task.clip.frames, tmp, task.fps, size)
                 return tmp.read_bytes()
 
         def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
             if entry.offline:
-                return encode(segment_frames(task, ctx.project.root)), {"video_seconds": seconds}
+                return encode(), {"video_seconds": seconds}
             assert task.keyframe is not None and task.shot is not None
             return hosted_video(
                 calls,

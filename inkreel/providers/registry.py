@@ -11,7 +11,7 @@ from inkreel.providers.budget import Ledger
 from inkreel.providers.dispatch import Dispatch
 from inkreel.providers.faults import FaultPlan
 from inkreel.providers.limits import LatencyModel, Limiters
-from inkreel.providers.roster import Roster, RosterError, Task
+from inkreel.providers.roster import TASKS, Roster, RosterError, Task
 from inkreel.providers.router import Router, RouterError
 from inkreel.settings import Settings
 
@@ -20,6 +20,7 @@ class ProviderError(Exception):
     """A provider that cannot be used as configured; the message says what to change."""
 
 
+HOSTED_CONCURRENCY = 16
 VOICES = {"female": list(audio.FEMALE_VARIANTS), "male": list(audio.MALE_VARIANTS)}
 
 
@@ -40,6 +41,17 @@ class Providers:
     @property
     def image_id(self) -> tuple[str, str]:
         return self.model_id("keyframe")
+
+    def concurrency(self, settings: Settings) -> int:
+        """Graph tasks to run at once: see `Settings.concurrency`."""
+        if settings.concurrency is not None:
+            return settings.concurrency
+        waiting = settings.latency_scale > 0 or any(
+            not self.calls.choose(task).offline for task in TASKS if task != "embed"
+        )
+        # Local work is CPU-bound: more threads than cores only add memory (each thread's
+        # allocator arena keeps its freed buffers).
+        return HOSTED_CONCURRENCY if waiting else max(1, os.cpu_count() or 1)
 
 
 def build_providers(
