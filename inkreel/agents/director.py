@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import tempfile
 import wave
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from langgraph.runtime import Runtime
+from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask
@@ -32,10 +35,12 @@ from inkreel.schemas import (
     Angle,
     Beat,
     Blocking,
+    Box,
     Camera,
     Character,
     CharacterDesign,
     Emotion,
+    FigureLayout,
     Framing,
     Keyframe,
     Location,
@@ -44,6 +49,7 @@ from inkreel.schemas import (
     Shot,
     ShotPlan,
     ShotSpec,
+    StoryboardFile,
     Take,
 )
 
@@ -164,8 +170,12 @@ def place_camera(
     positions: dict[str, float],
     heights: dict[str, float],
     location: LocationDesign,
+    looks_at: str | None = None,
 ) -> Camera:
-    """Place the camera for the framing, on the subjects, with head room and lead room."""
+    """Place the camera for the framing, on the subjects, with head room and lead room.
+
+    `looks_at` is who the first subject looks at (their addressee); by default, the others.
+    """
     subjects = [s for s in spec.subjects if s in positions] or list(positions)[:1]
     xs = [positions[s] for s in subjects] or [location.width / 2]
     lead = subjects[0] if subjects else None
@@ -211,6 +221,8 @@ def place_camera(
     if framing in (Framing.medium, Framing.close_up, Framing.extreme_close_up) and lead:
         # Lead room: put a lone subject on the third away from where they look.
         others = [p for n, p in positions.items() if n != lead]
+        if looks_at in positions and looks_at != lead:
+            others = [positions[looks_at]]
         if others:
             toward = 1.0 if sum(others) / len(others) > positions[lead] else -1.0
             x = positions[lead] + toward * vw / 6
@@ -232,8 +244,9 @@ def make_shot(
 ) -> Shot:
     """Stage one shot: camera, blocking and what is said."""
     beat: Beat = scene.beats[spec.beat]
-    camera = place_camera(spec, positions, heights, location)
     speaker = beat.character if beat.kind == "dialogue" else None
+    addressee = beat.addressee if speaker and beat.addressee in positions else None
+    camera = place_camera(spec, positions, heights, location, addressee)
     centre = sum(positions.values()) / max(1, len(positions))
     blocking = []
     for name, x in positions.items():
@@ -241,7 +254,9 @@ def make_shot(
         if not -0.25 <= sx <= 1.25:
             continue
         # Facing is a direction in the set; the renderer mirrors it for a reverse camera.
-        facing = "front" if len(positions) == 1 else ("right" if x < centre else "left")
+        # A speaker looks at whom they talk to; everyone else toward the middle of the group.
+        look_x = positions[addressee] if name == speaker and addressee else centre
+        facing = "front" if len(positions) == 1 else ("right" if x < look_x else "left")
         blocking.append(
             Blocking(
                 character=name,
@@ -359,6 +374,7 @@ class ShotTask(BaseModel):
     references: list[str] = Field(
         default_factory=list, description="Turnarounds and plate for a hosted image model."
     )
+    attempt: int = Field(default=1, ge=1, description="Which take of the shot this is.")
 
 
 def keyframe_prompt(task: ShotTask) -> str:
@@ -416,7 +432,10 @@ def draw_keyframe(ctx: EpisodeContext, task: ShotTask) -> tuple[Keyframe, Path, 
     cast = {b.character: task.cast[b.character] for b in task.shot.blocking}
     calls = ctx.providers.calls
     first = calls.choose("keyframe")
-    key = digest(staging, task.location, cast, (first.provider, first.model))
+    # A retake is drawn again even when its staging did not change: the model may not
+    # repeat a take's mistake (the offline renderer repeats itself unless it drifted).
+    retake = () if task.attempt == 1 else (task.attempt,)
+    key = digest(staging, task.location, cast, (first.provider, first.model), *retake)
     folder = ctx.project.assets("keyframes")
     png, layout = folder / f"{key}.png", folder / f"{key}.json"
     if png.exists() and layout.exists():
@@ -428,6 +447,10 @@ def draw_keyframe(ctx: EpisodeContext, task: ShotTask) -> tuple[Keyframe, Path, 
         )
     with local_cpu():
         image, figures, elements = renderer.render_keyframe(task.shot, task.location, cast)
+    drift = ctx.providers.drift
+    defect = drift.fault_for(f"{task.seed}:{task.shot.id}", task.attempt) if drift else None
+    if defect is not None:
+        image = drifted(image, task, defect, key, figures, elements)
 
     def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
         if entry.offline:
@@ -451,6 +474,39 @@ def draw_keyframe(ctx: EpisodeContext, task: ShotTask) -> tuple[Keyframe, Path, 
     with atomic_path(layout) as tmp:
         tmp.write_text(keyframe.model_dump_json(), encoding="utf-8")
     return keyframe, png, (used.provider, used.model)
+
+
+def drifted(
+    image: Image.Image,
+    task: ShotTask,
+    defect: str,
+    key: str,
+    figures: list[FigureLayout],
+    elements: dict[str, Box],
+) -> Image.Image:
+    """The keyframe with one continuity defect, as an imperfect image model might draw it
+    (a drift drill: `INKREEL_DRIFT_RATE`); the defects are the planted-defect evaluation's."""
+    from inkreel.evals.plant_image import plant
+
+    with tempfile.TemporaryDirectory(prefix="inkreel-drift-") as folder:
+        root = Path(folder)
+        image.save(root / "clean.png")
+        shot = task.shot
+        board = StoryboardFile(
+            shots=[shot],
+            keyframes={
+                shot.id: Keyframe(
+                    shot_id=shot.id, path="clean.png", figures=figures, elements=elements
+                )
+            },
+            cast={n: Character(id=n, design=d) for n, d in task.cast.items()},
+            locations={shot.location: Location(id=shot.location, design=task.location)},
+        )
+        made = plant(board, root, root, defect, random.Random(key))
+        if made is None:
+            return image  # nothing of that kind to get wrong in this shot
+        with Image.open(root / made[0].keyframes[shot.id].path) as bad:
+            return bad.convert("RGB")
 
 
 def render_keyframe(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:

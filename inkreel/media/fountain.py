@@ -96,6 +96,17 @@ _INHERIT_WORDS = {
     "CONT'D",
     "CONTINUED",
 }
+# Of those, the ones that mean no time has passed: light and wardrobe must carry over.
+_CONTINUOUS_WORDS = {
+    "CONTINUOUS",
+    "SAME",
+    "SAME TIME",
+    "SIMULTANEOUS",
+    "MOMENTS LATER",
+    "A MOMENT LATER",
+    "CONT'D",
+    "CONTINUED",
+}
 _CJK_TIME = {
     **dict.fromkeys(
         ["日", "白天", "早上", "早晨", "清晨", "上午", "中午", "下午", "昼", "朝", "午前", "午後"],
@@ -488,6 +499,13 @@ def _parse_heading(heading: str, forced: bool, previous: TimeOfDay) -> tuple[str
     return string.capwords(location.lower()), interior, time
 
 
+def _continues(heading: str) -> bool:
+    """Return whether a heading says the scene carries straight on ("- CONTINUOUS")."""
+    parts = _SUFFIX_SPLIT.split(heading.strip())
+    phrase = " ".join(re.sub(r"[^\w' ]", " ", parts[-1]).upper().split())
+    return len(parts) > 1 and phrase in _CONTINUOUS_WORDS
+
+
 def _time_word(suffix: str) -> tuple[bool, TimeOfDay | None]:
     """Return whether a heading suffix is a time, and the light it names (None: inherit)."""
     if suffix.strip() in _CJK_TIME:
@@ -679,6 +697,7 @@ class _Builder:
                     interior=interior,
                     time_of_day=time,
                     beats=draft.beats,
+                    continuous=number > 1 and _continues(draft.heading),
                 )
             )
         return scenes

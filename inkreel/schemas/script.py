@@ -45,6 +45,45 @@ class Beat(BaseModel):
     dual: bool = Field(
         default=False, description="Spoken at the same time as the previous dialogue beat."
     )
+    addressee: str | None = Field(
+        default=None,
+        description="Who the line is spoken to, a name from the cast list; dialogue only. "
+        "Leave empty when it is said to nobody in particular.",
+    )
+    props: list[str] = Field(
+        default_factory=list,
+        description="Objects handled or shown in this beat (not merely talked about), named "
+        "the same way every time, e.g. 'letter'.",
+    )
+    introduces: list[str] = Field(
+        default_factory=list,
+        description="Props that first come into the story in this beat (found, brought in, "
+        "handed over). Props never introduced are taken to be there from the start.",
+    )
+    destroys: list[str] = Field(
+        default_factory=list,
+        description="Props destroyed, lost or taken out of the story in this beat; they are "
+        "not used again unless a later beat introduces them anew.",
+    )
+    enters: list[str] = Field(
+        default_factory=list,
+        description="Characters who come into the scene in this beat (they are not there "
+        "before it). Also list them in the scene's characters.",
+    )
+    exits: list[str] = Field(
+        default_factory=list,
+        description="Characters who leave the scene in this beat; they do not speak or act "
+        "again in the scene unless a later beat has them enter.",
+    )
+    moves: list[str] = Field(
+        default_factory=list,
+        description="Characters who walk or move to another spot in the set in this beat.",
+    )
+    dies: list[str] = Field(
+        default_factory=list,
+        description="Characters who die, or leave the story for good, in this beat; they "
+        "appear in no later scene except a flashback.",
+    )
 
 
 class Scene(BaseModel):
@@ -54,8 +93,44 @@ class Scene(BaseModel):
     interior: bool = True
     time_of_day: TimeOfDay = TimeOfDay.day
     act: Act = Field(default=Act.development, description="Where the scene sits in the story.")
-    characters: list[str] = Field(default_factory=list, description="Everyone present.")
+    characters: list[str] = Field(
+        default_factory=list,
+        description="Everyone present, including anyone who enters partway through.",
+    )
     beats: list[Beat] = Field(default_factory=list)
+    continuous: bool = Field(
+        default=False,
+        description="The scene follows straight on from the previous one with no time "
+        "passing (heading ends CONTINUOUS or SAME): the time of day and what everyone wears "
+        "carry over.",
+    )
+    flashback: bool = Field(
+        default=False,
+        description="The scene happens before the scenes around it (a flashback or memory).",
+    )
+    wardrobe: dict[str, str] = Field(
+        default_factory=dict,
+        description="Character name -> what they wear in this scene, in a few words, e.g. "
+        "'grey raincoat over a school uniform'. Repeat it word for word while nothing "
+        "gives them time to change.",
+    )
+
+    def presence(self) -> list[set[str]]:
+        """Return who is in the scene during each beat, following entrances and exits."""
+        first: dict[str, str] = {}
+        for beat in self.beats:
+            for name in beat.enters:
+                first.setdefault(name, "enters")
+            for name in [*beat.exits, *beat.dies]:
+                first.setdefault(name, "leaves")
+        # Someone whose first event is an entrance is not there when the scene opens.
+        here = {c for c in self.characters if first.get(c) != "enters"}
+        during = []
+        for beat in self.beats:
+            here |= set(beat.enters)
+            during.append(set(here))
+            here -= set(beat.exits) | set(beat.dies)
+        return during
 
 
 class SkippedElement(BaseModel):
