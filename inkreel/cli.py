@@ -798,6 +798,130 @@ def eval_consistency(
     out.print(f"Report: {path}")
 
 
+@eval_app.command("continuity")
+@guarded
+def eval_continuity(
+    projects: Annotated[
+        list[Path], typer.Argument(help="Project directories whose episodes are the clean set.")
+    ],
+    episode: Annotated[
+        list[str] | None, typer.Option(help="Only these episodes (repeatable).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the planted defects.")] = 0,
+    cases: Annotated[int, typer.Option(help="Cases per defect type and level.", min=1)] = 3,
+    level: Annotated[
+        list[str] | None, typer.Option(help="Only these levels: script, storyboard, image.")
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where results.jsonl and summary.json go.")
+    ] = Path("continuity-eval"),
+) -> None:
+    """Plant one defect per case in clean episodes and score the continuity checker."""
+    from inkreel.checks import LEVELS, Bundle
+    from inkreel.evals.continuity import evaluate, format_summary
+
+    levels = tuple(level or LEVELS)
+    unknown = sorted(set(levels) - set(LEVELS))
+    if unknown:
+        raise UserError(f"unknown level {', '.join(unknown)}; use {', '.join(LEVELS)}.")
+    bundles: dict[str, Bundle] = {}
+    for root in projects:
+        project = Project.open(root, create=False)
+        for folder in sorted((project.root / "episodes").glob("*")):
+            board = folder / "storyboard.json"
+            if episode and folder.name not in episode:
+                continue
+            if board.is_file() and (folder / "manifest.json").is_file():
+                bundles[f"{project.root.name}/{folder.name}"] = load_bundle(board, project.root)
+    if not bundles:
+        raise UserError("no produced episodes found in " + ", ".join(map(str, projects)) + ".")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bar:
+        job = bar.add_task("Planting and checking", total=None)
+        summary = evaluate(
+            bundles,
+            out_dir,
+            seed=seed,
+            cases_per_type=cases,
+            levels=levels,
+            progress=lambda case: bar.update(job, advance=1, description=case),
+        )
+    out.print(format_summary(summary))
+    out.print(f"Results: {out_dir / 'results.jsonl'}, {out_dir / 'summary.json'}")
+
+
+def load_bundle(path: Path, root: Path | None = None) -> Any:
+    """A storyboard JSON file as a check bundle, or one clear error."""
+    from inkreel.checks import Bundle
+
+    try:
+        return Bundle.load(path, root)
+    except FileNotFoundError:
+        raise UserError(f"{path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text ({exc.reason}).") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "the file"
+        raise UserError(
+            f"{path} is not a storyboard JSON file ({exc.error_count()} problem(s); first at "
+            f"{where}: {first['msg']}). See docs/storyboard-schema.json."
+        ) from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}.") from None
+
+
+@app.command()
+@guarded
+def check(
+    storyboard: Annotated[Path, typer.Argument(help="A storyboard JSON file.")],
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Directory the file's image paths are relative to."),
+    ] = None,
+    level: Annotated[
+        list[str] | None, typer.Option(help="Only these levels: script, storyboard, image.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Where to write the findings as JSON.")
+    ] = None,
+) -> None:
+    """Check a storyboard (ours or made elsewhere) for continuity errors; exit 1 if any."""
+    from inkreel.checks import LEVELS, run_checks
+
+    levels = tuple(level or LEVELS)
+    unknown = sorted(set(levels) - set(LEVELS))
+    if unknown:
+        raise UserError(f"unknown level {', '.join(unknown)}; use {', '.join(LEVELS)}.")
+    bundle = load_bundle(storyboard, root)
+    findings = run_checks(bundle, levels)
+    table = Table(title=f"Continuity: {storyboard}", show_lines=True)
+    for column in ("level", "check", "shots", "severity", "finding", "fix (for)"):
+        table.add_column(column)
+    for f in findings:
+        where = ", ".join(s for s in dict.fromkeys([f.shot_id, *f.shots]) if s) or (
+            f"scene {f.scene}" if f.scene is not None else ""
+        )
+        table.add_row(
+            f.level, f.check, where, f.severity, f.message, f"{f.fix_instruction} ({f.agent})"
+        )
+    out.print(table if findings else f"No continuity findings in {storyboard}.")
+    for note in bundle.notes:
+        out.print(f"note: {note}")
+    if json_out is not None:
+        report = {
+            "storyboard": str(storyboard),
+            "levels": list(levels),
+            "notes": bundle.notes,
+            "findings": [f.model_dump(mode="json") for f in findings],
+        }
+        write_text_atomic(json_out, json.dumps(report, indent=2, ensure_ascii=False))
+        out.print(f"Report: {json_out}")
+    if any(f.severity == "error" for f in findings):
+        raise typer.Exit(1)
+
+
 @app.command()
 def version() -> None:
     """Print the inkreel version."""

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     retry_base_delay_s: float = Field(
         default=1.0, ge=0, description="First backoff before retrying a transient failure."
     )
+    drift_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Drift drill: share of keyframe takes drawn with a continuity defect.",
+    )
+    drift_seed: int = Field(default=0, description="Drift drill: which takes drift, and how.")
     batch: str | None = Field(default=None, description="Batch this episode's spend counts in.")
     batch_budget_usd: float | None = Field(
         default=None, ge=0, description="Hard cap on the whole batch's model spend, in USD."

@@ -106,7 +106,7 @@ def test_a_flipped_shot_goes_back_to_the_director_and_is_repaired(
     assert isinstance(sends, list) and [s.arg.shot.id for s in sends] == [target]
     assert all(isinstance(s, Send) and s.node == "revise_shot" for s in sends)
     report = command.update["continuity"]
-    assert {f.check for f in report.findings} == {"screen_side"}
+    assert {f.check for f in report.findings} == {"line_crossed"}
 
     fixed = director.revise_shot(sends[0].arg, runtime)
     assert fixed["shots"][target].camera.reverse is False
@@ -115,6 +115,7 @@ def test_a_flipped_shot_goes_back_to_the_director_and_is_repaired(
     state["keyframes"] = {**state["keyframes"], **fixed["keyframes"]}
     state["attempts"] = command.update["attempts"]
     state["findings_log"] = command.update["findings_log"]
+    state["takes_seen"] = command.update["takes_seen"]
     again = continuity.check_continuity(state, runtime)  # type: ignore[arg-type]
     assert again.goto == "cut_timeline"
     outcome = {s.shot_id: s for s in again.update["continuity"].shots}[target]

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-from PIL import Image
-
-from inkreel.agents.continuity import check_design, check_sides, check_speaker, find_problems
 from inkreel.agents.director import make_shot, place_camera, stage_positions
 from inkreel.media.camera import project, screen_x
 from inkreel.media.timeline import build_timeline
 from inkreel.schemas import (
     Beat,
-    Box,
-    CharacterDesign,
-    FigureLayout,
     Keyframe,
     Layer,
     Lighting,
@@ -24,7 +15,6 @@ from inkreel.schemas import (
     SetElement,
     ShotSpec,
     Take,
-    Voice,
 )
 
 LIGHT = Lighting(ambient="#ffffff", sky="#99ccee", practicals_on=False, brightness=1.0)
@@ -86,64 +76,6 @@ def test_reverse_camera_mirrors_screen_sides() -> None:
     back = front.model_copy(update={"reverse": True})
     positions = stage_positions(SCENE, SET)
     assert screen_x(front, positions["Mei"]) < 0.5 < screen_x(back, positions["Mei"])
-
-
-def test_side_check_flags_an_unmotivated_flip_and_accepts_a_deliberate_one() -> None:
-    first = shot(1, "two_shot", ["Mei", "Kai"], n=1)
-    flipped = shot(2, "two_shot", ["Kai", "Mei"], reverse=True, n=2)
-    findings = check_sides(first, flipped)
-    assert len(findings) == 1 and findings[0].check == "screen_side"
-    assert "same side of the line" in findings[0].fix_instruction
-    deliberate = flipped.model_copy(update={"crosses_line": True})
-    assert check_sides(first, deliberate) == []
-    assert check_sides(first, shot(2, "two_shot", ["Kai", "Mei"], n=2)) == []
-
-
-def test_speaker_check_needs_a_visible_face() -> None:
-    s = shot(2, "medium", ["Kai"])
-    body = Box(x0=500, y0=100, x1=800, y1=720)
-    seen = Keyframe(
-        shot_id=s.id,
-        path="k.png",
-        figures=[
-            FigureLayout(
-                character="Kai",
-                body=body,
-                face=Box(x0=600, y0=120, x1=700, y1=220),
-                visible_fraction=0.6,
-            )
-        ],
-    )
-    assert check_speaker(s, seen) == []
-    unseen = Keyframe(shot_id=s.id, path="k.png", figures=[])
-    [finding] = check_speaker(s, unseen)
-    assert finding.check == "speaker_in_shot" and "Kai" in finding.fix_instruction
-
-
-def test_design_check_compares_colours_in_the_render(tmp_path: Path) -> None:
-    voice = Voice(variant="m3", pitch=50, speed=170)
-    design = CharacterDesign(
-        name="Kai", hair_colour="#202020", outfit_colour="#3060c0", voice=voice
-    )
-    s = shot(2, "medium", ["Kai"])
-    pixels = np.full((720, 1280, 3), 255, np.uint8)
-    pixels[100:200, 600:700] = (0x20, 0x20, 0x20)
-    pixels[300:600, 550:750] = (0x30, 0x60, 0xC0)
-    Image.fromarray(pixels).save(tmp_path / "k.png")
-    fig = FigureLayout(
-        character="Kai",
-        body=Box(x0=550, y0=100, x1=750, y1=720),
-        hair=Box(x0=600, y0=100, x1=700, y1=200),
-        face=Box(x0=610, y0=150, x1=690, y1=230),
-        outfit=Box(x0=550, y0=300, x1=750, y1=600),
-        visible_fraction=1.0,
-    )
-    keyframe = Keyframe(shot_id=s.id, path="k.png", figures=[fig])
-    assert check_design(s, keyframe, {"Kai": design}, tmp_path) == []
-    red = design.model_copy(update={"outfit_colour": "#c03030"})
-    [finding] = check_design(s, keyframe, {"Kai": red}, tmp_path)
-    assert finding.evidence["part"] == "outfit" and float(finding.evidence["delta_e"]) > 28
-    assert len(find_problems([s], {s.id: keyframe}, {"Kai": red}, tmp_path)) == 1
 
 
 def test_timeline_places_lines_after_the_cut_and_subtitles_inside_the_shot() -> None:

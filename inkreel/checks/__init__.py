@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inkreel.schemas import Script, StoryboardFile
+from inkreel.schemas import Finding, Script, StoryboardFile
 
 DEFECT_TYPES = (
     "hair_colour",
@@ -46,6 +46,16 @@ class Bundle:
     source: Path | None = None
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def load(cls, path: Path, root: Path | None = None) -> Bundle:
+        """Read a storyboard JSON file; asset paths resolve against `root`, by default the
+        project directory when the file is in DIR/episodes/NAME/, else the file's folder."""
+        board = StoryboardFile.model_validate_json(path.read_text(encoding="utf-8"))
+        if root is None:
+            here = path.resolve().parent
+            root = here.parent.parent if here.parent.name == "episodes" else here
+        return cls(board, root, path)
+
     @property
     def script(self) -> Script | None:
         return self.board.script
@@ -55,3 +65,59 @@ class Bundle:
         return bool(self.board.keyframes) and all(
             (self.root / k.path).is_file() for k in self.board.keyframes.values()
         )
+
+
+LEVELS = ("script", "storyboard", "image")
+
+
+def detects(level: str) -> dict[str, set[str]]:
+    """Check name -> the defect types its findings are evidence for, at one level."""
+    if level == "script":
+        from inkreel.checks.script import DETECTS as script_detects
+
+        return script_detects
+    if level == "storyboard":
+        from inkreel.checks.storyboard import DETECTS as board_detects
+
+        return board_detects
+    from inkreel.checks.image import DETECTS as image_detects
+
+    return image_detects
+
+
+def evidence_for(finding: Finding) -> set[str]:
+    """The defect types a finding is evidence for."""
+    return detects(finding.level).get(finding.check, set())
+
+
+def run_checks(
+    bundle: Bundle, levels: tuple[str, ...] = LEVELS, shots: list[str] | None = None
+) -> list[Finding]:
+    """Every check of the given levels that the bundle has the data for, in level order.
+
+    Script checks need `board.script`, image checks need keyframes on disk; what is skipped
+    for want of data is said in `bundle.notes`. `shots` limits the image checks.
+    """
+    from inkreel.checks.image import check_image
+    from inkreel.checks.script import check_script
+    from inkreel.checks.storyboard import check_storyboard
+
+    findings: list[Finding] = []
+    if "script" in levels:
+        if bundle.script is None:
+            _note(bundle, "script checks skipped: the storyboard carries no script.")
+        else:
+            findings += check_script(bundle)
+    if "storyboard" in levels:
+        findings += check_storyboard(bundle)
+    if "image" in levels:
+        if bundle.has_images:
+            findings += check_image(bundle, shots)
+        else:
+            _note(bundle, "image checks skipped: no keyframe images next to the storyboard.")
+    return findings
+
+
+def _note(bundle: Bundle, note: str) -> None:
+    if note not in bundle.notes:
+        bundle.notes.append(note)

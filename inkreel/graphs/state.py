@@ -14,6 +14,7 @@ from inkreel.providers import Providers
 from inkreel.schemas import (
     Artifact,
     Character,
+    CheckedTake,
     ContinuityReport,
     Finding,
     Keyframe,
@@ -70,6 +71,7 @@ class EpisodeState(TypedDict, total=False):
     keyframes: Annotated[dict[str, Keyframe], merge]
     attempts: Annotated[dict[str, int], merge]
     findings_log: Annotated[list[Finding], operator.add]
+    takes_seen: dict[str, CheckedTake]
     continuity: ContinuityReport
     timeline: Timeline
     mix: str

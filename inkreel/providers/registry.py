@@ -31,6 +31,7 @@ class Providers:
     calls: Dispatch
     text_id: tuple[str, str]
     roster: Roster
+    drift: FaultPlan | None = None  # which keyframes the drift drill draws with a defect
     voices: dict[str, list[str]] = field(default_factory=lambda: dict(VOICES))
 
     def model_id(self, task: Task) -> tuple[str, str]:
@@ -90,8 +91,22 @@ def build_providers(
             ledger.set_cap(("batch", settings.batch), settings.batch_budget_usd)
     dispatch = Dispatch(router, ledger, scope, seed, plan, environ, latency)
     dispatch.video_poll_s = settings.video_poll_s
+    drift = None
+    if settings.drift_rate:
+        from inkreel.evals.plant_image import IMAGE_TYPES
+
+        # At most limit - 1 drifted takes in a row, so the repair loop can always get a
+        # clean one within its attempts (as a fault drill's faults are survivable).
+        drift = FaultPlan(
+            settings.drift_seed,
+            settings.drift_rate,
+            # A wrong set needs the other sets of the episode, which a take does not see.
+            kinds=tuple(t for t in IMAGE_TYPES if t != "wrong_location"),
+            max_consecutive=settings.continuity_max_attempts - 1,
+        )
     return Providers(
         calls=dispatch,
         text_id=(first.provider, first.model),
         roster=roster,
+        drift=drift,
     )

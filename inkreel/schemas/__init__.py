@@ -1,6 +1,6 @@
 """Typed artifacts passed between agents."""
 
-from inkreel.schemas.continuity import ContinuityReport, Finding, ShotOutcome
+from inkreel.schemas.continuity import CheckedTake, ContinuityReport, Finding, ShotOutcome
 from inkreel.schemas.design import (
     Character,
     CharacterDesign,
@@ -44,6 +44,7 @@ __all__ = [
     "Camera",
     "Character",
     "CharacterDesign",
+    "CheckedTake",
     "ContinuityReport",
     "Effect",
     "Emotion",

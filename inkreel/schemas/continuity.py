@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from inkreel.schemas.storyboard import Keyframe, Shot
+
 Level = Literal["script", "storyboard", "image"]
 Agent = Literal["director", "character_designer", "screenwriter"]
 
@@ -45,3 +47,21 @@ class ContinuityReport(BaseModel):
     findings: list[Finding] = Field(default_factory=list, description="Open findings.")
     history: list[Finding] = Field(default_factory=list, description="Every finding ever raised.")
     shots: list[ShotOutcome] = Field(default_factory=list)
+
+
+class CheckedTake(BaseModel):
+    """A shot's take as the continuity gate last saw it, with its score and its best take."""
+
+    shot: Shot
+    keyframe: Keyframe
+    score: float = Field(description="1.0 clean; lower the worse its findings.")
+    findings: list[Finding] = Field(default_factory=list, description="Its image findings.")
+    first: float | None = Field(default=None, description="Score of the shot's first take.")
+    best: CheckedTake | None = Field(default=None, description="Best take so far.")
+
+    def remember(self) -> CheckedTake:
+        """This take, knowing its first score and the best take so far (maybe itself)."""
+        first = self.score if self.first is None else self.first
+        plain = self.model_copy(update={"best": None, "first": first})
+        best = self.best if self.best is not None and self.best.score >= self.score else plain
+        return self.model_copy(update={"first": first, "best": best})

@@ -1,0 +1,1212 @@
+"""Image-level continuity checks: the set, the figures, their identity and palette, from pixels.
+
+    findings = check_image(bundle)                # every shot with a keyframe
+    findings = check_image(bundle, ["s02-003"])   # only the shots being repaired
+    scores = shot_scores(bundle, "s02-003")        # before/after numbers for the repair loop
+
+The storyboard's layout only says *where to look*; every finding comes from keyframe pixels.
+
+The background first
+    The keyframe is compared with the same shot's set rendered without characters (same camera,
+    same light; `inkreel.evals.consistency` does the same, and for this renderer it is exact).
+    The *set mismatch* is the share of pixels outside the figure boxes (and outside their mirror
+    images) that differ by more than `diff_threshold`. Above `set_match` the frame is also
+    compared with what a whole-frame mistake would give: the set mirrored (`mirrored_frame`,
+    a flipped keyframe: line_flip), the shot's set at each other time of day (`wrong_light`:
+    day_night) and the shot's camera in each other location of the storyboard (`wrong_set`:
+    wrong_location). An alternative that at least halves the mismatch names the cause, and the
+    figure checks then run against it (the frame un-mirrored; the other set and its light), so one
+    mistake is reported once and not again as a dozen palette and count findings. A frame that
+    no candidate reproduces on more than half its background was not drawn by this renderer (a
+    storyboard made elsewhere): the pixel-difference checks (count, set, whole frame) are skipped
+    for it, figure pixels come from `consistency`'s background-palette heuristic, and a note in
+    `bundle.notes` says so.
+
+Figures
+    Figure pixels are those differing from the matched set inside the layout's body boxes.
+    * `figure_missing`: a layout figure that should be visible (`count_min_visible`) whose body box
+      (the part no other figure's box covers) holds almost no figure pixels: it was not drawn,
+      or painted out.
+    * `figure_extra`: a connected blob of changed pixels outside every figure box, tall and large
+      enough to be a person at the shot's scale, that no displaced set element explains.
+    * `hair_colour`, `skin_colour`, `outfit_colour`: in the layout's hair, face and outfit boxes,
+      the figure pixels are divided by the shot's character light (`renderer.character_light`)
+      and compared with the design colour in CIEDE2000. Shading, line art, eyes and trim share the
+      boxes, so the part's colour distance is the `palette_quantile` quantile of the per-pixel
+      distances: the part matches when that share of its pixels is close to the design colour
+      (half of them for a colour as dark as the line art, which would otherwise match alone).
+    * `outfit_swap`: two figures of a shot whose outfits are each off their own design and each
+      on the other's.
+    * `identity`: consistency's identity descriptor (colour histogram + HOG of the upper body,
+      light undone) of each figure crop against every character's turnaround views: flagged when
+      the best own similarity is below `identity_min`, or another character's references are
+      closer by more than `identity_margin`. When the turnaround itself is off its design, or
+      the designs are too alike for the descriptor to tell apart, the finding goes to the
+      character designer instead of the director.
+
+The set
+    For each set element box outside the figures, changed pixels are explained by searching the
+    element's appearance in the set render around its place in the keyframe (masked normalised
+    cross-correlation of gradient magnitude, `consistency`'s matcher): a confident peak away from
+    zero (whose old place shows what is behind the element when the element looks like itself
+    shifted) is `set_element_moved`, with the offset; an element whose place shows what is behind
+    it and that is not found nearby is `set_element_missing`; an element that changed otherwise,
+    with no figure in front of it, is `set_element_changed` (a big element moved behind nearer
+    ones cannot always be found again). Next to such an element, a changed shape only counts as
+    an extra figure if it stands on the floor like the characters do.
+
+`shot_scores` gives the same measurements as numbers for the repair loop's before/after; its
+"score" is 1.0 when every check passes and lower the further the worst check is past its
+threshold. Results are cached per shot (keyed by the keyframe's bytes and everything the checks
+read), as are the set renders, so re-checking an unchanged shot costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, Field
+from scipy import ndimage
+from skimage.color import deltaE_ciede2000, rgb2lab
+
+from inkreel.checks import Bundle
+from inkreel.evals import consistency as cons
+from inkreel.media import renderer
+from inkreel.media.camera import DEPTH_SCALE, FIGURE_HEIGHT_M, pixels_per_metre, project
+from inkreel.schemas import (
+    Box,
+    CharacterDesign,
+    FigureLayout,
+    Finding,
+    Keyframe,
+    Layer,
+    LocationDesign,
+    Shot,
+    StoryboardFile,
+)
+
+DETECTS: dict[str, set[str]] = {
+    "identity": {"hair_colour", "outfit_swap"},
+    "hair_colour": {"hair_colour"},
+    # No planted defect changes skin alone, so a skin finding is evidence for none of them.
+    "skin_colour": set(),
+    "outfit_colour": {"outfit_swap"},
+    "outfit_swap": {"outfit_swap"},
+    "figure_missing": {"missing_character"},
+    "figure_extra": {"extra_character"},
+    "set_element_moved": {"set_element_moved"},
+    "set_element_missing": {"set_element_moved", "prop_vanishes"},
+    "set_element_changed": {"set_element_moved"},
+    "mirrored_frame": {"line_flip"},
+    "wrong_light": {"day_night"},
+    "wrong_set": {"wrong_location"},
+}
+
+
+class ImageThresholds(BaseModel):
+    """Every threshold the image checks use (the defaults are calibrated on clean episodes)."""
+
+    diff_threshold: int = Field(
+        default=10, description="Max channel difference from the set render that still matches."
+    )
+    set_match: float = Field(
+        default=0.01,
+        description="Set mismatch (share of background pixels) under which no whole-frame "
+        "alternative is tried.",
+    )
+    alternative_gain: float = Field(
+        default=0.5, description="An alternative must bring the mismatch under this fraction."
+    )
+    max_set_mismatch: float = Field(
+        default=0.5,
+        description="Above this mismatch, with no alternative, the keyframe is taken as not "
+        "drawn by this renderer and the pixel-difference checks are skipped.",
+    )
+    palette_threshold: float = Field(
+        default=12.0, description="Fallback figure mask: Lab distance from the background."
+    )
+    count_min_visible: float = Field(
+        default=0.2, description="Figures less in frame than this are not counted."
+    )
+    count_min_ink: float = Field(
+        default=0.05, description="Share of the body box that must be figure pixels."
+    )
+    person_min_height: float = Field(
+        default=0.3,
+        description="A blob is person-sized when at least this tall, as a share of a figure's "
+        "height at the shot's scale (capped at the frame height) ...",
+    )
+    person_min_area: float = Field(
+        default=0.02, description="... and at least this area, in units of that height squared."
+    )
+    element_min_changed: float = Field(
+        default=0.1, description="Share of an element's visible box that must have changed."
+    )
+    element_changed_share: float = Field(
+        default=0.3,
+        description="An element neither moved nor gone is reported as changed only when this "
+        "much of it differs (compression noise along edges stays well under).",
+    )
+    element_min_px: int = Field(default=80, description="... and at least this many pixels.")
+    element_min_shift_px: float = Field(default=2.0, description="Smallest reported move.")
+    element_min_score: float = Field(
+        default=0.75, description="Correlation a moved element's new place must reach."
+    )
+    palette_quantile: float = Field(
+        default=0.1, description="Share of a part's pixels that must be near the design colour."
+    )
+    ink_like_delta_e: float = Field(
+        default=12.0, description="Design colours this close to the line-art ink ..."
+    )
+    ink_like_quantile: float = Field(
+        default=0.5,
+        description="... are matched on this share of the part, or line art alone would pass.",
+    )
+    hair_delta_e: float = Field(default=12.0, description="CIEDE2000 limit for hair.")
+    skin_delta_e: float = Field(default=12.0, description="CIEDE2000 limit for skin.")
+    outfit_delta_e: float = Field(default=12.0, description="CIEDE2000 limit for the outfit.")
+    min_part_px: int = Field(default=40, description="Fewer figure pixels in a part: not judged.")
+    identity_min: float = Field(default=0.85, description="Own-reference similarity floor.")
+    identity_min_estimated: float = Field(
+        default=0.6,
+        description="The floor when figure pixels had to be estimated (a keyframe the set "
+        "render does not reproduce): the crops then carry background, so only a clear miss or "
+        "a closer other character counts.",
+    )
+    identity_margin: float = Field(
+        default=0.0,
+        description="Flag when another character's references are closer than own by more.",
+    )
+    distinct_margin: float = Field(
+        default=0.05,
+        description="References of two characters closer than this (1 - similarity): the "
+        "designs themselves are too alike.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# caches
+
+
+_SET_RENDERS: OrderedDict[str, np.ndarray] = OrderedDict()
+_SET_RENDERS_MAX = 96
+_RESULTS: OrderedDict[str, _Analysis] = OrderedDict()
+_RESULTS_MAX = 1024
+_REFS: dict[str, _CharacterRefs] = {}
+
+
+def _digest(*parts: object) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else repr(p).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _remember(cache: OrderedDict[str, object], key: str, value: object, limit: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)
+
+
+def set_render(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> np.ndarray:
+    """Return the shot's set without characters (same camera, same light), cached."""
+    empty = shot.model_copy(update={"blocking": []})
+    key = _digest(empty.model_dump_json(), location.model_dump_json(), size)
+    hit = _SET_RENDERS.get(key)
+    if hit is None:
+        img, _, _ = renderer.render_keyframe(empty, location, {}, size)
+        hit = np.asarray(img.convert("RGB"))
+        hit.setflags(write=False)
+        _remember(_SET_RENDERS, key, hit, _SET_RENDERS_MAX)  # type: ignore[arg-type]
+    else:
+        _SET_RENDERS.move_to_end(key)
+    return hit
+
+
+# ---------------------------------------------------------------------------------------------
+# pixels
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    """Read an image as (H, W, 3) uint8 RGB."""
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _changed(a: np.ndarray, b: np.ndarray, threshold: int) -> np.ndarray:
+    return np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > threshold
+
+
+def _solid(changed: np.ndarray) -> np.ndarray:
+    """Changed regions without the specks and one-pixel seams compression leaves along edges."""
+    return np.asarray(ndimage.binary_opening(changed, structure=np.ones((3, 3), bool)))
+
+
+def _boxes_mask(boxes: list[Box], size: tuple[int, int], grow: int) -> np.ndarray:
+    W, H = size
+    m = np.zeros((H, W), bool)
+    for b in boxes:
+        m[max(0, b.y0 - grow) : max(0, b.y1 + grow), max(0, b.x0 - grow) : max(0, b.x1 + grow)] = 1
+    return m
+
+
+def _mirror_box(b: Box, width: int) -> Box:
+    return Box(x0=width - b.x1, y0=b.y0, x1=width - b.x0, y1=b.y1)
+
+
+def _slices(b: Box, size: tuple[int, int]) -> tuple[slice, slice]:
+    W, H = size
+    return slice(min(H, max(0, b.y0)), min(H, max(0, b.y1))), slice(
+        min(W, max(0, b.x0)), min(W, max(0, b.x1))
+    )
+
+
+def _hex_lab(colour: str) -> np.ndarray:
+    rgb = np.array([[[int(colour[i : i + 2], 16) for i in (1, 3, 5)]]], np.float64) / 255.0
+    return np.asarray(rgb2lab(rgb)[0, 0])
+
+
+_INK = "#{:02x}{:02x}{:02x}".format(*renderer.INK)
+
+
+def _delta_e00(a: str, b: str) -> float:
+    return float(deltaE_ciede2000(_hex_lab(a), _hex_lab(b)))
+
+
+def _part_delta_e(
+    pixels: np.ndarray, lights: list[np.ndarray], colour: str, quantile: float
+) -> float:
+    """The `quantile` quantile of the CIEDE2000 distances of pixels (N, 3 uint8) to `colour`.
+
+    The pixels are unlit by each candidate light; the best light counts.
+    """
+    target = _hex_lab(colour)
+    best = math.inf
+    for light in lights:
+        unlit = np.clip(pixels.astype(np.float64) / 255.0 / light[None, :], 0.0, 1.0)
+        lab = rgb2lab(unlit[None, :, :])[0]
+        d = deltaE_ciede2000(lab, np.broadcast_to(target, lab.shape))
+        best = min(best, float(np.quantile(d, quantile)))
+    return best
+
+
+# ---------------------------------------------------------------------------------------------
+# references
+
+
+@dataclass
+class _CharacterRefs:
+    refs: list[cons._Ref]
+    off_design: dict[str, float]  # part -> share of reference pixels near the design colour
+    notes: list[str]
+
+
+def _reference_parts(design: CharacterDesign) -> dict[str, str]:
+    parts = {"skin": design.skin, "outfit": design.outfit_colour}
+    if design.hair_style != "bald" and "hat" not in design.accessories:
+        parts["hair"] = design.hair_colour
+    return parts
+
+
+def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterRefs:
+    ch = board.cast[name]
+    stamps = []
+    for rel in ch.turnaround.values():
+        p = root / rel
+        stamps.append((rel, p.stat().st_mtime_ns if p.exists() else None))
+    key = _digest(str(root), name, ch.design.model_dump_json(), sorted(stamps))
+    hit = _REFS.get(key)
+    if hit is not None:
+        return hit
+    refs: list[cons._Ref] = []
+    notes: list[str] = []
+    support: dict[str, list[float]] = {}
+    for view, rel in ch.turnaround.items():
+        path = root / rel
+        if not path.exists():
+            notes.append(f"{name}: turnaround {rel} is missing; identity checked without it.")
+            continue
+        with Image.open(path) as im:
+            rgba = np.asarray(im.convert("RGBA"))
+        head, face, _ = cons._reference_head(ch.design, view, rgba)
+        if head is not None:
+            canon = cons._canon(
+                rgba[..., :3].astype(np.float64) / 255.0,
+                rgba[..., 3].astype(np.float64) / 255.0,
+                head,
+                "upper_body",
+            )
+            refs.append(cons._Ref(name, view, face, canon))
+        # How much of the drawn reference carries each design colour (is the sheet on-model?).
+        px = rgba[..., :3][rgba[..., 3] > 200]
+        if len(px) > 8000:
+            px = px[:: len(px) // 8000]
+        if len(px):
+            lab = rgb2lab(px[None, :, :].astype(np.float64) / 255.0)[0]
+            for part, colour in _reference_parts(ch.design).items():
+                d = deltaE_ciede2000(lab, np.broadcast_to(_hex_lab(colour), lab.shape))
+                support.setdefault(part, []).append(float((d < 10.0).mean()))
+    out = _CharacterRefs(refs, {k: max(v) for k, v in support.items()}, notes)
+    _REFS[key] = out
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# analysis of one shot
+
+
+@dataclass
+class _Analysis:
+    findings: list[Finding] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _ElementState:
+    kind: str  # "present", "moved", "missing" (vanished) or "covered" (changed otherwise)
+    dx: float = 0.0
+    dy: float = 0.0
+    score: float = 1.0  # correlation at the best place
+    in_place: float = 1.0  # correlation where the set puts it
+    vacated: float = 0.0  # share of the pixels it left that show the set without it
+    drawn: float = 0.0  # share of its pixels found again at the new place
+    region: Box | None = None  # everything it draws, glow included, where the set puts it
+    window: Box | None = None  # its box grown by its size: where its move shows
+
+
+@dataclass
+class _Frame:
+    """A keyframe as the figure checks see it, after the background was explained."""
+
+    shot: Shot
+    kf: Keyframe
+    rgb: np.ndarray  # un-mirrored if the keyframe was mirrored
+    background: np.ndarray | None  # the set render that reproduces it (None: nothing does)
+    lights: list[np.ndarray]
+    ink: np.ndarray  # figure pixels inside the (grown) body boxes
+    changed: np.ndarray | None  # solid regions differing from `background`
+    location: LocationDesign | None
+    lit_as: Shot  # the shot as lit: its own time and set, or the ones the frame was drawn in
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+class _Checker:
+    def __init__(self, bundle: Bundle, shot: Shot, kf: Keyframe, p: ImageThresholds) -> None:
+        self.bundle = bundle
+        self.board = bundle.board
+        self.shot = shot
+        self.kf = kf
+        self.p = p
+        self.out = _Analysis()
+        self.set_checks = True
+        self.absent: set[str] = set()  # figures found missing: nothing to judge the look of
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def finding(
+        self,
+        check: str,
+        message: str,
+        fix: str,
+        evidence: dict[str, float | str],
+        agent: str = "director",
+        severity: str = "error",
+    ) -> None:
+        self.out.findings.append(
+            Finding(
+                check=check,
+                level="image",
+                shot_id=self.shot.id,
+                shots=[self.shot.id],
+                scene=self.shot.scene,
+                beat=self.shot.beat,
+                severity=severity,  # type: ignore[arg-type]
+                message=message,
+                fix_instruction=fix,
+                agent=agent,  # type: ignore[arg-type]
+                evidence={
+                    k: round(v, 4) if isinstance(v, float) else v for k, v in evidence.items()
+                },
+            )
+        )
+
+    def score(self, name: str, value: float) -> None:
+        self.out.scores[name] = round(float(value), 4)
+
+    # -- the background -----------------------------------------------------------------------
+
+    def frame(self, rgb: np.ndarray) -> _Frame:
+        shot, kf, p = self.shot, self.kf, self.p
+        W, H = rgb.shape[1], rgb.shape[0]
+        size = (W, H)
+        loc_asset = self.board.locations.get(shot.location)
+        loc = loc_asset.design if loc_asset is not None else None
+        bodies = [f.body for f in kf.figures]
+        if loc is None:
+            self.out.notes.append(
+                f"{shot.id}: location {shot.location!r} has no design in the storyboard, so "
+                "its set cannot be re-rendered; the set, count and whole-frame checks were "
+                "skipped and figure pixels were estimated from the background palette."
+            )
+            return self._unexplained(rgb, None)
+        light = renderer.character_light(loc, shot.time_of_day)
+        expected = set_render(shot, loc, size)
+        union = _boxes_mask(bodies + [_mirror_box(b, W) for b in bodies], size, grow=3)
+        outside = ~union
+        if outside.sum() < 0.05 * W * H:
+            outside = ~_boxes_mask(bodies, size, grow=3)
+
+        def mismatch(a: np.ndarray, b: np.ndarray) -> float:
+            if not outside.any():
+                return 0.0
+            return float(_solid(_changed(a, b, p.diff_threshold))[outside].mean())
+
+        base = mismatch(rgb, expected)
+        self.score("set_mismatch", base)
+        cause, best = "set", base
+        alt: np.ndarray | None = None
+        alt_loc: LocationDesign | None = None
+        alt_tod = shot.time_of_day
+        if base > p.set_match:
+            cands: list[tuple[str, float, np.ndarray, LocationDesign, str]] = []
+            flipped = expected[:, ::-1]
+            cands.append(("mirrored", mismatch(rgb, flipped), flipped, loc, shot.time_of_day))
+            own = renderer._lighting(loc, shot.time_of_day)
+            for tod, lighting in loc.lighting.items():
+                if tod == shot.time_of_day or lighting == own:
+                    continue
+                other = set_render(shot.model_copy(update={"time_of_day": tod}), loc, size)
+                cands.append((f"time:{tod}", mismatch(rgb, other), other, loc, tod))
+            for name, asset in self.board.locations.items():
+                if name == shot.location:
+                    continue
+                moved = shot.model_copy(update={"location": name})
+                other = set_render(moved, asset.design, size)
+                cands.append((f"location:{name}", mismatch(rgb, other), other, asset.design, name))
+            c = min(cands, key=lambda t: t[1])
+            self.score("best_alternative_mismatch", c[1])
+            if c[1] <= p.alternative_gain * base and c[1] <= p.max_set_mismatch:
+                cause, best, alt, alt_loc, alt_tod = c[0], c[1], c[2], c[3], c[4]
+        if cause == "set" and base > p.max_set_mismatch:
+            self.out.notes.append(
+                f"{shot.id}: the re-rendered set does not reproduce the keyframe ({base:.0%} of "
+                "the background differs; not drawn by this renderer?), so the set, count and "
+                "whole-frame checks were skipped and figure pixels were estimated from the "
+                "background palette (identity and palette checks only)."
+            )
+            return self._unexplained(rgb, loc)
+        ev: dict[str, float | str] = {"set_mismatch": base, "alternative_mismatch": best}
+        if cause == "mirrored":
+            self.finding(
+                "mirrored_frame",
+                f"{shot.id} is drawn mirrored: the set matches its mirror image "
+                f"({best:.1%} of the background differs) rather than the camera's view "
+                f"({base:.1%}).",
+                f"Re-render the keyframe of {shot.id} from its camera without flipping it; the "
+                "characters must keep the screen sides the storyboard gives them.",
+                ev,
+            )
+            rgb = np.ascontiguousarray(rgb[:, ::-1])
+            background = expected
+        elif cause.startswith("time:"):
+            ev["rendered_time"] = alt_tod
+            ev["storyboard_time"] = shot.time_of_day
+            self.finding(
+                "wrong_light",
+                f"{shot.id} is lit for {alt_tod} but the storyboard says {shot.time_of_day} "
+                f"(the {alt_tod} set reproduces {1 - best:.1%} of the background, the "
+                f"{shot.time_of_day} one {1 - base:.1%}).",
+                f"Re-render {shot.id} with the {shot.time_of_day} lighting of {shot.location}.",
+                ev,
+            )
+            assert alt is not None
+            background = alt
+            light_alt = renderer.character_light(loc, alt_tod)
+            lit = shot.model_copy(update={"time_of_day": alt_tod})
+            return self._explained(rgb, background, [light, light_alt], loc, lit_as=lit)
+        elif cause.startswith("location:"):
+            ev["rendered_location"] = alt_tod
+            ev["storyboard_location"] = shot.location
+            self.finding(
+                "wrong_set",
+                f"{shot.id} is drawn in {alt_tod} but the storyboard puts it in {shot.location} "
+                f"({1 - best:.1%} of the background matches {alt_tod}, {1 - base:.1%} matches "
+                f"{shot.location}).",
+                f"Re-render {shot.id} in its own set, {shot.location}, from the same camera.",
+                ev,
+            )
+            assert alt is not None and alt_loc is not None
+            light_alt = renderer.character_light(alt_loc, shot.time_of_day)
+            return self._explained(
+                rgb, alt, [light, light_alt], alt_loc, set_checks=False, lit_as=shot
+            )
+        else:
+            background = expected
+        return self._explained(rgb, background, [light], loc)
+
+    def _unexplained(self, rgb: np.ndarray, loc: LocationDesign | None) -> _Frame:
+        ink = cons._palette_mask(rgb, self.kf.figures, self.p.palette_threshold)
+        lights = [renderer.character_light(loc, self.shot.time_of_day)] if loc else [np.ones(3)]
+        self.set_checks = False
+        return _Frame(self.shot, self.kf, rgb, None, lights, ink, None, loc, self.shot)
+
+    def _explained(
+        self,
+        rgb: np.ndarray,
+        background: np.ndarray,
+        lights: list[np.ndarray],
+        loc: LocationDesign,
+        set_checks: bool = True,
+        lit_as: Shot | None = None,
+    ) -> _Frame:
+        changed = _changed(rgb, background, self.p.diff_threshold)
+        W, H = rgb.shape[1], rgb.shape[0]
+        ink = changed & _boxes_mask([f.body for f in self.kf.figures], (W, H), grow=3)
+        changed = _solid(changed)
+        self.set_checks = set_checks
+        return _Frame(
+            self.shot, self.kf, rgb, background, lights, ink, changed, loc, lit_as or self.shot
+        )
+
+    # -- count --------------------------------------------------------------------------------
+
+    def count(self, fr: _Frame) -> None:
+        p, size = self.p, fr.size
+        missing = 0
+        solid = _solid(fr.ink)
+        for f in fr.kf.figures:
+            if f.visible_fraction < p.count_min_visible:
+                continue
+            sl = _slices(f.body, size)
+            own = np.ones((sl[0].stop - sl[0].start, sl[1].stop - sl[1].start), bool)
+            for g in fr.kf.figures:
+                if g is not f:
+                    gs = _slices(g.body, size)
+                    own[
+                        max(0, gs[0].start - sl[0].start) : max(0, gs[0].stop - sl[0].start),
+                        max(0, gs[1].start - sl[1].start) : max(0, gs[1].stop - sl[1].start),
+                    ] = False
+            region = solid[sl]
+            if own.mean() < 0.15:
+                own[:] = True
+            share = float(region[own].mean()) if own.any() else 0.0
+            if share < p.count_min_ink:
+                missing += 1
+                self.absent.add(f.character)
+                self.finding(
+                    "figure_missing",
+                    f"{f.character} should be in {fr.shot.id} (box {f.body.x0},{f.body.y0}-"
+                    f"{f.body.x1},{f.body.y1}) but only {share:.1%} of the box differs from "
+                    "the empty set: the figure is not drawn.",
+                    f"Re-render {fr.shot.id} with {f.character} drawn where the storyboard "
+                    "blocks them.",
+                    {"character": f.character, "figure_share": share, "min": p.count_min_ink},
+                )
+        self.score("count_missing", missing)
+
+    # -- blobs: extra figures and the set ------------------------------------------------------
+
+    def blobs(self, fr: _Frame) -> None:
+        assert fr.changed is not None and fr.background is not None
+        p, size = self.p, fr.size
+        W, H = size
+        figures = _boxes_mask([f.body for f in fr.kf.figures], size, grow=4)
+        loose = fr.changed & ~figures
+        elements = {k: b for k, b in fr.kf.elements.items() if b.area > 0}
+        # Set elements whose visible part changed: moved, vanished, or just covered.
+        states: dict[str, tuple[_ElementState, float]] = {}
+        for k, b in elements.items() if self.set_checks else ():
+            sl = _slices(b, size)
+            free = ~figures[sl]
+            changed = fr.changed[sl] & free
+            share = float(changed.sum() / max(1, free.sum()))
+            if share >= p.element_min_changed and changed.sum() >= p.element_min_px:
+                states[k] = (self._element_state(fr, k, figures), share)
+        # Where the set changed: what an element draws (glow included), at its old place and,
+        # if it moved, at its new one; and the neighbourhood its move may reach.
+        set_boxes: list[Box] = []
+        windows: list[Box] = []
+        for st, _ in states.values():
+            if st.kind in ("moved", "missing") and st.region is not None:
+                set_boxes += [st.region, _shift_box(st.region, st.dx, st.dy)]
+            if st.kind != "present" and st.window is not None:
+                windows.append(st.window)
+        fig_h = FIGURE_HEIGHT_M * pixels_per_metre(fr.shot.camera, W)
+        scale = min(float(H), fig_h)
+        floor_y = project(fr.shot.camera, fr.shot.camera.x, 0.0, Layer.midground, W, H)[1]
+        extra: list[Box] = []
+        if loose.any():
+            closed = ndimage.binary_closing(loose, iterations=2) | loose
+            labels, _ = ndimage.label(closed, structure=np.ones((3, 3), bool))
+            for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+                if sl is None:
+                    continue
+                blob = (labels[sl] == i) & loose[sl]
+                area = int(blob.sum())
+                if area < p.element_min_px:
+                    continue
+                bbox = Box(x0=sl[1].start, y0=sl[0].start, x1=sl[1].stop, y1=sl[0].stop)
+                inside = max((_overlap(b, bbox) for b in set_boxes), default=0)
+                if inside >= 0.5 * bbox.area:
+                    continue  # the set changed here: reported below
+                person = bbox.y1 - bbox.y0 >= p.person_min_height * scale and (
+                    area >= p.person_min_area * scale * scale
+                )
+                # Next to a displaced element, a shape counts as a figure only if it stands on
+                # the floor (or is cut by the bottom of the frame) like the characters do.
+                if person and any(_overlap(w, bbox) for w in windows):
+                    person = bbox.y1 >= H - 2 or abs(bbox.y1 - floor_y) <= 0.12 * fig_h
+                if not person:
+                    continue
+                extra.append(bbox)
+                self.finding(
+                    "figure_extra",
+                    f"{fr.shot.id} shows a figure-sized shape ({bbox.x1 - bbox.x0}x"
+                    f"{bbox.y1 - bbox.y0} px at {bbox.x0},{bbox.y0}) that is neither the set "
+                    "nor any character the storyboard blocks in the shot.",
+                    f"Re-render {fr.shot.id} with only the blocked characters: "
+                    + (", ".join(b.character for b in fr.shot.blocking) or "nobody")
+                    + ".",
+                    {
+                        "x0": float(bbox.x0),
+                        "y0": float(bbox.y0),
+                        "x1": float(bbox.x1),
+                        "y1": float(bbox.y1),
+                        "area_px": float(area),
+                        "figure_height_px": round(fig_h, 1),
+                    },
+                )
+        self.score("count_extra", len(extra))
+        worst_offset, worst_share = 0.0, 0.0
+        for k, (st, share) in states.items():
+            if st.kind == "present":
+                continue
+            if st.kind == "covered":
+                # Changed, but neither moved nor gone: a figure in front of it (reported above)
+                # or the element drawn differently.
+                if share < p.element_changed_share:
+                    continue
+                sl = _slices(elements[k], size)
+                ch = fr.changed[sl] & ~figures[sl]
+                under = np.zeros_like(ch)
+                for b in extra:
+                    under[
+                        _slices(
+                            _shift_box(b, -elements[k].x0, -elements[k].y0),
+                            (ch.shape[1], ch.shape[0]),
+                        )
+                    ] = 1
+                if (ch & under).sum() >= 0.3 * ch.sum():
+                    continue
+            worst_share = max(worst_share, share)
+            kind = _element_kind(fr.location, k)
+            ev: dict[str, float | str] = {
+                "element": k,
+                "kind": kind,
+                "changed_share": share,
+                "match": st.score,
+                "match_in_place": st.in_place,
+                "vacated": st.vacated,
+            }
+            if st.kind == "moved":
+                dist = math.hypot(st.dx, st.dy)
+                worst_offset = max(worst_offset, dist)
+                self.finding(
+                    "set_element_moved",
+                    f"The {kind} (set element {k}) in {fr.shot.id} is {dist:.0f} px from "
+                    f"where the set puts it (dx {st.dx:+.0f}, dy {st.dy:+.0f}).",
+                    f"Re-render {fr.shot.id} with the set as designed: the {kind} belongs at "
+                    f"its place in {fr.shot.location}.",
+                    ev | {"dx_px": st.dx, "dy_px": st.dy},
+                )
+            elif st.kind == "covered":
+                self.finding(
+                    "set_element_changed",
+                    f"The {kind} (set element {k}) in {fr.shot.id} is not drawn as the set has "
+                    f"it: {share:.0%} of it differs, and it was not found moved nearby.",
+                    f"Re-render {fr.shot.id} with the set as designed: the {kind} as and where "
+                    f"{fr.shot.location} has it.",
+                    ev,
+                )
+            else:
+                self.finding(
+                    "set_element_missing",
+                    f"The {kind} (set element {k}) in {fr.shot.id} is not where the set puts it: "
+                    f"{st.vacated:.0%} of its place shows what is behind it, and it was not "
+                    "found nearby (moved behind something, or gone).",
+                    f"Re-render {fr.shot.id} with the set as designed, {kind} included.",
+                    ev,
+                )
+        self.score("set_offset_px", worst_offset)
+        self.score("set_changed_share", worst_share)
+
+    def _element_state(self, fr: _Frame, key: str, figures: np.ndarray) -> _ElementState:
+        """Where is set element `key`: in place, moved (by how much), vanished or covered?
+
+        The element's own pixels are those the set render loses when the element is taken out
+        of the set. Their appearance is searched for around its place by masked normalised
+        cross-correlation (figures and nearer set elements masked out); a move must also leave
+        its old place showing what is behind the element, and its new place showing the
+        element. An element whose place shows what is behind it, and that is found nowhere
+        else, is missing.
+        """
+        p, size = self.p, fr.size
+        loc = fr.location
+        assert loc is not None and fr.background is not None and fr.changed is not None
+        try:
+            idx = int(key)
+            el = loc.elements[idx]
+        except (ValueError, IndexError):
+            return _ElementState("present")
+        elements = list(loc.elements)
+        # Out of every camera's sight, keeping the other elements' indices (and their details).
+        elements[idx] = el.model_copy(update={"x": -1000.0})
+        without = set_render(fr.lit_as, loc.model_copy(update={"elements": elements}), size)
+        drawn_all = np.any(fr.background != without, axis=2)
+        box = fr.kf.elements[key]
+        # Its own pixels, without the glow a lamp or window throws around it.
+        own = drawn_all & ~figures & _boxes_mask([box], size, grow=2)
+        if int(own.sum()) < p.element_min_px:
+            return _ElementState("present")
+        if float((~fr.changed[own]).mean()) >= 0.9:
+            return _ElementState("present")
+        ry, rx = np.nonzero(drawn_all)
+        region = Box(x0=int(rx.min()), y0=int(ry.min()), x1=int(rx.max()) + 1, y1=int(ry.max()) + 1)
+        # Pixels that can hide the element: figures and set elements drawn after it.
+        order = sorted(range(len(loc.elements)), key=lambda i: (DEPTH_SCALE[elements[i].layer], i))
+        later = [
+            fr.kf.elements[str(j)]
+            for j in order[order.index(idx) + 1 :]
+            if str(j) in fr.kf.elements
+        ]
+        hidden = figures | _boxes_mask(later, size, grow=1)
+        ys, xs = np.nonzero(own)
+        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        R = int(min(240, max(16, 0.75 * max(x1 - x0, y1 - y0))))
+        templ = _gray(fr.background[y0:y1, x0:x1])
+        tmask = own[y0:y1, x0:x1]
+        search = (x0 - R, y0 - R, x1 + R, y1 + R)
+        c = cons._masked_ncc(*_window(fr.rgb, ~hidden, search), templ, tmask)
+        in_place = float(c[R, R])
+        iy, ix = (int(i) for i in np.unravel_index(int(np.argmax(c)), c.shape))
+        best = float(c[iy, ix])
+        dx, dy = ix - R, iy - R
+        # An element that looks like itself moved (a long counter, a fence) can be "found"
+        # shifted when something covers part of it; such a move must also leave its old place
+        # showing what is behind it.
+        c_self = cons._masked_ncc(*_window(fr.background, ~hidden, search), templ, tmask)
+        ambiguous = float(c_self[iy, ix]) >= best - 0.15
+        k16, b16, w16 = (a.astype(np.int16) for a in (fr.rgb, fr.background, without))
+        # Nearer to the set without the element than to the element itself.
+        behind = np.abs(k16 - w16).max(axis=2) < np.abs(k16 - b16).max(axis=2)
+        moved_own = _shift_mask(own, dx, dy)
+        left = own & ~moved_own & ~hidden
+        vacated = float(behind[left].mean()) if left.sum() >= 20 else 1.0
+        # The new place shows the element (tolerantly: the renderer redraws it off the grid).
+        seen = moved_own & ~hidden
+        src = _shift_mask(seen, -dx, -dy)
+        drawn = 0.0
+        if seen.sum() >= 20 and src.sum() == seen.sum():
+            d = np.abs(k16[seen] - b16[src]).max(axis=1)
+            drawn = float((d <= 3 * p.diff_threshold).mean())
+        bw, bh = box.x1 - box.x0, box.y1 - box.y0
+        window = Box(x0=box.x0 - bw, y0=box.y0 - bh, x1=box.x1 + bw, y1=box.y1 + bh)
+        state = _ElementState("covered", dx, dy, best, in_place, vacated, drawn, region, window)
+        if (
+            best >= p.element_min_score
+            and math.hypot(dx, dy) >= p.element_min_shift_px
+            and best - in_place >= 0.1
+            and drawn >= 0.5
+            and (vacated >= 0.5 or not ambiguous)
+        ):
+            state.kind = "moved"
+        elif float(behind[own & ~hidden].mean()) >= 0.6:
+            state.kind = "missing"
+            state.vacated = float(behind[own & ~hidden].mean())
+        return state
+
+    # -- palette ------------------------------------------------------------------------------
+
+    def palette(self, fr: _Frame, refs: dict[str, _CharacterRefs]) -> None:
+        p = self.p
+        worst = 0.0
+        outfits: dict[str, tuple[np.ndarray, float]] = {}
+        for f in fr.kf.figures:
+            design = self._design(f.character)
+            if (
+                design is None
+                or f.visible_fraction < p.count_min_visible
+                or f.character in self.absent
+            ):
+                continue
+            parts: list[tuple[str, Box | None, str, float]] = [
+                ("skin", f.face, design.skin, p.skin_delta_e),
+                ("outfit", f.outfit, design.outfit_colour, p.outfit_delta_e),
+            ]
+            if "hair" in _reference_parts(design):
+                parts.insert(0, ("hair", f.hair, design.hair_colour, p.hair_delta_e))
+            for part, box, colour, limit in parts:
+                px = self._part_pixels(fr, f, box)
+                if px is None:
+                    continue
+                d = _part_delta_e(px, fr.lights, colour, self._quantile(fr, colour))
+                worst = max(worst, d)
+                if part == "outfit":
+                    outfits[f.character] = (px, d)
+                    continue
+                if d > limit:
+                    self._colour_finding(fr, f.character, part, colour, d, limit, refs)
+        # Outfits: a pair each wearing the other's colour is a swap, anything else drift.
+        swapped: set[str] = set()
+        names = list(outfits)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if a in swapped or b in swapped:
+                    continue
+                da, db = outfits[a][1], outfits[b][1]
+                if da <= p.outfit_delta_e or db <= p.outfit_delta_e:
+                    continue
+                ca, cb = self._design(a), self._design(b)
+                assert ca is not None and cb is not None
+                ab = _part_delta_e(
+                    outfits[a][0], fr.lights, cb.outfit_colour, self._quantile(fr, cb.outfit_colour)
+                )
+                ba = _part_delta_e(
+                    outfits[b][0], fr.lights, ca.outfit_colour, self._quantile(fr, ca.outfit_colour)
+                )
+                if ab <= p.outfit_delta_e and ba <= p.outfit_delta_e:
+                    swapped |= {a, b}
+                    self.finding(
+                        "outfit_swap",
+                        f"{a} and {b} wear each other's outfits in {fr.shot.id}: {a}'s is "
+                        f"ΔE00 {ab:.1f} from {b}'s {cb.outfit_colour} (own {da:.1f}), {b}'s is "
+                        f"ΔE00 {ba:.1f} from {a}'s {ca.outfit_colour} (own {db:.1f}).",
+                        f"Re-render {fr.shot.id} with each character's own outfit: {a} in "
+                        f"{ca.outfit_colour}, {b} in {cb.outfit_colour}.",
+                        {
+                            "characters": f"{a},{b}",
+                            f"delta_e_{a}_own": da,
+                            f"delta_e_{a}_as_{b}": ab,
+                            f"delta_e_{b}_own": db,
+                            f"delta_e_{b}_as_{a}": ba,
+                        },
+                    )
+        for name, (_, d) in outfits.items():
+            if name not in swapped and d > p.outfit_delta_e:
+                design = self._design(name)
+                assert design is not None
+                self._colour_finding(
+                    fr, name, "outfit", design.outfit_colour, d, p.outfit_delta_e, refs
+                )
+        self.score("palette_delta_e", worst)
+
+    def _quantile(self, fr: _Frame, colour: str) -> float:
+        """The share of a part that must match: more when line art has the part's colour.
+
+        Without a reliable figure mask (a keyframe the set render does not reproduce) the box
+        holds background too, so only the base share is asked for.
+        """
+        if fr.background is not None and _delta_e00(colour, _INK) < self.p.ink_like_delta_e:
+            return self.p.ink_like_quantile
+        return self.p.palette_quantile
+
+    def _part_pixels(self, fr: _Frame, f: FigureLayout, box: Box | None) -> np.ndarray | None:
+        if box is None or box.area == 0:
+            return None
+        sl = _slices(box, fr.size)
+        # Without the set to tell figure from background, the closest pixels of the whole box
+        # are the part's: the background can only hide a drift there, not invent one.
+        m = fr.ink[sl].copy() if fr.background is not None else np.ones(fr.ink[sl].shape, bool)
+        for g in fr.kf.figures:
+            if g is f:
+                continue
+            gs = _slices(g.body, fr.size)
+            m[
+                max(0, gs[0].start - sl[0].start) : max(0, gs[0].stop - sl[0].start),
+                max(0, gs[1].start - sl[1].start) : max(0, gs[1].stop - sl[1].start),
+            ] = False
+        if m.sum() < self.p.min_part_px:
+            return None
+        px = fr.rgb[sl][m]
+        if len(px) > 6000:
+            px = px[:: len(px) // 6000]
+        return px
+
+    def _colour_finding(
+        self,
+        fr: _Frame,
+        name: str,
+        part: str,
+        colour: str,
+        d: float,
+        limit: float,
+        refs: dict[str, _CharacterRefs],
+    ) -> None:
+        label = {"hair": "hair", "skin": "skin", "outfit": "outfit"}[part]
+        ref = refs.get(name)
+        sheet_off = ref is not None and ref.off_design.get(part, 1.0) < 0.005
+        if sheet_off:
+            fix = (
+                f"Redraw {name}'s reference sheet: its {label} is not the design's {colour}, "
+                "so shots drawn from it drift."
+            )
+        else:
+            fix = (
+                f"Re-render {name} in {fr.shot.id} from the reference sheet: {label} colour "
+                f"{colour}."
+            )
+        self.finding(
+            f"{part}_colour",
+            f"{name}'s {label} in {fr.shot.id} is off-model: ΔE00 {d:.1f} from the design's "
+            f"{colour} (limit {limit:g}).",
+            fix,
+            {"character": name, "part": part, "delta_e00": d, "limit": limit, "expected": colour},
+            agent="character_designer" if sheet_off else "director",
+        )
+
+    def _design(self, name: str) -> CharacterDesign | None:
+        ch = self.board.cast.get(name)
+        return ch.design if ch is not None else None
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def identity(self, fr: _Frame, refs: dict[str, _CharacterRefs]) -> None:
+        p = self.p
+        all_refs = [r for cr in refs.values() for r in cr.refs]
+        if not all_refs:
+            return
+        sd = cons._ShotData(fr.lit_as, fr.kf.figures, fr.rgb, fr.ink, "set_difference", fr.location)
+        board = self.board.model_copy(update={"cast": {}})
+        inp = cons._collect_identity(self.bundle.root, board, [sd], cons.Params(), [])
+        cache = cons._DescCache()
+        worst_sim, worst_margin = 1.0, 1.0
+        for crop in inp.crops:
+            own = [r for r in all_refs if r.character == crop.character]
+            if not own or crop.character in self.absent:
+                continue
+            best_own = max(
+                ((cache.sim(crop.canon, r.canon), r) for r in own), key=lambda t: t[0].sim
+            )
+            d = cache.get(crop.canon, crop.canon.valid)
+            if d is None or d.coverage < cons.Params().min_coverage_ratio * best_own[0].coverage:
+                continue  # occluded
+            others: dict[str, float] = {}
+            for r in all_refs:
+                if r.character != crop.character:
+                    s = cache.sim(crop.canon, r.canon).sim
+                    others[r.character] = max(others.get(r.character, -1.0), s)
+            sim = best_own[0].sim
+            rival, rival_sim = max(others.items(), key=lambda t: t[1]) if others else ("", -1.0)
+            margin = sim - rival_sim if others else 1.0
+            worst_sim, worst_margin = min(worst_sim, sim), min(worst_margin, margin)
+            floor = p.identity_min if fr.background is not None else p.identity_min_estimated
+            if sim >= floor and margin >= -p.identity_margin:
+                continue
+            # Is it the designs (too alike) or the reference sheet that is at fault?
+            ceiling = 1.0
+            if rival:
+                ceiling = 1.0 - max(
+                    cache.sim(best_own[1].canon, r.canon).sim
+                    for r in all_refs
+                    if r.character == rival
+                )
+            designer = bool(rival) and ceiling < p.distinct_margin
+            ev: dict[str, float | str] = {
+                "character": crop.character,
+                "similarity": sim,
+                "min": floor,
+                "best_view": best_own[1].view,
+            }
+            if rival:
+                ev |= {"closest_other": rival, "other_similarity": rival_sim, "margin": margin}
+            closer = f"; {rival}'s references match better ({rival_sim:.2f})" if margin < 0 else ""
+            fix = (
+                f"Make {crop.character} and {rival} easier to tell apart: change hair, outfit "
+                "or build so their reference sheets differ."
+                if designer
+                else f"Re-render {crop.character} in {fr.shot.id} from the reference sheet "
+                "(hair, face, outfit and accessories as designed)."
+            )
+            self.finding(
+                "identity",
+                f"{crop.character} in {fr.shot.id} does not look like their reference sheet "
+                f"(similarity {sim:.2f}, floor {floor:g}){closer}.",
+                fix,
+                ev,
+                agent="character_designer" if designer else "director",
+            )
+        self.score("identity_similarity", worst_sim)
+        self.score("identity_margin", worst_margin)
+
+    # -- all ----------------------------------------------------------------------------------
+
+    def run(self) -> _Analysis:
+        path = self.bundle.root / self.kf.path
+        rgb = load_rgb(path)
+        fr = self.frame(rgb)
+        refs: dict[str, _CharacterRefs] = {}
+        for f in fr.kf.figures:
+            if f.character in self.board.cast and f.character not in refs:
+                refs[f.character] = _character_refs(self.bundle.root, f.character, self.board)
+        for name in self.board.cast:
+            if name not in refs:
+                refs[name] = _character_refs(self.bundle.root, name, self.board)
+        for cr in refs.values():
+            self.out.notes.extend(cr.notes)
+        if fr.changed is not None:
+            self.count(fr)
+            self.blobs(fr)
+        self.palette(fr, refs)
+        self.identity(fr, refs)
+        self.out.scores["score"] = _overall(self.out.scores, self.p)
+        return self.out
+
+
+def _overall(s: dict[str, float], p: ImageThresholds) -> float:
+    """1.0 when every check passes; lower the further the worst one is past its threshold."""
+    ratios = [1.0]
+    if "identity_similarity" in s:
+        ratios.append(s["identity_similarity"] / p.identity_min)
+    if "palette_delta_e" in s and s["palette_delta_e"] > 0:
+        ratios.append(min(p.hair_delta_e, p.skin_delta_e, p.outfit_delta_e) / s["palette_delta_e"])
+    if s.get("count_missing", 0) or s.get("count_extra", 0):
+        ratios.append(0.0)
+    if s.get("set_offset_px", 0) > p.element_min_shift_px:
+        ratios.append(p.element_min_shift_px / s["set_offset_px"])
+    alternative = s.get("best_alternative_mismatch")
+    if alternative is not None and alternative <= p.alternative_gain * s.get("set_mismatch", 0):
+        ratios.append(0.0)
+    return round(max(0.0, min(ratios)), 4)
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(ndimage.gaussian_filter(rgb @ np.array([0.299, 0.587, 0.114]), 1.0))
+
+
+def _window(
+    rgb: np.ndarray, valid: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut (grey, valid) to a box that may reach past the frame (outside is invalid)."""
+    x0, y0, x1, y1 = box
+    H, W = valid.shape
+    grey = np.zeros((y1 - y0, x1 - x0))
+    ok = np.zeros(grey.shape, bool)
+    cy0, cy1, cx0, cx1 = max(0, y0), min(H, y1), max(0, x0), min(W, x1)
+    if cy1 > cy0 and cx1 > cx0:
+        grey[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] = _gray(rgb[cy0:cy1, cx0:cx1])
+        ok[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] = valid[cy0:cy1, cx0:cx1]
+    return grey, ok
+
+
+def _shift_box(b: Box, dx: float, dy: float) -> Box:
+    x, y = round(dx), round(dy)
+    return Box(x0=b.x0 + x, y0=b.y0 + y, x1=b.x1 + x, y1=b.y1 + y)
+
+
+def _shift_mask(m: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Move a mask by (dx, dy) pixels; what leaves the frame is dropped."""
+    out = np.zeros_like(m)
+    H, W = m.shape
+    out[max(0, dy) : H + min(0, dy), max(0, dx) : W + min(0, dx)] = m[
+        max(0, -dy) : H + min(0, -dy), max(0, -dx) : W + min(0, -dx)
+    ]
+    return out
+
+
+def _overlap(a: Box, b: Box) -> int:
+    return max(0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
+
+
+def _element_kind(loc: LocationDesign | None, key: str) -> str:
+    try:
+        return loc.elements[int(key)].kind if loc is not None else "set element"
+    except (ValueError, IndexError):
+        return "set element"
+
+
+def _analyse(bundle: Bundle, shot: Shot, p: ImageThresholds) -> _Analysis | None:
+    kf = bundle.board.keyframes.get(shot.id)
+    if kf is None:
+        return None
+    path = bundle.root / kf.path
+    if not path.is_file():
+        return _Analysis(notes=[f"{shot.id}: keyframe {kf.path} is missing; not checked."])
+    b = bundle.board
+    key = _digest(
+        hashlib.blake2b(path.read_bytes(), digest_size=16).digest(),
+        str(bundle.root),
+        shot.model_dump_json(),
+        kf.model_dump_json(),
+        {n: loc.model_dump_json() for n, loc in sorted(b.locations.items())},
+        {n: c.model_dump_json() for n, c in sorted(b.cast.items())},
+        p.model_dump_json(),
+    )
+    hit = _RESULTS.get(key)
+    if hit is None:
+        hit = _Checker(bundle, shot, kf, p).run()
+        _remember(_RESULTS, key, hit, _RESULTS_MAX)  # type: ignore[arg-type]
+    return hit
+
+
+def check_image(
+    bundle: Bundle, shots: list[str] | None = None, params: ImageThresholds | None = None
+) -> list[Finding]:
+    """Run every image check on the storyboard's keyframes (or only on `shots`)."""
+    p = params or ImageThresholds()
+    wanted = set(shots) if shots is not None else None
+    findings: list[Finding] = []
+    if not bundle.board.keyframes:
+        _note(bundle, "image checks skipped: the storyboard has no keyframes.")
+        return findings
+    for shot in bundle.board.shots:
+        if wanted is not None and shot.id not in wanted:
+            continue
+        a = _analyse(bundle, shot, p)
+        if a is None:
+            continue
+        findings += [f.model_copy(deep=True) for f in a.findings]
+        for n in a.notes:
+            _note(bundle, n)
+    return findings
+
+
+def shot_scores(
+    bundle: Bundle, shot_id: str, params: ImageThresholds | None = None
+) -> dict[str, float]:
+    """Measure one shot for the repair loop's before/after.
+
+    Keys (present when measurable):
+      * score: 1.0 when every check passes, lower the further the worst one is past its
+        threshold (0.0 for a count error or a whole-frame mistake);
+      * identity_similarity: worst figure's similarity to its own references (1 = identical);
+      * identity_margin: worst own-minus-closest-other similarity (negative: looks like another);
+      * palette_delta_e: worst part's CIEDE2000 distance from its design colour;
+      * count_missing, count_extra: figures not drawn / figure-sized shapes nobody is blocked as;
+      * set_mismatch: share of the background that differs from the re-rendered set;
+        best_alternative_mismatch: the same for the closest whole-frame alternative, if tried;
+      * set_offset_px: largest displacement of a set element, frame pixels;
+        set_changed_share: largest changed share of an element box.
+    """
+    p = params or ImageThresholds()
+    shot = next((s for s in bundle.board.shots if s.id == shot_id), None)
+    if shot is None:
+        raise KeyError(f"no shot {shot_id!r} in the storyboard")
+    a = _analyse(bundle, shot, p)
+    return dict(a.scores) if a is not None else {}
+
+
+def _note(bundle: Bundle, note: str) -> None:
+    if note not in bundle.notes:
+        bundle.notes.append(note)
