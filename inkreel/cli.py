@@ -847,7 +847,7 @@ def eval_continuity(
             levels=levels,
             progress=lambda case: bar.update(job, advance=1, description=case),
         )
-    out.print(format_summary(summary))
+    out.print(format_summary(summary), soft_wrap=True, highlight=False)
     out.print(f"Results: {out_dir / 'results.jsonl'}, {out_dir / 'summary.json'}")
 
 
