@@ -61,6 +61,12 @@ class UserError(Exception):
     """Bad input: reported as one line on stderr with exit code 2."""
 
 
+PolicyOption = Annotated[str | None, typer.Option(help="Model choice: draft, balanced or best.")]
+PinOption = Annotated[
+    list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
+]
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[bold red]inkreel: error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -409,12 +415,8 @@ def produce(
     budget: Annotated[
         float | None, typer.Option(help="Hard cap on this episode's model spend, USD.", min=0)
     ] = None,
-    policy: Annotated[
-        str | None, typer.Option(help="Model choice: draft, balanced or best.")
-    ] = None,
-    model: Annotated[
-        list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
-    ] = None,
+    policy: PolicyOption = None,
+    model: PinOption = None,
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
     if (idea is None) == (script is None):
@@ -523,12 +525,8 @@ def batch(
     ] = 60.0,
     lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
     seed: Annotated[int, typer.Option(help="Seed of the first episode (then +1 each).")] = 0,
-    policy: Annotated[
-        str | None, typer.Option(help="Model choice: draft, balanced or best.")
-    ] = None,
-    model: Annotated[
-        list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
-    ] = None,
+    policy: PolicyOption = None,
+    model: PinOption = None,
 ) -> None:
     """Produce a series overnight: every episode of FILE, under per-episode and batch caps.
 
@@ -666,12 +664,8 @@ def estimate(
     budget: Annotated[
         float | None, typer.Option(help="Compare with this cap per episode, USD.", min=0)
     ] = None,
-    policy: Annotated[
-        str | None, typer.Option(help="Model choice: draft, balanced or best.")
-    ] = None,
-    model: Annotated[
-        list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
-    ] = None,
+    policy: PolicyOption = None,
+    model: PinOption = None,
     text_model: Annotated[str | None, typer.Option(help="Text model id.")] = None,
     image_model: Annotated[str | None, typer.Option(help="Keyframe model id, or auto.")] = None,
     speech_model: Annotated[str | None, typer.Option(help="Voice model id, or auto.")] = None,
@@ -817,13 +811,10 @@ def eval_continuity(
     ] = Path("continuity-eval"),
 ) -> None:
     """Plant one defect per case in clean episodes and score the continuity checker."""
-    from inkreel.checks import LEVELS, Bundle
+    from inkreel.checks import Bundle
     from inkreel.evals.continuity import evaluate, format_summary
 
-    levels = tuple(level or LEVELS)
-    unknown = sorted(set(levels) - set(LEVELS))
-    if unknown:
-        raise UserError(f"unknown level {', '.join(unknown)}; use {', '.join(LEVELS)}.")
+    levels = check_levels(level)
     bundles: dict[str, Bundle] = {}
     for root in projects:
         project = Project.open(root, create=False)
@@ -849,6 +840,16 @@ def eval_continuity(
         )
     out.print(format_summary(summary), soft_wrap=True, highlight=False)
     out.print(f"Results: {out_dir / 'results.jsonl'}, {out_dir / 'summary.json'}")
+
+
+def check_levels(given: list[str] | None) -> tuple[str, ...]:
+    from inkreel.checks import LEVELS
+
+    levels = tuple(given or LEVELS)
+    unknown = sorted(set(levels) - set(LEVELS))
+    if unknown:
+        raise UserError(f"unknown level {', '.join(unknown)}; use {', '.join(LEVELS)}.")
+    return levels
 
 
 def load_bundle(path: Path, root: Path | None = None) -> Any:
@@ -888,12 +889,9 @@ def check(
     ] = None,
 ) -> None:
     """Check a storyboard (ours or made elsewhere) for continuity errors; exit 1 if any."""
-    from inkreel.checks import LEVELS, run_checks
+    from inkreel.checks import run_checks
 
-    levels = tuple(level or LEVELS)
-    unknown = sorted(set(levels) - set(LEVELS))
-    if unknown:
-        raise UserError(f"unknown level {', '.join(unknown)}; use {', '.join(LEVELS)}.")
+    levels = check_levels(level)
     bundle = load_bundle(storyboard, root)
     findings = run_checks(bundle, levels)
     table = Table(title=f"Continuity: {storyboard}", show_lines=True)

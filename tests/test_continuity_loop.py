@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from inkreel import cli
-from inkreel.schemas import CheckedTake, ContinuityReport, Keyframe, Shot, StoryboardFile
+from inkreel.schemas import CheckedTake, ContinuityReport, Keyframe, Shot
 
 from .conftest import IDEA
 
@@ -50,4 +50,3 @@ def test_the_best_take_is_remembered() -> None:
     assert kept.first == 0.4 and kept.best is not None and kept.best.score == 0.9
     later = worse.model_copy(update={"best": kept.best}).remember()
     assert later.best is not None and later.best.score == 0.9 and later.first == 0.4
-    assert StoryboardFile.model_validate(board).shots[0].id == shot.id

@@ -11,7 +11,7 @@ from inkreel.providers.budget import Ledger
 from inkreel.providers.dispatch import Dispatch
 from inkreel.providers.faults import FaultPlan
 from inkreel.providers.limits import LatencyModel, Limiters
-from inkreel.providers.roster import TASKS, Roster, RosterError, Task
+from inkreel.providers.roster import TASKS, Roster, RosterError
 from inkreel.providers.router import Router, RouterError
 from inkreel.settings import Settings
 
@@ -33,15 +33,6 @@ class Providers:
     roster: Roster
     drift: FaultPlan | None = None  # which keyframes the drift drill draws with a defect
     voices: dict[str, list[str]] = field(default_factory=lambda: dict(VOICES))
-
-    def model_id(self, task: Task) -> tuple[str, str]:
-        """(provider, model) of the model a call for `task` goes to first."""
-        entry = self.calls.choose(task)
-        return entry.provider, entry.model
-
-    @property
-    def image_id(self) -> tuple[str, str]:
-        return self.model_id("keyframe")
 
     def concurrency(self, settings: Settings) -> int:
         """Graph tasks to run at once: see `Settings.concurrency`."""
