@@ -14,7 +14,9 @@ The background first
     compared with what a whole-frame mistake would give: the set mirrored (`mirrored_frame`,
     a flipped keyframe: line_flip), the shot's set at each other time of day (`wrong_light`:
     day_night) and the shot's camera in each other location of the storyboard (`wrong_set`:
-    wrong_location). An alternative that at least halves the mismatch names the cause, and the
+    wrong_location). A set that is its own mirror image cannot tell a flipped frame, so then the
+    figures do: ink where the layout's mirror image puts them and none where the layout does is a
+    flipped frame too. An alternative that at least halves the mismatch names the cause, and the
     figure checks then run against it (the frame un-mirrored; the other set and its light), so one
     mistake is reported once and not again as a dozen palette and count findings. A frame that
     no candidate reproduces on more than half its background was not drawn by this renderer (a
@@ -40,19 +42,23 @@ Figures
     * `identity`: consistency's identity descriptor (colour histogram + HOG of the upper body,
       light undone) of each figure crop against every character's turnaround views: flagged when
       the best own similarity is below `identity_min`, or another character's references are
-      closer by more than `identity_margin`. When the turnaround itself is off its design, or
+      closer by more than `identity_margin`; a figure with a palette finding is only reported
+      again when it looks like someone else, and never when an outfit swap explains it.
+      When the turnaround itself is off its design, or
       the designs are too alike for the descriptor to tell apart, the finding goes to the
       character designer instead of the director.
 
 The set
-    For each set element box outside the figures, changed pixels are explained by searching the
-    element's appearance in the set render around its place in the keyframe (masked normalised
-    cross-correlation of gradient magnitude, `consistency`'s matcher): a confident peak away from
-    zero (whose old place shows what is behind the element when the element looks like itself
-    shifted) is `set_element_moved`, with the offset; an element whose place shows what is behind
-    it and that is not found nearby is `set_element_missing`; an element that changed otherwise,
-    with no figure in front of it, is `set_element_changed` (a big element moved behind nearer
-    ones cannot always be found again). Next to such an element, a changed shape only counts as
+    For each set element whose box (outside the figures) changed, the element's own pixels (what
+    the set render loses when the element is taken out of the set) are searched for around its
+    place (`consistency`'s masked normalised cross-correlation, on lightly blurred grey, figures
+    and nearer elements masked out). Three stories are then compared on the pixels around it,
+    each rendered by the renderer: the element in place, moved by the offset found (what it now
+    uncovers and what now hides it come out right) and gone. A move that explains at least half
+    of what the in-place set does not is `set_element_moved`, with the offset; a frame the set
+    without the element explains is `set_element_missing`; an element that changed otherwise
+    with no figure in front of it, `set_element_changed` (a big element moved behind nearer
+    ones is not always found again). Next to a changed element, a changed shape only counts as
     an extra figure if it stands on the floor like the characters do.
 
 `shot_scores` gives the same measurements as numbers for the repair loop's before/after; its
@@ -65,9 +71,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -101,7 +109,7 @@ DETECTS: dict[str, set[str]] = {
     "figure_missing": {"missing_character"},
     "figure_extra": {"extra_character"},
     "set_element_moved": {"set_element_moved"},
-    "set_element_missing": {"set_element_moved", "prop_vanishes"},
+    "set_element_missing": {"set_element_moved"},
     "set_element_changed": {"set_element_moved"},
     "mirrored_frame": {"line_flip"},
     "wrong_light": {"day_night"},
@@ -156,7 +164,7 @@ class ImageThresholds(BaseModel):
     element_min_px: int = Field(default=80, description="... and at least this many pixels.")
     element_min_shift_px: float = Field(default=2.0, description="Smallest reported move.")
     element_min_score: float = Field(
-        default=0.75, description="Correlation a moved element's new place must reach."
+        default=0.5, description="Correlation a moved element's new place must reach."
     )
     palette_quantile: float = Field(
         default=0.1, description="Share of a part's pixels that must be near the design colour."
@@ -193,12 +201,15 @@ class ImageThresholds(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # caches
 
+_T = TypeVar("_T")
 
 _SET_RENDERS: OrderedDict[str, np.ndarray] = OrderedDict()
-_SET_RENDERS_MAX = 96
+_SET_RENDERS_MAX = 96  # 2.7 MB each at 1280 x 720
 _RESULTS: OrderedDict[str, _Analysis] = OrderedDict()
 _RESULTS_MAX = 1024
-_REFS: dict[str, _CharacterRefs] = {}
+_REFS: OrderedDict[str, _CharacterRefs] = OrderedDict()
+_REFS_MAX = 64
+_LOCK = threading.Lock()  # the caches are shared by threads checking shots side by side
 
 
 def _digest(*parts: object) -> str:
@@ -209,25 +220,32 @@ def _digest(*parts: object) -> str:
     return h.hexdigest()
 
 
-def _remember(cache: OrderedDict[str, object], key: str, value: object, limit: int) -> None:
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > limit:
-        cache.popitem(last=False)
+def _recall(cache: OrderedDict[str, _T], key: str) -> _T | None:
+    with _LOCK:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+        return hit
+
+
+def _remember(cache: OrderedDict[str, _T], key: str, value: _T, limit: int) -> None:
+    with _LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > limit:
+            cache.popitem(last=False)
 
 
 def set_render(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> np.ndarray:
     """Return the shot's set without characters (same camera, same light), cached."""
     empty = shot.model_copy(update={"blocking": []})
     key = _digest(empty.model_dump_json(), location.model_dump_json(), size)
-    hit = _SET_RENDERS.get(key)
+    hit = _recall(_SET_RENDERS, key)
     if hit is None:
         img, _, _ = renderer.render_keyframe(empty, location, {}, size)
         hit = np.asarray(img.convert("RGB"))
         hit.setflags(write=False)
-        _remember(_SET_RENDERS, key, hit, _SET_RENDERS_MAX)  # type: ignore[arg-type]
-    else:
-        _SET_RENDERS.move_to_end(key)
+        _remember(_SET_RENDERS, key, hit, _SET_RENDERS_MAX)
     return hit
 
 
@@ -323,7 +341,7 @@ def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterR
         p = root / rel
         stamps.append((rel, p.stat().st_mtime_ns if p.exists() else None))
     key = _digest(str(root), name, ch.design.model_dump_json(), sorted(stamps))
-    hit = _REFS.get(key)
+    hit = _recall(_REFS, key)
     if hit is not None:
         return hit
     refs: list[cons._Ref] = []
@@ -355,7 +373,7 @@ def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterR
                 d = deltaE_ciede2000(lab, np.broadcast_to(_hex_lab(colour), lab.shape))
                 support.setdefault(part, []).append(float((d < 10.0).mean()))
     out = _CharacterRefs(refs, {k: max(v) for k, v in support.items()}, notes)
-    _REFS[key] = out
+    _remember(_REFS, key, out, _REFS_MAX)
     return out
 
 
@@ -377,8 +395,9 @@ class _ElementState:
     dy: float = 0.0
     score: float = 1.0  # correlation at the best place
     in_place: float = 1.0  # correlation where the set puts it
-    vacated: float = 0.0  # share of the pixels it left that show the set without it
-    drawn: float = 0.0  # share of its pixels found again at the new place
+    vacated: float = 0.0  # share of its place that shows the set without it
+    unexplained_in_place: float = 0.0  # share of pixels around it the set does not explain
+    unexplained_moved: float = 0.0  # ... and the set with the element moved by (dx, dy)
     region: Box | None = None  # everything it draws, glow included, where the set puts it
     window: Box | None = None  # its box grown by its size: where its move shows
 
@@ -412,6 +431,9 @@ class _Checker:
         self.out = _Analysis()
         self.set_checks = True
         self.absent: set[str] = set()  # figures found missing: nothing to judge the look of
+        self.off_model: set[str] = set()  # figures with a palette finding already
+        self.swapped: set[str] = set()  # figures wearing each other's outfits
+        self.worst = 1.0  # the shot's score: 1 when no check fires
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -423,7 +445,10 @@ class _Checker:
         evidence: dict[str, float | str],
         agent: str = "director",
         severity: str = "error",
+        ratio: float = 0.0,
     ) -> None:
+        """Record a finding; `ratio` is how far inside its threshold the value is (0 = far out)."""
+        self.worst = min(self.worst, max(0.0, ratio))
         self.out.findings.append(
             Finding(
                 check=check,
@@ -475,7 +500,7 @@ class _Checker:
 
         base = mismatch(rgb, expected)
         self.score("set_mismatch", base)
-        cause, best = "set", base
+        cause, best, by_figures = "set", base, False
         alt: np.ndarray | None = None
         alt_loc: LocationDesign | None = None
         alt_tod = shot.time_of_day
@@ -499,6 +524,9 @@ class _Checker:
             self.score("best_alternative_mismatch", c[1])
             if c[1] <= p.alternative_gain * base and c[1] <= p.max_set_mismatch:
                 cause, best, alt, alt_loc, alt_tod = c[0], c[1], c[2], c[3], c[4]
+        if cause == "set" and base <= p.set_match and self._mirrored_figures(rgb, expected):
+            # A set that looks the same mirrored: the figures tell which way the frame is.
+            cause, by_figures = "mirrored", True
         if cause == "set" and base > p.max_set_mismatch:
             self.out.notes.append(
                 f"{shot.id}: the re-rendered set does not reproduce the keyframe ({base:.0%} of "
@@ -509,11 +537,16 @@ class _Checker:
             return self._unexplained(rgb, loc)
         ev: dict[str, float | str] = {"set_mismatch": base, "alternative_mismatch": best}
         if cause == "mirrored":
+            why = (
+                "the figures stand where the storyboard's mirror image puts them (the set looks "
+                "the same both ways)"
+                if by_figures
+                else f"the set matches its mirror image ({best:.1%} of the background differs) "
+                f"rather than the camera's view ({base:.1%})"
+            )
             self.finding(
                 "mirrored_frame",
-                f"{shot.id} is drawn mirrored: the set matches its mirror image "
-                f"({best:.1%} of the background differs) rather than the camera's view "
-                f"({base:.1%}).",
+                f"{shot.id} is drawn mirrored: {why}.",
                 f"Re-render the keyframe of {shot.id} from its camera without flipping it; the "
                 "characters must keep the screen sides the storyboard gives them.",
                 ev,
@@ -555,6 +588,27 @@ class _Checker:
         else:
             background = expected
         return self._explained(rgb, background, [light], loc)
+
+    def _mirrored_figures(self, rgb: np.ndarray, expected: np.ndarray) -> bool:
+        """Do the figures stand where the layout's mirror image puts them, and not where it does?
+
+        Only asked when the set reproduces the frame, for a set that is its own mirror image.
+        """
+        W, H = rgb.shape[1], rgb.shape[0]
+        bodies = [f.body for f in self.kf.figures if f.visible_fraction >= 0.2]
+        if not bodies:
+            return False
+        here = _boxes_mask(bodies, (W, H), grow=3)
+        there = _boxes_mask([_mirror_box(b, W) for b in bodies], (W, H), grow=3)
+        only_here, only_there = here & ~there, there & ~here
+        if min(only_here.sum(), only_there.sum()) < 0.002 * W * H:
+            return False
+        outside = ~(here | there)
+        flipped = expected[:, ::-1]
+        if outside.any() and _changed(rgb, flipped, self.p.diff_threshold)[outside].mean() > 0.005:
+            return False  # the set is not symmetric: the mirror test above would have seen it
+        ink = _solid(_changed(rgb, expected, self.p.diff_threshold))
+        return bool(ink[only_here].mean() < self.p.count_min_ink <= 0.5 * ink[only_there].mean())
 
     def _unexplained(self, rgb: np.ndarray, loc: LocationDesign | None) -> _Frame:
         ink = cons._palette_mask(rgb, self.kf.figures, self.p.palette_threshold)
@@ -719,6 +773,8 @@ class _Checker:
                 "match": st.score,
                 "match_in_place": st.in_place,
                 "vacated": st.vacated,
+                "unexplained_in_place": st.unexplained_in_place,
+                "unexplained_moved": st.unexplained_moved,
             }
             if st.kind == "moved":
                 dist = math.hypot(st.dx, st.dy)
@@ -730,6 +786,7 @@ class _Checker:
                     f"Re-render {fr.shot.id} with the set as designed: the {kind} belongs at "
                     f"its place in {fr.shot.location}.",
                     ev | {"dx_px": st.dx, "dy_px": st.dy},
+                    ratio=p.element_min_shift_px / dist,
                 )
             elif st.kind == "covered":
                 self.finding(
@@ -753,14 +810,9 @@ class _Checker:
         self.score("set_changed_share", worst_share)
 
     def _element_state(self, fr: _Frame, key: str, figures: np.ndarray) -> _ElementState:
-        """Where is set element `key`: in place, moved (by how much), vanished or covered?
+        """Where is set element `key`: in place, moved (by how much), gone, or changed otherwise?
 
-        The element's own pixels are those the set render loses when the element is taken out
-        of the set. Their appearance is searched for around its place by masked normalised
-        cross-correlation (figures and nearer set elements masked out); a move must also leave
-        its old place showing what is behind the element, and its new place showing the
-        element. An element whose place shows what is behind it, and that is found nowhere
-        else, is missing.
+        See the module docstring, "The set".
         """
         p, size = self.p, fr.size
         loc = fr.location
@@ -774,7 +826,7 @@ class _Checker:
         # Out of every camera's sight, keeping the other elements' indices (and their details).
         elements[idx] = el.model_copy(update={"x": -1000.0})
         without = set_render(fr.lit_as, loc.model_copy(update={"elements": elements}), size)
-        drawn_all = np.any(fr.background != without, axis=2)
+        drawn_all = _changed(fr.background, without, p.diff_threshold)
         box = fr.kf.elements[key]
         # Its own pixels, without the glow a lamp or window throws around it.
         own = drawn_all & ~figures & _boxes_mask([box], size, grow=2)
@@ -803,38 +855,50 @@ class _Checker:
         iy, ix = (int(i) for i in np.unravel_index(int(np.argmax(c)), c.shape))
         best = float(c[iy, ix])
         dx, dy = ix - R, iy - R
-        # An element that looks like itself moved (a long counter, a fence) can be "found"
-        # shifted when something covers part of it; such a move must also leave its old place
-        # showing what is behind it.
-        c_self = cons._masked_ncc(*_window(fr.background, ~hidden, search), templ, tmask)
-        ambiguous = float(c_self[iy, ix]) >= best - 0.15
+        # Which story explains the pixels around it best: the element where the set puts it,
+        # moved by (dx, dy) (the set re-rendered so: what it uncovers and what now hides it
+        # come out right), or gone? A figure in front of a long counter can make the counter
+        # "match" shifted; the figure is explained by none of them, so no move is claimed.
         k16, b16, w16 = (a.astype(np.int16) for a in (fr.rgb, fr.background, without))
-        # Nearer to the set without the element than to the element itself.
+        moving = math.hypot(dx, dy) >= p.element_min_shift_px and best >= p.element_min_score
+        span, m16 = drawn_all, b16
+        if moving:
+            ppm = pixels_per_metre(fr.shot.camera, size[0], el.layer)
+            sign = -1.0 if fr.shot.camera.reverse else 1.0
+            elements[idx] = el.model_copy(
+                update={"x": el.x + sign * dx / ppm, "y": max(0.0, el.y - dy / ppm)}
+            )
+            shifted = set_render(fr.lit_as, loc.model_copy(update={"elements": elements}), size)
+            m16 = shifted.astype(np.int16)
+            span = drawn_all | _changed(shifted, without, p.diff_threshold)
+        span = span & ~figures
+        area = max(1, int(span.sum()))
+        # Within a pixel: the move is found to a pixel and the renderer draws off the grid.
+        tol = 2 * p.diff_threshold
+        wrong_in = int((~_near(k16, b16, span, tol)).sum())
+        wrong_gone = int((~_near(k16, w16, span, tol)).sum())
+        wrong_moved = int((~_near(k16, m16, span, tol)).sum()) if moving else area
         behind = np.abs(k16 - w16).max(axis=2) < np.abs(k16 - b16).max(axis=2)
-        moved_own = _shift_mask(own, dx, dy)
-        left = own & ~moved_own & ~hidden
-        vacated = float(behind[left].mean()) if left.sum() >= 20 else 1.0
-        # The new place shows the element (tolerantly: the renderer redraws it off the grid).
-        seen = moved_own & ~hidden
-        src = _shift_mask(seen, -dx, -dy)
-        drawn = 0.0
-        if seen.sum() >= 20 and src.sum() == seen.sum():
-            d = np.abs(k16[seen] - b16[src]).max(axis=1)
-            drawn = float((d <= 3 * p.diff_threshold).mean())
+        seen = own & ~hidden
+        vacated = float(behind[seen].mean()) if seen.any() else 0.0
         bw, bh = box.x1 - box.x0, box.y1 - box.y0
         window = Box(x0=box.x0 - bw, y0=box.y0 - bh, x1=box.x1 + bw, y1=box.y1 + bh)
-        state = _ElementState("covered", dx, dy, best, in_place, vacated, drawn, region, window)
-        if (
-            best >= p.element_min_score
-            and math.hypot(dx, dy) >= p.element_min_shift_px
-            and best - in_place >= 0.1
-            and drawn >= 0.5
-            and (vacated >= 0.5 or not ambiguous)
-        ):
+        state = _ElementState(
+            "covered",
+            dx,
+            dy,
+            best,
+            in_place,
+            vacated,
+            wrong_in / area,
+            wrong_moved / area,
+            region,
+            window,
+        )
+        if wrong_moved <= 0.5 * wrong_in and wrong_moved <= min(wrong_gone, 0.35 * area):
             state.kind = "moved"
-        elif float(behind[own & ~hidden].mean()) >= 0.6:
+        elif wrong_gone <= 0.5 * wrong_in or vacated >= 0.6:
             state.kind = "missing"
-            state.vacated = float(behind[own & ~hidden].mean())
         return state
 
     # -- palette ------------------------------------------------------------------------------
@@ -888,6 +952,7 @@ class _Checker:
                 )
                 if ab <= p.outfit_delta_e and ba <= p.outfit_delta_e:
                     swapped |= {a, b}
+                    self.swapped |= {a, b}
                     self.finding(
                         "outfit_swap",
                         f"{a} and {b} wear each other's outfits in {fr.shot.id}: {a}'s is "
@@ -902,6 +967,7 @@ class _Checker:
                             f"delta_e_{b}_own": db,
                             f"delta_e_{b}_as_{a}": ba,
                         },
+                        ratio=p.outfit_delta_e / max(da, db),
                     )
         for name, (_, d) in outfits.items():
             if name not in swapped and d > p.outfit_delta_e:
@@ -954,6 +1020,7 @@ class _Checker:
         limit: float,
         refs: dict[str, _CharacterRefs],
     ) -> None:
+        self.off_model.add(name)
         label = {"hair": "hair", "skin": "skin", "outfit": "outfit"}[part]
         ref = refs.get(name)
         sheet_off = ref is not None and ref.off_design.get(part, 1.0) < 0.005
@@ -974,6 +1041,7 @@ class _Checker:
             fix,
             {"character": name, "part": part, "delta_e00": d, "limit": limit, "expected": colour},
             agent="character_designer" if sheet_off else "director",
+            ratio=limit / d,
         )
 
     def _design(self, name: str) -> CharacterDesign | None:
@@ -1014,6 +1082,10 @@ class _Checker:
             floor = p.identity_min if fr.background is not None else p.identity_min_estimated
             if sim >= floor and margin >= -p.identity_margin:
                 continue
+            if crop.character in self.swapped or (
+                crop.character in self.off_model and margin >= -p.identity_margin
+            ):
+                continue  # a palette finding already says what is off
             # Is it the designs (too alike) or the reference sheet that is at fault?
             ceiling = 1.0
             if rival:
@@ -1022,7 +1094,9 @@ class _Checker:
                     for r in all_refs
                     if r.character == rival
                 )
-            designer = bool(rival) and ceiling < p.distinct_margin
+            too_alike = bool(rival) and ceiling < p.distinct_margin
+            own_sheet = refs.get(crop.character)
+            off = [k for k, v in (own_sheet.off_design if own_sheet else {}).items() if v < 0.005]
             ev: dict[str, float | str] = {
                 "character": crop.character,
                 "similarity": sim,
@@ -1032,13 +1106,23 @@ class _Checker:
             if rival:
                 ev |= {"closest_other": rival, "other_similarity": rival_sim, "margin": margin}
             closer = f"; {rival}'s references match better ({rival_sim:.2f})" if margin < 0 else ""
-            fix = (
-                f"Make {crop.character} and {rival} easier to tell apart: change hair, outfit "
-                "or build so their reference sheets differ."
-                if designer
-                else f"Re-render {crop.character} in {fr.shot.id} from the reference sheet "
-                "(hair, face, outfit and accessories as designed)."
-            )
+            if off:
+                ev["sheet_off_design"] = ",".join(off)
+                fix = (
+                    f"Redraw {crop.character}'s reference sheet from the design: its "
+                    f"{' and '.join(off)} colour is not the design's."
+                )
+            elif too_alike:
+                fix = (
+                    f"Make {crop.character} and {rival} easier to tell apart: change hair, "
+                    "outfit or build so their reference sheets differ."
+                )
+            else:
+                fix = (
+                    f"Re-render {crop.character} in {fr.shot.id} from the reference sheet "
+                    "(hair, face, outfit and accessories as designed)."
+                )
+            designer = bool(off) or too_alike
             self.finding(
                 "identity",
                 f"{crop.character} in {fr.shot.id} does not look like their reference sheet "
@@ -1046,6 +1130,7 @@ class _Checker:
                 fix,
                 ev,
                 agent="character_designer" if designer else "director",
+                ratio=min(sim / floor, 1.0 + min(0.0, margin)),
             )
         self.score("identity_similarity", worst_sim)
         self.score("identity_margin", worst_margin)
@@ -1070,25 +1155,8 @@ class _Checker:
             self.blobs(fr)
         self.palette(fr, refs)
         self.identity(fr, refs)
-        self.out.scores["score"] = _overall(self.out.scores, self.p)
+        self.out.scores["score"] = round(self.worst, 4)
         return self.out
-
-
-def _overall(s: dict[str, float], p: ImageThresholds) -> float:
-    """1.0 when every check passes; lower the further the worst one is past its threshold."""
-    ratios = [1.0]
-    if "identity_similarity" in s:
-        ratios.append(s["identity_similarity"] / p.identity_min)
-    if "palette_delta_e" in s and s["palette_delta_e"] > 0:
-        ratios.append(min(p.hair_delta_e, p.skin_delta_e, p.outfit_delta_e) / s["palette_delta_e"])
-    if s.get("count_missing", 0) or s.get("count_extra", 0):
-        ratios.append(0.0)
-    if s.get("set_offset_px", 0) > p.element_min_shift_px:
-        ratios.append(p.element_min_shift_px / s["set_offset_px"])
-    alternative = s.get("best_alternative_mismatch")
-    if alternative is not None and alternative <= p.alternative_gain * s.get("set_mismatch", 0):
-        ratios.append(0.0)
-    return round(max(0.0, min(ratios)), 4)
 
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
@@ -1115,14 +1183,22 @@ def _shift_box(b: Box, dx: float, dy: float) -> Box:
     return Box(x0=b.x0 + x, y0=b.y0 + y, x1=b.x1 + x, y1=b.y1 + y)
 
 
-def _shift_mask(m: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """Move a mask by (dx, dy) pixels; what leaves the frame is dropped."""
-    out = np.zeros_like(m)
-    H, W = m.shape
-    out[max(0, dy) : H + min(0, dy), max(0, dx) : W + min(0, dx)] = m[
-        max(0, -dy) : H + min(0, -dy), max(0, -dx) : W + min(0, -dx)
-    ]
-    return out
+def _near(frame: np.ndarray, source: np.ndarray, mask: np.ndarray, tol: int) -> np.ndarray:
+    """For the `mask` pixels of `frame`: does `source` match it within `tol`, give or take a
+    pixel? (int16 images.)"""
+    if not mask.any():
+        return np.zeros(0, bool)
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    P = 2
+    pad = np.pad(source, ((P, P), (P, P), (0, 0)), constant_values=-1000)
+    here = frame[y0:y1, x0:x1]
+    ok = np.zeros(here.shape[:2], bool)
+    for ey in (-1, 0, 1):
+        for ex in (-1, 0, 1):
+            sy, sx = y0 - ey + P, x0 - ex + P
+            ok |= np.abs(here - pad[sy : sy + y1 - y0, sx : sx + x1 - x0]).max(axis=2) <= tol
+    return np.asarray(ok[mask[y0:y1, x0:x1]])
 
 
 def _overlap(a: Box, b: Box) -> int:
@@ -1153,10 +1229,10 @@ def _analyse(bundle: Bundle, shot: Shot, p: ImageThresholds) -> _Analysis | None
         {n: c.model_dump_json() for n, c in sorted(b.cast.items())},
         p.model_dump_json(),
     )
-    hit = _RESULTS.get(key)
+    hit = _recall(_RESULTS, key)
     if hit is None:
         hit = _Checker(bundle, shot, kf, p).run()
-        _remember(_RESULTS, key, hit, _RESULTS_MAX)  # type: ignore[arg-type]
+        _remember(_RESULTS, key, hit, _RESULTS_MAX)
     return hit
 
 

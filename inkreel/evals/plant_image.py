@@ -310,14 +310,12 @@ def _set_element_moved(s: _Shot, rng: random.Random) -> tuple[np.ndarray, str] |
         ):
             continue
         ppm = pixels_per_metre(cam, W, el.layer)
-        dx_px = max(16.0, 0.3 * (box.x1 - box.x0)) * rng.choice((-1.0, 1.0))
-        moved = Box(x0=box.x0 + round(dx_px), y0=box.y0, x1=box.x1 + round(dx_px), y1=box.y1)
-        if moved.x0 < 0 or moved.x1 > W:
-            dx_px, moved = (
-                -dx_px,
-                Box(x0=box.x0 - round(dx_px), y0=box.y0, x1=box.x1 - round(dx_px), y1=box.y1),
-            )
-        if moved.x0 < 0 or moved.x1 > W:
+        step = max(16.0, 0.3 * (box.x1 - box.x0)) * rng.choice((-1.0, 1.0))
+        for dx_px in (step, -step):  # the other way if the first leaves the frame
+            moved = Box(x0=box.x0 + round(dx_px), y0=box.y0, x1=box.x1 + round(dx_px), y1=box.y1)
+            if moved.x0 >= 0 and moved.x1 <= W:
+                break
+        else:
             continue
         if any(_overlap(moved, f.body) > 0.2 * moved.area for f in s.kf.figures):
             continue
