@@ -62,7 +62,7 @@ def check_continuity(
     changed = [s.id for s in shots if s.id not in previous or _changed(previous[s.id], state, s)]
     findings = run_checks(bundle, ("storyboard",))
     image_findings = {
-        sid: [f for f in take.findings] for sid, take in previous.items() if sid not in changed
+        sid: list(take.findings) for sid, take in previous.items() if sid not in changed
     }
     fresh = run_checks(bundle, ("image",), changed) if changed else []
     for sid in changed:
@@ -90,8 +90,9 @@ def check_continuity(
         seen[s.id] = take
     failing = set(mine)
     retry = sorted(s for s in failing if attempts[s] < limit)
-    log = [*state.get("findings_log", []), *[f for f in findings if f.shot_id in changed]]
-    update: dict[str, Any] = {"findings_log": log[len(state.get("findings_log", [])) :]}
+    raised = [f for f in findings if f.shot_id in changed]  # unchanged shots' were logged
+    log = [*state.get("findings_log", []), *raised]
+    update: dict[str, Any] = {"findings_log": raised}
     if not retry:
         # At the limit: each shot still failing keeps its best take, flagged for a human.
         kept_shots, kept_frames = {}, {}

@@ -287,7 +287,8 @@ def _slices(b: Box, size: tuple[int, int]) -> tuple[slice, slice]:
     )
 
 
-def _hex_lab(colour: str) -> np.ndarray:
+def hex_lab(colour: str) -> np.ndarray:
+    """CIE L*a*b* of a "#rrggbb" colour."""
     rgb = np.array([[[int(colour[i : i + 2], 16) for i in (1, 3, 5)]]], np.float64) / 255.0
     return np.asarray(rgb2lab(rgb)[0, 0])
 
@@ -295,8 +296,9 @@ def _hex_lab(colour: str) -> np.ndarray:
 _INK = "#{:02x}{:02x}{:02x}".format(*renderer.INK)
 
 
-def _delta_e00(a: str, b: str) -> float:
-    return float(deltaE_ciede2000(_hex_lab(a), _hex_lab(b)))
+def delta_e00(a: str, b: str) -> float:
+    """CIEDE2000 distance between two hex colours."""
+    return float(deltaE_ciede2000(hex_lab(a), hex_lab(b)))
 
 
 def _part_delta_e(
@@ -306,7 +308,7 @@ def _part_delta_e(
 
     The pixels are unlit by each candidate light; the best light counts.
     """
-    target = _hex_lab(colour)
+    target = hex_lab(colour)
     best = math.inf
     for light in lights:
         unlit = np.clip(pixels.astype(np.float64) / 255.0 / light[None, :], 0.0, 1.0)
@@ -370,7 +372,7 @@ def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterR
         if len(px):
             lab = rgb2lab(px[None, :, :].astype(np.float64) / 255.0)[0]
             for part, colour in _reference_parts(ch.design).items():
-                d = deltaE_ciede2000(lab, np.broadcast_to(_hex_lab(colour), lab.shape))
+                d = deltaE_ciede2000(lab, np.broadcast_to(hex_lab(colour), lab.shape))
                 support.setdefault(part, []).append(float((d < 10.0).mean()))
     out = _CharacterRefs(refs, {k: max(v) for k, v in support.items()}, notes)
     _remember(_REFS, key, out, _REFS_MAX)
@@ -984,7 +986,7 @@ class _Checker:
         Without a reliable figure mask (a keyframe the set render does not reproduce) the box
         holds background too, so only the base share is asked for.
         """
-        if fr.background is not None and _delta_e00(colour, _INK) < self.p.ink_like_delta_e:
+        if fr.background is not None and delta_e00(colour, _INK) < self.p.ink_like_delta_e:
             return self.p.ink_like_quantile
         return self.p.palette_quantile
 

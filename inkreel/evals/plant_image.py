@@ -31,8 +31,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel
-from skimage.color import deltaE_ciede2000, rgb2lab
 
+from inkreel.checks.image import delta_e00
 from inkreel.media import renderer
 from inkreel.media.camera import FIGURE_HEIGHT_M, pixels_per_metre
 from inkreel.schemas import (
@@ -89,16 +89,6 @@ class PlantedDefect(BaseModel):
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def _lab(colour: str) -> np.ndarray:
-    rgb = np.array([[[int(colour[i : i + 2], 16) for i in (1, 3, 5)]]], np.float64) / 255.0
-    return np.asarray(rgb2lab(rgb)[0, 0])
-
-
-def delta_e00(a: str, b: str) -> float:
-    """CIEDE2000 distance between two hex colours."""
-    return float(deltaE_ciede2000(_lab(a), _lab(b)))
 
 
 def _load(path: Path) -> np.ndarray:
