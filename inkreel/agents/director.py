@@ -365,7 +365,10 @@ class ShotTask(BaseModel):
     """One shot to render or revise (payload of a `Send`)."""
 
     shot: Shot
-    location: LocationDesign
+    location: LocationDesign = Field(
+        description="The set the shot is staged in: its scene's (for a revision, even when the "
+        "shot drifted to another)."
+    )
     cast: dict[str, CharacterDesign]
     seed: int
     fix: str = ""
@@ -375,6 +378,16 @@ class ShotTask(BaseModel):
         default_factory=list, description="Turnarounds and plate for a hosted image model."
     )
     attempt: int = Field(default=1, ge=1, description="Which take of the shot this is.")
+    scene: Scene | None = Field(
+        default=None,
+        description="For a revision: the shot's scene in the script, whose set, time of day, "
+        "beat (speaker, addressee) and cast the revised shot is staged from.",
+    )
+    scene_shots: list[Shot] = Field(
+        default_factory=list,
+        description="For a revision: the scene's shots in storyboard order (this one "
+        "included), so everyone keeps the place they have in the shots around it.",
+    )
 
 
 def keyframe_prompt(task: ShotTask) -> str:
@@ -519,7 +532,12 @@ def render_keyframe(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[st
 
 
 def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
-    """Re-plan one shot under a continuity fix instruction, re-stage it and re-render it."""
+    """Re-plan one shot under a continuity fix instruction, re-stage it and re-render it.
+
+    With its scene at hand (`task.scene`, `task.scene_shots`) the shot is staged as the first
+    time: in the scene's set and light, the speaker facing their addressee, and everyone where
+    the neighbouring shots of the scene have them.
+    """
     ctx = runtime.context
     shot = task.shot
     current = ShotSpec(
@@ -543,12 +561,9 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
         ]
     )
     spec = ask(ctx, AGENT, ShotSpec, prompt).model_copy(update={"beat": shot.beat})
-    positions = {b.character: b.world_x for b in shot.blocking}
-    for name in spec.subjects:
-        if name not in positions and name in task.cast:
-            positions[name] = _known_position(task, name)
+    positions = _revised_positions(task, spec.subjects)
     heights = {n: d.height for n, d in task.cast.items()}
-    revised = _restage(shot, spec, task.location, positions, heights)
+    revised = _restage(shot, spec, task.location, positions, heights, task.scene)
     revised = revised.model_copy(
         update={"revision": shot.revision + 1, "fix_instruction": task.fix}
     )
@@ -558,9 +573,66 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     return {"shots": {shot.id: revised}, "keyframes": {shot.id: keyframe}, "artifacts": [made]}
 
 
-def _known_position(task: ShotTask, name: str) -> float:
-    xs = [b.world_x for b in task.shot.blocking]
-    return (max(xs) + SPACING_M) if xs else task.location.width / 2
+def _revised_positions(task: ShotTask, subjects: list[str]) -> dict[str, float]:
+    """Return where everyone stands in a revised shot: where they stand in the scene's shots
+    around it, unless the script moves them in between.
+
+    With the scene at hand this covers its whole cast, like the first staging, so the speaker's
+    addressee is known even when out of frame, and nobody outside the scene is staged.
+    """
+    shot, scene = task.shot, task.scene
+    own = {b.character: b.world_x for b in shot.blocking}
+    if scene is not None:
+        staged = stage_positions(scene, task.location)
+        names = list(staged)
+    else:
+        staged = {}
+        names = list(dict.fromkeys([*own, *(s for s in subjects if s in task.cast)]))
+    around = [s for s in task.scene_shots if s.scene == shot.scene]
+    k = next((i for i, s in enumerate(around) if s.id == shot.id), None)
+    before = list(reversed(around[:k])) if k is not None else []
+    after = around[k + 1 :] if k is not None else []
+    positions: dict[str, float] = {}
+    for name in names:
+        x = _neighbour_x(scene, name, shot.beat, before, after)
+        if x is None:
+            x = own.get(name, staged.get(name))
+        if x is None:
+            # Nobody has placed them in this scene: beside the others, clear of them.
+            xs = list(own.values()) or list(positions.values())
+            x = (max(xs) + SPACING_M) if xs else task.location.width / 2
+        positions[name] = x
+    return positions
+
+
+def _neighbour_x(
+    scene: Scene | None, name: str, beat: int, before: list[Shot], after: list[Shot]
+) -> float | None:
+    """Return where `name` stands in the nearest shot before (else after) that blocks them,
+    unless the script moves them in between (that shot's place would then be a teleport)."""
+    for shots, later in ((before, False), (after, True)):
+        for other in shots:
+            there = next((b for b in other.blocking if b.character == name), None)
+            if there is None:
+                continue
+            span = (beat, other.beat) if later else (other.beat, beat)
+            if not _moved(scene, name, *span):
+                return there.world_x
+            break
+    return None
+
+
+def _moved(scene: Scene | None, name: str, after: int, upto: int) -> bool:
+    """Return whether the script moves `name` in the beats after..upto (the later shot's beat).
+
+    Only the beats' own lists count (moves, enters, exits): keeping someone in place when an
+    action line merely says they walk is never a teleport, and the first staging has no moves.
+    """
+    if scene is None:
+        return False
+    lo = after + 1 if after < upto else upto
+    between = scene.beats[max(0, lo) : upto + 1]
+    return any(name in (*b.moves, *b.enters, *b.exits) for b in between)
 
 
 def _restage(
@@ -569,7 +641,22 @@ def _restage(
     location: LocationDesign,
     positions: dict[str, float],
     heights: dict[str, float],
+    scene: Scene | None = None,
 ) -> Shot:
+    """Stage `shot` again under `spec`, like the first staging: in its scene's set and time of
+    day, the speaker facing whom the beat addresses."""
+    if scene is not None and 0 <= shot.beat < len(scene.beats):
+        staged = make_shot(
+            scene,
+            1,
+            spec.model_copy(update={"beat": shot.beat}),
+            location,
+            positions,
+            heights,
+            shot.duration_s,
+        )
+        return staged.model_copy(update={"id": shot.id})
+    # No script at hand: the shot itself says what is said, by whom (not to whom).
     beat = Beat(
         kind="dialogue" if shot.speaker else "action",
         text=shot.text,

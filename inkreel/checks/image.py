@@ -72,7 +72,9 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -203,8 +205,11 @@ class ImageThresholds(BaseModel):
 
 _T = TypeVar("_T")
 
-_SET_RENDERS: OrderedDict[str, np.ndarray] = OrderedDict()
-_SET_RENDERS_MAX = 96  # 2.7 MB each at 1280 x 720
+# Set renders are kept zlib-packed: flat colour packs ~35x (2.7 MB at 1280 x 720 -> ~80 KB),
+# unpacking one takes ~2 ms against ~90 ms to render it again, and the budget is in bytes so
+# a long run (drift retakes, evaluations, a night's batch) cannot grow it past that.
+_SET_RENDERS: OrderedDict[str, tuple[tuple[int, ...], bytes]] = OrderedDict()
+_SET_RENDERS_MAX_BYTES = 32 * 2**20
 _RESULTS: OrderedDict[str, _Analysis] = OrderedDict()
 _RESULTS_MAX = 1024
 _REFS: OrderedDict[str, _CharacterRefs] = OrderedDict()
@@ -228,12 +233,22 @@ def _recall(cache: OrderedDict[str, _T], key: str) -> _T | None:
         return hit
 
 
-def _remember(cache: OrderedDict[str, _T], key: str, value: _T, limit: int) -> None:
+def _remember(
+    cache: OrderedDict[str, _T],
+    key: str,
+    value: _T,
+    limit: int,
+    weigh: Callable[[_T], int] | None = None,
+) -> None:
+    """Store `value`, dropping the least recently used entries past `limit` (entries, or the
+    sum of `weigh` over them)."""
     with _LOCK:
         cache[key] = value
         cache.move_to_end(key)
-        while len(cache) > limit:
-            cache.popitem(last=False)
+        total = len(cache) if weigh is None else sum(map(weigh, cache.values()))
+        while total > limit and len(cache) > 1:
+            _, dropped = cache.popitem(last=False)
+            total -= 1 if weigh is None else weigh(dropped)
 
 
 def set_render(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> np.ndarray:
@@ -241,12 +256,15 @@ def set_render(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> n
     empty = shot.model_copy(update={"blocking": []})
     key = _digest(empty.model_dump_json(), location.model_dump_json(), size)
     hit = _recall(_SET_RENDERS, key)
-    if hit is None:
-        img, _, _ = renderer.render_keyframe(empty, location, {}, size)
-        hit = np.asarray(img.convert("RGB"))
-        hit.setflags(write=False)
-        _remember(_SET_RENDERS, key, hit, _SET_RENDERS_MAX)
-    return hit
+    if hit is not None:
+        shape, packed = hit
+        return np.frombuffer(zlib.decompress(packed), dtype=np.uint8).reshape(shape)
+    img, _, _ = renderer.render_keyframe(empty, location, {}, size)
+    rgb = np.asarray(img.convert("RGB"))
+    rgb.setflags(write=False)  # read-only, like an unpacked hit
+    entry = (rgb.shape, zlib.compress(rgb.tobytes(), 1))
+    _remember(_SET_RENDERS, key, entry, _SET_RENDERS_MAX_BYTES, weigh=lambda e: len(e[1]))
+    return rgb
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,7 +342,7 @@ def _part_delta_e(
 
 @dataclass
 class _CharacterRefs:
-    refs: list[cons._Ref]
+    refs: list[cons.Ref]
     off_design: dict[str, float]  # part -> share of reference pixels near the design colour
     notes: list[str]
 
@@ -346,7 +364,7 @@ def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterR
     hit = _recall(_REFS, key)
     if hit is not None:
         return hit
-    refs: list[cons._Ref] = []
+    refs: list[cons.Ref] = []
     notes: list[str] = []
     support: dict[str, list[float]] = {}
     for view, rel in ch.turnaround.items():
@@ -356,15 +374,15 @@ def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterR
             continue
         with Image.open(path) as im:
             rgba = np.asarray(im.convert("RGBA"))
-        head, face, _ = cons._reference_head(ch.design, view, rgba)
+        head, face, _ = cons.reference_head(ch.design, view, rgba)
         if head is not None:
-            canon = cons._canon(
+            canon = cons.canonical_crop(
                 rgba[..., :3].astype(np.float64) / 255.0,
                 rgba[..., 3].astype(np.float64) / 255.0,
                 head,
                 "upper_body",
             )
-            refs.append(cons._Ref(name, view, face, canon))
+            refs.append(cons.Ref(name, view, face, canon))
         # How much of the drawn reference carries each design colour (is the sheet on-model?).
         px = rgba[..., :3][rgba[..., 3] > 200]
         if len(px) > 8000:
@@ -613,7 +631,7 @@ class _Checker:
         return bool(ink[only_here].mean() < self.p.count_min_ink <= 0.5 * ink[only_there].mean())
 
     def _unexplained(self, rgb: np.ndarray, loc: LocationDesign | None) -> _Frame:
-        ink = cons._palette_mask(rgb, self.kf.figures, self.p.palette_threshold)
+        ink = cons.palette_mask(rgb, self.kf.figures, self.p.palette_threshold)
         lights = [renderer.character_light(loc, self.shot.time_of_day)] if loc else [np.ones(3)]
         self.set_checks = False
         return _Frame(self.shot, self.kf, rgb, None, lights, ink, None, loc, self.shot)
@@ -852,7 +870,7 @@ class _Checker:
         templ = _gray(fr.background[y0:y1, x0:x1])
         tmask = own[y0:y1, x0:x1]
         search = (x0 - R, y0 - R, x1 + R, y1 + R)
-        c = cons._masked_ncc(*_window(fr.rgb, ~hidden, search), templ, tmask)
+        c = cons.masked_ncc(*_window(fr.rgb, ~hidden, search), templ, tmask)
         in_place = float(c[R, R])
         iy, ix = (int(i) for i in np.unravel_index(int(np.argmax(c)), c.shape))
         best = float(c[iy, ix])
@@ -1036,12 +1054,21 @@ class _Checker:
                 f"Re-render {name} in {fr.shot.id} from the reference sheet: {label} colour "
                 f"{colour}."
             )
+        evidence: dict[str, float | str] = {
+            "character": name,
+            "part": part,
+            "delta_e00": d,
+            "limit": limit,
+            "expected": colour,
+        }
+        if sheet_off:
+            evidence["sheet_off_design"] = part
         self.finding(
             f"{part}_colour",
             f"{name}'s {label} in {fr.shot.id} is off-model: ΔE00 {d:.1f} from the design's "
             f"{colour} (limit {limit:g}).",
             fix,
-            {"character": name, "part": part, "delta_e00": d, "limit": limit, "expected": colour},
+            evidence,
             agent="character_designer" if sheet_off else "director",
             ratio=limit / d,
         )
@@ -1057,10 +1084,10 @@ class _Checker:
         all_refs = [r for cr in refs.values() for r in cr.refs]
         if not all_refs:
             return
-        sd = cons._ShotData(fr.lit_as, fr.kf.figures, fr.rgb, fr.ink, "set_difference", fr.location)
+        sd = cons.ShotData(fr.lit_as, fr.kf.figures, fr.rgb, fr.ink, "set_difference", fr.location)
         board = self.board.model_copy(update={"cast": {}})
-        inp = cons._collect_identity(self.bundle.root, board, [sd], cons.Params(), [])
-        cache = cons._DescCache()
+        inp = cons.collect_identity(self.bundle.root, board, [sd], cons.Params(), [])
+        cache = cons.DescCache()
         worst_sim, worst_margin = 1.0, 1.0
         for crop in inp.crops:
             own = [r for r in all_refs if r.character == crop.character]

@@ -305,7 +305,7 @@ class ConsistencyReport(BaseModel):
 
 
 @dataclass
-class _ShotData:
+class ShotData:
     shot: Shot
     figures: list[FigureLayout]
     rgb: np.ndarray  # (H, W, 3) uint8 keyframe
@@ -338,7 +338,7 @@ def _figure_boxes_mask(figures: list[FigureLayout], size: tuple[int, int], grow:
     return m
 
 
-def _palette_mask(rgb: np.ndarray, figures: list[FigureLayout], threshold: float) -> np.ndarray:
+def palette_mask(rgb: np.ndarray, figures: list[FigureLayout], threshold: float) -> np.ndarray:
     """Fallback figure mask: body-box pixels far (Lab) from every colour in a ring around it."""
     H, W = rgb.shape[:2]
     out = np.zeros((H, W), bool)
@@ -363,10 +363,8 @@ def _palette_mask(rgb: np.ndarray, figures: list[FigureLayout], threshold: float
     return out
 
 
-def _load_shots(
-    root: Path, sb: StoryboardFile, params: Params, notes: list[str]
-) -> list[_ShotData]:
-    out: list[_ShotData] = []
+def _load_shots(root: Path, sb: StoryboardFile, params: Params, notes: list[str]) -> list[ShotData]:
+    out: list[ShotData] = []
     for shot in sb.shots:
         kf = sb.keyframes.get(shot.id)
         if kf is None:
@@ -405,8 +403,8 @@ def _load_shots(
                 f"{shot.id}: the set re-render does not reproduce the keyframe; figure pixels "
                 "estimated with the background-palette heuristic (much less reliable)."
             )
-            ink = _palette_mask(rgb, kf.figures, threshold=params.palette_threshold)
-        out.append(_ShotData(shot, kf.figures, rgb, ink, method, design))
+            ink = palette_mask(rgb, kf.figures, threshold=params.palette_threshold)
+        out.append(ShotData(shot, kf.figures, rgb, ink, method, design))
     return out
 
 
@@ -473,7 +471,7 @@ def _describe(c: _Canon, valid: np.ndarray) -> _Desc | None:
     return _Desc(colour, shape, float(m.sum() / max(1, valid.sum())))
 
 
-def _canon(
+def canonical_crop(
     rgb: np.ndarray,
     fig: np.ndarray,
     head: tuple[int, int, int, int],
@@ -504,7 +502,7 @@ def _canon(
     return _Canon(np.clip(colours, 0.0, 1.0), cov, out[4] > 0.99)
 
 
-class _DescCache:
+class DescCache:
     def __init__(self) -> None:
         self._d: dict[tuple[int, bytes], _Desc | None] = {}
 
@@ -557,7 +555,7 @@ def _union(*boxes: tuple[int, int, int, int] | None) -> tuple[int, int, int, int
 _FACINGS: tuple[Literal["front", "right", "left"], ...] = ("front", "right", "left")
 
 
-def _reference_head(
+def reference_head(
     design: CharacterDesign, view: str, rgba: np.ndarray
 ) -> tuple[tuple[int, int, int, int] | None, bool, str]:
     """Return (head box, has a face box, how it was found) for a stored turnaround image.
@@ -600,7 +598,7 @@ def _reference_head(
 
 
 @dataclass
-class _Ref:
+class Ref:
     character: str
     view: str
     face: bool
@@ -618,16 +616,16 @@ class _Crop:
 
 @dataclass
 class _IdentityInputs:
-    refs: list[_Ref] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
     crops: list[_Crop] = field(default_factory=list)
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     geometry: dict[str, str] = field(default_factory=dict)
 
 
-def _collect_identity(
+def collect_identity(
     root: Path,
     sb: StoryboardFile,
-    shots: list[_ShotData],
+    shots: list[ShotData],
     params: Params,
     notes: list[str],
 ) -> _IdentityInputs:
@@ -642,17 +640,17 @@ def _collect_identity(
                 continue
             with Image.open(path) as im:
                 rgba = np.asarray(im.convert("RGBA"))
-            head, face, how = _reference_head(ch.design, view, rgba)
+            head, face, how = reference_head(ch.design, view, rgba)
             inp.geometry[f"{name}/{view}"] = how
             if head is None:
                 continue
-            canon = _canon(
+            canon = canonical_crop(
                 rgba[..., :3].astype(np.float64) / 255.0,
                 rgba[..., 3].astype(np.float64) / 255.0,
                 head,
                 region,
             )
-            inp.refs.append(_Ref(name, view, face, canon))
+            inp.refs.append(Ref(name, view, face, canon))
 
     def skip(name: str, why: str) -> None:
         s = inp.skipped.setdefault(name, {})
@@ -697,7 +695,7 @@ def _collect_identity(
                 continue
             if frame is None:
                 frame = np.clip(sd.rgb.astype(np.float64) / 255.0 / light[None, None, :], 0, 1)
-            canon = _canon(frame, fig_mask, head, region)
+            canon = canonical_crop(frame, fig_mask, head, region)
             if ((canon.fig > 0.5) & canon.valid).sum() < 30:
                 skip(f.character, "no_figure_pixels")
                 continue
@@ -715,10 +713,10 @@ def _r(x: float | None, n: int = 4) -> float | None:
 
 def _identity(inp: _IdentityInputs, params: Params) -> IdentityReport:
     names = sorted({r.character for r in inp.refs} | {c.character for c in inp.crops})
-    cache = _DescCache()
+    cache = DescCache()
 
-    def best_ref(canon: _Canon, name: str) -> tuple[_Match, _Ref] | None:
-        best: tuple[_Match, _Ref] | None = None
+    def best_ref(canon: _Canon, name: str) -> tuple[_Match, Ref] | None:
+        best: tuple[_Match, Ref] | None = None
         for r in inp.refs:
             if r.character == name:
                 m = cache.sim(canon, r.canon)
@@ -727,7 +725,7 @@ def _identity(inp: _IdentityInputs, params: Params) -> IdentityReport:
         return best
 
     # Occlusion check: a crop must show a fair share of the figure its best own view shows.
-    kept: list[tuple[_Crop, _Match, _Ref]] = []
+    kept: list[tuple[_Crop, _Match, Ref]] = []
     for c in inp.crops:
         found = best_ref(c.canon, c.character)
         if found is None:
@@ -757,7 +755,7 @@ def _identity(inp: _IdentityInputs, params: Params) -> IdentityReport:
     # What a pixel-perfect copy of the matched reference view would score against the others.
     ceiling: dict[tuple[str, str], float] = {}
 
-    def ref_ceiling(ref: _Ref) -> float | None:
+    def ref_ceiling(ref: Ref) -> float | None:
         key = (ref.character, ref.view)
         if key not in ceiling:
             others = [
@@ -895,7 +893,7 @@ def _identity(inp: _IdentityInputs, params: Params) -> IdentityReport:
 # on-screen count
 
 
-def _counts(shots: list[_ShotData], params: Params) -> CountReport:
+def _counts(shots: list[ShotData], params: Params) -> CountReport:
     out: list[ShotCount] = []
     for sd in shots:
         expected = [b.character for b in sd.shot.blocking if 0.0 <= b.screen_x <= 1.0]
@@ -942,7 +940,7 @@ def _element_geometry(
     return (px - w / 2, py - h, px + w / 2, py), (px, py), ppm
 
 
-def _masked_ncc(
+def masked_ncc(
     image: np.ndarray, imask: np.ndarray, templ: np.ndarray, tmask: np.ndarray
 ) -> np.ndarray:
     """Masked normalised cross-correlation over all 'valid' placements of templ in image."""
@@ -1011,7 +1009,7 @@ def _subpixel(c: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
 
 @dataclass
 class _View:
-    sd: _ShotData
+    sd: ShotData
     gray: np.ndarray
     blocked: np.ndarray  # characters (body boxes, grown)
     _feat: np.ndarray | None = None
@@ -1039,7 +1037,7 @@ def _occluders(view: _View, elements: list[SetElement], idx: int) -> np.ndarray:
     return m
 
 
-def _stability(shots: list[_ShotData], sb: StoryboardFile, params: Params) -> StabilityReport:
+def _stability(shots: list[ShotData], sb: StoryboardFile, params: Params) -> StabilityReport:
     locs: list[LocationStability] = []
     for name in dict.fromkeys(sd.shot.location for sd in shots):
         loc = sb.locations.get(name)
@@ -1175,7 +1173,7 @@ def _measure(
     valid_s = ndimage.binary_erosion(valid_s, iterations=3, border_value=0)
     if not tmask.all():
         tmask = ndimage.binary_erosion(tmask, iterations=3, border_value=1)
-    c = _masked_ncc(feat_s, valid_s, templ, tmask)
+    c = masked_ncc(feat_s, valid_s, templ, tmask)
     iy, ix = (int(i) for i in np.unravel_index(int(np.argmax(c)), c.shape))
     score = float(c[iy, ix])
     sy, sx = _subpixel(c, iy, ix)
@@ -1251,7 +1249,7 @@ def evaluate_episode(
     timings["load_and_masks"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    identity = _identity(_collect_identity(root, sb, shots, params, notes), params)
+    identity = _identity(collect_identity(root, sb, shots, params, notes), params)
     timings["identity"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -414,6 +414,19 @@ def is_cjk(text: str) -> bool:
     return bool(CJK.search(text))
 
 
+# Capitalised words that open a sentence before a comma without being anyone's name.
+SENTENCE_ADVERBS = set(
+    """
+    meanwhile later yesterday today tomorrow tonight now soon suddenly finally eventually
+    afterwards elsewhere somewhere someday overnight nearby recently luckily unfortunately
+    """.split()
+)
+
+
+# "Mei, a tea-house owner, ...": words that open a description of the name before them.
+APPOSITIVE_OPENERS = {"a", "an", "the", "our", "my", "his", "her", "their"}
+
+
 def find_names(idea: str) -> list[str]:
     """Return the character names the idea gives, in order of appearance."""
     names: list[str] = []
@@ -423,22 +436,34 @@ def find_names(idea: str) -> list[str]:
         for segment in CJK_CONNECTORS.split(idea):
             if 2 <= len(segment) <= 3 and segment[0] in ZH_SURNAMES:
                 names.append(segment)
-        for m in re.finditer(r"([\u30a0-\u30ff]{2,6})(?:さん|くん|ちゃん|は|と|が)", idea):
+        # "アオイ、ハルとユキは": a name heading a list of names, as well as one before a particle.
+        katakana, particle = r"[\u30a0-\u30ff]{2,6}", r"さん|くん|ちゃん|は|と|が"
+        ja_name = rf"({katakana})(?:{particle}|、(?={katakana}(?:、|{particle})))"
+        for m in re.finditer(ja_name, idea):
             names.append(m.group(1))
-    tokens = re.findall(r"[A-Za-z][\w'’-]*|[.!?;:]", idea)
+    tokens = re.findall(r"[A-Za-z][\w'’-]*|[.!?;:,]", idea)
     sentence_start = True
     prev = ""
     for i, tok in enumerate(tokens):
         if tok in ".!?;:":
             sentence_start = True
             continue
+        if tok == ",":
+            prev = tok
+            continue
         word = tok.rstrip("'’s") if tok.endswith(("'s", "’s")) else tok
         capital = word[:1].isupper() and word.lower() not in STOPWORDS
         after_naming = prev.lower() in {"named", "called"}
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
-        # A capitalised first word is a name when a verb or "and" follows ("Mei finds ...").
-        opens_as_subject = following == "and" or (
-            following[:1].islower() and following.endswith("s") and len(following) > 3
+        # A capitalised first word is a name when a verb or "and" follows ("Mei finds ..."),
+        # when it heads a list of names ("Rosa, Tam and Bo run ..."), or when a description
+        # of them follows ("Mei, a tea-house owner, finds ...").
+        heads_list = following == "," and word.lower() not in SENTENCE_ADVERBS
+        described = tokens[i + 2].lower() in APPOSITIVE_OPENERS if i + 2 < len(tokens) else False
+        opens_as_subject = (
+            following == "and"
+            or (following[:1].islower() and following.endswith("s") and len(following) > 3)
+            or (heads_list and (_heads_list(tokens, i) or described))
         )
         if (
             capital
@@ -454,6 +479,17 @@ def find_names(idea: str) -> list[str]:
     for n in names:
         seen.setdefault(n, None)
     return list(seen)[:4]
+
+
+def _heads_list(tokens: list[str], i: int) -> bool:
+    """Is tokens[i] followed by ", Name," or ", Name and", the start of a list of names?"""
+    name, after = tokens[i + 2 : i + 3], tokens[i + 3 : i + 4]
+    return (
+        bool(name)
+        and name[0][:1].isupper()
+        and name[0].lower() not in STOPWORDS
+        and after in ([","], ["and"])
+    )
 
 
 def find_nouns(idea: str) -> list[str]:
@@ -1012,7 +1048,9 @@ def revise_shot(prompt: str, seed: int) -> dict[str, Any]:
     spec = dict(read_json_tag(prompt, "shot") or {})
     fix = (read_tag(prompt, "fix") or "").lower()
     must_show = read_json_tag(prompt, "must_show") or []
-    if "line" in fix or "side" in fix:
+    # Only a camera that jumped the line goes back to the previous side: a flipped drawing
+    # ("keep the screen sides") or an eyeline is fixed without moving a deliberate crossing.
+    if "side of the line" in fix:
         spec["reverse"] = bool(read_json_tag(prompt, "previous_reverse") or False)
         spec["crosses_line"] = False
     for name in must_show:
@@ -1020,7 +1058,7 @@ def revise_shot(prompt: str, seed: int) -> dict[str, Any]:
             spec["subjects"] = [name, *spec.get("subjects", [])]
     if must_show and spec.get("framing") in ("extreme_close_up", "close_up"):
         spec["framing"] = "medium" if len(spec["subjects"]) == 1 else "two_shot"
-    if "frame" in fix and spec.get("framing") == "over_the_shoulder":
+    if re.search(r"\bframe\b", fix) and spec.get("framing") == "over_the_shoulder":
         spec["framing"] = "two_shot"
     if "jump" in fix:
         # A jump cut: the same set-up again. Change the shot size, not just nudge the camera.
@@ -1029,12 +1067,93 @@ def revise_shot(prompt: str, seed: int) -> dict[str, Any]:
     return spec
 
 
+def revise_scene(prompt: str, seed: int) -> dict[str, Any]:
+    """Apply script-level continuity fixes to one scene, from the findings' evidence.
+
+    The smallest change per finding: a line spoken by someone who is not there goes to
+    someone who is; a character the scene shows is added to its cast; a character back after
+    an exit re-enters; a prop used before it exists or after it is gone is dropped from the
+    beat; a continuous scene takes its run's time of day and wardrobe.
+    """
+    from inkreel.checks.script import prop_key
+
+    scene = dict(read_json_tag(prompt, "scene") or {})
+    findings = read_json_tag(prompt, "findings") or []
+    beats: list[dict[str, Any]] = [dict(b) for b in scene.get("beats", [])]
+    scene["beats"] = beats
+    cast: list[str] = list(scene.get("characters", []))
+    scene["characters"] = cast
+    changes: list[str] = []
+    for finding in findings:
+        check = finding.get("check", "")
+        evidence = finding.get("evidence") or {}
+        name = str(evidence.get("character", ""))
+        index = finding.get("beat")
+        beat = beats[index] if isinstance(index, int) and 0 <= index < len(beats) else None
+        if check == "absent_character" and beat is not None and name:
+            changes.append(_stand_in(beat, name, cast, beats))
+        elif check == "uncast_character" and name and name not in cast:
+            cast.append(name)
+            changes.append(f"Added {name} to the scene's characters.")
+        elif check == "gone_character" and beat is not None and name:
+            if "exit_beat" in evidence:
+                beat["enters"] = [*beat.get("enters", []), name]
+                changes.append(f"{name} comes back in at beat {index}.")
+            else:  # they left the story: take them out of this scene
+                for other in beats:
+                    if other.get("character") == name and other.get("kind") == "dialogue":
+                        _stand_in(other, name, [c for c in cast if c != name], beats)
+                    for key in ("enters", "exits", "moves", "dies"):
+                        other[key] = [n for n in other.get(key, []) if n != name]
+                if name in cast:
+                    cast.remove(name)
+                changes.append(f"Removed {name}, who has left the story, from the scene.")
+        elif check in ("prop_not_introduced", "prop_destroyed") and beat is not None:
+            prop = prop_key(str(evidence.get("prop", "")))
+            for key in ("props", "destroys"):
+                beat[key] = [p for p in beat.get(key, []) if prop_key(p) != prop]
+            changes.append(f"Beat {index} no longer uses the {evidence.get('prop')}.")
+        elif check == "continuous_time" and evidence.get("expected"):
+            when = str(evidence["expected"])
+            scene["time_of_day"] = when
+            heading = str(scene.get("heading", ""))
+            scene["heading"] = re.sub(
+                r"\b(DAY|DUSK|NIGHT)\s*$", TIME_WORDS.get(when, when.upper()), heading
+            )
+            changes.append(f"Set the time of day to {when}, as in the scenes it carries on from.")
+        elif check == "continuous_wardrobe" and name and evidence.get("expected"):
+            scene["wardrobe"] = {**scene.get("wardrobe", {}), name: str(evidence["expected"])}
+            changes.append(f"Dressed {name} in '{evidence['expected']}' again.")
+    return {"scene": scene, "changes": changes}
+
+
+def _stand_in(
+    beat: dict[str, Any], name: str, present: list[str], beats: list[dict[str, Any]]
+) -> str:
+    """Give `name`'s line to someone present (who spoke most in the scene, not the one spoken
+    to), or take `name` out of the beat's movements."""
+    if beat.get("kind") != "dialogue" or beat.get("character") != name:
+        for key in ("enters", "exits", "moves"):
+            beat[key] = [n for n in beat.get(key, []) if n != name]
+        return f"Took {name} out of a beat in a scene they are not in."
+    spoke = [b.get("character") for b in beats if b.get("kind") == "dialogue"]
+    options = [c for c in present if c != name and c != beat.get("addressee")]
+    options = options or [c for c in present if c != name]
+    if not options:
+        present.append(name)
+        return f"Brought {name} into the scene for their line."
+    taker = max(options, key=lambda c: (spoke.count(c), -options.index(c)))
+    beat["character"] = taker
+    return f"Gave {name}'s line to {taker}, who is in the scene."
+
+
 GENERATORS: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "Script": write_script,
     "CharacterDesign": design_character,
     "LocationDesign": design_location,
     "ShotPlan": plan_shots,
     "ShotSpec": revise_shot,
+    "SceneRevision": revise_scene,
 }
 
 
