@@ -49,6 +49,7 @@ MAX_IDEA_CHARS = 4000
 EPISODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STAGES = {
     "write_script": "Screenwriter wrote the script",
+    "check_script": "Continuity checked the script",
     "design_cast": "Character designer finished the cast and sets",
     "plan_storyboard": "Director planned the storyboard",
     "check_continuity": "Continuity checked the storyboard",
@@ -64,6 +65,13 @@ class UserError(Exception):
 PolicyOption = Annotated[str | None, typer.Option(help="Model choice: draft, balanced or best.")]
 PinOption = Annotated[
     list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
+]
+JudgeOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Also judge every keyframe with a hosted model that reads images: a roster id "
+        "(gpt-4.1-mini...) or auto (default: no judge)."
+    ),
 ]
 
 
@@ -153,6 +161,8 @@ class ProgressView:
             self.advance("keyframes")
         elif kind == "revised":
             self.progress.console.print(f"  continuity: revised {payload['shot_id']}")
+        elif kind == "script_revised":
+            self.progress.console.print(f"  continuity: rewrote scene {payload['scene']}")
         elif kind == "segment":
             self.advance("shots")
         elif kind == "character":
@@ -322,6 +332,17 @@ def print_summary(project: Project, values: dict[str, Any]) -> None:
     report = values["continuity"]
     flagged = [s.shot_id for s in report.shots if s.status == "flagged"]
     repaired = [s.shot_id for s in report.shots if s.status == "repaired"]
+    if report.script is not None:
+        scenes = sorted({f.scene for f in report.script.findings if f.severity == "error"})
+        where = f"script scene{'s' if len(scenes) > 1 else ''} {', '.join(map(str, scenes))}"
+        if scenes:
+            flagged.insert(0, where)
+        elif report.script.status == "repaired":
+            revised = report.script.scenes_revised
+            repaired.insert(
+                0, f"script scene{'s' if len(revised) > 1 else ''} " + ", ".join(map(str, revised))
+            )
+    repaired += [f"{name}'s sheet" for name in report.sheets_redrawn]
     table.add_row(
         "Continuity",
         ("passed" if report.passed else f"flagged: {', '.join(flagged)}")
@@ -406,6 +427,7 @@ def produce(
         str | None,
         typer.Option(help="Image-to-video model id (seedance-2.0, viduq3-pro...), or auto."),
     ] = None,
+    judge_model: JudgeOption = None,
     max_attempts: Annotated[
         int | None, typer.Option(help="Renders per shot before continuity flags it.", min=1, max=10)
     ] = None,
@@ -449,6 +471,7 @@ def produce(
         image_model=image_model,
         speech_model=speech_model,
         video_model=video_model,
+        judge_model=judge_model,
         continuity_max_attempts=max_attempts,
         title_card=title_card,
         budget_usd=budget,
@@ -672,6 +695,7 @@ def estimate(
     video_model: Annotated[
         str | None, typer.Option(help="Image-to-video model id, or auto.")
     ] = None,
+    judge_model: JudgeOption = None,
 ) -> None:
     """Print what an episode (or a batch) will cost, before any model is called."""
     from inkreel.estimate import draft_script, estimate_episode
@@ -686,6 +710,7 @@ def estimate(
         image_model=image_model,
         speech_model=speech_model,
         video_model=video_model,
+        judge_model=judge_model,
         policy=policy,
         pins=parse_models(model),
     )
@@ -713,7 +738,17 @@ def estimate(
     else:
         assert script is not None
         the_script = load_fountain(script, language=lang)
-    shape, report = estimate_episode(the_script, length, script is not None, roster, chooser)
+    try:
+        shape, report = estimate_episode(
+            the_script,
+            length,
+            script is not None,
+            roster,
+            chooser,
+            judge=settings.judge_model is not None,
+        )
+    except RouterError as exc:  # e.g. a judge left to the router with no vision model usable
+        raise UserError(str(exc)) from None
     table = Table(title="Expected cost per episode (no model was called)")
     for column in ("task", "model", "calls", "units", "USD"):
         table.add_column(column, justify="right" if column in ("calls", "USD") else "left")
@@ -873,6 +908,45 @@ def load_bundle(path: Path, root: Path | None = None) -> Any:
         raise UserError(f"cannot read {path}: {exc.strerror}.") from None
 
 
+def judge_storyboard(
+    storyboard: Path, bundle: Any, judge_model: str | None, budget: float | None
+) -> list[Any]:
+    """The judge's findings on every keyframe, when a judge is set (flag, environment or the
+    project's inkreel.toml). Calls are paid in the project's ledger when the storyboard is in
+    a project (a keyframe judged before is answered from it), else in a temporary one; the
+    providers are the ones `produce` builds from the same settings."""
+    import contextlib
+    import tempfile
+
+    from inkreel.checks.judge import judge_shots
+    from inkreel.project import MARKER
+
+    settings = load_settings(bundle.root, judge_model=judge_model, budget_usd=budget)
+    if settings.judge_model is None:
+        return []
+    try:
+        roster = Roster.load(bundle.root)
+    except RosterError as exc:
+        raise UserError(str(exc)) from None
+    folder = storyboard.resolve().parent
+    name = folder.name if folder.parent.name == "episodes" else storyboard.stem
+    with contextlib.ExitStack() as stack:
+        if (bundle.root / MARKER).is_file():
+            path = Project.open(bundle.root, create=False).ledger
+        else:
+            temporary = stack.enter_context(tempfile.TemporaryDirectory(prefix="inkreel-"))
+            path = Path(temporary) / "ledger.sqlite"
+        ledger = stack.enter_context(Ledger(path))
+        providers = build_providers(settings, 0, ledger, f"check-{name}", roster=roster)
+        try:
+            return judge_shots(providers.calls, bundle, [s.id for s in bundle.board.shots])
+        except BudgetExceeded as exc:
+            raise UserError(
+                f"{exc} Judging {storyboard} stopped; give a higher --budget (in a project, "
+                "verdicts already paid for are not paid again)."
+            ) from None
+
+
 @app.command()
 @guarded
 def check(
@@ -887,6 +961,11 @@ def check(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Where to write the findings as JSON.")
     ] = None,
+    judge_model: JudgeOption = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(help="Hard cap on what judging this storyboard may spend, USD.", min=0),
+    ] = None,
 ) -> None:
     """Check a storyboard (ours or made elsewhere) for continuity errors; exit 1 if any."""
     from inkreel.checks import run_checks
@@ -894,6 +973,8 @@ def check(
     levels = check_levels(level)
     bundle = load_bundle(storyboard, root)
     findings = run_checks(bundle, levels)
+    if "image" in levels and bundle.has_images:
+        findings += judge_storyboard(storyboard, bundle, judge_model, budget)
     table = Table(title=f"Continuity: {storyboard}", show_lines=True)
     for column in ("level", "check", "shots", "severity", "finding", "fix (for)"):
         table.add_column(column)

@@ -9,7 +9,9 @@ model the router would choose first for its task (`providers.budget.estimate`).
 
 Assumptions, printed with the estimate: one shot per script beat (the director's plans land
 close to that: see the README's figures), prompt and answer sizes per text call from the
-constants below, no continuity retries, no fallbacks. Treat the total as the expected cost,
+constants below, no continuity retries, no fallbacks. With a judge set, one judge call per
+shot: its text, the keyframe and up to four references, each image billed as
+`IMAGE_PART_TOKENS`. Treat the total as the expected cost,
 not a ceiling; the run's own ledger enforces the cap.
 """
 
@@ -20,8 +22,10 @@ from dataclasses import dataclass
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from inkreel.checks.judge import MAX_REFERENCES
 from inkreel.prompts import system_prompt
 from inkreel.providers.budget import Chooser, EstimateReport, PlannedCall, estimate
+from inkreel.providers.dispatch import IMAGE_PART_TOKENS
 from inkreel.providers.offline_chat import OfflineChatModel
 from inkreel.providers.prompt_io import tag
 from inkreel.providers.roster import Roster
@@ -31,6 +35,8 @@ from inkreel.schemas import Script
 PROMPT_TOKENS = 1800
 DESIGN_ANSWER_TOKENS = 450
 PLAN_ANSWER_TOKENS_PER_SHOT = 90
+JUDGE_TEXT_TOKENS = 1500  # the judge's system prompt, schema and one shot's facts
+JUDGE_ANSWER_TOKENS = 300
 CHARS_PER_TOKEN = 4
 SECONDS_PER_BEAT_WITHOUT_LINE = 2.5
 WORDS_PER_SECOND = 2.6
@@ -79,7 +85,9 @@ def shape_of(script: Script, length_s: float) -> Shape:
     )
 
 
-def planned_calls(shape: Shape, written: bool, animate: bool) -> list[PlannedCall]:
+def planned_calls(
+    shape: Shape, written: bool, animate: bool, judge: bool = False
+) -> list[PlannedCall]:
     """Every call of an episode of this shape, in billing units."""
     shots = max(1, shape.beats)
     per_shot_s = shape.seconds / shots
@@ -107,12 +115,25 @@ def planned_calls(shape: Shape, written: bool, animate: bool) -> list[PlannedCal
     if animate:
         clip = min(VIDEO_MAX_S, max(VIDEO_MIN_S, math.ceil(per_shot_s)))
         calls.append(PlannedCall("animate", {"video_seconds": clip}, shots))
+    if judge:
+        # The keyframe, each character's front view and the set's plate.
+        images = 1 + min(MAX_REFERENCES, shape.characters + 1)
+        seen: dict[str, float] = {
+            "input_tokens": JUDGE_TEXT_TOKENS + images * IMAGE_PART_TOKENS,
+            "output_tokens": JUDGE_ANSWER_TOKENS,
+        }
+        calls.append(PlannedCall("judge", seen, shots))
     return calls
 
 
 def estimate_episode(
-    script: Script, length_s: float, written: bool, roster: Roster, router: Chooser
+    script: Script,
+    length_s: float,
+    written: bool,
+    roster: Roster,
+    router: Chooser,
+    judge: bool = False,
 ) -> tuple[Shape, EstimateReport]:
     animate = not router.choose("animate").offline
     shape = shape_of(script, length_s)
-    return shape, estimate(planned_calls(shape, written, animate), roster, router)
+    return shape, estimate(planned_calls(shape, written, animate, judge), roster, router)

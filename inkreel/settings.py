@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         description="Roster id that animates keyframes ('offline': the procedural motion), "
         "or 'auto' (router).",
     )
+    judge_model: str | None = Field(
+        default=None,
+        description="A hosted model that reads images and judges every keyframe besides the "
+        "pixel checks: a roster id serving 'judge', 'auto' (router), or None (no judge).",
+    )
     continuity_max_attempts: int = Field(
         default=3, ge=1, le=10, description="Renders per shot before it is flagged for a human."
     )
@@ -65,7 +70,8 @@ class Settings(BaseSettings):
         default=0.0,
         ge=0,
         le=1,
-        description="Drift drill: share of keyframe takes drawn with a continuity defect.",
+        description="Drift drill: share of script drafts, reference sheets and keyframe takes "
+        "made with a continuity defect.",
     )
     drift_seed: int = Field(default=0, description="Drift drill: which takes drift, and how.")
     batch: str | None = Field(default=None, description="Batch this episode's spend counts in.")
@@ -94,12 +100,15 @@ class Settings(BaseSettings):
         text_model applies to every text task it does not name ('offline' leaves text to the
         router, which prefers a usable hosted model). Images, voices and video cost money per
         asset, so they stay offline unless asked for: 'auto' hands them to the router, any
-        other value pins that roster id.
+        other value pins that roster id. The judge is its own setting: it needs a model that
+        reads images, which a text model may not.
         """
         chosen = dict(self.pins)
         if self.text_model not in ("offline", "auto"):
-            for task in ("write", "design", "storyboard", "judge"):
+            for task in ("write", "design", "storyboard"):
                 chosen.setdefault(task, self.text_model)
+        if self.judge_model not in (None, "auto"):
+            chosen.setdefault("judge", self.judge_model)
         for task, name, offline in (
             ("keyframe", self.image_model, "offline-image"),
             ("voice", self.speech_model, "offline-speech"),

@@ -16,6 +16,8 @@ Endpoints (all under /v1):
   `tools` with a tool call, and a request with a `json_schema` response_format with JSON content,
   whose arguments come from `answer(schema_name, request_json) -> dict` (by default the offline
   story engine reading the non-system messages, exactly as OfflineChatModel does).
+  Image parts (`image_url`, e.g. base64 data URLs) are recorded with the request and billed
+  in `usage` as IMAGE_TOKENS each, not as the length of their data.
 - POST images/generations, POST images/edits (multipart): a PNG made with Pillow at the requested
   size, as `b64_json`, or as a `url` served by GET /v1/files/<name> when `image_response="url"`.
 - POST audio/speech: a 24 kHz 16-bit mono WAV (a sine, longer for longer text).
@@ -67,6 +69,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 SPEECH_RATE = 24_000
 EMBEDDING_DIM = 8
+IMAGE_TOKENS = 85  # an image part in a chat request, as OpenAI bills a low-detail image
 Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
@@ -76,6 +79,21 @@ def story_engine_answer(schema_name: str, request_json: dict[str, Any]) -> dict[
         _text(m.get("content")) for m in request_json.get("messages", []) if m["role"] != "system"
     )
     return story_engine.answer(schema_name, prompt, 0)
+
+
+def _prompt_tokens(messages: list[Any]) -> int:
+    """A chat request's input tokens: its JSON text, plus IMAGE_TOKENS per image part."""
+    images, text_only = 0, []
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list):
+            kept = [
+                p for p in content if not (isinstance(p, dict) and p.get("type") == "image_url")
+            ]
+            images += len(content) - len(kept)
+            m = {**m, "content": kept}
+        text_only.append(m)
+    return len(json.dumps(text_only)) // 4 + images * IMAGE_TOKENS
 
 
 def _text(content: Any) -> str:
@@ -383,7 +401,7 @@ class FakeOpenAI:
         else:
             message["content"] = reply.content
             finish, out_text = reply.finish_reason or "stop", reply.content or ""
-        prompt_tokens = len(json.dumps(rj.get("messages", []))) // 4
+        prompt_tokens = _prompt_tokens(rj.get("messages", []))
         completion_tokens = max(1, len(out_text) // 4)
         body = {
             "id": f"chatcmpl-fake-{n}",

@@ -16,6 +16,8 @@ runner = CliRunner()
 
 
 def test_drifting_keyframes_are_caught_and_repaired_within_the_limit(tmp_path: Path) -> None:
+    """At drift rate 1 the first script draft, every first reference sheet and every first
+    keyframe take come out with a defect; each is sent to its agent and repaired."""
     root = tmp_path / "drift"
     env = {"INKREEL_DRIFT_RATE": "1", "INKREEL_DRIFT_SEED": "3"}
     args = ["produce", IDEA, "-o", str(root), "--length", "16", "--episode", "e1"]
@@ -34,9 +36,41 @@ def test_drifting_keyframes_are_caught_and_repaired_within_the_limit(tmp_path: P
         assert outcome.score_after == 1.0
     kinds = {f.check for f in report.history}
     assert len(kinds) >= 2, kinds  # several kinds of drift, each caught by its own check
+    # The screenwriter rewrote the scene its draft got wrong, before anything was designed.
+    assert report.script is not None and report.script.status == "repaired"
+    assert report.script.attempts == 2 and len(report.script.scenes_revised) == 1
+    assert {f.agent for f in report.history if f.level == "script"} == {"screenwriter"}
+    # Each character's first sheet was off its design: the keyframes, drawn to the design,
+    # did not match it; the designer redrew the sheet once and the shots then matched it.
+    designer = [f for f in report.history if f.agent == "character_designer"]
+    blamed = {str(f.evidence["character"]) for f in designer}
+    assert all(f.evidence.get("sheet_off_design") for f in designer)
+    assert blamed and report.sheets_redrawn == dict.fromkeys(sorted(blamed), 1)
+    sheets = list((root / "assets/characters").rglob("turnaround-front.png"))
+    assert len(sheets) == 2 * len(report.sheets_redrawn)  # the drifted one is kept apart
     # The delivered storyboard holds the repaired takes: checking it again finds nothing.
     check = runner.invoke(cli.app, ["check", str(folder / "storyboard.json")])
     assert check.exit_code == 0, check.output
+
+
+def test_at_the_limit_every_drift_is_flagged_for_a_human(tmp_path: Path) -> None:
+    """One attempt: nothing is redone, and the report says what a human must look at."""
+    root = tmp_path / "limit"
+    env = {"INKREEL_DRIFT_RATE": "1", "INKREEL_DRIFT_SEED": "3"}
+    args = ["produce", IDEA, "-o", str(root), "--length", "16", "--episode", "e1"]
+    result = runner.invoke(cli.app, [*args, "--max-attempts", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    folder = root / "episodes/e1"
+    report = ContinuityReport.model_validate_json((folder / "continuity.json").read_text())
+    assert not report.passed and report.sheets_redrawn == {}
+    assert report.script is not None and report.script.status == "flagged"
+    assert report.script.findings and report.script.attempts == 1
+    assert report.findings[: len(report.script.findings)] == report.script.findings
+    # The drill never draws more sheets or keyframes off in a row than the line can redo,
+    # so with one attempt they come out clean; the script's first draft drifts regardless.
+    assert all(s.attempts == 1 and s.status == "passed" for s in report.shots)
+    scenes = {f.scene for f in report.script.findings}
+    assert f"flagged: script scene {scenes.pop()}" in " ".join(result.output.split())
 
 
 def test_the_best_take_is_remembered() -> None:

@@ -19,6 +19,7 @@ from inkreel.providers.limits import (
 )
 from inkreel.providers.roster import (
     CAPABILITIES,
+    IMAGE_INPUT_TASKS,
     TASK_CAPABILITY,
     ModelEntry,
     Roster,
@@ -99,7 +100,11 @@ def test_default_roster_has_a_free_always_usable_offline_model_per_capability() 
         assert offline is not None and offline.tier == 1 and offline.price.free
         assert usable(offline, {}) == (True, "offline, always available")
     for task, capability in TASK_CAPABILITY.items():
-        assert any(e.offline and e.capability == capability for e in roster.for_task(task))
+        offline_serves = any(
+            e.offline and e.capability == capability for e in roster.for_task(task)
+        )
+        # The judge reads images, which no offline model does (tests/test_judge.py).
+        assert offline_serves == (task not in IMAGE_INPUT_TASKS)
     hosted_entries = [e for e in roster if not e.offline]
     assert {"gpt-4.1-mini", "gpt-4.1", "deepseek-chat", "qwen-plus", "gpt-image-1"} <= {
         e.id for e in hosted_entries
@@ -218,7 +223,8 @@ def test_only_usable_models_and_offline_fallback_flag() -> None:
 def test_default_roster_without_keys_routes_every_task_offline() -> None:
     r = Router(Roster.default(), "best", environ={})
     for task, capability in TASK_CAPABILITY.items():
-        assert ids(r.candidates(task)) == [f"offline-{capability}"]
+        if task not in IMAGE_INPUT_TASKS:
+            assert ids(r.candidates(task)) == [f"offline-{capability}"]
 
 
 def test_override_pins_a_model_first() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import colorsys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 from PIL import Image
+from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask
 from inkreel.graphs.state import EpisodeContext, EpisodeState
@@ -62,13 +64,22 @@ def _design_character(
 
 
 def _draw_character(
-    ctx: EpisodeContext, design: CharacterDesign, seed: int, episode: str
+    ctx: EpisodeContext, design: CharacterDesign, seed: int, episode: str, attempt: int = 1
 ) -> tuple[Character, list[Artifact]]:
-    """Draw a design's reference sheet: turnaround views, expressions, the sheet."""
+    """Draw a design's reference sheet: turnaround views, expressions, the sheet.
+
+    `attempt` > 1 is a redraw the continuity checker asked for. Under the drift drill the
+    first drawing may come out off-design (`drifted_design`), as an image model's might.
+    """
     asset_id = f"chr-{digest(design)}"
     folder = ctx.project.assets("characters") / asset_id
+    drift = ctx.providers.sheet_drift
+    defect = drift.fault_for(f"{seed}:sheet:{design.name}", attempt) if drift else None
+    drawn = design if defect is None else drifted_design(design, defect)
+    if drawn is not design:
+        folder = folder / f"drift-{digest(drawn)}"  # never mistaken for the true sheet
     with local_cpu():
-        views, expressions, sheet = renderer.render_reference_sheet(design)
+        views, expressions, sheet = renderer.render_reference_sheet(drawn)
     files: list[tuple[str, Path]] = []
     turnaround = {}
     for view, image in views.items():
@@ -89,6 +100,51 @@ def _draw_character(
         first_episode=episode,
     )
     return character, [artifact(ctx, p, kind, AGENT, seed, REFERENCE_ARTIST) for kind, p in files]
+
+
+SHEET_DRIFTS = ("hair_colour", "outfit_colour")
+
+
+def drifted_design(design: CharacterDesign, defect: str) -> CharacterDesign:
+    """The design as a drifting image model might draw it: one colour half a turn away."""
+    part = "hair_colour" if defect == "hair_colour" else "outfit_colour"
+    if part == "hair_colour" and (design.hair_style == "bald" or "hat" in design.accessories):
+        part = "outfit_colour"  # no hair to see
+    return design.model_copy(update={part: _opposite(getattr(design, part))})
+
+
+def _opposite(colour: str) -> str:
+    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    h, lightness, sat = colorsys.rgb_to_hls(r, g, b)
+    r, g, b = colorsys.hls_to_rgb((h + 0.5) % 1.0, min(max(lightness, 0.35), 0.65), max(sat, 0.6))
+    return "#{:02x}{:02x}{:02x}".format(*(round(v * 255) for v in (r, g, b)))
+
+
+class SheetTask(BaseModel):
+    """Redraw one character's reference sheet, as the continuity checker asked."""
+
+    name: str
+    character: Character
+    seed: int
+    episode: str
+    attempt: int = Field(ge=2)
+    fix: str = ""
+
+
+def redraw_sheet(task: SheetTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Redraw a reference sheet that is off its design; keyframes are then checked against
+    the new one (and redrawn by the director if they still do not match it)."""
+    ctx = runtime.context
+    design = task.character.design
+    character, files = _draw_character(ctx, design, task.seed, task.episode, task.attempt)
+    character = character.model_copy(update={"first_episode": task.character.first_episode})
+    ctx.memory.put_character(character, ctx.project.root)
+    ctx.event("redrawn", name=task.name, fix=task.fix)
+    return {
+        "cast": {task.name: character},
+        "sheet_attempts": {task.name: task.attempt},
+        "artifacts": files,
+    }
 
 
 def _design_location(

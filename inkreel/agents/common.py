@@ -16,9 +16,17 @@ from inkreel.schemas import Artifact
 M = TypeVar("M", bound=BaseModel)
 
 
-def ask(ctx: EpisodeContext, agent: str, schema: type[M], prompt: str, label: str = "") -> M:
-    """Ask the model the router picks for the agent's task for `schema`."""
-    messages = [SystemMessage(system_prompt(agent)), HumanMessage(prompt)]
+def ask(
+    ctx: EpisodeContext,
+    agent: str,
+    schema: type[M],
+    prompt: str,
+    label: str = "",
+    system: str | None = None,
+) -> M:
+    """Ask the model the router picks for the agent's task for `schema`; `system` names the
+    prompt template when the agent has more than one (default: the agent's own)."""
+    messages = [SystemMessage(system_prompt(system or agent)), HumanMessage(prompt)]
     return ctx.providers.calls.structured(agent, schema, messages, label)
 
 

@@ -1,13 +1,20 @@
 """The continuity checker: the gate between keyframes and the cut.
 
 Every round runs the storyboard and image checks of `inkreel.checks` over the episode (image
-checks only on keyframes that changed since the last round), scores each shot, and sends the
-shots with findings back to the director with the findings' fix instructions, while attempts
-remain. A shot still failing at the limit keeps its best-scoring take and is flagged for a
-human; the report shows each repaired shot's score before and after.
+checks only on takes that changed since the last round: a new keyframe, staging or reference
+sheet), scores each shot, and sends what is at fault back, while attempts remain:
+
+* a reference sheet drawn off its character's design goes to the character designer, who
+  redraws it (`redraw_sheet`); the shots that failed only against it wait for the new sheet;
+* every other failing shot goes to the director with its findings' fix instructions.
+
+A shot still failing at the limit keeps its best-scoring take and is flagged for a human; the
+report shows each repaired shot's score before and after, the sheets redrawn, and the script
+gate's review (`agents.screenwriter.check_script`, which ran before anything was designed).
 
 Score of a take: the image checks' score (1.0 clean, lower the further the worst measure is
-past its threshold; `checks.image.shot_scores`) halved for each storyboard finding on it.
+past its threshold; `checks.image.shot_scores`) halved for each storyboard finding on it, and
+lowered by the vision judge's findings when a judge is set (`checks.judge.score_factor`).
 """
 
 from __future__ import annotations
@@ -17,15 +24,18 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
+from inkreel.agents.character_designer import SheetTask
 from inkreel.agents.director import ShotTask, reference_paths
 from inkreel.checks import Bundle, run_checks
 from inkreel.checks.image import shot_scores
+from inkreel.checks.judge import judge_shots, score_factor
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.schemas import (
     CheckedTake,
     ContinuityReport,
     Finding,
     Keyframe,
+    ScriptReview,
     Shot,
     ShotOutcome,
     StoryboardFile,
@@ -45,9 +55,9 @@ def _board(state: EpisodeState, shots: list[Shot]) -> StoryboardFile:
     )
 
 
-def _score(bundle: Bundle, shot_id: str, board_findings: int) -> float:
-    image = shot_scores(bundle, shot_id).get("score", 1.0)
-    return round(float(image) * 0.5**board_findings, 4)
+def _score(bundle: Bundle, shot_id: str, board_findings: int, image: list[Finding]) -> float:
+    measured = shot_scores(bundle, shot_id).get("score", 1.0)
+    return round(float(measured) * 0.5**board_findings * score_factor(image), 4)
 
 
 def check_continuity(
@@ -65,6 +75,8 @@ def check_continuity(
         sid: list(take.findings) for sid, take in previous.items() if sid not in changed
     }
     fresh = run_checks(bundle, ("image",), changed) if changed else []
+    if changed and ctx.settings.judge_model is not None:
+        fresh += judge_shots(ctx.providers.calls, bundle, changed)
     for sid in changed:
         image_findings[sid] = [f for f in fresh if f.shot_id == sid]
     findings += [f for sid in state["shot_order"] for f in image_findings.get(sid, [])]
@@ -81,7 +93,12 @@ def check_continuity(
             take = CheckedTake(
                 shot=s,
                 keyframe=state["keyframes"][s.id],
-                score=_score(bundle, s.id, board_count) if s.id in mine else 1.0,
+                references=_sheets(state, s),
+                score=(
+                    _score(bundle, s.id, board_count, image_findings.get(s.id, []))
+                    if s.id in mine
+                    else 1.0
+                ),
                 findings=image_findings.get(s.id, []),
                 first=take.first if take is not None else None,
                 best=take.best if take is not None else None,
@@ -89,11 +106,19 @@ def check_continuity(
         take = take.remember()
         seen[s.id] = take
     failing = set(mine)
-    retry = sorted(s for s in failing if attempts[s] < limit)
+    drawings = {n: state.get("sheet_attempts", {}).get(n, 1) for n in state["cast"]}
+    redraw = {n: fix for n, fix in _sheet_redraws(findings).items() if drawings[n] < limit}
+    # A shot whose only fault is a sheet being redrawn waits to be checked against the new one.
+    waiting = {
+        sid
+        for sid, problems in mine.items()
+        if all(_sheet_redraws([f]).keys() & redraw.keys() for f in problems)
+    }
+    retry = sorted(s for s in failing - waiting if attempts[s] < limit)
     raised = [f for f in findings if f.shot_id in changed]  # unchanged shots' were logged
     log = [*state.get("findings_log", []), *raised]
     update: dict[str, Any] = {"findings_log": raised}
-    if not retry:
+    if not retry and not redraw:
         # At the limit: each shot still failing keeps its best take, flagged for a human.
         kept_shots, kept_frames = {}, {}
         for sid in sorted(failing):
@@ -103,16 +128,33 @@ def check_continuity(
                 kept_frames[sid] = best.keyframe
                 seen[sid] = best.remember()
                 findings = [f for f in findings if f.shot_id != sid] + best.findings
-        report = _report(shots, findings, log, attempts, limit, seen)
+        report = _report(
+            shots, findings, log, attempts, limit, seen, _script(state, bundle), drawings
+        )
         ctx.event("continuity", findings=len(findings), retry=0)
         update |= {"continuity": report, "takes_seen": seen}
         if kept_shots:
             update |= {"shots": kept_shots, "keyframes": kept_frames}
         return Command(goto="cut_timeline", update=update)
-    report = _report(shots, findings, log, attempts, limit, seen)
-    ctx.event("continuity", findings=len(findings), retry=len(retry))
+    report = _report(shots, findings, log, attempts, limit, seen, _script(state, bundle), drawings)
+    ctx.event("continuity", findings=len(findings), retry=len(retry), redraw=len(redraw))
     by_id = {s.id: s for s in shots}
-    sends = []
+    request = state["request"]
+    sends = [
+        Send(
+            "redraw_sheet",
+            SheetTask(
+                name=name,
+                character=state["cast"][name],
+                seed=request.seed,
+                episode=request.episode,
+                attempt=drawings[name] + 1,
+                fix=fix,
+            ),
+        )
+        for name, fix in sorted(redraw.items())
+    ]
+    scenes = {scene.number: scene for scene in state["script"].scenes}
     for shot_id in retry:
         shot = by_id[shot_id]
         index = state["shot_order"].index(shot_id)
@@ -125,18 +167,30 @@ def check_continuity(
         ]
         if shot.speaker and any(f.check in SHOW_MISSING for f in problems) and not missing:
             missing = [shot.speaker]
+        # The revision is staged from the shot's scene: its set and time of day (even when
+        # the shot drifted to others), its beat's addressee, its neighbours' positions.
+        scene = scenes.get(shot.scene)
+        place = shot.location
+        staged = shot
+        if scene is not None and scene.location in state["locations"]:
+            place = scene.location
+            staged = shot.model_copy(
+                update={"location": place, "time_of_day": scene.time_of_day.value}
+            )
         task = ShotTask(
             shot=shot,
-            location=state["locations"][shot.location].design,
+            location=state["locations"][place].design,
             cast={n: c.design for n, c in state["cast"].items()},
             seed=state["request"].seed,
             fix=" ".join(dict.fromkeys(f.fix_instruction for f in problems)),
             must_show=[m for m in dict.fromkeys(missing) if m in state["cast"]],
             previous_reverse=before.camera.reverse if before else False,
             references=reference_paths(
-                shot, state["cast"], state["locations"][shot.location], everyone=True
+                staged, state["cast"], state["locations"][place], everyone=True
             ),
             attempt=attempts[shot_id] + 1,
+            scene=scene,
+            scene_shots=[s for s in shots if s.scene == shot.scene],
         )
         sends.append(Send("revise_shot", task))
     update |= {
@@ -148,8 +202,38 @@ def check_continuity(
 
 
 def _changed(take: CheckedTake, state: EpisodeState, shot: Shot) -> bool:
+    """A new keyframe, a new staging, or a redrawn reference sheet to compare it with."""
     keyframe: Keyframe = state["keyframes"][shot.id]
-    return take.keyframe.path != keyframe.path or take.shot != shot
+    return (
+        take.keyframe.path != keyframe.path
+        or take.shot != shot
+        or take.references != _sheets(state, shot)
+    )
+
+
+def _sheets(state: EpisodeState, shot: Shot) -> list[str]:
+    cast = state["cast"]
+    return [cast[b.character].sheet for b in shot.blocking if b.character in cast]
+
+
+def _sheet_redraws(findings: list[Finding]) -> dict[str, str]:
+    """Character -> fix, for the findings that blame a reference sheet drawn off its design
+    (the designer redraws it; other designer findings, such as two characters too alike to
+    tell apart, need a new design and are left for a human)."""
+    redraws: dict[str, str] = {}
+    for f in findings:
+        name = f.evidence.get("character")
+        if f.agent == "character_designer" and f.evidence.get("sheet_off_design") and name:
+            redraws.setdefault(str(name), f.fix_instruction)
+    return redraws
+
+
+def _script(state: EpisodeState, bundle: Bundle) -> ScriptReview | None:
+    """The script gate's review, its open findings now naming the shots that show them."""
+    review = state.get("script_review")
+    if review is None:
+        return None
+    return review.model_copy(update={"findings": run_checks(bundle, ("script",))})
 
 
 def _report(
@@ -159,6 +243,8 @@ def _report(
     attempts: dict[str, int],
     limit: int,
     seen: dict[str, CheckedTake],
+    script: ScriptReview | None = None,
+    drawings: dict[str, int] | None = None,
 ) -> ContinuityReport:
     outcomes = []
     for shot in shots:
@@ -182,11 +268,15 @@ def _report(
                 score_after=take.score if take is not None and status != "passed" else None,
             )
         )
+    script_open = script.findings if script is not None else []
     return ContinuityReport(
-        passed=not open_findings,
+        # Script warnings (a name in an action line) are reported; only its errors fail.
+        passed=not open_findings and not any(f.severity == "error" for f in script_open),
         max_attempts=limit,
         rounds=max(attempts.values(), default=1),
-        findings=open_findings,
-        history=log,
+        findings=[*script_open, *open_findings],
+        history=[*(script.history if script is not None else []), *log],
         shots=outcomes,
+        script=script,
+        sheets_redrawn={n: k - 1 for n, k in (drawings or {}).items() if k > 1},
     )

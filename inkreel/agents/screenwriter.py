@@ -1,21 +1,53 @@
-"""The screenwriter: an idea becomes a Script (an imported screenplay passes straight through)."""
+"""The screenwriter: an idea becomes a Script, checked and revised before anything is designed.
+
+`write_script` drafts the script from the idea (an imported screenplay passes straight
+through). `check_script` runs the script-level continuity checks (`inkreel.checks.script`):
+who is where, who has left, props, time of day and wardrobe. A draft with errors goes to
+`revise_script`, which rewrites only the scenes at fault, each with its findings' fix
+instructions, and comes back to be checked again, up to `continuity_max_attempts` drafts. At
+the limit the draft with the fewest errors is kept and its findings are flagged for a human.
+
+The user's own screenplay is checked but never rewritten: its findings are reported.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import random
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph.types import Command
+from pydantic import BaseModel, Field
 
 from inkreel.agents.common import ask
+from inkreel.checks import Bundle, run_checks
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.providers.prompt_io import tag
-from inkreel.schemas import Script
+from inkreel.schemas import Finding, Scene, Script, ScriptReview, StoryboardFile
+
+AGENT = "screenwriter"
+
+
+class SceneRevision(BaseModel):
+    """One scene rewritten under continuity fix instructions."""
+
+    scene: Scene = Field(
+        description="The whole scene, rewritten: same number, heading and location unless a "
+        "fix says otherwise; every beat the fixes do not touch kept as it was."
+    )
+    changes: list[str] = Field(
+        default_factory=list, description="One short sentence per change made, in order."
+    )
 
 
 def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Write the episode's script from the idea, unless the user brought a screenplay."""
     if state.get("script") is not None:
         return {}
+    ctx = runtime.context
     request = state["request"]
     prompt = "\n".join(
         [
@@ -24,5 +56,126 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
             tag("language", request.language),
         ]
     )
-    script = ask(runtime.context, "screenwriter", Script, prompt)
-    return {"script": script.model_copy(update={"language": request.language})}
+    script = ask(ctx, AGENT, Script, prompt)
+    script = script.model_copy(update={"language": request.language})
+    drift = ctx.providers.script_drift
+    defect = drift.fault_for(f"{request.seed}:script", 1) if drift else None
+    if defect is not None:
+        script = drifted(script, defect, request.seed)
+    return {"script": script}
+
+
+def drifted(script: Script, defect: str, seed: int) -> Script:
+    """The draft with one continuity defect, as an imperfect model might write it (the drift
+    drill: `INKREEL_DRIFT_RATE`); the defects are the planted-defect evaluation's."""
+    from inkreel.evals.plant_text import plant
+
+    made = plant(StoryboardFile(shots=[], script=script), defect, "script", random.Random(seed))
+    if made is None or made[0].script is None:
+        return script  # nothing of that kind to get wrong in this script
+    return made[0].script
+
+
+def check_script(
+    state: EpisodeState, runtime: Runtime[EpisodeContext]
+) -> Command[Literal["revise_script", "design_cast"]]:
+    """Check the draft; send it back for the scenes at fault while drafts remain."""
+    ctx = runtime.context
+    limit = ctx.settings.continuity_max_attempts
+    script = state["script"]
+    findings = script_findings(script)
+    errors = [f for f in findings if f.severity == "error"]
+    review = state.get("script_review") or ScriptReview(
+        revised=script.source == "idea", findings_first=len(errors)
+    )
+    review = review.model_copy(update={"history": [*review.history, *findings]})
+    best = state.get("script_best")
+    if best is None or len(errors) < len(_errors(script_findings(best))):
+        best = script
+    if errors and review.revised and review.attempts < limit:
+        ctx.event("script_check", findings=len(findings), retry=len(_scenes(errors)))
+        return Command(
+            goto="revise_script",
+            update={
+                "script_review": review.model_copy(update={"findings": findings}),
+                "script_best": best,
+            },
+        )
+    update: dict[str, Any] = {"script_best": best}
+    if best is not script:  # at the limit: the draft with the fewest errors is kept
+        script, findings = best, script_findings(best)
+        errors = _errors(findings)
+        update["script"] = best
+    if errors:
+        status = "flagged"
+    elif review.attempts > 1:
+        status = "repaired"
+    else:
+        status = "passed"
+    ctx.event("script_check", findings=len(findings), retry=0)
+    review = review.model_copy(update={"findings": findings, "status": status})
+    return Command(goto="design_cast", update=update | {"script_review": review})
+
+
+def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Rewrite each scene with errors under its findings' fix instructions."""
+    ctx = runtime.context
+    script = state["script"]
+    review = state["script_review"]
+    by_scene = _scenes(_errors(review.findings))
+    numbers = sorted(by_scene)
+    scenes = {s.number: s for s in script.scenes}
+
+    def revise(number: int) -> Scene:
+        scene = scenes[number]
+        before = [s for s in script.scenes if s.number < number]
+        prompt = "\n".join(
+            [
+                tag("scene", scene.model_dump_json()),
+                tag("findings", json.dumps([_brief(f) for f in by_scene[number]])),
+                tag("characters", json.dumps(script.characters, ensure_ascii=False)),
+                tag("previous_scene", before[-1].model_dump_json() if before else "none"),
+                tag("language", script.language),
+            ]
+        )
+        label = f"scene {number}, draft {review.attempts + 1}"
+        revision = ask(ctx, AGENT, SceneRevision, prompt, label, system="screenwriter_revision")
+        ctx.event("script_revised", scene=number, changes=revision.changes)
+        # The scene keeps its place: a revision may not renumber or drop it.
+        return revision.scene.model_copy(update={"number": number})
+
+    workers = max(1, min(len(numbers), ctx.providers.concurrency(ctx.settings)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revise-scene") as pool:
+        revised = dict(zip(numbers, pool.map(revise, numbers), strict=True))
+    new = script.model_copy(update={"scenes": [revised.get(s.number, s) for s in script.scenes]})
+    done = sorted({*review.scenes_revised, *numbers})
+    return {
+        "script": new,
+        "script_review": review.model_copy(
+            update={"attempts": review.attempts + 1, "scenes_revised": done}
+        ),
+    }
+
+
+def script_findings(script: Script) -> list[Finding]:
+    """The script-level findings of a script on its own (no storyboard yet)."""
+    return run_checks(Bundle(StoryboardFile(shots=[], script=script), Path()), ("script",))
+
+
+def _errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == "error"]
+
+
+def _scenes(findings: list[Finding]) -> dict[int, list[Finding]]:
+    by_scene: dict[int, list[Finding]] = {}
+    for f in findings:
+        if f.scene is not None:
+            by_scene.setdefault(f.scene, []).append(f)
+    return by_scene
+
+
+def _brief(finding: Finding) -> dict[str, Any]:
+    """What the screenwriter is told about one finding."""
+    return finding.model_dump(
+        include={"check", "beat", "message", "fix_instruction", "evidence"}, mode="json"
+    )

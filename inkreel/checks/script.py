@@ -218,17 +218,17 @@ def prop_continuity(script: Script, where: _Locator) -> list[Finding]:
     for scene in _in_story_order(script):
         for i, beat in enumerate(scene.beats):
             for prop in beat.introduces:
-                introduced_at.setdefault(_prop_key(prop), (scene.number, i))
+                introduced_at.setdefault(prop_key(prop), (scene.number, i))
     findings = []
     present: set[str] = set()
     destroyed: dict[str, tuple[int, int]] = {}
     for scene in _in_story_order(script):
         for i, beat in enumerate(scene.beats):
-            arriving = {_prop_key(p) for p in beat.introduces}
+            arriving = {prop_key(p) for p in beat.introduces}
             for key in arriving:
                 present.add(key)
                 destroyed.pop(key, None)
-            used = {_prop_key(p): p for p in [*beat.props, *beat.destroys]}
+            used = {prop_key(p): p for p in [*beat.props, *beat.destroys]}
             for key, prop in used.items():
                 if key in arriving:
                     continue
@@ -269,7 +269,7 @@ def prop_continuity(script: Script, where: _Locator) -> list[Finding]:
                         )
                     )
             for prop in beat.destroys:
-                key = _prop_key(prop)
+                key = prop_key(prop)
                 present.discard(key)
                 destroyed.setdefault(key, (scene.number, i))
     return findings
@@ -426,7 +426,8 @@ def _acts_in(name: str, text: str) -> bool:
     return bool(re.search(rf"(?<![\w]){re.escape(name)}(?![\w'’])", text))
 
 
-def _prop_key(prop: str) -> str:
+def prop_key(prop: str) -> str:
+    """A prop's name without article or possessive, case-folded ("the Seal" -> "seal")."""
     words = prop.casefold().split()
     if words and words[0] in ("the", "a", "an", "his", "her", "their", "my", "our", "your"):
         words = words[1:]

@@ -1,5 +1,9 @@
 """The episode graph: screenwriter -> character designer -> director -> continuity -> editor.
 
+The script is checked before anything is designed (`check_script`, looping through
+`revise_script`); keyframes are checked before the cut (`check_continuity`, looping through
+`revise_shot`).
+
 Lines, keyframes and shot renders fan out with `Send` and fan back in through reducers, so a
 resumed run redoes only the branches that had not finished.
 """
@@ -13,7 +17,7 @@ from langgraph.types import RetryPolicy, Send
 from pydantic import BaseModel
 
 from inkreel.agents import continuity, director, editor, screenwriter
-from inkreel.agents.character_designer import design_cast
+from inkreel.agents.character_designer import SheetTask, design_cast, redraw_sheet
 from inkreel.graphs.state import EpisodeContext, EpisodeInput, EpisodeState
 
 # Transient faults (an encoder hiccup, a provider timeout) get a few retries with backoff.
@@ -56,12 +60,18 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
     """Return the uncompiled episode graph; the caller picks the checkpointer."""
     graph = StateGraph(EpisodeState, context_schema=EpisodeContext, input_schema=EpisodeInput)
     graph.add_node("write_script", screenwriter.write_script)
+    graph.add_node(
+        "check_script",
+        screenwriter.check_script,
+        destinations=("revise_script", "design_cast"),
+    )
+    graph.add_node("revise_script", screenwriter.revise_script)
     graph.add_node("design_cast", design_cast)
     graph.add_node("plan_storyboard", director.plan_storyboard)
     graph.add_node(
         "check_continuity",
         continuity.check_continuity,
-        destinations=("revise_shot", "cut_timeline"),
+        destinations=("revise_shot", "redraw_sheet", "cut_timeline"),
     )
     graph.add_node("cut_timeline", editor.cut_timeline)
     graph.add_node("assemble_episode", editor.assemble_episode, retry_policy=TRANSIENT)
@@ -69,6 +79,7 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
         ("record_line", director.record_line, director.LineTask),
         ("render_keyframe", director.render_keyframe, director.ShotTask),
         ("revise_shot", director.revise_shot, director.ShotTask),
+        ("redraw_sheet", redraw_sheet, SheetTask),
         ("render_segment", editor.render_segment, editor.SegmentTask),
     ]
     for name, node, payload in fan_out:
@@ -76,12 +87,14 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
         graph.add_node(name, node, input_schema=payload, retry_policy=TRANSIENT)
 
     graph.add_edge(START, "write_script")
-    graph.add_edge("write_script", "design_cast")
+    graph.add_edge("write_script", "check_script")
+    graph.add_edge("revise_script", "check_script")
     graph.add_conditional_edges("design_cast", to_lines, ["record_line", "plan_storyboard"])
     graph.add_edge("record_line", "plan_storyboard")
     graph.add_conditional_edges("plan_storyboard", to_keyframes, ["render_keyframe"])
     graph.add_edge("render_keyframe", "check_continuity")
     graph.add_edge("revise_shot", "check_continuity")
+    graph.add_edge("redraw_sheet", "check_continuity")
     graph.add_conditional_edges("cut_timeline", to_segments, ["render_segment"])
     graph.add_edge("render_segment", "assemble_episode")
     graph.add_edge("assemble_episode", END)

@@ -20,6 +20,7 @@ from inkreel.schemas import (
     Keyframe,
     Location,
     Script,
+    ScriptReview,
     Shot,
     Take,
     Timeline,
@@ -61,7 +62,10 @@ class EpisodeInput(TypedDict, total=False):
 class EpisodeState(TypedDict, total=False):
     request: EpisodeRequest
     script: Script
-    cast: dict[str, Character]
+    script_review: ScriptReview
+    script_best: Script
+    cast: Annotated[dict[str, Character], merge]  # a redrawn sheet replaces one entry
+    sheet_attempts: Annotated[dict[str, int], merge]
     locations: dict[str, Location]
     cast_new: list[str]
     cast_reused: list[str]

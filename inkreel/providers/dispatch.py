@@ -42,6 +42,10 @@ M = TypeVar("M", bound=BaseModel)
 REPAIRABLE = ("invalid_output", "refusal", "truncated")
 REPAIR_TRIES = 3
 ESTIMATED_OUTPUT_TOKENS = 2000
+CHARS_PER_TOKEN = 4
+# An image part of a prompt, at most 512 px a side, as providers bill it in input tokens
+# (OpenAI about 85-255 for tiles, Qwen-VL and Doubao about one per 28 x 28 px): an upper bound.
+IMAGE_PART_TOKENS = 400
 AGENT_TASKS: dict[str, Task] = {
     "screenwriter": "write",
     "character_designer": "design",
@@ -56,6 +60,21 @@ def call_key(task: str, schema: type[BaseModel], messages: Sequence[BaseMessage]
     for message in messages:
         h.update(f"\x1e{message.type}\x1f{message.content}".encode())
     return h.hexdigest()[:32]
+
+
+def prompt_tokens(messages: Sequence[BaseMessage]) -> float:
+    """Input tokens a request is expected to be billed for: its text, and each image part
+    as IMAGE_PART_TOKENS (not the length of its base64 data URL)."""
+    tokens = 0.0
+    for message in messages:
+        parts = [message.content] if isinstance(message.content, str) else message.content
+        for part in parts:
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                tokens += IMAGE_PART_TOKENS
+            else:
+                text = part.get("text", "") if isinstance(part, dict) else part
+                tokens += len(str(text)) / CHARS_PER_TOKEN
+    return tokens
 
 
 class BadPayload(ValueError):
@@ -194,8 +213,7 @@ class Dispatch:
         return self.router.call(task, run, label=label or agent)
 
     def _estimate(self, entry: ModelEntry, messages: Sequence[BaseMessage]) -> float:
-        chars = sum(len(str(m.content)) for m in messages)
-        units = {"input_tokens": chars / 4, "output_tokens": ESTIMATED_OUTPUT_TOKENS}
+        units = {"input_tokens": prompt_tokens(messages), "output_tokens": ESTIMATED_OUTPUT_TOKENS}
         return entry.price.cost(units)
 
     def _next_fault(self, key: str, entry: ModelEntry) -> str | None:

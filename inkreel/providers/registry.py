@@ -32,14 +32,23 @@ class Providers:
     text_id: tuple[str, str]
     roster: Roster
     drift: FaultPlan | None = None  # which keyframes the drift drill draws with a defect
+    script_drift: FaultPlan | None = None  # which script drafts it writes with one
+    sheet_drift: FaultPlan | None = None  # which reference sheets it draws off-design
     voices: dict[str, list[str]] = field(default_factory=lambda: dict(VOICES))
 
     def concurrency(self, settings: Settings) -> int:
         """Graph tasks to run at once: see `Settings.concurrency`."""
         if settings.concurrency is not None:
             return settings.concurrency
-        waiting = settings.latency_scale > 0 or any(
-            not self.calls.choose(task).offline for task in TASKS if task != "embed"
+        # The judge is always hosted (no offline model reads images), and only asked when set.
+        waiting = (
+            settings.latency_scale > 0
+            or settings.judge_model is not None
+            or any(
+                not self.calls.choose(task).offline
+                for task in TASKS
+                if task not in ("embed", "judge")
+            )
         )
         # Local work is CPU-bound: more threads than cores only add memory (each thread's
         # allocator arena keeps its freed buffers).
@@ -69,6 +78,8 @@ def build_providers(
         first = router.choose("write")
         for task in ("keyframe", "voice", "animate"):
             router.choose(task)  # fail before the first call, not in the middle of the run
+        if settings.judge_model is not None:
+            router.choose("judge")
     except (RouterError, RosterError) as exc:
         raise ProviderError(str(exc)) from None
     if settings.budget_usd is not None:
@@ -82,9 +93,11 @@ def build_providers(
             ledger.set_cap(("batch", settings.batch), settings.batch_budget_usd)
     dispatch = Dispatch(router, ledger, scope, seed, plan, environ, latency)
     dispatch.video_poll_s = settings.video_poll_s
-    drift = None
+    drift = script_drift = sheet_drift = None
     if settings.drift_rate:
+        from inkreel.agents.character_designer import SHEET_DRIFTS
         from inkreel.evals.plant_image import IMAGE_TYPES
+        from inkreel.evals.plant_text import LEVEL_TYPES
 
         # At most limit - 1 drifted takes in a row, so the repair loop can always get a
         # clean one within its attempts (as a fault drill's faults are survivable).
@@ -95,9 +108,21 @@ def build_providers(
             kinds=tuple(t for t in IMAGE_TYPES if t != "wrong_location"),
             max_consecutive=settings.continuity_max_attempts - 1,
         )
+        # Only the first draft drifts: the drill checks that a flawed draft is repaired.
+        script_drift = FaultPlan(
+            settings.drift_seed, settings.drift_rate, kinds=tuple(LEVEL_TYPES["script"])
+        )
+        sheet_drift = FaultPlan(
+            settings.drift_seed,
+            settings.drift_rate,
+            kinds=SHEET_DRIFTS,
+            max_consecutive=settings.continuity_max_attempts - 1,
+        )
     return Providers(
         calls=dispatch,
         text_id=(first.provider, first.model),
         roster=roster,
         drift=drift,
+        script_drift=script_drift,
+        sheet_drift=sheet_drift,
     )

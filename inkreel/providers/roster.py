@@ -20,6 +20,9 @@ least `id`, `capability`, `provider`, `model` and `tasks`.
     tier = 3
     tasks = ["write", "storyboard"]
 
+List "judge" in `tasks` only for a model that reads images: the continuity judge
+(`inkreel.checks.judge`) sends it keyframes and reference sheets.
+
 Keys never appear here: `api_key_env` is the NAME of the environment variable that holds one.
 Hosted prices are public list prices at the time of writing or, where marked in `price_note`,
 examples; check them against your own contract and override them in `inkreel.toml`.
@@ -35,13 +38,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Capability = Literal["text", "image", "video", "speech", "embedding"]
 Task = Literal["write", "design", "storyboard", "keyframe", "animate", "voice", "judge", "embed"]
 
 CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
 TASKS: tuple[Task, ...] = get_args(Task)
+
+# Tasks whose prompts carry images (the judge looks at keyframes): served only by entries that
+# list them, which must be models that read images; never by the offline story engine.
+IMAGE_INPUT_TASKS: frozenset[Task] = frozenset({"judge"})
 
 # What kind of model each task needs.
 TASK_CAPABILITY: dict[Task, Capability] = {
@@ -157,6 +164,15 @@ class ModelEntry(BaseModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _offline_reads_no_images(self) -> ModelEntry:
+        if self.offline and IMAGE_INPUT_TASKS & set(self.tasks):
+            raise ValueError(
+                f"{self.id}: an offline model cannot see images, so it cannot serve "
+                f"{', '.join(sorted(IMAGE_INPUT_TASKS & set(self.tasks)))}"
+            )
+        return self
+
     @property
     def offline(self) -> bool:
         return self.provider == OFFLINE
@@ -187,7 +203,9 @@ def usable(entry: ModelEntry, environ: Mapping[str, str]) -> tuple[bool, str]:
     return True, f"key in {entry.api_key_env}"
 
 
-_TEXT_TASKS: list[Task] = ["write", "design", "storyboard", "judge"]
+_TEXT_TASKS: list[Task] = ["write", "design", "storyboard"]
+# Text models that also read images in their prompts, so they can judge keyframes.
+_VISION_TEXT_TASKS: list[Task] = [*_TEXT_TASKS, "judge"]
 _OPENAI = "https://api.openai.com/v1"
 _ARK = "https://ark.cn-beijing.volces.com/api/v3"
 _EXAMPLE = "example price, check your contract"
@@ -260,7 +278,7 @@ def _default_entries() -> list[ModelEntry]:
             price={"usd_per_1k_input_tokens": 0.0004, "usd_per_1k_output_tokens": 0.0016},
             price_note="OpenAI list price $0.40/$1.60 per 1M tokens",
             tier=1,
-            tasks=_TEXT_TASKS,
+            tasks=_VISION_TEXT_TASKS,
         ),
         entry(
             id="gpt-4.1",
@@ -272,7 +290,7 @@ def _default_entries() -> list[ModelEntry]:
             price={"usd_per_1k_input_tokens": 0.002, "usd_per_1k_output_tokens": 0.008},
             price_note="OpenAI list price $2.00/$8.00 per 1M tokens",
             tier=3,
-            tasks=_TEXT_TASKS,
+            tasks=_VISION_TEXT_TASKS,
         ),
         entry(
             id="deepseek-chat",
@@ -310,7 +328,22 @@ def _default_entries() -> list[ModelEntry]:
             price_note=f"{_EXAMPLE}: BytePlus USD list $0.25/$2.00 per 1M (prompt <= 128k); "
             "Volcano Ark bills in CNY",
             tier=2,
-            tasks=_TEXT_TASKS,
+            tasks=_VISION_TEXT_TASKS,
+        ),
+        entry(
+            # A vision model with tool calls (structured output here is a forced tool call;
+            # the older qwen-vl-plus has none), used only to judge keyframes.
+            id="qwen3-vl-plus",
+            capability="text",
+            provider="dashscope",
+            model="qwen3-vl-plus",
+            base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+            api_key_env="DASHSCOPE_API_KEY",
+            price={"usd_per_1k_input_tokens": 0.0002, "usd_per_1k_output_tokens": 0.0016},
+            price_note=f"{_EXAMPLE}: Model Studio international USD rate (prompt <= 32k); "
+            "the Beijing endpoint bills in CNY, usually lower",
+            tier=2,
+            tasks=["judge"],
         ),
         entry(
             id="gpt-image-1",

@@ -34,6 +34,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from inkreel.providers.limits import Limiters
 from inkreel.providers.roster import (
+    IMAGE_INPUT_TASKS,
     TASK_CAPABILITY,
     ModelEntry,
     Roster,
@@ -218,6 +219,13 @@ class Router:
             raise RouterError(
                 f"override {task}={model_id!r}: that is {_a(entry.capability)} model and "
                 f"{task} needs {_a(needed)} model ({', '.join(fitting)})"
+            )
+        if task in IMAGE_INPUT_TASKS and not entry.serves(task):
+            seeing = [e.id for e in self.roster.for_task(task)]
+            raise RouterError(
+                f"override {task}={model_id!r}: that model is not listed as reading images; "
+                f"models that do: {', '.join(seeing) or 'none'} (add {task!r} to the tasks of "
+                "a model that does in inkreel.toml [[models]])"
             )
         ok, reason = usable(entry, self.environ)
         if not ok:

@@ -1,6 +1,12 @@
 """Typed artifacts passed between agents."""
 
-from inkreel.schemas.continuity import CheckedTake, ContinuityReport, Finding, ShotOutcome
+from inkreel.schemas.continuity import (
+    CheckedTake,
+    ContinuityReport,
+    Finding,
+    ScriptReview,
+    ShotOutcome,
+)
 from inkreel.schemas.design import (
     Character,
     CharacterDesign,
@@ -61,6 +67,7 @@ __all__ = [
     "Move",
     "Scene",
     "Script",
+    "ScriptReview",
     "SetElement",
     "Shot",
     "ShotOutcome",

@@ -40,6 +40,20 @@ class ShotOutcome(BaseModel):
     score_after: float | None = Field(default=None, description="The same on the kept take.")
 
 
+class ScriptReview(BaseModel):
+    """The script-level gate: the screenwriter's drafts checked before anything is designed."""
+
+    attempts: int = Field(default=1, description="Drafts checked (1 = the first draft only).")
+    status: Literal["passed", "repaired", "flagged"] = "passed"
+    revised: bool = Field(
+        default=True, description="False for the user's own screenplay: checked, never rewritten."
+    )
+    scenes_revised: list[int] = Field(default_factory=list, description="Scenes rewritten.")
+    findings_first: int = Field(default=0, description="Errors in the first draft.")
+    findings: list[Finding] = Field(default_factory=list, description="Open script findings.")
+    history: list[Finding] = Field(default_factory=list, description="Every one ever raised.")
+
+
 class ContinuityReport(BaseModel):
     passed: bool
     max_attempts: int
@@ -47,6 +61,10 @@ class ContinuityReport(BaseModel):
     findings: list[Finding] = Field(default_factory=list, description="Open findings.")
     history: list[Finding] = Field(default_factory=list, description="Every finding ever raised.")
     shots: list[ShotOutcome] = Field(default_factory=list)
+    script: ScriptReview | None = Field(default=None, description="The script-level gate.")
+    sheets_redrawn: dict[str, int] = Field(
+        default_factory=dict, description="Character -> reference sheets redrawn for them."
+    )
 
 
 class CheckedTake(BaseModel):
@@ -56,6 +74,9 @@ class CheckedTake(BaseModel):
     keyframe: Keyframe
     score: float = Field(description="1.0 clean; lower the worse its findings.")
     findings: list[Finding] = Field(default_factory=list, description="Its image findings.")
+    references: list[str] = Field(
+        default_factory=list, description="The reference sheets it was checked against."
+    )
     first: float | None = Field(default=None, description="Score of the shot's first take.")
     best: CheckedTake | None = Field(default=None, description="Best take so far.")
 
