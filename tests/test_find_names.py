@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from inkreel.providers.story_engine import find_names
+from inkreel.providers.prompt_io import tag
+from inkreel.providers.story_engine import find_names, write_script
+from inkreel.schemas import Script
 
 
 @pytest.mark.parametrize(
@@ -34,3 +36,12 @@ from inkreel.providers.story_engine import find_names
 )
 def test_every_named_character_is_cast(idea: str, names: list[str]) -> None:
     assert find_names(idea) == names
+
+
+def test_a_description_of_a_character_is_not_a_prop() -> None:
+    idea = "Mei, a tea-house owner, finds a jade seal in the rain. Her rival Jun wants it."
+    prompt = tag("idea", idea) + tag("runtime_seconds", "30") + tag("language", "en")
+    script = Script.model_validate(write_script(prompt, 0))
+    props = {p.casefold() for s in script.scenes for b in s.beats for p in b.props}
+    assert "jade seal" in props and "tea-house owner" not in props
+    assert "tea-house owner" not in script.title.casefold()

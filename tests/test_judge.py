@@ -264,7 +264,9 @@ def test_a_verdict_naming_problems_becomes_findings_and_a_clean_one_none(tmp_pat
     assert hair.fix_instruction == "Redraw with the right hair_colour."
     assert (hair.scene, hair.beat, hair.shots) == (1, 0, ["s01-001"])
     assert by_check["figure_extra"].severity == "warning"  # not sure enough for an error
-    assert by_check["identity"].agent == "character_designer"  # the reference sheet is off
+    # The reference sheet is off: the designer redraws it (the continuity node's redraw route).
+    assert by_check["identity"].agent == "character_designer"
+    assert by_check["identity"].evidence["sheet_off_design"] == "judge"
     assert spent > 0
     # Judge findings cost a take what pixel measures cannot: x0.5 per error, x0.75 per warning.
     assert score_factor(found) == pytest.approx(0.5 * 0.75 * 0.5)

@@ -62,8 +62,9 @@ def _score(bundle: Bundle, shot_id: str, board_findings: int, image: list[Findin
 
 def check_continuity(
     state: EpisodeState, runtime: Runtime[EpisodeContext]
-) -> Command[Literal["revise_shot", "cut_timeline"]]:
-    """Check every shot; send failing ones back to the director while attempts remain."""
+) -> Command[Literal["revise_shot", "redraw_sheet", "cut_timeline"]]:
+    """Check every shot; send off-design sheets to the designer and failing shots to the
+    director while attempts remain; else go on to the cut."""
     ctx = runtime.context
     limit = ctx.settings.continuity_max_attempts
     shots = [state["shots"][i] for i in state["shot_order"]]
@@ -107,7 +108,9 @@ def check_continuity(
         seen[s.id] = take
     failing = set(mine)
     drawings = {n: state.get("sheet_attempts", {}).get(n, 1) for n in state["cast"]}
-    redraw = {n: fix for n, fix in _sheet_redraws(findings).items() if drawings[n] < limit}
+    redraw = {
+        n: fix for n, fix in _sheet_redraws(findings).items() if drawings.get(n, limit) < limit
+    }
     # A shot whose only fault is a sheet being redrawn waits to be checked against the new one.
     waiting = {
         sid

@@ -84,7 +84,7 @@ def check_script(
     limit = ctx.settings.continuity_max_attempts
     script = state["script"]
     findings = script_findings(script)
-    errors = [f for f in findings if f.severity == "error"]
+    errors = _errors(findings)
     review = state.get("script_review") or ScriptReview(
         revised=script.source == "idea", findings_first=len(errors)
     )

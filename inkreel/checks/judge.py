@@ -354,6 +354,9 @@ def _findings(verdict: JudgeVerdict, shot: Shot, expected: list[str], model: str
         }
         if name:
             evidence["character"] = name
+            if problem.reference_wrong:
+                # The continuity node sends such a sheet to the designer to be redrawn.
+                evidence["sheet_off_design"] = "judge"
         elif raw:
             # Not a character of this shot: never one the repair loop should add to it.
             evidence["named"] = raw[:80]
@@ -370,7 +373,7 @@ def _findings(verdict: JudgeVerdict, shot: Shot, expected: list[str], model: str
                 message=f"The judge ({model}) sees in {shot.id}: {description}.",
                 fix_instruction=problem.fix.strip()
                 or f"Redraw {shot.id} to match its storyboard and references.",
-                agent="character_designer" if problem.reference_wrong else "director",
+                agent="character_designer" if "sheet_off_design" in evidence else "director",
                 evidence=evidence,
             )
         )

@@ -481,6 +481,17 @@ def find_names(idea: str) -> list[str]:
     return list(seen)[:4]
 
 
+def _descriptions(idea: str, names: list[str]) -> list[str]:
+    """The descriptions set off after a name: "Mei, a tea-house owner, finds" -> "tea-house
+    owner" (what a character is, not an object of the story)."""
+    openers = "|".join(sorted(APPOSITIVE_OPENERS))
+    return [
+        m.group(1).casefold()
+        for name in names
+        for m in re.finditer(rf"\b{re.escape(name)},\s+(?:{openers})\s+([^,.;:!?]+)", idea)
+    ]
+
+
 def _heads_list(tokens: list[str], i: int) -> bool:
     """Is tokens[i] followed by ", Name," or ", Name and", the start of a list of names?"""
     name, after = tokens[i + 2 : i + 3], tokens[i + 3 : i + 4]
@@ -585,7 +596,14 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
 
     nouns = find_nouns(idea)
     place_list = find_places(idea, nouns)
-    nouns = [n for n in nouns if all(p not in n for p, _ in place_list) and n not in names]
+    described = _descriptions(idea, names)  # "Mei, a tea-house owner, ...": Mei, not a prop
+    nouns = [
+        n
+        for n in nouns
+        if all(p not in n for p, _ in place_list)
+        and n not in names
+        and not any(n in d for d in described)
+    ]
     fallback = NOUN_FALLBACK[language]
     while len(nouns) < 2:
         start = len(nouns) + int(dice.unit("noun") * 5)
