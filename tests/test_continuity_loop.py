@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -15,23 +16,31 @@ from .conftest import IDEA
 runner = CliRunner()
 
 
+def drifting_episode(root: Path, max_attempts: int) -> tuple[Any, Path, ContinuityReport]:
+    """A 16 s episode made at drift rate 1: the CLI result, its folder and its report."""
+    env = {"INKREEL_DRIFT_RATE": "1", "INKREEL_DRIFT_SEED": "3"}
+    args = ["produce", IDEA, "-o", str(root), "--length", "16", "--episode", "e1"]
+    result = runner.invoke(cli.app, [*args, "--max-attempts", str(max_attempts)], env=env)
+    assert result.exit_code == 0, result.output
+    folder = root / "episodes/e1"
+    report = ContinuityReport.model_validate_json((folder / "continuity.json").read_text())
+    return result, folder, report
+
+
 def test_drifting_keyframes_are_caught_and_repaired_within_the_limit(tmp_path: Path) -> None:
     """At drift rate 1 the first script draft, every first reference sheet and every first
     keyframe take come out with a defect; each is sent to its agent and repaired."""
     root = tmp_path / "drift"
-    env = {"INKREEL_DRIFT_RATE": "1", "INKREEL_DRIFT_SEED": "3"}
-    args = ["produce", IDEA, "-o", str(root), "--length", "16", "--episode", "e1"]
-    result = runner.invoke(cli.app, [*args, "--max-attempts", "2"], env=env)
-    assert result.exit_code == 0, result.output
-    folder = root / "episodes/e1"
-    report = ContinuityReport.model_validate_json((folder / "continuity.json").read_text())
+    _, folder, report = drifting_episode(root, max_attempts=2)
     assert report.passed and report.findings == []
     repaired = [s for s in report.shots if s.status == "repaired"]
     # Every first take drifted (where the shot had something to get wrong); the checker
-    # caught each one, and the second take, drawn clean, passed.
+    # caught each one, and the second take, drawn clean, passed. (A shot that failed only
+    # against a drifted sheet passes on its first take once the sheet is redrawn.)
     assert len(repaired) >= len(report.shots) // 2
+    assert any(o.attempts == 2 for o in repaired)
     for outcome in repaired:
-        assert outcome.attempts == 2 and outcome.findings_first >= 1
+        assert outcome.attempts in (1, 2) and outcome.findings_first >= 1
         assert outcome.score_before is not None and outcome.score_before < 1.0
         assert outcome.score_after == 1.0
     kinds = {f.check for f in report.history}
@@ -55,13 +64,7 @@ def test_drifting_keyframes_are_caught_and_repaired_within_the_limit(tmp_path: P
 
 def test_at_the_limit_every_drift_is_flagged_for_a_human(tmp_path: Path) -> None:
     """One attempt: nothing is redone, and the report says what a human must look at."""
-    root = tmp_path / "limit"
-    env = {"INKREEL_DRIFT_RATE": "1", "INKREEL_DRIFT_SEED": "3"}
-    args = ["produce", IDEA, "-o", str(root), "--length", "16", "--episode", "e1"]
-    result = runner.invoke(cli.app, [*args, "--max-attempts", "1"], env=env)
-    assert result.exit_code == 0, result.output
-    folder = root / "episodes/e1"
-    report = ContinuityReport.model_validate_json((folder / "continuity.json").read_text())
+    result, _, report = drifting_episode(tmp_path / "limit", max_attempts=1)
     assert not report.passed and report.sheets_redrawn == {}
     assert report.script is not None and report.script.status == "flagged"
     assert report.script.findings and report.script.attempts == 1

@@ -15,7 +15,6 @@ from inkreel.checks import Bundle
 from inkreel.checks.storyboard import check_storyboard
 from inkreel.graphs.state import EpisodeContext
 from inkreel.schemas import (
-    Beat,
     CharacterDesign,
     Finding,
     Lighting,
@@ -28,23 +27,12 @@ from inkreel.schemas import (
     Voice,
 )
 
+from .test_checks_storyboard import TRIO  # Rosa, Tam and Bo each speak to another
+
 DAY = Lighting(ambient="#ffffff", sky="#99ccee", practicals_on=False, brightness=1.0)
 NIGHT = Lighting(ambient="#8090c0", sky="#1a2040", practicals_on=True, brightness=0.5)
 MARKET = LocationDesign(
     name="Night Market", interior=False, width=12.0, lighting={"day": DAY, "night": NIGHT}
-)
-TRIO = Scene(
-    number=1,
-    heading="EXT. NIGHT MARKET - DAY",
-    location="Night Market",
-    interior=False,
-    characters=["Rosa", "Tam", "Bo"],
-    beats=[
-        Beat(kind="action", text="Rosa, Tam and Bo guard the stall."),
-        Beat(kind="dialogue", character="Rosa", addressee="Tam", text="Hold the awning."),
-        Beat(kind="dialogue", character="Tam", addressee="Bo", text="Bo, the ropes!"),
-        Beat(kind="dialogue", character="Bo", addressee="Rosa", text="Got them."),
-    ],
 )
 CAST = {
     name: CharacterDesign(
