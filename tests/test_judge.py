@@ -358,6 +358,13 @@ def test_a_judge_without_its_key_is_one_clear_error(
     assert produced.exit_code == 2, produced.output
     assert "no usable model for task 'judge'" in produced.output
     assert not (tmp_path / "p/episodes").exists()
+    blind = runner.invoke(
+        cli.app, ["produce", IDEA, "-o", str(tmp_path / "q"), "--judge-model", "deepseek-chat"]
+    )
+    assert blind.exit_code == 2, blind.output
+    # The hint names the table to edit as written (not eaten as console markup).
+    assert "not listed as reading images" in blind.output
+    assert "inkreel.toml [[models]]" in " ".join(blind.output.split())
 
 
 def test_check_with_a_judge_lists_its_findings_under_a_budget(tmp_path: Path) -> None:
