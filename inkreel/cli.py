@@ -165,6 +165,8 @@ class ProgressView:
             self.progress.console.print(f"  continuity: revised {payload['shot_id']}")
         elif kind == "script_revised":
             self.progress.console.print(f"  continuity: rewrote scene {payload['scene']}")
+        elif kind == "redrawn":
+            self.progress.console.print(f"  continuity: redrew {payload['name']}'s sheet")
         elif kind == "segment":
             self.advance("shots")
         elif kind == "character":

@@ -31,7 +31,7 @@ def test_drifting_keyframes_are_caught_and_repaired_within_the_limit(tmp_path: P
     """At drift rate 1 the first script draft, every first reference sheet and every first
     keyframe take come out with a defect; each is sent to its agent and repaired."""
     root = tmp_path / "drift"
-    _, folder, report = drifting_episode(root, max_attempts=2)
+    result, folder, report = drifting_episode(root, max_attempts=2)
     assert report.passed and report.findings == []
     repaired = [s for s in report.shots if s.status == "repaired"]
     # Every first take drifted (where the shot had something to get wrong); the checker
@@ -57,6 +57,9 @@ def test_drifting_keyframes_are_caught_and_repaired_within_the_limit(tmp_path: P
     assert blamed and report.sheets_redrawn == dict.fromkeys(sorted(blamed), 1)
     sheets = list((root / "assets/characters").rglob("turnaround-front.png"))
     assert len(sheets) == 2 * len(report.sheets_redrawn)  # the drifted one is kept apart
+    for name in report.sheets_redrawn:
+        assert f"continuity: redrew {name}'s sheet" in result.output
+    assert f"continuity: rewrote scene {report.script.scenes_revised[0]}" in result.output
     # The delivered storyboard holds the repaired takes: checking it again finds nothing.
     check = runner.invoke(cli.app, ["check", str(folder / "storyboard.json")])
     assert check.exit_code == 0, check.output
