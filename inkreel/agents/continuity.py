@@ -113,9 +113,7 @@ def check_continuity(
     }
     # A shot whose only fault is a sheet being redrawn waits to be checked against the new one.
     waiting = {
-        sid
-        for sid, problems in mine.items()
-        if all(_sheet_redraws([f]).keys() & redraw.keys() for f in problems)
+        sid for sid, problems in mine.items() if all(_sheet_of(f) in redraw for f in problems)
     }
     retry = sorted(s for s in failing - waiting if attempts[s] < limit)
     raised = [f for f in findings if f.shot_id in changed]  # unchanged shots' were logged
@@ -219,15 +217,22 @@ def _sheets(state: EpisodeState, shot: Shot) -> list[str]:
     return [cast[b.character].sheet for b in shot.blocking if b.character in cast]
 
 
+def _sheet_of(finding: Finding) -> str | None:
+    """The character whose reference sheet the finding blames as drawn off its design (the
+    designer redraws it), else None: other designer findings, such as two characters too
+    alike to tell apart, need a new design and are left for a human."""
+    name = finding.evidence.get("character")
+    blames = finding.agent == "character_designer" and finding.evidence.get("sheet_off_design")
+    return str(name) if blames and name else None
+
+
 def _sheet_redraws(findings: list[Finding]) -> dict[str, str]:
-    """Character -> fix, for the findings that blame a reference sheet drawn off its design
-    (the designer redraws it; other designer findings, such as two characters too alike to
-    tell apart, need a new design and are left for a human)."""
+    """Character -> fix, for the findings that blame a reference sheet."""
     redraws: dict[str, str] = {}
     for f in findings:
-        name = f.evidence.get("character")
-        if f.agent == "character_designer" and f.evidence.get("sheet_off_design") and name:
-            redraws.setdefault(str(name), f.fix_instruction)
+        name = _sheet_of(f)
+        if name is not None:
+            redraws.setdefault(name, f.fix_instruction)
     return redraws
 
 
