@@ -32,6 +32,7 @@ from inkreel.memory import AssetMemory
 from inkreel.project import Project, ProjectError, write_text_atomic
 from inkreel.providers import ProviderError, Providers, build_providers
 from inkreel.providers.budget import BudgetExceeded, Ledger
+from inkreel.providers.errors import RunStop
 from inkreel.providers.faults import FaultRecord
 from inkreel.providers.roster import ModelEntry, Roster, RosterError, Task, format_roster
 from inkreel.providers.router import Router, RouterError
@@ -370,7 +371,7 @@ def guarded(func: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (UserError, ProjectError, ScriptError, ProviderError) as exc:
+        except (UserError, ProjectError, ScriptError, ProviderError, RunStop) as exc:
             fail(str(exc))
         except BudgetExceeded as exc:
             fail(f"{exc} The run is checkpointed: continue with `inkreel resume ... --budget`.")
@@ -388,7 +389,15 @@ def _run_or_report(
 ) -> None:
     try:
         values = run_graph(project, request, settings, first_input)
-    except (UserError, ProjectError, ScriptError, ProviderError, BudgetExceeded, KeyboardInterrupt):
+    except (
+        UserError,
+        ProjectError,
+        ScriptError,
+        ProviderError,
+        RunStop,
+        BudgetExceeded,
+        KeyboardInterrupt,
+    ):
         raise
     except Exception as exc:
         log = project.root / "logs" / f"{request.episode}.log"
@@ -605,7 +614,7 @@ def batch(
                 f"{exc} The batch stopped at {episode}; everything before it is delivered and "
                 f"{episode} is checkpointed. Continue with the same command and a higher cap."
             ) from None
-        except (UserError, ProjectError, ScriptError, ProviderError, KeyboardInterrupt):
+        except (UserError, ProjectError, ScriptError, ProviderError, RunStop, KeyboardInterrupt):
             raise
         except Exception as exc:
             log = project.root / "logs" / f"{episode}.log"
