@@ -188,7 +188,12 @@ def test_otio_round_trip(tmp_path: Path) -> None:
     timeline = _otio_cut(root)
     mix = write_wav(root / "assets" / "mix" / "mix.wav", np.zeros(44100 * 2), 44100)
     path = write_otio(
-        timeline, root / "episodes" / "ep01" / "ep01.otio", "ep01", root, mix=mix.relative_to(root)
+        timeline,
+        root / "episodes" / "ep01" / "ep01.otio",
+        "ep01",
+        root,
+        mix=mix.relative_to(root),
+        paths="file_url",
     )
     assert path == root / "episodes" / "ep01" / "ep01.otio"
     assert not list(path.parent.glob(".*part*"))
@@ -257,7 +262,7 @@ def test_otio_round_trip(tmp_path: Path) -> None:
 def test_otio_without_mix_or_title_and_with_plain_paths(tmp_path: Path) -> None:
     root = tmp_path / "project"
     timeline = _otio_cut(root, title=False)
-    path = write_otio(timeline, tmp_path / "cut.otio", "cut", root, file_urls=False)
+    path = write_otio(timeline, tmp_path / "cut.otio", "cut", root, paths="absolute")
     back = otio.adapters.read_from_file(str(path))
     [video] = back.video_tracks()
     [dialogue] = back.audio_tracks()
@@ -267,5 +272,34 @@ def test_otio_without_mix_or_title_and_with_plain_paths(tmp_path: Path) -> None:
     for clip in video.find_clips():
         assert clip.media_reference.target_url == str(root / f"assets/keyframes/{clip.name}.png")
     # Written again over the old file, atomically: same content.
-    again = write_otio(timeline, path, "cut", root, file_urls=False)
+    again = write_otio(timeline, path, "cut", root, paths="absolute")
     assert again.read_text() == path.read_text()
+
+
+def test_otio_paths_are_relative_and_survive_a_move(tmp_path: Path) -> None:
+    import shutil
+
+    texts = []
+    for name in ("first", "second"):
+        root = tmp_path / name / "my project"
+        timeline = _otio_cut(root)
+        mix = write_wav(root / "assets" / "mix" / "mix.wav", np.zeros(44100), 44100)
+        path = write_otio(timeline, root / "episodes/ep01/episode.otio", "ep01", root, mix=mix)
+        texts.append(path.read_text())
+    # Identical cuts in two places are identical files: no absolute path inside.
+    assert texts[0] == texts[1]
+    assert str(tmp_path) not in texts[0] and "file://" not in texts[0]
+    moved = tmp_path / "elsewhere" / "renamed"
+    shutil.move(str(tmp_path / "first" / "my project"), str(moved))
+    otio_file = moved / "episodes/ep01/episode.otio"
+    back = otio.adapters.read_from_file(str(otio_file))
+    references = [
+        clip.media_reference
+        for clip in back.find_clips()
+        if isinstance(clip.media_reference, otio.schema.ExternalReference)
+    ]
+    assert len(references) == sum(c.title is None for c in timeline.video) + len(timeline.audio) + 1
+    for reference in references:
+        target = otio_file.parent / otio.url_utils.filepath_from_url(reference.target_url)
+        assert target.resolve().is_file(), reference.target_url
+        assert target.resolve().is_relative_to(moved.resolve())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 import wave
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import opentimelineio as otio
 import srt
@@ -27,6 +28,7 @@ PAD = 10
 TITLE_H = 44
 CAPTION_LINES = 3
 MAX_BYTES = 1_000_000
+MediaPaths = Literal["relative", "file_url", "absolute"]
 BACKGROUND = (245, 243, 238)
 INK = (30, 30, 30)
 MUTED = (110, 110, 110)
@@ -106,7 +108,7 @@ def write_otio(
     name: str,
     media_root: Path,
     mix: Path | None = None,
-    file_urls: bool = True,
+    paths: MediaPaths = "relative",
 ) -> Path:
     """Write the cut as an OpenTimelineIO file (.otio) for an editing application.
 
@@ -128,12 +130,15 @@ def write_otio(
       written disabled (kept as stems for re-cutting) and the import sounds like the
       delivered episode instead of doubling every line.
 
-    Media paths in the timeline are relative to `media_root` (the project folder); they are
-    written as absolute `file://` URLs, OTIO's convention (what Premiere Pro writes), or as
-    plain absolute paths with `file_urls=False`, which DaVinci Resolve's OTIO import needs
-    (it does not accept file:// URLs as of Resolve 20). Written atomically.
+    Media paths in the timeline are relative to `media_root` (the project folder). By default
+    they are written relative to the .otio file's folder, so the file opens after the project
+    is moved and identical runs write identical files; `paths="file_url"` writes absolute
+    `file://` URLs (what Premiere Pro writes), `paths="absolute"` plain absolute paths (what
+    DaVinci Resolve's OTIO import needs: it does not accept file:// URLs as of Resolve 20).
+    Written atomically.
     """
     root = Path(media_root).absolute()
+    path = Path(path)
     fps = timeline.fps
     result = otio.schema.Timeline(name=name, global_start_time=_rt(0, fps))
     result.metadata["inkreel"] = {
@@ -144,9 +149,7 @@ def write_otio(
     }
 
     def url(rel: str) -> str:
-        target = Path(rel)
-        target = target if target.is_absolute() else root / target
-        return otio.url_utils.url_from_filepath(str(target)) if file_urls else str(target)
+        return _media_url(root / rel, path.absolute().parent, paths)
 
     result.tracks.append(_video_track(timeline, url))
     dialogue = [a for a in timeline.audio if a.role == "dialogue"]
@@ -169,10 +172,19 @@ def write_otio(
         track.metadata["inkreel"] = {"role": "mix", "contains_dialogue": True}
         result.tracks.append(track)
 
-    path = Path(path)
     with atomic_path(path) as tmp:
         otio.adapters.write_to_file(result, str(tmp), adapter_name="otio_json")
     return path
+
+
+def _media_url(target: Path, folder: Path, paths: MediaPaths) -> str:
+    """How a media file is named in an .otio file written into `folder`."""
+    if paths == "absolute":
+        return str(target)
+    if paths == "file_url":
+        return otio.url_utils.url_from_filepath(str(target))
+    # Forward slashes on every system: the file is read where the project is moved to.
+    return Path(os.path.relpath(target, folder)).as_posix()
 
 
 def _rt(frames: float, fps: int) -> otio.opentime.RationalTime:
