@@ -42,6 +42,25 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _read_umask() -> int:
+    """Return the process's umask, without changing it where the system can tell."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # Elsewhere it can only be read by setting it: once, at import, before any thread runs.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once: setting the process-wide umask during a run races with the graph's threads and
+# the encoders they start (a file created meanwhile would get mode 0666).
+UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary sibling path; rename it onto target only if the block succeeds."""
@@ -54,9 +73,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         # mkstemp creates 0600; a delivered file gets the usual permissions for the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp_path.chmod(0o666 & ~umask)
+        tmp_path.chmod(0o666 & ~UMASK)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
