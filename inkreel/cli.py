@@ -37,7 +37,7 @@ from inkreel.providers.faults import FaultRecord
 from inkreel.providers.roster import ModelEntry, Roster, RosterError, Task, format_roster
 from inkreel.providers.router import Router, RouterError
 from inkreel.schemas import Script
-from inkreel.settings import LANGUAGES, Settings
+from inkreel.settings import LANGUAGES, Settings, SettingsFileError
 
 app = typer.Typer(
     add_completion=False,
@@ -198,7 +198,7 @@ def run_graph(
     # The ledger is closed however the run ends (a budget stop, a crash, Ctrl-C).
     with Ledger(project.ledger) as ledger:
         providers = build_providers(
-            settings, request.seed, ledger, request.episode, roster=load_roster(project)
+            settings, request.seed, ledger, request.episode, roster=load_roster(project.root)
         )
         try:
             final = _stream(project, request, settings, first_input, providers, view)
@@ -268,14 +268,16 @@ def parse_models(pins: list[str] | None) -> dict[str, str] | None:
 def load_settings(root: Path | None, **flags: Any) -> Settings:
     try:
         return Settings.load(root, **flags)
+    except SettingsFileError as exc:
+        raise UserError(str(exc)) from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UserError(f"invalid settings: {problems}") from None
 
 
-def load_roster(project: Project) -> Roster:
+def load_roster(root: Path | None) -> Roster:
     try:
-        return Roster.load(project.root)
+        return Roster.load(root)
     except RosterError as exc:
         raise UserError(str(exc)) from None
 
@@ -716,9 +718,9 @@ def estimate(
     if (idea is None) == (script is None):
         raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
     check_language(lang)
-    project = Project.open(output, create=False) if output else None
+    root = Project.settings_root(output) if output else None
     settings = load_settings(
-        project.root if project else None,
+        root,
         text_model=text_model,
         image_model=image_model,
         speech_model=speech_model,
@@ -727,7 +729,7 @@ def estimate(
         policy=policy,
         pins=parse_models(model),
     )
-    roster = load_roster(project) if project else Roster.default()
+    roster = load_roster(root)
     # Pricing a model needs no key: a pinned model whose key is not set here is priced as
     # if it were (the run itself will still ask for the key); unpinned tasks are priced on
     # what the router would choose on this machine.
@@ -796,9 +798,7 @@ def models(
     ] = None,
 ) -> None:
     """List the model roster: capability, price, quality tier, usable now or not."""
-    roster = (
-        load_roster(Project.open(project_dir, create=False)) if project_dir else Roster.default()
-    )
+    roster = load_roster(Project.settings_root(project_dir) if project_dir else None)
     table = Table(show_lines=False)
     for column in ("capability", "id", "model", "price", "tier", "usable"):
         table.add_column(column)

@@ -141,6 +141,18 @@ class Project:
             raise ProjectError(f"{root} is not writable.")
         return cls(root)
 
+    @classmethod
+    def settings_root(cls, root: Path) -> Path:
+        """Return the folder whose inkreel.toml a command reads, creating nothing in it.
+
+        A project, or a folder being set up (it holds an inkreel.toml and no project yet), so
+        a hosted setup can be priced and listed before its first run.
+        """
+        root = Path(root).expanduser()
+        if (root / "inkreel.toml").is_file() and not (root / MARKER).exists():
+            return root
+        return cls.open(root, create=False).root
+
     @property
     def memory_dir(self) -> Path:
         return self.root / "memory"

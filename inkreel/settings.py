@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +16,46 @@ from pydantic_settings import (
 )
 
 LANGUAGES = ("en", "zh", "ja")
+Fallback = Literal["on-error", "always", "never"]
+_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+class SettingsFileError(ValueError):
+    """An inkreel.toml that cannot be read; the message is one line naming file, line, column."""
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Return the tables of a TOML file, or raise SettingsFileError saying where it breaks."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsFileError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
+    except OSError as exc:
+        raise SettingsFileError(f"cannot read {path}: {exc.strerror}.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, column, reason = _position(str(exc), text)
+        raise SettingsFileError(f"{path}:{line}:{column}: not valid TOML: {reason}.") from None
+
+
+def _position(message: str, text: str) -> tuple[int, int, str]:
+    """Line, column and reason of a TOMLDecodeError's message (3.11 has no lineno/colno)."""
+    found = _WHERE.search(message)
+    reason = _WHERE.sub("", message)
+    if found and found[1]:
+        return int(found[1]), int(found[2]), reason
+    lines = text.split("\n")  # at the end of the document: just past its last character
+    return len(lines), len(lines[-1]) + 1, reason
+
+
+class _TomlFile(TomlConfigSettingsSource):
+    """pydantic-settings' TOML source, reading through `read_toml` (errors in one line)."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        return read_toml(Path(file_path))
 
 
 class Settings(BaseSettings):
@@ -136,7 +178,7 @@ class Settings(BaseSettings):
             ) -> tuple[PydanticBaseSettingsSource, ...]:
                 sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
                 if toml is not None and toml.is_file():
-                    sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+                    sources.append(_TomlFile(settings_cls, toml_file=toml))
                 return tuple(sources)
 
         return cls.model_validate(_WithFile(**given).model_dump())

@@ -33,12 +33,13 @@ from __future__ import annotations
 import copy
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from inkreel.settings import SettingsFileError, read_toml
 
 Capability = Literal["text", "image", "video", "speech", "embedding"]
 Task = Literal["write", "design", "storyboard", "keyframe", "animate", "voice", "judge", "embed"]
@@ -467,11 +468,9 @@ class Roster:
 
     def merged_with_toml(self, path: Path) -> Roster:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise RosterError(f"{path} is not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise RosterError(f"cannot read {path}: {exc.strerror}") from None
+            data = read_toml(path)
+        except SettingsFileError as exc:
+            raise RosterError(str(exc)) from None
         models = data.get("models", [])
         if not isinstance(models, list) or not all(isinstance(m, dict) for m in models):
             raise RosterError(f"{path}: 'models' must be an array of tables ([[models]])")
