@@ -12,8 +12,9 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask
+from inkreel.checks.answers import Issue, repair_record, validate_character, validate_location
 from inkreel.graphs.state import EpisodeContext, EpisodeState
-from inkreel.media import renderer
+from inkreel.media import audio, renderer
 from inkreel.project import atomic_path, digest
 from inkreel.providers.limits import local_cpu
 from inkreel.providers.prompt_io import tag
@@ -21,8 +22,10 @@ from inkreel.schemas import (
     Artifact,
     Character,
     CharacterDesign,
+    CharacterDraft,
     Location,
     LocationDesign,
+    LocationDraft,
     Scene,
     Script,
 )
@@ -60,7 +63,8 @@ def _design_character(
             tag("cast_so_far", others),
         ]
     )
-    return ask(ctx, AGENT, CharacterDesign, prompt).model_copy(update={"name": name})
+    answer = ask(ctx, AGENT, CharacterDraft, prompt, lambda d: validate_character(d, name))
+    return answer.value
 
 
 def _draw_character(
@@ -148,16 +152,24 @@ def redraw_sheet(task: SheetTask, runtime: Runtime[EpisodeContext]) -> dict[str,
 
 
 def _design_location(
-    ctx: EpisodeContext, scene: Scene, seed: int, episode: str
+    ctx: EpisodeContext, scene: Scene, seed: int, episode: str, design: LocationDesign | None
 ) -> tuple[Location, list[Artifact]]:
-    prompt = "\n".join(
-        [
-            tag("location", scene.location),
-            tag("interior", str(scene.interior).lower()),
-            tag("heading", scene.heading),
-        ]
-    )
-    design = ask(ctx, AGENT, LocationDesign, prompt).model_copy(update={"name": scene.location})
+    """Design the scene's set (or take `design`, a stored one repaired) and render its plates."""
+    if design is None:
+        prompt = "\n".join(
+            [
+                tag("location", scene.location),
+                tag("interior", str(scene.interior).lower()),
+                tag("heading", scene.heading),
+            ]
+        )
+        design = ask(
+            ctx,
+            AGENT,
+            LocationDraft,
+            prompt,
+            lambda d: validate_location(d, scene.location, scene.interior),
+        ).value
     asset_id = f"loc-{digest(design)}"
     folder = ctx.project.assets("locations") / asset_id
     plates = {}
@@ -172,6 +184,37 @@ def _design_location(
     return location, [
         artifact(ctx, p, "location_plate", AGENT, seed, REFERENCE_ARTIST) for p in paths
     ]
+
+
+def _recall_character(
+    ctx: EpisodeContext, name: str, language: str
+) -> tuple[Character | None, list[Issue]]:
+    """The stored character of this name, repaired to today's types if it must be (a voice
+    eSpeak does not have, a colour that does not parse), with what was repaired."""
+    record = ctx.memory.character_record(name)
+    if record is None:
+        return None, []
+    design = CharacterDesign(name=name, voice=audio.voice_for(name, language))
+    template = Character(id=str(record.get("id") or ""), design=design)
+    checked = repair_record(Character, record, template)
+    return (checked.value, checked.repairs) if checked.ok else (None, checked.issues)
+
+
+def _recall_location(ctx: EpisodeContext, scene: Scene) -> tuple[Location | None, list[Issue]]:
+    """The stored set of this name, repaired to today's types and lit for every time."""
+    record = ctx.memory.location_record(scene.location)
+    if record is None:
+        return None, []
+    design = LocationDesign(name=scene.location, interior=scene.interior, lighting={})
+    template = Location(id=str(record.get("id") or ""), design=design)
+    stored = repair_record(Location, record, template)
+    if not stored.ok:
+        return None, stored.issues
+    found = stored.value
+    lit = validate_location(found.design, found.design.name, found.design.interior)
+    if lit.repairs:
+        found = found.model_copy(update={"design": lit.value})
+    return found, [*stored.repairs, *lit.repairs]
 
 
 def _brief(design: CharacterDesign) -> dict[str, str]:
@@ -204,7 +247,13 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
     first_scenes: dict[str, Scene] = {}
     for scene in script.scenes:
         first_scenes.setdefault(scene.location, scene)
-    new_sets = [s for n, s in first_scenes.items() if ctx.memory.find_location(n) is None]
+    recalled = {place: _recall_location(ctx, scene) for place, scene in first_scenes.items()}
+    # A set stored before and repaired now is rendered again under its repaired design.
+    new_sets = {
+        place: found.design if found is not None and repairs else None
+        for place, (found, repairs) in recalled.items()
+        if found is None or repairs
+    }
     reused: dict[str, Character] = {}
     designs: dict[str, CharacterDesign] = {}
     artifacts: list[Artifact] = []
@@ -213,20 +262,28 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
     # never leaves a call running past the end of the run, unrecorded in the ledger.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         sets = {
-            s.location: pool.submit(_design_location, ctx, s, request.seed, request.episode)
-            for s in new_sets
+            place: pool.submit(
+                _design_location, ctx, first_scenes[place], request.seed, request.episode, design
+            )
+            for place, design in new_sets.items()
         }
         drawing = {}
         for name in names:
-            found = ctx.memory.find_character(name)
-            if found is not None:
+            found, repairs = _recall_character(ctx, name, script.language)
+            episode = request.episode
+            if found is not None and not repairs:
                 reused[name] = found
                 designs[name] = found.design
+            elif found is not None:  # stored before, invalid today: repaired and drawn again
+                designs[name], episode = found.design, found.first_episode or episode
+                for issue in repairs:
+                    ctx.event("asset_repaired", name=name, issue=str(issue))
             else:
                 others = [_brief(d) for d in designs.values()]
                 designs[name] = _design_character(ctx, script, name, others)
+            if name not in reused:
                 drawing[name] = pool.submit(
-                    _draw_character, ctx, designs[name], request.seed, request.episode
+                    _draw_character, ctx, designs[name], request.seed, episode
                 )
             ctx.event("character", name=name, reused=name in reused)
         drawn = {name: job.result() for name, job in drawing.items()}
@@ -247,7 +304,7 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
             ctx.memory.put_location(location, ctx.project.root)
             artifacts += files
         else:
-            found_loc = ctx.memory.find_location(place)
+            found_loc, _ = recalled[place]
             assert found_loc is not None
             location = found_loc
         locations[place] = location

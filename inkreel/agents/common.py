@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
+from inkreel.checks.answers import Checked
 from inkreel.graphs.state import EpisodeContext
 from inkreel.project import sha256_file
 from inkreel.prompts import system_prompt
+from inkreel.providers.dispatch import Answer
 from inkreel.schemas import Artifact
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def ask(
@@ -21,13 +25,20 @@ def ask(
     agent: str,
     schema: type[M],
     prompt: str,
+    check: Callable[[M], Checked[T]],
     label: str = "",
     system: str | None = None,
-) -> M:
-    """Ask the model the router picks for the agent's task for `schema`; `system` names the
-    prompt template when the agent has more than one (default: the agent's own)."""
+) -> Answer[T]:
+    """Ask the model the router picks for the agent's task for `schema`, checked by `check`
+    (see `checks.answers`); `system` names the prompt template when the agent has more than
+    one (default: the agent's own)."""
     messages = [SystemMessage(system_prompt(system or agent)), HumanMessage(prompt)]
-    return ctx.providers.calls.structured(agent, schema, messages, label)
+    return ctx.providers.calls.structured(agent, schema, messages, label, check)
+
+
+def credit(kind: str, *answers: Answer[Any]) -> dict[str, list[str]]:
+    """A state update crediting the models that wrote an artifact (see `text_models`)."""
+    return {kind: list(dict.fromkeys(a.model_id for a in answers))}
 
 
 def artifact(

@@ -22,11 +22,14 @@ from langgraph.runtime import Runtime
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from inkreel.agents.common import artifact, ask
+from inkreel.agents.common import artifact, ask, credit
+from inkreel.checks.answers import validate_shot_plan, validate_shot_spec
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.media import audio, renderer
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
 from inkreel.project import atomic_path, digest
+from inkreel.providers.dispatch import Answer
+from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.limits import local_cpu
 from inkreel.providers.media import accept_png, accept_wav, hosted_image, hosted_speech
 from inkreel.providers.prompt_io import tag
@@ -304,32 +307,16 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     scenes = [scene for scene in script.scenes if scene.beats]
     # Scenes are planned independently, so their calls overlap (within the model's limits).
     with ThreadPoolExecutor(max_workers=ctx.providers.concurrency(ctx.settings)) as pool:
-        plans = list(
-            pool.map(
-                lambda scene: ask(
-                    ctx, AGENT, ShotPlan, tag("scene", scene.model_dump(mode="json"))
-                ),
-                scenes,
-            )
-        )
-    for scene, plan in zip(scenes, plans, strict=True):
-        covered = set()
-        for spec in plan.shots:
-            if not 0 <= spec.beat < len(scene.beats) or spec.beat in covered:
-                continue
-            covered.add(spec.beat)
+        answers = list(pool.map(lambda scene: _plan_scene(ctx, scene), scenes))
+    for scene, answer in zip(scenes, answers, strict=True):
+        # The checked plan has exactly one shot per beat of the scene (checks.answers).
+        for spec in answer.value.shots:
             beat = scene.beats[spec.beat]
             take = takes.get(line_id(scene, spec.beat))
             seconds = take.duration_s + DIALOGUE_TAIL_S if take else _action_seconds(beat.text)
             planned.append((scene, spec, seconds))
-        # A spoken line the model forgot still gets a shot: every line must be heard.
-        for i, beat in enumerate(scene.beats):
-            if beat.kind == "dialogue" and i not in covered:
-                take = takes[line_id(scene, i)]
-                spec = ShotSpec(beat=i, framing=Framing.medium, subjects=[beat.character or ""])
-                covered.add(i)
-                planned.append((scene, spec, take.duration_s + DIALOGUE_TAIL_S))
-        planned.sort(key=lambda p: (p[0].number, p[1].beat))
+    if not planned:
+        raise UnusableAnswer("the director has nothing to shoot: the script has no beat.")
     if request.script_file is None:
         planned = _fit_runtime(planned, request.length_s)
     shots: dict[str, Shot] = {}
@@ -340,7 +327,16 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
         shot = make_shot(scene, number, spec, location, positions, heights, seconds)
         shots[shot.id] = shot
     ctx.event("storyboard", shots=len(shots))
-    return {"shots": shots, "shot_order": list(shots)}
+    return {
+        "shots": shots,
+        "shot_order": list(shots),
+        "text_models": credit("storyboard", *answers),
+    }
+
+
+def _plan_scene(ctx: EpisodeContext, scene: Scene) -> Answer[ShotPlan]:
+    prompt = tag("scene", scene.model_dump(mode="json"))
+    return ask(ctx, AGENT, ShotPlan, prompt, lambda plan: validate_shot_plan(plan, scene))
 
 
 def _fit_runtime(
@@ -560,7 +556,9 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
             tag("previous_reverse", json.dumps(task.previous_reverse)),
         ]
     )
-    spec = ask(ctx, AGENT, ShotSpec, prompt).model_copy(update={"beat": shot.beat})
+    spec = ask(
+        ctx, AGENT, ShotSpec, prompt, lambda s: validate_shot_spec(s, shot.beat, task.scene)
+    ).value
     positions = _revised_positions(task, spec.subjects)
     heights = {n: d.height for n, d in task.cast.items()}
     revised = _restage(shot, spec, task.location, positions, heights, task.scene)

@@ -243,6 +243,7 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
                 [],
                 max(2, min(10, math.ceil(seconds))),
                 task.seed,
+                journal=calls.journal("animate", key, entry),
             )
 
         target = out
@@ -310,16 +311,20 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     otio_file = exports.write_otio(
         timeline, folder / "episode.otio", request.episode, root, mix=root / state["mix"]
     )
-    text_model = ctx.providers.text_id
+    credits = state.get("text_models", {})
     delivered: list[Artifact] = [
         artifact(ctx, video, "episode_video", AGENT, seed, ENCODER),
         artifact(ctx, srt, "subtitles", AGENT, seed, ("offline", "inkreel")),
         artifact(ctx, otio_file, "editorial_timeline", AGENT, seed, ("offline", "opentimelineio")),
-        artifact(ctx, fountain, "screenplay", "screenwriter", seed, text_model),
+        artifact(
+            ctx, fountain, "screenplay", "screenwriter", seed, _credit(ctx, credits, "screenplay")
+        ),
         artifact(ctx, sheet, "storyboard_sheet", "director", seed, ("offline", "inkreel")),
         artifact(ctx, report, "continuity_report", "continuity", seed, ("offline", "inkreel")),
         artifact(ctx, timeline_file, "timeline", AGENT, seed, ("offline", "inkreel")),
-        artifact(ctx, board_file, "storyboard", "director", seed, text_model),
+        artifact(
+            ctx, board_file, "storyboard", "director", seed, _credit(ctx, credits, "storyboard")
+        ),
     ]
     everything = {a.path: a for a in [*state.get("artifacts", []), *delivered]}
     summary = episode_summary(state, timeline.duration_s)
@@ -346,6 +351,18 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     }
     ctx.event("delivered", folder=str(folder))
     return {"outputs": outputs}
+
+
+def _credit(ctx: EpisodeContext, credits: dict[str, list[str]], kind: str) -> tuple[str, str]:
+    """(provider, model) of the models that wrote an artifact, joined with '+' when several
+    did (a hosted draft revised after a fallback); an imported screenplay is the user's."""
+    entries = [
+        ctx.providers.roster.get(i) for i in credits.get(kind, []) if i in ctx.providers.roster
+    ]
+    if not entries:
+        return ("user", "screenplay") if kind == "screenplay" else ("offline", "inkreel")
+    providers = dict.fromkeys(e.provider for e in entries)
+    return "+".join(providers), "+".join(dict.fromkeys(e.model for e in entries))
 
 
 def episode_summary(state: EpisodeState, runtime_s: float) -> dict[str, Any]:

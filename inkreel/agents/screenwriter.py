@@ -22,11 +22,19 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
-from inkreel.agents.common import ask
+from inkreel.agents.common import ask, credit
 from inkreel.checks import Bundle, run_checks
+from inkreel.checks.answers import (
+    Checked,
+    validate_scene_revision,
+    validate_script,
+    validate_script_draft,
+)
 from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.providers.dispatch import Answer
+from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.prompt_io import tag
-from inkreel.schemas import Finding, Scene, Script, ScriptReview, StoryboardFile
+from inkreel.schemas import Finding, Scene, Script, ScriptDraft, ScriptReview, StoryboardFile
 
 AGENT = "screenwriter"
 
@@ -45,9 +53,10 @@ class SceneRevision(BaseModel):
 
 def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Write the episode's script from the idea, unless the user brought a screenplay."""
-    if state.get("script") is not None:
-        return {}
     ctx = runtime.context
+    imported = state.get("script")
+    if imported is not None:
+        return {"script": _stageable(imported, ctx)}
     request = state["request"]
     prompt = "\n".join(
         [
@@ -56,13 +65,31 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
             tag("language", request.language),
         ]
     )
-    script = ask(ctx, AGENT, Script, prompt)
-    script = script.model_copy(update={"language": request.language})
+    answer = ask(
+        ctx,
+        AGENT,
+        ScriptDraft,
+        prompt,
+        lambda draft: validate_script_draft(draft, request.language),
+    )
+    script = answer.value
     drift = ctx.providers.script_drift
     defect = drift.fault_for(f"{request.seed}:script", 1) if drift else None
     if defect is not None:
         script = drifted(script, defect, request.seed)
-    return {"script": script}
+    return {"script": script, "text_models": credit("screenplay", answer)}
+
+
+def _stageable(script: Script, ctx: EpisodeContext) -> Script:
+    """The user's screenplay with every name it uses in the cast, or a stop saying why not."""
+    checked = validate_script(script)
+    if checked.errors:
+        raise UnusableAnswer(
+            "the screenplay cannot be produced: " + "; ".join(map(str, checked.errors))
+        )
+    for issue in checked.repairs:
+        ctx.event("script_repaired", issue=str(issue))
+    return checked.value
 
 
 def drifted(script: Script, defect: str, seed: int) -> Script:
@@ -126,7 +153,7 @@ def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict
     numbers = sorted(by_scene)
     scenes = {s.number: s for s in script.scenes}
 
-    def revise(number: int) -> Scene:
+    def revise(number: int) -> Answer[SceneRevision]:
         scene = scenes[number]
         before = [s for s in script.scenes if s.number < number]
         prompt = "\n".join(
@@ -139,22 +166,41 @@ def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict
             ]
         )
         label = f"scene {number}, draft {review.attempts + 1}"
-        revision = ask(ctx, AGENT, SceneRevision, prompt, label, system="screenwriter_revision")
-        ctx.event("script_revised", scene=number, changes=revision.changes)
-        # The scene keeps its place: a revision may not renumber or drop it.
-        return revision.scene.model_copy(update={"number": number})
+        answer = ask(
+            ctx,
+            AGENT,
+            SceneRevision,
+            prompt,
+            lambda revision: _checked_revision(revision, script, number),
+            label,
+            system="screenwriter_revision",
+        )
+        ctx.event("script_revised", scene=number, changes=answer.value.changes)
+        return answer
 
     workers = max(1, min(len(numbers), ctx.providers.concurrency(ctx.settings)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revise-scene") as pool:
-        revised = dict(zip(numbers, pool.map(revise, numbers), strict=True))
-    new = script.model_copy(update={"scenes": [revised.get(s.number, s) for s in script.scenes]})
+        answers = dict(zip(numbers, pool.map(revise, numbers), strict=True))
+    rewritten = [answers[s.number].value.scene if s.number in answers else s for s in script.scenes]
+    # A rewritten scene may bring someone new: they join the cast, to be designed.
+    new = validate_script(script.model_copy(update={"scenes": rewritten})).value
     done = sorted({*review.scenes_revised, *numbers})
     return {
         "script": new,
         "script_review": review.model_copy(
             update={"attempts": review.attempts + 1, "scenes_revised": done}
         ),
+        "text_models": credit("screenplay", *answers.values()),
     }
+
+
+def _checked_revision(
+    revision: SceneRevision, script: Script, number: int
+) -> Checked[SceneRevision]:
+    """A rewritten scene checked like a draft's; it keeps its place (number) in the script."""
+    checked = validate_scene_revision(revision.scene, script)
+    scene = checked.value.model_copy(update={"number": number})
+    return Checked(revision.model_copy(update={"scene": scene}), checked.issues)
 
 
 def script_findings(script: Script) -> list[Finding]:

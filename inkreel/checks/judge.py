@@ -36,7 +36,8 @@ from pydantic import BaseModel, Field
 
 from inkreel.checks import Bundle
 from inkreel.prompts import system_prompt
-from inkreel.providers.dispatch import Dispatch
+from inkreel.providers.dispatch import Answer, Dispatch
+from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.prompt_io import tag
 from inkreel.providers.router import AllProvidersFailed
 from inkreel.schemas import Finding, Shot
@@ -161,11 +162,12 @@ def judge_shots(
         shot, messages = job
         call_label = f"{label}{shot.id}"
         try:
-            verdict = calls.structured(AGENT, JudgeVerdict, messages, call_label)
-        except AllProvidersFailed as exc:
+            answer: Answer[JudgeVerdict] = calls.structured(
+                AGENT, JudgeVerdict, messages, call_label
+            )
+        except (AllProvidersFailed, UnusableAnswer) as exc:
             return [], f"judge gave no verdict for {shot.id}: {exc}."
-        model = _answered_by(calls, call_label)
-        return _findings(verdict, shot, _expected(shot), model), ""
+        return _findings(answer.value, shot, _expected(shot), answer.model_id), ""
 
     workers = min(JUDGE_WORKERS, len(requests))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="judge") as pool:
@@ -325,14 +327,6 @@ def _encoded(path: str, mtime_ns: int, size: int) -> str | None:
 
 
 # -- the answer -------------------------------------------------------------------------------
-
-
-def _answered_by(calls: Dispatch, label: str) -> str:
-    """The roster id that answered the call labelled `label` (after any fallback)."""
-    for record in reversed(calls.router.log.records):
-        if record.label == label and record.task == "judge" and record.outcome == "ok":
-            return record.model_id
-    return calls.choose("judge").id
 
 
 def _findings(verdict: JudgeVerdict, shot: Shot, expected: list[str], model: str) -> list[Finding]:

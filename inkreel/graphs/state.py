@@ -54,6 +54,16 @@ def merge_artifacts(left: list[Artifact] | None, right: list[Artifact] | None) -
     return list(by_path.values())
 
 
+def merge_credits(
+    left: dict[str, list[str]] | None, right: dict[str, list[str]] | None
+) -> dict[str, list[str]]:
+    """Add the models that answered for an artifact, each once, in the order they did."""
+    merged = {k: list(v) for k, v in (left or {}).items()}
+    for kind, models in (right or {}).items():
+        merged[kind] = list(dict.fromkeys([*merged.get(kind, []), *models]))
+    return merged
+
+
 class EpisodeInput(TypedDict, total=False):
     request: EpisodeRequest
     script: Script
@@ -81,6 +91,8 @@ class EpisodeState(TypedDict, total=False):
     mix: str
     segments: Annotated[dict[str, str], merge]
     artifacts: Annotated[list[Artifact], merge_artifacts]
+    # Artifact kind (screenplay, storyboard) -> roster ids of the models that wrote it.
+    text_models: Annotated[dict[str, list[str]], merge_credits]
     outputs: dict[str, str]
 
 

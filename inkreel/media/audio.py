@@ -28,15 +28,12 @@ import pyloudnorm
 from scipy.signal import resample_poly
 
 from inkreel.project import atomic_path
-from inkreel.schemas.design import Voice
+
+# VOICE_VARIANTS: the variants shipped in espeak-ng-data/voices/!v that sound like ordinary
+# adult speakers (no robots, whispers, croaks or heavy echo). voice_for draws from these.
+from inkreel.schemas.design import VOICE_VARIANTS, Voice
 
 LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn", "ja": "ja"}
-
-# Variants shipped in espeak-ng-data/voices/!v that sound like ordinary adult speakers (no
-# robots, whispers, croaks or heavy echo). voice_for draws from these.
-MALE_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "Andy", "Denis")
-FEMALE_VARIANTS = ("f1", "f2", "f3", "f4", "f5", "Andrea", "belinda", "linda", "steph")
-VOICE_VARIANTS = MALE_VARIANTS + FEMALE_VARIANTS
 
 SPEECH_PAD_S = 0.06
 SILENCE_FLOOR_DBFS = -120.0

@@ -7,7 +7,7 @@ Records are keyed by a normalised name so episode 2 finds episode 1's cast.
 
 from __future__ import annotations
 
-import unicodedata
+import json
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,13 +16,9 @@ from chromadb.config import Settings as ChromaSettings
 
 from inkreel.memory.embeddings import HashingTextEmbedder, image_embedding
 from inkreel.schemas.design import Character, CharacterDesign, Location, LocationDesign
+from inkreel.schemas.script import name_key
 
 A = TypeVar("A", Character, Location)
-
-
-def name_key(name: str) -> str:
-    """Return the lookup key of a name: NFKC, case-folded, inner whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def describe_character(design: CharacterDesign) -> str:
@@ -72,6 +68,14 @@ class AssetMemory:
     def find_character(self, name: str) -> Character | None:
         return self._find(self.characters, name, Character)
 
+    def character_record(self, name: str) -> dict[str, Any] | None:
+        """The stored record as JSON data, unchecked (a record an older version stored may
+        not fit today's types; the designer repairs it before use)."""
+        return self._record(self.characters, name)
+
+    def location_record(self, name: str) -> dict[str, Any] | None:
+        return self._record(self.locations, name)
+
     def put_character(self, character: Character, root: Path) -> None:
         self._put(self.characters, character, describe_character(character.design))
         files = {f"turnaround:{k}": v for k, v in character.turnaround.items()}
@@ -96,12 +100,19 @@ class AssetMemory:
     # ----------------------------------------------------------------- records
     @staticmethod
     def _find(collection: Any, name: str, model: type[A]) -> A | None:
+        record = AssetMemory._record(collection, name)
+        return None if record is None else model.model_validate(record)
+
+    @staticmethod
+    def _record(collection: Any, name: str) -> dict[str, Any] | None:
         found = collection.get(where={"key": name_key(name)}, include=["metadatas"])
         metas = found.get("metadatas") or []
-        return model.model_validate_json(str(metas[0]["json"])) if metas else None
+        return json.loads(str(metas[0]["json"])) if metas else None
 
     @staticmethod
     def _put(collection: Any, asset: Character | Location, description: str) -> None:
+        # One record per name: a repaired design (a new id) replaces the old one.
+        collection.delete(where={"key": name_key(asset.design.name)})
         collection.upsert(
             ids=[asset.id],
             documents=[description],

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import json
 import re
 import struct
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -44,20 +45,27 @@ import numpy as np
 import openai
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
 from PIL import Image
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
-from inkreel.media import audio
-from inkreel.schemas.design import Voice
+from inkreel.checks.json_fit import fit
+from inkreel.schemas.design import FEMALE_VARIANTS, MALE_VARIANTS, Voice
 
 ErrorKind = Literal[
-    "rate_limited", "server_error", "timeout", "refusal", "invalid_output", "auth", "bad_request"
+    "rate_limited",
+    "server_error",
+    "timeout",
+    "unreachable",
+    "refusal",
+    "invalid_output",
+    "auth",
+    "bad_request",
 ]
 ERROR_KINDS: tuple[str, ...] = get_args(ErrorKind)
-RETRYABLE: frozenset[str] = frozenset({"rate_limited", "server_error", "timeout"})
+RETRYABLE: frozenset[str] = frozenset({"rate_limited", "server_error", "timeout", "unreachable"})
 EXCERPT_CHARS = 300
 
 M = TypeVar("M", bound=BaseModel)
@@ -179,6 +187,24 @@ def _status_kind(status: int) -> ErrorKind:
 _POLICY_CODES = {"content_policy_violation", "content_filter", "moderation_blocked"}
 
 
+def _cannot_connect(exc: BaseException) -> bool:
+    """A connection that was never made: refused, unknown host, connect timeout."""
+    if not isinstance(exc, openai.APIConnectionError | httpx.TransportError | OSError):
+        return False
+    # The SDK wraps its transport's error (httpx, or httpx2 in openai 3.x) as the cause.
+    link: BaseException | None = exc
+    for _ in range(4):
+        if link is None:
+            return False
+        if isinstance(link, ConnectionRefusedError) or type(link).__name__ in _CONNECT_ERRORS:
+            return True
+        link = link.__cause__
+    return False
+
+
+_CONNECT_ERRORS = ("ConnectError", "ConnectTimeout", "gaierror")
+
+
 def classify(
     exc: BaseException, *, model: str = "", secrets: Sequence[str] = ()
 ) -> ProviderCallError:
@@ -186,7 +212,9 @@ def classify(
 
     openai SDK: RateLimitError -> rate_limited (retry_after from `retry-after-ms`/`retry-after`),
     APIStatusError 5xx/409 -> server_error, 401/403 -> auth, 408 and APITimeoutError -> timeout,
-    APIConnectionError (refused, reset) -> server_error, BadRequestError and other 4xx ->
+    a connection that could not be made (refused, unknown host, connect timeout) ->
+    unreachable (the router marks an endpoint down after a few in a row), other
+    APIConnectionError (reset, closed mid-answer) -> server_error, BadRequestError and other 4xx ->
     bad_request except a content-policy code -> refusal, ContentFilterFinishReasonError ->
     refusal, LengthFinishReasonError and APIResponseValidationError -> invalid_output.
     LangChain OutputParserException, pydantic ValidationError, JSON decode errors ->
@@ -208,6 +236,8 @@ def classify(
             secrets=secrets,
         )
 
+    if _cannot_connect(exc):
+        return err("unreachable")
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
         return err("timeout")
     if isinstance(exc, openai.APIStatusError):
@@ -280,6 +310,9 @@ class Usage(BaseModel):
     output_tokens: int = 0
     model: str
     requests: int = 0
+    repaired: list[str] = Field(
+        default_factory=list, description="Bounds and spellings fitted by rule (json_fit)."
+    )
 
     def add(self, message: BaseMessage) -> Usage:
         meta = getattr(message, "usage_metadata", None) or {}
@@ -326,16 +359,28 @@ class _Verdict:
     problem: str = ""
     errors: list[str] = field(default_factory=list)
     output: str = ""
-    tool_call: dict[str, Any] | None = None  # the call to echo back in the repair request
-    invalid_call: dict[str, Any] | None = None
+    fitted: list[str] = field(default_factory=list)  # bounds and spellings fitted by rule
+
+
+StructuredMethod = Literal["tool", "json_schema", "json_object"]
+# How each method asks LangChain for structure.
+_LANGCHAIN_METHODS = {
+    "tool": "function_calling",
+    "json_schema": "json_schema",
+    "json_object": "json_mode",
+}
+# Reviews a schema-valid answer; returns what makes it unusable (nothing: usable).
+Review = Callable[[Any], Sequence[str]]
 
 
 class StructuredText:
     """A hosted chat model that answers with instances of pydantic schemas.
 
-    `method` is how LangChain asks for structure: "function_calling" (a forced tool call, the
-    default: the widest support among OpenAI-compatible servers, and what the offline model
-    does) or "json_schema" (OpenAI structured outputs, the JSON in the message content).
+    `method` is how it is asked for structure: "tool" (a forced tool call, the default: the
+    widest support among OpenAI-compatible servers, and what the offline model does),
+    "json_schema" (structured outputs: the JSON in the message content, constrained by the
+    schema) or "json_object" (JSON mode: any JSON object, the schema given in the prompt).
+    `max_tokens`, `temperature` and `seed` are sent when set.
     """
 
     def __init__(
@@ -345,15 +390,17 @@ class StructuredText:
         api_key: str,
         timeout_s: float,
         *,
-        method: Literal["function_calling", "json_schema"] = "function_calling",
+        method: StructuredMethod = "tool",
         temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
         self.timeout_s = timeout_s
-        self.method: Literal["function_calling", "json_schema"] = method
+        self.method: StructuredMethod = method
         self._secrets = (api_key,)
-        extra: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
+        extra: dict[str, Any] = {"temperature": temperature, "seed": seed}
         self._chat = ChatOpenAI(
             model=model,
             base_url=base_url,
@@ -361,7 +408,10 @@ class StructuredText:
             timeout=timeout_s,
             max_retries=0,  # retries are the router's job
             use_responses_api=False,  # OpenAI-compatible servers speak chat/completions
-            **extra,
+            # As `max_tokens` in the body: ChatOpenAI renames its own parameter to
+            # `max_completion_tokens`, which local servers (llama.cpp, older vLLM) ignore.
+            extra_body={"max_tokens": max_tokens} if max_tokens else None,
+            **{k: v for k, v in extra.items() if v is not None},
         )
 
     def as_chat_model(self) -> BaseChatModel:
@@ -370,65 +420,117 @@ class StructuredText:
         pass them to `classify`. It does no repair."""
         return self._chat
 
-    def generate(self, schema: type[M], messages: Sequence[BaseMessage]) -> tuple[M, Usage]:
-        """Return a valid `schema` instance and the tokens used, or raise ProviderCallError.
+    def generate(
+        self, schema: type[M], messages: Sequence[BaseMessage], review: Review | None = None
+    ) -> tuple[M, Usage]:
+        """Return a usable `schema` instance and the tokens used, or raise ProviderCallError.
 
-        Invalid JSON or a schema violation gets one repair request: the conversation, the
-        model's bad output and the validation errors, asking for a corrected answer. If that
-        fails too: kind "invalid_output" with `diagnostic` (model, schema, problem, errors,
-        output_excerpt <= 300 chars). A refusal (the `refusal` field, a content-filter stop, or
-        a text like "I can't help with that" instead of a tool call) raises kind "refusal".
+        The raw answer is first fitted to the schema's stated bounds (`checks.json_fit`; the
+        changes are in `Usage.repaired`), then validated, then reviewed (`review(value)` lists
+        what makes a valid answer unusable, e.g. a name that is not in the cast). Invalid JSON,
+        a schema violation or a review finding gets one repair request: the conversation, the
+        model's answer as an assistant message and the exact problems, asking for a corrected
+        answer. If that fails too, or the server rejects the repair request itself: kind
+        "invalid_output" with `diagnostic` (model, schema, problem, errors, output_excerpt).
+        A refusal (the `refusal` field, a content-filter stop, or a text like "I can't help
+        with that" instead of an answer) raises kind "refusal".
         """
         tool = convert_to_openai_tool(schema)["function"]["name"]
-        # json_schema gets the JSON Schema dict, not the class: given the class, langchain-openai
-        # has the SDK's `parse` validate inside the HTTP call, and a schema violation would
-        # raise before the raw output reaches us to repair. We validate either way.
-        target: Any = schema.model_json_schema() if self.method == "json_schema" else schema
-        structured = self._chat.with_structured_output(target, method=self.method, include_raw=True)
         usage = Usage(model=self.model)
-        history = list(messages)
+        history = self._prompt(schema, messages)
         verdicts: list[_Verdict] = []
         for attempt in (1, 2):
-            with _call(self.model, self._secrets):
-                out = structured.invoke(history)
-            if not isinstance(out, dict) or not isinstance(out.get("raw"), AIMessage):
-                raise ProviderCallError(
-                    "invalid_output", "no assistant message in the response", model=self.model
-                )
-            raw: AIMessage = out["raw"]
+            try:
+                raw, parsed, parsing_error = self._ask(schema, history)
+            except ProviderCallError as exc:
+                if attempt == 1 or exc.kind not in ("server_error", "bad_request"):
+                    raise
+                # The server refused the repair request itself: what is wrong is the answer.
+                verdicts.append(_Verdict(problem=f"the repair request failed ({exc.detail})"))
+                break
             usage = usage.add(raw)
-            verdict = self._judge(schema, tool, raw, out.get("parsed"), out.get("parsing_error"))
+            verdict = self._judge(schema, tool, raw, parsed, parsing_error)
             if verdict.refusal is not None:
-                raise ProviderCallError(
-                    "refusal",
-                    f"the model declined to produce {schema.__name__}: "
-                    f"{_excerpt(verdict.refusal, 200)!r}",
-                    model=self.model,
-                    diagnostic={
-                        "model": self.model,
-                        "schema": schema.__name__,
-                        "attempt": attempt,
-                        "refusal": _excerpt(verdict.refusal),
-                    },
-                    secrets=self._secrets,
-                )
+                raise self._refused(schema, verdict.refusal, attempt)
             if isinstance(verdict.value, schema):
-                return verdict.value, usage
+                problems = list(review(verdict.value)) if review else []
+                if not problems:
+                    return verdict.value, usage.model_copy(update={"repaired": verdict.fitted})
+                verdict = _Verdict(
+                    problem=f"{len(problems)} problem(s) in the {schema.__name__}: "
+                    + "; ".join(problems[:5]),
+                    errors=problems,
+                    output=verdict.output or verdict.value.model_dump_json(),
+                )
             verdicts.append(verdict)
             if attempt == 1:
                 history += self._repair_messages(schema, tool, verdict)
-        first, last = verdicts
+        raise self._unusable(schema, verdicts)
+
+    def _prompt(
+        self, schema: type[BaseModel], messages: Sequence[BaseMessage]
+    ) -> list[BaseMessage]:
+        """The request's messages; in JSON mode the model is also shown the schema."""
+        history = list(messages)
+        if self.method == "json_object":
+            shape = json.dumps(schema.model_json_schema(), ensure_ascii=False)
+            history.append(
+                HumanMessage(f"Answer with one JSON object that fits this JSON Schema:\n{shape}")
+            )
+        return history
+
+    def _ask(
+        self, schema: type[BaseModel], history: list[BaseMessage]
+    ) -> tuple[AIMessage, Any, BaseException | None]:
+        # json_schema gets the JSON Schema dict, not the class: given the class, langchain-openai
+        # has the SDK's `parse` validate inside the HTTP call, and a schema violation would
+        # raise before the raw output reaches us to repair. We validate either way.
+        method = _LANGCHAIN_METHODS[self.method]
+        target: Any = schema if self.method == "tool" else schema.model_json_schema()
+        structured = self._chat.with_structured_output(
+            target,
+            method=method,  # type: ignore[arg-type]
+            include_raw=True,
+        )
+        with _call(self.model, self._secrets):
+            out = structured.invoke(history)
+        if not isinstance(out, dict) or not isinstance(out.get("raw"), AIMessage):
+            raise ProviderCallError(
+                "invalid_output", "no assistant message in the response", model=self.model
+            )
+        return out["raw"], out.get("parsed"), out.get("parsing_error")
+
+    def _refused(self, schema: type[BaseModel], refusal: str, attempt: int) -> ProviderCallError:
+        return ProviderCallError(
+            "refusal",
+            f"the model declined to produce {schema.__name__}: {_excerpt(refusal, 200)!r}",
+            model=self.model,
+            diagnostic={
+                "model": self.model,
+                "schema": schema.__name__,
+                "attempt": attempt,
+                "refusal": _excerpt(refusal),
+            },
+            secrets=self._secrets,
+        )
+
+    def _unusable(self, schema: type[BaseModel], verdicts: list[_Verdict]) -> ProviderCallError:
+        first, last = verdicts[0], verdicts[-1]
+        if not last.errors:  # the repair request failed: report what the answer had wrong
+            last = _Verdict(
+                problem=f"{first.problem}; {last.problem}", errors=first.errors, output=first.output
+            )
         excerpt = _excerpt(last.output)
-        raise ProviderCallError(
+        return ProviderCallError(
             "invalid_output",
-            f"no valid {schema.__name__} after one repair attempt: {last.problem}. "
+            f"no usable {schema.__name__} after one repair request: {last.problem}. "
             f"Output began: {excerpt[:120]!r}",
             model=self.model,
             diagnostic={
                 "model": self.model,
                 "schema": schema.__name__,
                 "method": self.method,
-                "attempts": 2,
+                "attempts": len(verdicts),
                 "problem": last.problem,
                 "errors": last.errors,
                 "output_excerpt": excerpt,
@@ -459,7 +561,7 @@ class StructuredText:
         call = next((c for c in raw.tool_calls if c["name"] == tool), None)
         if call is not None:
             output = json.dumps(call["args"], ensure_ascii=False)
-            return self._validate(schema, call["args"], output, tool_call=dict(call))
+            return self._validate(schema, call["args"], output)
         bad = next((c for c in raw.invalid_tool_calls if c.get("name") in (tool, None)), None)
         if bad is not None:
             output = str(bad.get("args") or "")
@@ -470,9 +572,8 @@ class StructuredText:
                     problem=f"the {tool} arguments are not valid JSON ({e})",
                     errors=[f"(json): {e}"],
                     output=output,
-                    invalid_call=dict(bad),
                 )
-            return self._validate(schema, args, output, invalid_call=dict(bad))
+            return self._validate(schema, args, output)
         if raw.tool_calls:
             other = raw.tool_calls[0]
             output = json.dumps({"tool": other["name"], "args": other["args"]}, ensure_ascii=False)
@@ -489,7 +590,7 @@ class StructuredText:
         except json.JSONDecodeError as e:
             if _REFUSAL_TEXT.search(text):
                 return _Verdict(refusal=text)
-            where = "" if self.method == "json_schema" else f"no call to {tool}; "
+            where = "" if self.method != "tool" else f"no call to {tool}; "
             return _Verdict(
                 problem=f"{where}the reply is not valid JSON ({e})",
                 errors=[f"(json): {e}"],
@@ -502,30 +603,27 @@ class StructuredText:
         return self._validate(schema, data, text)
 
     @staticmethod
-    def _validate(
-        schema: type[BaseModel],
-        data: Any,
-        output: str,
-        *,
-        tool_call: dict[str, Any] | None = None,
-        invalid_call: dict[str, Any] | None = None,
-    ) -> _Verdict:
+    def _validate(schema: type[BaseModel], data: Any, output: str) -> _Verdict:
+        data, fitted = fit(data, _json_schema(schema))
         try:
-            return _Verdict(value=schema.model_validate(data))
+            return _Verdict(value=schema.model_validate(data), output=output, fitted=fitted)
         except ValidationError as e:
             return _Verdict(
                 problem=f"{e.error_count()} validation error(s) for {schema.__name__}: "
                 + "; ".join(_errors(e)[:5]),
                 errors=_errors(e),
                 output=output,
-                tool_call=tool_call,
-                invalid_call=invalid_call,
             )
 
     def _repair_messages(
         self, schema: type[BaseModel], tool: str, verdict: _Verdict
     ) -> list[BaseMessage]:
-        how = "with the JSON object only" if self.method == "json_schema" else f"by calling {tool}"
+        """The repair request: the model's answer as plain assistant text, then the problems.
+
+        Plain text, not an echoed tool call: a tool call echoed with empty content is sent
+        as `content: null`, which some OpenAI-compatible servers reject (llama.cpp: HTTP 500).
+        """
+        how = f"by calling {tool}" if self.method == "tool" else "with the JSON object only"
         request = (
             f"Your previous answer could not be used: {verdict.problem}.\n"
             "Errors:\n"
@@ -533,32 +631,12 @@ class StructuredText:
             + f"\nAnswer again {how}, with a complete and valid {schema.__name__}: every "
             "required field, the right types and allowed values, nothing else."
         )
-        call_id = (verdict.tool_call or verdict.invalid_call or {}).get("id")
-        if self.method == "function_calling" and call_id:
-            if verdict.tool_call is not None:
-                tc = verdict.tool_call
-                bad = AIMessage(
-                    content="",
-                    tool_calls=[
-                        {"name": tc["name"], "args": tc["args"], "id": call_id, "type": "tool_call"}
-                    ],
-                )
-            else:
-                ic = verdict.invalid_call or {}
-                bad = AIMessage(
-                    content="",
-                    invalid_tool_calls=[
-                        {
-                            "name": ic.get("name") or tool,
-                            "args": ic.get("args") or "",
-                            "id": call_id,
-                            "error": None,
-                            "type": "invalid_tool_call",
-                        }
-                    ],
-                )
-            return [bad, ToolMessage(content=request, tool_call_id=call_id, status="error")]
         return [AIMessage(content=verdict.output or "(empty)"), HumanMessage(content=request)]
+
+
+@functools.cache
+def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    return schema.model_json_schema()
 
 
 # -- images ------------------------------------------------------------------------------------
@@ -761,8 +839,8 @@ class OpenAISpeech:
         self.voice_map = dict(voice_map or {})
         self.default_voice = default_voice
         self.voices: dict[str, list[str]] = {
-            "female": list(audio.FEMALE_VARIANTS),
-            "male": list(audio.MALE_VARIANTS),
+            "female": list(FEMALE_VARIANTS),
+            "male": list(MALE_VARIANTS),
         }
         self._secrets = (api_key,)
         self._client = _openai_client(base_url, api_key, timeout_s)

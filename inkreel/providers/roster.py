@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -77,6 +78,7 @@ REFERENCE_UNITS: dict[Capability, dict[str, float]] = {
     "embedding": {"input_tokens": 500},
 }
 
+LOCAL_TIMEOUT_S = 600.0
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -153,7 +155,28 @@ class ModelEntry(BaseModel):
     tasks: list[Task] = Field(default_factory=list)
     rpm: int | None = Field(default=None, ge=1)
     max_in_flight: int | None = Field(default=None, ge=1)
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0, description="Seconds one request may take.")
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="Text: cap on the tokens of one answer."
+    )
+    temperature: float | None = Field(default=None, ge=0, le=2, description="Text: sampling.")
+    structured_output: Literal["tool", "json_schema", "json_object"] = Field(
+        default="tool",
+        description="Text: how structure is asked for: a forced tool call, a JSON schema "
+        "response format, or JSON mode with the schema in the prompt.",
+    )
+    send_seed: bool = Field(default=True, description="Send the run's --seed with each call.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_defaults(cls, data: Any) -> Any:
+        """A server on this machine answers one request at a time, slowly: unless the entry
+        says otherwise, one call in flight and ten minutes per request."""
+        if isinstance(data, dict) and _loopback(data.get("base_url")):
+            data = {"max_in_flight": 1, "timeout_s": LOCAL_TIMEOUT_S, **data}
+            if data["max_in_flight"] is None:
+                data["max_in_flight"] = 1
+        return data
 
     @field_validator("api_key_env")
     @classmethod
@@ -184,6 +207,13 @@ class ModelEntry(BaseModel):
     def reference_cost(self) -> float:
         """USD for a typical call of this capability (used to rank models by price)."""
         return self.price.cost(REFERENCE_UNITS[self.capability])
+
+
+def _loopback(url: object) -> bool:
+    if not isinstance(url, str):
+        return False
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
 def usable(entry: ModelEntry, environ: Mapping[str, str]) -> tuple[bool, str]:

@@ -1047,7 +1047,7 @@ def plan_shots(prompt: str, seed: int) -> dict[str, Any]:
     shots: list[dict[str, Any]] = []
     for i, beat in enumerate(scene.get("beats", [])):
         shots.append(_shot_for_beat(beat, i, scene, shots[-1] if shots else None))
-    return {"scene": scene.get("number", 1), "shots": shots}
+    return {"shots": shots}
 
 
 JUMP_CUT_AWAY = {
@@ -1165,9 +1165,13 @@ def _stand_in(
     return f"Gave {name}'s line to {taker}, who is in the scene."
 
 
+# The agents ask for drafts (what a model decides); the full types are answered the same way.
 GENERATORS: dict[str, Callable[[str, int], dict[str, Any]]] = {
+    "ScriptDraft": write_script,
     "Script": write_script,
+    "CharacterDraft": design_character,
     "CharacterDesign": design_character,
+    "LocationDraft": design_location,
     "LocationDesign": design_location,
     "ShotPlan": plan_shots,
     "ShotSpec": revise_shot,

@@ -10,16 +10,27 @@ from inkreel.schemas.continuity import (
 from inkreel.schemas.design import (
     Character,
     CharacterDesign,
+    CharacterDraft,
     HairStyle,
     Layer,
     Lighting,
     Location,
     LocationDesign,
+    LocationDraft,
     SetElement,
     Voice,
 )
 from inkreel.schemas.manifest import Artifact, Manifest, Take
-from inkreel.schemas.script import Act, Beat, Emotion, Scene, Script, SkippedElement, TimeOfDay
+from inkreel.schemas.script import (
+    Act,
+    Beat,
+    Emotion,
+    Scene,
+    Script,
+    ScriptDraft,
+    SkippedElement,
+    TimeOfDay,
+)
 from inkreel.schemas.storyboard import (
     Angle,
     Blocking,
@@ -50,6 +61,7 @@ __all__ = [
     "Camera",
     "Character",
     "CharacterDesign",
+    "CharacterDraft",
     "CheckedTake",
     "ContinuityReport",
     "Effect",
@@ -63,10 +75,12 @@ __all__ = [
     "Lighting",
     "Location",
     "LocationDesign",
+    "LocationDraft",
     "Manifest",
     "Move",
     "Scene",
     "Script",
+    "ScriptDraft",
     "ScriptReview",
     "SetElement",
     "Shot",

@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, Field
+from PIL import ImageColor
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
-HexColour = str  # "#rrggbb"
+# eSpeak NG voice variants shipped by espeakng-loader; a character's voice is one of them
+# (a hosted speech model maps them to its own voices).
+VoiceVariant = Literal[
+    "m1", "m2", "m3", "m4", "m5", "m6", "m7", "Andy", "Denis",
+    "f1", "f2", "f3", "f4", "f5", "Andrea", "belinda", "linda", "steph",
+]  # fmt: skip
+VOICE_VARIANTS: tuple[VoiceVariant, ...] = get_args(VoiceVariant)
+MALE_VARIANTS = VOICE_VARIANTS[:9]
+FEMALE_VARIANTS = VOICE_VARIANTS[9:]
+
+
+def parse_colour(value: object) -> str:
+    """Return a colour as '#rrggbb': hex (long or short), a CSS name or rgb()/hsl() text."""
+    if not isinstance(value, str):
+        raise ValueError(f"a colour is text such as '#aa3322' or 'teal', not {value!r}")
+    try:
+        rgb = ImageColor.getrgb(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a colour; use '#rrggbb' or a colour name") from None
+    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+
+
+HexColour = Annotated[
+    str,
+    BeforeValidator(parse_colour),
+    WithJsonSchema({"type": "string", "pattern": "^#[0-9a-f]{6}$"}),
+]
 
 
 class HairStyle(StrEnum):
@@ -23,13 +50,14 @@ class HairStyle(StrEnum):
 class Voice(BaseModel):
     """A fixed voice: the same character sounds the same in every episode."""
 
-    variant: str = Field(description="eSpeak NG voice variant name, e.g. 'm3' or 'f2'.")
+    variant: VoiceVariant = Field(description="eSpeak NG voice variant: m* male, f* female.")
     pitch: int = Field(ge=0, le=99, description="Base pitch, 0-99 (50 is the voice's default).")
     speed: int = Field(ge=80, le=260, description="Speaking rate in words per minute.")
 
 
-class CharacterDesign(BaseModel):
-    name: str
+class CharacterDraft(BaseModel):
+    """A character's look and voice, as a designer (a model) decides it."""
+
     role: str = Field(default="", description="One phrase: who they are in the story.")
     build: Literal["slim", "average", "broad"] = "average"
     height: float = Field(default=1.0, ge=0.8, le=1.2, description="Relative to an average adult.")
@@ -50,6 +78,12 @@ class CharacterDesign(BaseModel):
         default_factory=list
     )
     voice: Voice
+
+
+class CharacterDesign(CharacterDraft):
+    """A character's design spec: the draft under the character's name in the script."""
+
+    name: str
 
 
 class Layer(StrEnum):
@@ -93,8 +127,9 @@ class Lighting(BaseModel):
     brightness: float = Field(ge=0.2, le=1.2)
 
 
-class LocationDesign(BaseModel):
-    name: str
+class LocationDraft(BaseModel):
+    """A set, as a designer (a model) decides it."""
+
     interior: bool = True
     description: str = ""
     width: float = Field(default=12.0, gt=4, description="Width of the set in metres.")
@@ -102,8 +137,26 @@ class LocationDesign(BaseModel):
     floor_colour: HexColour = "#8a7458"
     elements: list[SetElement] = Field(default_factory=list)
     lighting: dict[str, Lighting] = Field(
-        description="Lighting keyed by time of day: day, dusk, night."
+        description="Lighting keyed by time of day: day, dusk, night.",
+        json_schema_extra={
+            "required": ["day", "dusk", "night"],
+            "propertyNames": {"enum": ["day", "dusk", "night"]},
+        },
     )
+
+
+class LocationDesign(LocationDraft):
+    """A set's design spec: the draft under the location's name in the script."""
+
+    name: str
+
+
+# What each time of day looks like when a set does not say (the offline engine's light).
+STANDARD_LIGHTING: dict[str, Lighting] = {
+    "day": Lighting(ambient="#fff6e8", sky="#9cc8ee", practicals_on=False, brightness=1.0),
+    "dusk": Lighting(ambient="#ffc89a", sky="#e88a5a", practicals_on=True, brightness=0.8),
+    "night": Lighting(ambient="#8090c0", sky="#1b2340", practicals_on=True, brightness=0.55),
+}
 
 
 class Character(BaseModel):

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+
+def name_key(name: str) -> str:
+    """The identity of a name: NFKC, case-folded, inner whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class Emotion(StrEnum):
@@ -97,7 +103,8 @@ class Scene(BaseModel):
         default_factory=list,
         description="Everyone present, including anyone who enters partway through.",
     )
-    beats: list[Beat] = Field(default_factory=list)
+    # Told to models (minItems); not enforced on load: an imported title card has no beats.
+    beats: list[Beat] = Field(default_factory=list, json_schema_extra={"minItems": 1})
     continuous: bool = Field(
         default=False,
         description="The scene follows straight on from the previous one with no time "
@@ -141,14 +148,21 @@ class SkippedElement(BaseModel):
     text: str
 
 
-class Script(BaseModel):
+class ScriptDraft(BaseModel):
+    """A script as a screenwriter (a model) writes it: only what the writer decides."""
+
     title: str
     logline: str = ""
-    language: str = Field(default="en", description="Language of the dialogue: en, zh or ja.")
     characters: list[str] = Field(
         default_factory=list, description="Every character who appears, main characters first."
     )
     scenes: list[Scene] = Field(min_length=1)
+
+
+class Script(ScriptDraft):
+    """The episode's screenplay: a draft, or an imported one, with its bookkeeping."""
+
+    language: str = Field(default="en", description="Language of the dialogue: en, zh or ja.")
     source: Literal["idea", "fountain"] = "idea"
     skipped: list[SkippedElement] = Field(default_factory=list)
 

@@ -63,7 +63,6 @@ class ShotSpec(BaseModel):
 class ShotPlan(BaseModel):
     """The director's shot list for one scene."""
 
-    scene: int
     shots: list[ShotSpec] = Field(min_length=1)
 
 

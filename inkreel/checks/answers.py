@@ -1,0 +1,442 @@
+"""Agents' answers, checked before anything downstream uses them.
+
+A model's answer that fits its JSON schema can still be unusable: a scene character who is
+not in the cast, a shot for a beat the scene does not have, a line with nobody to say it, a
+set with no night light. Each agent's output type has a `validate_*` step here that returns
+the usable value and every issue found with its place in the answer. What can be repaired by
+rule is repaired and said (`Issue.repair`); what cannot is an error (`Checked.errors`), which
+goes back to the same model once with these exact findings, then down the router's fallback
+chain (see `providers.dispatch`). The checks are pure and deterministic: the same answer
+always gives the same value and issues, so a replay from the ledger needs no model.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from inkreel.schemas import (
+    Beat,
+    CharacterDesign,
+    CharacterDraft,
+    Framing,
+    Lighting,
+    LocationDesign,
+    LocationDraft,
+    Scene,
+    Script,
+    ScriptDraft,
+    SetElement,
+    ShotPlan,
+    ShotSpec,
+)
+from inkreel.schemas.design import STANDARD_LIGHTING
+from inkreel.schemas.script import name_key
+
+T = TypeVar("T")
+
+MAX_LINE_CHARS = 400  # a longer "line" is a paragraph no voice should read as one take
+TIMES = tuple(STANDARD_LIGHTING)
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HEADING_TIME = re.compile(r"\s*[-–—]\s*[^-–—]*$")
+HEADING_PLACE = re.compile(r"^\s*(?:INT\.?/EXT\.?|EXT\.?/INT\.?|INT\.?|EXT\.?|I/E\.?)\s+", re.I)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One thing wrong with an answer: where, what, and what was done about it."""
+
+    where: str  # a path in the answer, e.g. "scenes[1].beats[3].character"
+    problem: str
+    repair: str = ""  # empty: not repairable by rule; the model must fix it
+
+    def __str__(self) -> str:
+        done = f" (repaired: {self.repair})" if self.repair else ""
+        return f"{self.where}: {self.problem}{done}"
+
+
+@dataclass
+class Checked(Generic[T]):
+    """A checked answer: the value to use, unless some issue is an error."""
+
+    value: T
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if not i.repair]
+
+    @property
+    def repairs(self) -> list[Issue]:
+        return [i for i in self.issues if i.repair]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Cast:
+    """The script's names in order, each under the spelling it was first given."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, str] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._by_key.values())
+
+    def known(self, name: str | None) -> str | None:
+        """The canonical spelling of `name` if it is in the cast."""
+        return self._by_key.get(name_key(name or "")) if name else None
+
+    def add(self, name: str | None) -> str | None:
+        """Put `name` in the cast (if it is a name at all); return its canonical spelling."""
+        clean = " ".join((name or "").split())
+        if not clean:
+            return None
+        return self._by_key.setdefault(name_key(clean), clean)
+
+
+# --------------------------------------------------------------------------- scripts
+
+
+def validate_script_draft(draft: ScriptDraft, language: str) -> Checked[Script]:
+    """Check a screenwriter's draft as the episode's script in `language`."""
+    script = Script(**{**dict(draft), "language": language, "source": "idea"})
+    return validate_script(script)
+
+
+def validate_script(script: Script) -> Checked[Script]:
+    """Check that every name resolves, every line can be said and every scene can be shot.
+
+    Everyone a scene, beat or wardrobe names is in the cast (added if missing, so they are
+    designed); names keep one spelling; empty beats are dropped; a line nobody says goes to
+    the scene's only character or becomes action. A drafted scene with no beat is dropped (an
+    imported one is kept: the importer reported it); a script left with no beat is an error.
+    """
+    issues: list[Issue] = []
+    cast = Cast()
+    for i, name in enumerate(script.characters):
+        if cast.add(name) is None:
+            issues.append(Issue(f"characters[{i}]", "an empty name", "dropped"))
+    scenes: list[Scene] = []
+    for i, scene in enumerate(script.scenes):
+        checked = _scene(scene, cast, f"scenes[{i}]", script.language, issues)
+        if checked.beats or script.source == "fountain":
+            scenes.append(checked)
+        else:
+            issues.append(Issue(f"scenes[{i}]", "the scene has no beat", "dropped"))
+    if [s.number for s in scenes] != list(range(1, len(scenes) + 1)):
+        scenes = [s.model_copy(update={"number": n}) for n, s in enumerate(scenes, 1)]
+        issues.append(Issue("scenes", "scene numbers out of order", "numbered from 1"))
+    if not any(s.beats for s in scenes):
+        issues.append(Issue("scenes", "no scene has a beat: there is nothing to shoot"))
+    added = [n for n in cast.names if n not in script.characters]
+    if added:
+        issues.append(
+            Issue("characters", f"{', '.join(added)} appear in scenes", "added to the cast")
+        )
+    title = " ".join(script.title.split())
+    if not title:
+        title = scenes[0].location if scenes else "Untitled"
+        issues.append(Issue("title", "the title is empty", f"titled {title!r}"))
+    value = script.model_copy(update={"title": title, "characters": cast.names, "scenes": scenes})
+    return Checked(value, issues)
+
+
+def _scene(scene: Scene, cast: Cast, where: str, language: str, issues: list[Issue]) -> Scene:
+    """The scene with its names resolved into `cast` and its beats made usable."""
+    present = [n for n in (cast.add(c) for c in scene.characters) if n]
+    beats = []
+    for i, beat in enumerate(scene.beats):
+        fixed = _beat(beat, cast, present, f"{where}.beats[{i}]", language, issues)
+        if fixed is not None:
+            beats.append(fixed)
+    for name in [n for b in beats for n in b.enters]:
+        if name not in present:
+            present.append(name)
+            issues.append(Issue(f"{where}.characters", f"{name} enters", "added to the scene"))
+    wardrobe = {}
+    for name, outfit in scene.wardrobe.items():
+        known = cast.add(name)
+        if known and outfit.strip():
+            wardrobe[known] = " ".join(outfit.split())
+    location = " ".join(scene.location.split()) or _place_of(scene.heading)
+    if not location:
+        location = f"Set {scene.number}"
+    if location != scene.location:
+        issues.append(Issue(f"{where}.location", "no location name", f"named {location!r}"))
+    heading = " ".join(scene.heading.split())
+    if not heading:
+        inside = "INT." if scene.interior else "EXT."
+        heading = f"{inside} {location.upper()} - {scene.time_of_day.value.upper()}"
+    return scene.model_copy(
+        update={
+            "characters": list(dict.fromkeys(present)),
+            "beats": beats,
+            "wardrobe": wardrobe,
+            "location": location,
+            "heading": heading,
+        }
+    )
+
+
+def _place_of(heading: str) -> str:
+    """The place in a scene heading: 'INT. TEA HOUSE - NIGHT' -> 'TEA HOUSE'."""
+    return " ".join(HEADING_TIME.sub("", HEADING_PLACE.sub("", heading)).split())
+
+
+def _beat(
+    beat: Beat, cast: Cast, present: list[str], where: str, language: str, issues: list[Issue]
+) -> Beat | None:
+    """The beat with its names in the cast and its line sayable, or None to drop it."""
+    text = " ".join(beat.text.split())
+    if not text:
+        issues.append(Issue(f"{where}.text", "an empty beat", "dropped"))
+        return None
+    update: dict[str, object] = {}
+    for key in ("enters", "exits", "moves", "dies"):
+        update[key] = _names(getattr(beat, key), cast)
+    for key in ("props", "introduces", "destroys"):
+        update[key] = list(
+            dict.fromkeys(p for p in (" ".join(x.split()) for x in getattr(beat, key)) if p)
+        )
+    update["addressee"] = cast.add(beat.addressee)
+    if beat.kind == "dialogue":
+        speaker = cast.add(beat.character)
+        if speaker is None and len(present) == 1:
+            speaker = present[0]
+            issues.append(Issue(f"{where}.character", "a line with no speaker", f"{speaker}'s"))
+        elif speaker is None:
+            issues.append(Issue(f"{where}.character", "a line with no speaker", "made action"))
+            update |= {"kind": "action", "addressee": None, "parenthetical": None}
+        update["character"] = speaker
+        if speaker is not None:
+            text = _line(text, f"{where}.text", language, issues)
+    else:
+        update |= {"character": None, "addressee": None}
+    return beat.model_copy(update={"text": text, **update})
+
+
+def _names(names: Iterable[str], cast: Cast) -> list[str]:
+    return list(dict.fromkeys(n for n in (cast.add(x) for x in names) if n))
+
+
+def _line(text: str, where: str, language: str, issues: list[Issue]) -> str:
+    """A spoken line as it can be voiced: in the script's language, not a whole page."""
+    letters = [c for c in text if c.isalpha()]
+    cjk = sum(1 for c in letters if CJK.match(c))
+    if language in ("zh", "ja") and letters and not cjk:
+        issues.append(Issue(where, f"the line is not in {language}: {text[:60]!r}"))
+    elif language == "en" and letters and cjk > len(letters) / 2:
+        issues.append(Issue(where, f"the line is not in English: {text[:60]!r}"))
+    if len(text) > MAX_LINE_CHARS:
+        cut = text[:MAX_LINE_CHARS].rsplit(" ", 1)[0] if " " in text else text[:MAX_LINE_CHARS]
+        issues.append(Issue(where, f"a {len(text)}-character line", "cut to one take"))
+        return cut
+    return text
+
+
+def validate_scene_revision(scene: Scene, script: Script) -> Checked[Scene]:
+    """Check a rewritten scene of `script`: it keeps its number and has beats to shoot."""
+    issues: list[Issue] = []
+    cast = Cast()
+    for name in script.characters:
+        cast.add(name)
+    fixed = _scene(scene, cast, "scene", script.language, issues)
+    if not fixed.beats:
+        issues.append(Issue("scene.beats", "the rewritten scene has no beat"))
+    return Checked(fixed, issues)
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def validate_character(draft: CharacterDraft, name: str) -> Checked[CharacterDesign]:
+    """Check a character design; its colours and voice are checked by their types."""
+    issues: list[Issue] = []
+    accessories = list(dict.fromkeys(draft.accessories))
+    if accessories != draft.accessories:
+        issues.append(Issue("accessories", "an accessory listed twice", "listed once"))
+    design = CharacterDesign(**{**dict(draft), "name": name})
+    return Checked(design.model_copy(update={"accessories": accessories}), issues)
+
+
+def validate_location(draft: LocationDraft, name: str, interior: bool) -> Checked[LocationDesign]:
+    """Check a set: lit for every time of day, its elements inside it, inside or out as
+    the script's heading says."""
+    issues: list[Issue] = []
+    lighting: dict[str, Lighting] = {}
+    for key, light in draft.lighting.items():
+        time = key.strip().lower()
+        if time in TIMES:
+            lighting.setdefault(time, light)
+        else:
+            issues.append(Issue(f"lighting.{key}", "not a time of day", "dropped"))
+    missing = [t for t in TIMES if t not in lighting]
+    if missing:
+        for time in missing:
+            lighting[time] = STANDARD_LIGHTING[time]
+        issues.append(
+            Issue("lighting", f"no light for {', '.join(missing)}", "standard light for it")
+        )
+    elements = [
+        _element(e, draft.width, f"elements[{i}]", issues) for i, e in enumerate(draft.elements)
+    ]
+    if draft.interior != interior:
+        where = "interior" if interior else "exterior"
+        issues.append(Issue("interior", f"the script's heading says {where}", f"made {where}"))
+    fixed = {"lighting": lighting, "elements": elements, "interior": interior, "name": name}
+    design = LocationDesign(**{**dict(draft), **fixed})
+    return Checked(design, issues)
+
+
+def _element(element: SetElement, width: float, where: str, issues: list[Issue]) -> SetElement:
+    size = min(element.width, width)
+    x = min(max(element.x, size / 2), width - size / 2)
+    if (x, size) != (element.x, element.width):
+        issues.append(Issue(f"{where}.x", f"outside the {width:g} m set", "moved inside"))
+        return element.model_copy(update={"x": round(x, 3), "width": size})
+    return element
+
+
+# --------------------------------------------------------------------------- shots
+
+
+def validate_shot_plan(plan: ShotPlan, scene: Scene) -> Checked[ShotPlan]:
+    """Check a scene's shot list: one shot per beat of the scene, on people who are there.
+
+    Shots for beats the scene does not have, or for a beat already covered, are dropped;
+    subjects not in the scene are dropped; a beat no shot covers gets a medium shot on its
+    speaker (or a wide one for action), so every line is heard and every action seen.
+    """
+    issues: list[Issue] = []
+    names = _scene_names(scene)
+    shots: dict[int, ShotSpec] = {}
+    for i, spec in enumerate(plan.shots):
+        where = f"shots[{i}]"
+        if not 0 <= spec.beat < len(scene.beats):
+            last = len(scene.beats) - 1
+            issues.append(Issue(f"{where}.beat", f"no beat {spec.beat} (0-{last})", "dropped"))
+        elif spec.beat in shots:
+            issues.append(Issue(f"{where}.beat", f"beat {spec.beat} is shot twice", "dropped"))
+        else:
+            shots[spec.beat] = _subjects(spec, names, where, issues)
+    missing = [i for i in range(len(scene.beats)) if i not in shots]
+    for i in missing:
+        shots[i] = default_shot(scene, i)
+    if missing:
+        issues.append(Issue("shots", f"no shot for beats {missing}", "a default shot each"))
+    return Checked(ShotPlan(shots=[shots[i] for i in sorted(shots)]), issues)
+
+
+def default_shot(scene: Scene, beat: int) -> ShotSpec:
+    """Plain coverage of a beat: its speaker in a medium shot, or the scene wide."""
+    line = scene.beats[beat]
+    if line.kind == "dialogue" and line.character:
+        return ShotSpec(beat=beat, framing=Framing.medium, subjects=[line.character])
+    return ShotSpec(beat=beat, framing=Framing.wide, subjects=list(scene.characters))
+
+
+def validate_shot_spec(spec: ShotSpec, beat: int, scene: Scene | None) -> Checked[ShotSpec]:
+    """Check a revised shot: it stays on its beat, on people who are in its scene."""
+    issues: list[Issue] = []
+    if spec.beat != beat:
+        issues.append(Issue("beat", f"moved to beat {spec.beat}", f"kept on beat {beat}"))
+        spec = spec.model_copy(update={"beat": beat})
+    if scene is not None:
+        spec = _subjects(spec, _scene_names(scene), "", issues)
+    return Checked(spec, issues)
+
+
+def _scene_names(scene: Scene) -> Cast:
+    names = Cast()
+    for name in [*scene.characters, *(b.character for b in scene.beats if b.character)]:
+        names.add(name)
+    return names
+
+
+def _subjects(spec: ShotSpec, names: Cast, where: str, issues: list[Issue]) -> ShotSpec:
+    subjects = [names.known(s) for s in spec.subjects]
+    kept = list(dict.fromkeys(s for s in subjects if s))
+    if len(kept) != len(spec.subjects):
+        gone = [s for s, k in zip(spec.subjects, subjects, strict=True) if not k]
+        path = f"{where}.subjects" if where else "subjects"
+        if gone:
+            issues.append(Issue(path, f"{', '.join(map(repr, gone))} not in the scene", "dropped"))
+    return spec.model_copy(update={"subjects": kept}) if kept != spec.subjects else spec
+
+
+# --------------------------------------------------------------------------- stored assets
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def repair_record(model: type[M], data: dict[str, Any], template: M) -> Checked[M]:
+    """A stored record checked by today's types: each invalid value is replaced by the
+    template's at the same place (so a stored design keeps its look and gets, say, a voice
+    the speech engine has); an error if a value has no counterpart in the template."""
+    issues: list[Issue] = []
+    data = copy.deepcopy(data)
+    fallback = template.model_dump(mode="json")
+    for _ in range(MAX_RECORD_REPAIRS):
+        try:
+            return Checked(model.model_validate(data), issues)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+        loc = [str(p) for p in error["loc"]]
+        where = ".".join(loc)
+        problem = f"{error['msg']} ({error.get('input')!r})"
+        try:
+            value = _at(fallback, loc)
+        except (KeyError, IndexError, TypeError):
+            if not _drop_item(data, loc):  # nothing to take it from, nothing to drop
+                issues.append(Issue(where, problem))
+                return Checked(template, issues)
+            issues.append(Issue(where, problem, "dropped"))
+            continue
+        _put(data, loc, value)
+        issues.append(Issue(where, problem, f"set to {value!r}"))
+    issues.append(Issue("", "too many invalid values"))
+    return Checked(template, issues)
+
+
+MAX_RECORD_REPAIRS = 20
+
+
+def _at(tree: Any, loc: list[str]) -> Any:
+    return copy.deepcopy(_at_ref(tree, loc))
+
+
+def _drop_item(tree: Any, loc: list[str]) -> bool:
+    """Remove the innermost list item on the path `loc`; False if the path has none."""
+    for cut in range(len(loc) - 1, -1, -1):
+        try:
+            parent = _at_ref(tree, loc[:cut])
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(parent, list) and loc[cut].isdigit() and int(loc[cut]) < len(parent):
+            del parent[int(loc[cut])]
+            return True
+    return False
+
+
+def _at_ref(tree: Any, loc: list[str]) -> Any:
+    for part in loc:
+        tree = tree[int(part)] if isinstance(tree, list) else tree[part]
+    return tree
+
+
+def _put(tree: Any, loc: list[str], value: Any) -> None:
+    for part in loc[:-1]:
+        tree = tree[int(part)] if isinstance(tree, list) else tree.setdefault(part, {})
+    last = loc[-1]
+    if isinstance(tree, list):
+        tree[int(last)] = value
+    else:
+        tree[last] = value
