@@ -4,7 +4,9 @@ It listens on 127.0.0.1 on a free port, implements the endpoints as their public
 describe them (see inkreel/providers/video.py), runs each task through queued -> running ->
 succeeded (or failed) over a set number of polls, serves a real MP4 for download, records
 every request and can be told to misbehave: an HTTP error with Retry-After, a slow answer,
-a failed task, a cut-off or non-MP4 download.
+a failed task, a cut-off or non-MP4 download. A task can be made to take as long as a test
+needs (``polls_to_finish`` and ``queued_polls`` can change while tasks run), and a queued
+task can be cancelled (Ark ``DELETE``, Vidu ``POST .../cancel``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import itertools
 import json
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,7 +28,9 @@ VIDU_CREATE = {
     "/ent/v2/reference2video": "reference2video",
 }
 MAX_DELAY_S = 5.0  # a "slow" answer never waits longer than this
-Route = Literal["ark_create", "ark_get", "vidu_create", "vidu_get", "download"]
+Route = Literal[
+    "ark_create", "ark_get", "ark_cancel", "vidu_create", "vidu_get", "vidu_cancel", "download"
+]
 Truncation = Literal["content-length", "close", "html"]
 
 
@@ -77,6 +82,7 @@ class Task:
     duration: int
     polls: int = 0
     fail: tuple[str, str] | None = None
+    cancelled: bool = False
 
 
 class FakeVideoServer:
@@ -92,6 +98,7 @@ class FakeVideoServer:
         self.api_key = api_key
         self.videos = {False: silent_mp4, True: audio_mp4}
         self.polls_to_finish = polls_to_finish
+        self.queued_polls = 1  # polls a task answers queued before running
         self.requests: list[Recorded] = []
         self.tasks: dict[str, Task] = {}
         self.faults: list[Fault] = []
@@ -99,6 +106,7 @@ class FakeVideoServer:
         self._next_fail: tuple[str, str] | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified on every request
         self._stop = threading.Event()
         self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
@@ -133,6 +141,21 @@ class FakeVideoServer:
 
     def polls(self, task_id: str) -> int:
         return self.tasks[task_id].polls
+
+    def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 60.0) -> bool:
+        """Block until ``predicate()`` holds, re-checked after each request (a safety bound)."""
+        with self._changed:
+            return self._changed.wait_for(predicate, timeout_s)
+
+    def is_queued(self, task: Task) -> bool:
+        return (
+            not task.cancelled
+            and task.polls <= self.queued_polls
+            and task.polls < self.polls_to_finish
+        )
+
+    def is_finished(self, task: Task) -> bool:
+        return task.cancelled or task.polls >= self.polls_to_finish
 
     def requests_to(self, prefix: str, method: str | None = None) -> list[Recorded]:
         return [
@@ -196,10 +219,11 @@ class FakeVideoServer:
                     body = json.loads(raw) if raw else None
                 except json.JSONDecodeError:
                     body = raw.decode("utf-8", "replace")
-                with server._lock:
+                with server._changed:
                     server.requests.append(
                         Recorded(self.command, self.path, dict(self.headers.items()), body)
                     )
+                    server._changed.notify_all()
                 return body
 
             def _fault(self, route: Route) -> bool:
@@ -242,6 +266,15 @@ class FakeVideoServer:
                     self._ark_create(body)
                 elif self.path in VIDU_CREATE:
                     self._vidu_create(body)
+                elif self.path.startswith("/ent/v2/tasks/") and self.path.endswith("/cancel"):
+                    self._vidu_cancel(self.path[len("/ent/v2/tasks/") : -len("/cancel")])
+                else:
+                    self._send_json(404, {"error": {"code": "NotFound", "message": self.path}})
+
+            def do_DELETE(self) -> None:
+                self._record()
+                if self.path.startswith(ARK_TASKS + "/"):
+                    self._ark_cancel(self.path[len(ARK_TASKS) + 1 :])
                 else:
                     self._send_json(404, {"error": {"code": "NotFound", "message": self.path}})
 
@@ -306,8 +339,10 @@ class FakeVideoServer:
                     "created_at": 1780000000,
                     "updated_at": 1780000000 + task.polls,
                 }
-                if task.polls < server.polls_to_finish:
-                    doc["status"] = "queued" if task.polls == 1 else "running"
+                if task.cancelled:
+                    doc["status"] = "cancelled"
+                elif task.polls < server.polls_to_finish:
+                    doc["status"] = "queued" if server.is_queued(task) else "running"
                 elif task.fail:
                     doc["status"] = "failed"
                     doc["error"] = {"code": task.fail[0], "message": task.fail[1]}
@@ -374,8 +409,10 @@ class FakeVideoServer:
                     "payload": "",
                     "creations": [],
                 }
-                if task.polls < server.polls_to_finish:
-                    doc["state"] = "queueing" if task.polls == 1 else "processing"
+                if task.cancelled:  # assumed: Vidu documents no state for a cancelled task
+                    doc.update(state="failed", err_code="TaskCanceled", credits=0)
+                elif task.polls < server.polls_to_finish:
+                    doc["state"] = "queueing" if server.is_queued(task) else "processing"
                 elif task.fail:
                     doc.update(state="failed", err_code=task.fail[0], credits=0)
                 else:
@@ -390,6 +427,37 @@ class FakeVideoServer:
                         ],
                     )
                 self._send_json(200, doc)
+
+            def _ark_cancel(self, task_id: str) -> None:
+                # Cancel a queued task, delete a finished one's record, refuse a running one
+                # (the error body's code is made up: none was found documented).
+                if not self._authorized("Bearer", "ark") or self._fault("ark_cancel"):
+                    return
+                task = server.tasks.get(task_id)
+                if task is None or task.vendor != "ark":
+                    self._send_json(404, {"error": {"code": "ResourceNotFound", "message": "-"}})
+                elif server.is_queued(task):
+                    task.cancelled = True
+                    self._send_json(200, {})
+                elif server.is_finished(task):
+                    del server.tasks[task_id]
+                    self._send_json(200, {})
+                else:
+                    body = {"error": {"code": "OperationDenied", "message": "task is running"}}
+                    self._send_json(400, body)
+
+            def _vidu_cancel(self, task_id: str) -> None:
+                if not self._authorized("Token", "vidu") or self._fault("vidu_cancel"):
+                    return
+                task = server.tasks.get(task_id)
+                if task is None or task.vendor != "vidu":
+                    self._send_json(404, {"code": 404, "reason": "TaskNotFound", "message": "-"})
+                elif server.is_queued(task):
+                    task.cancelled = True
+                    self._send_json(200, {})
+                else:
+                    message = "task state is scheduled, can not cancel"
+                    self._send_json(400, {"code": 400, "reason": "BadRequest", "message": message})
 
             def _download(self, task_id: str) -> None:
                 if self._fault("download"):

@@ -19,7 +19,13 @@ so two processes on one project also serialise). Each paid call has an idempoten
 `reserve` refuses (BudgetExceeded) when, for any scope with a cap, what is spent plus what
 is reserved plus this call would pass the cap; the message says how much more is needed.
 A pending reservation left by a killed run keeps counting until the same call_key is
-reserved again (the resume), which replaces it.
+reserved again (the resume), which replaces it; `interrupted` lists such calls and their
+possible cost for the run report. A call interrupted in the process (Ctrl-C) is left the same
+way, since whether the provider billed it is unknown.
+
+Asynchronous paid jobs (video tasks) keep their provider task id here too (`store_job`,
+committed before the first poll), so a retry or a resume polls the task it already paid for
+instead of creating another (`JobJournal`).
 
 Amounts are stored as integer micro-dollars, so sums are exact; reservations round up.
 """
@@ -77,7 +83,28 @@ CREATE TABLE IF NOT EXISTS caps (
     cap_micros INTEGER NOT NULL,
     PRIMARY KEY (kind, name)
 );
+CREATE TABLE IF NOT EXISTS jobs (
+    call_key TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS interrupted_calls (
+    call_key TEXT NOT NULL,
+    reserved_micros INTEGER NOT NULL,
+    agent TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    shot TEXT NOT NULL DEFAULT '',
+    task TEXT NOT NULL DEFAULT '',
+    reserved_at REAL NOT NULL,
+    resumed_at REAL NOT NULL
+);
 """
+# Job states after which the vendor will never deliver: only then is a new task created.
+DEAD_JOB_STATES = frozenset({"failed", "cancelled", "expired"})
 
 
 class LedgerError(Exception):
@@ -101,6 +128,46 @@ class BudgetExceeded(Exception):
             f"and the next call needs ${needed:.4f}. Raise the {kind} cap by at least "
             f"${self.shortfall:.4f} (to ${committed + needed:.4f}) to continue."
         )
+
+
+@dataclass(frozen=True)
+class Job:
+    """A provider task a paid call started: who runs it, its id and its last known state."""
+
+    call_key: str
+    provider: str
+    model: str  # the roster entry id the task was created on
+    task_id: str
+    state: str  # 'created' until a terminal state is seen, then that state
+
+
+@dataclass(frozen=True)
+class JobJournal:
+    """One call's provider task in the ledger, for a task client (video.TaskJournal).
+
+    Bound to the model the call is made on: a task another model created is not this
+    model's to poll.
+    """
+
+    ledger: Ledger
+    call_key: str
+    provider: str
+    model: str
+
+    def task_id(self) -> str | None:
+        """The task this call already started on this model, unless it can no longer deliver."""
+        job = self.ledger.job(self.call_key)
+        if job is None or job.model != self.model or job.state in DEAD_JOB_STATES:
+            return None
+        return job.task_id
+
+    def record(self, task_id: str) -> None:
+        """Keep a newly created task (committed before the caller polls it)."""
+        self.ledger.store_job(self.call_key, self.provider, self.model, task_id)
+
+    def finished(self, task_id: str, state: str) -> None:
+        """Note the state a task ended in (a dead one lets the next attempt create anew)."""
+        self.ledger.set_job_state(self.call_key, task_id, state)
 
 
 @dataclass(frozen=True)
@@ -161,6 +228,9 @@ class Ledger:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        # Calls this Ledger has reserved and not settled: a 'reserved' row outside this set
+        # was left by another process (one that died, unless another worker is running it).
+        self._held: set[str] = set()
         self._conn = sqlite3.connect(
             self.path, timeout=30.0, isolation_level=None, check_same_thread=False
         )
@@ -252,7 +322,8 @@ class Ledger:
         """Hold `amount_usd` for a call in every scope, or raise BudgetExceeded.
 
         A call_key already reconciled as successful returns `already_paid=True` and holds
-        nothing. A call_key with a pending reservation (a crashed run) is re-reserved.
+        nothing. A call_key with a pending reservation (a crashed run) is re-reserved, and
+        the crashed attempt is kept for `interrupted`.
         """
         if not call_key:
             raise ValueError("call_key must be a non-empty string")
@@ -264,6 +335,8 @@ class Ledger:
             ).fetchone()
             if row is not None and row[0] == "paid":
                 return Reservation(call_key, 0.0, already_paid=True)
+            if row is not None and row[0] == "reserved" and call_key not in self._held:
+                self._note_interrupted(db, call_key)
             members = {
                 (k, n)
                 for k, n in db.execute(
@@ -292,7 +365,18 @@ class Ledger:
                 "INSERT OR IGNORE INTO scope_members (call_key, kind, name) VALUES (?, ?, ?)",
                 [(call_key, k, n) for k, n in scopes],
             )
+            self._held.add(call_key)
         return Reservation(call_key, _usd(amount))
+
+    @staticmethod
+    def _note_interrupted(db: sqlite3.Connection, call_key: str) -> None:
+        """Keep a dead process's pending reservation before a resume replaces it."""
+        db.execute(
+            "INSERT INTO interrupted_calls (call_key, reserved_micros, agent, model, shot, "
+            "task, reserved_at, resumed_at) SELECT call_key, reserved_micros, agent, model, "
+            "shot, task, updated_at, ? FROM reservations WHERE call_key = ?",
+            (time.time(), call_key),
+        )
 
     def reconcile(
         self,
@@ -341,6 +425,7 @@ class Ledger:
                 "result = COALESCE(?, result) WHERE call_key = ?",
                 ("paid" if ok else "failed", time.time(), result, call_key),
             )
+            self._held.discard(call_key)
 
     def store_result(self, call_key: str, payload: bytes | str) -> None:
         """Keep a paid call's result so a resume can reuse it instead of paying again."""
@@ -392,6 +477,9 @@ class Ledger:
         An exception reconciles the call as failed at `c.failed_cost_usd` (default 0) and
         propagates; a clean exit reconciles it as paid at the settled cost, or at the
         reserved amount if `settle` was not called. BudgetExceeded comes from entering.
+        An interrupt (KeyboardInterrupt, SystemExit) leaves the reservation pending, as a
+        killed process does: whether the provider billed the call is unknown, so the money
+        stays held and `interrupted` lists the call.
         """
         reservation = self.reserve(
             call_key, scope, amount_usd, agent=agent, model=model, shot=shot, task=task
@@ -402,13 +490,99 @@ class Ledger:
         current = Charge(call_key, reservation)
         try:
             yield current
-        except BaseException:
+        except Exception:
             self.reconcile(call_key, current.failed_cost_usd, ok=False)
+            raise
+        except BaseException:
+            with self._lock:
+                self._held.discard(call_key)  # orphaned, like a dead process's call
             raise
         actual = reservation.amount_usd if current.actual_usd is None else current.actual_usd
         self.reconcile(call_key, actual, ok=True, result=current.payload)
 
+    # -- provider jobs ----------------------------------------------------------------------
+
+    def store_job(self, call_key: str, provider: str, model: str, task_id: str) -> None:
+        """Keep the provider task a call created, replacing any earlier one of that call.
+
+        Committed (synchronous=FULL) before it returns, so a process killed while polling
+        leaves the id for the resume to poll.
+        """
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO jobs (call_key, provider, model, task_id, state, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, 'created', ?, ?) ON CONFLICT (call_key) DO "
+                "UPDATE SET provider = excluded.provider, model = excluded.model, "
+                "task_id = excluded.task_id, state = 'created', "
+                "created_at = excluded.created_at, updated_at = excluded.updated_at",
+                (call_key, provider, model, task_id, now, now),
+            )
+
+    def set_job_state(self, call_key: str, task_id: str, state: str) -> None:
+        """Record the state a call's task was last seen in (ignored for a replaced task)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, updated_at = ? WHERE call_key = ? AND task_id = ?",
+                (state, time.time(), call_key, task_id),
+            )
+
+    def job(self, call_key: str) -> Job | None:
+        """The provider task a call created last, if any."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT call_key, provider, model, task_id, state FROM jobs WHERE call_key = ?",
+                (call_key,),
+            ).fetchone()
+        return None if row is None else Job(*row)
+
+    def journal(self, call_key: str, provider: str, model: str) -> JobJournal:
+        """Where a task client on `model` keeps and finds the task of `call_key`."""
+        return JobJournal(self, call_key, provider, model)
+
     # -- reading ----------------------------------------------------------------------------
+
+    def interrupted(self, scope: Scope) -> list[dict[str, Any]]:
+        """Paid calls of a scope that were in flight when their process died, and their cost.
+
+        Two kinds, both with the amount reserved for them (what the provider may have billed):
+        still pending (`resumed` False: reserved by a process that is gone, or by another
+        worker still running it, and not retried yet) and already retried by a resume
+        (`resumed` True). `job` is the provider task a retry polls instead of paying again
+        (video); a call without one (image, speech: nothing to poll) is sent again by the
+        resume, so up to `reserved_usd` may be paid twice.
+        """
+        scope = _check_scope(scope)
+        with self._lock:
+            pending = self._conn.execute(
+                "SELECT r.call_key, r.agent, r.task, r.model, r.shot, r.reserved_micros, "
+                "r.updated_at, 0, j.task_id FROM reservations r "
+                "JOIN scope_members m ON m.call_key = r.call_key "
+                "LEFT JOIN jobs j ON j.call_key = r.call_key "
+                "WHERE m.kind = ? AND m.name = ? AND r.status = 'reserved'",
+                scope,
+            ).fetchall()
+            resumed = self._conn.execute(
+                "SELECT i.call_key, i.agent, i.task, i.model, i.shot, i.reserved_micros, "
+                "i.reserved_at, 1, j.task_id FROM interrupted_calls i "
+                "JOIN scope_members m ON m.call_key = i.call_key "
+                "LEFT JOIN jobs j ON j.call_key = i.call_key "
+                "WHERE m.kind = ? AND m.name = ?",
+                scope,
+            ).fetchall()
+            held = set(self._held)
+        rows = [r for r in pending if r[0] not in held] + resumed
+        keys = ("call_key", "agent", "task", "model", "shot")
+        return [
+            {
+                **dict(zip(keys, row[:5], strict=True)),
+                "reserved_usd": _usd(row[5]),
+                "reserved_at": row[6],
+                "resumed": bool(row[7]),
+                "job": row[8],
+            }
+            for row in sorted(rows, key=lambda r: (r[6], r[0]))
+        ]
 
     def spent(self, scope: Scope) -> float:
         scope = _check_scope(scope)

@@ -28,7 +28,7 @@ from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
 from inkreel.project import atomic_path
-from inkreel.providers.budget import Ledger
+from inkreel.providers.budget import JobJournal, Ledger
 from inkreel.providers.faults import FaultLog, FaultPlan, FaultRecord, InjectedFault
 from inkreel.providers.limits import LatencyModel
 from inkreel.providers.offline_chat import OfflineChatModel
@@ -142,9 +142,11 @@ class Dispatch:
 
         `produce(entry)` calls the model and returns its answer and the units it was billed
         for; `accept(data)` returns the bytes to store or raises BadPayload. A call whose
-        ledger entry is paid and whose file exists is not made again.
+        ledger entry is paid and whose file exists is not made again. A producer that starts
+        a provider task (video) keeps it in `journal(task, key, entry)`, so the router's
+        retry of a timeout or a resume polls that task instead of paying for another.
         """
-        call = f"{task}:{key}"
+        call = self.media_call(task, key)
         assert TASK_CAPABILITY[task] != "text", task
 
         def run(entry: ModelEntry) -> ModelEntry:
@@ -161,6 +163,15 @@ class Dispatch:
                 return entry
 
         return self.router.call(task, run, label=label or agent)
+
+    @staticmethod
+    def media_call(task: Task, key: str) -> str:
+        """The ledger key of the `media` call (`task`, `key`)."""
+        return f"{task}:{key}"
+
+    def journal(self, task: Task, key: str, entry: ModelEntry) -> JobJournal:
+        """Where the `media` call (`task`, `key`) on `entry` keeps its provider task."""
+        return self.ledger.journal(self.media_call(task, key), entry.provider, entry.id)
 
     def _model_of(self, stored: bytes | str | None, default: ModelEntry) -> ModelEntry:
         model_id = stored.decode() if isinstance(stored, bytes) else stored

@@ -5,22 +5,40 @@ locally, the hosted ones below call the provider through its client. Whatever pr
 an answer is accepted only if it decodes: `accept_png` (a whole image, re-encoded to PNG and
 fitted to the frame), `accept_wav` (a whole RIFF/WAVE file) and `accept_mp4` (an MP4 with a
 video track and a duration).
+
+In flight when the process dies: a keyframe or a voice is a synchronous call whose file comes
+in the answer, with no handle to ask for it again, so the resume sends it again (it may be
+paid twice; its reservation stays pending until then and `Ledger.interrupted` lists it with
+the amount). A video task is stored in the ledger before it is polled, and the resume polls
+it instead of paying for a new one (`hosted_video`).
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from inkreel.providers.budget import JobJournal
 from inkreel.providers.dispatch import BadPayload, Dispatch
 from inkreel.providers.roster import ModelEntry
 from inkreel.schemas.design import Voice
 
+if TYPE_CHECKING:
+    from inkreel.providers.video import SeedanceClient, ViduClient
+
+log = logging.getLogger(__name__)
+
 FRAME = (1280, 720)
+# How long a video task may take, queue included: an entry's `timeout_s` bounds one HTTP
+# request, and vendors' queues can hold a task for many minutes at busy hours.
+VIDEO_MAX_WAIT_S = 3600.0
 
 
 def accept_png(data: bytes, size: tuple[int, int] = FRAME) -> bytes:
@@ -75,6 +93,25 @@ def accept_mp4(data: bytes) -> bytes:
     return data
 
 
+def video_client(
+    calls: Dispatch, entry: ModelEntry, sleep: Callable[[float], None]
+) -> SeedanceClient | ViduClient:
+    """A Seedance (Ark) or Vidu task client for `entry`."""
+    from inkreel.providers.video import SeedanceClient, ViduClient
+
+    assert entry.base_url
+    kind = SeedanceClient if entry.provider in ("ark", "byteplus", "seedance") else ViduClient
+    return kind(
+        api_key=calls.key(entry),
+        base_url=entry.base_url,
+        model=entry.model,
+        timeout_s=entry.timeout_s,
+        poll_interval_s=calls.video_poll_s,
+        max_wait_s=max(entry.timeout_s, VIDEO_MAX_WAIT_S),
+        sleep=sleep,
+    )
+
+
 def hosted_image(
     calls: Dispatch, entry: ModelEntry, prompt: str, references: list[Path]
 ) -> tuple[bytes, Mapping[str, float]]:
@@ -106,20 +143,21 @@ def hosted_video(
     references: list[Path],
     duration_s: int,
     seed: int,
+    *,
+    journal: JobJournal | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[bytes, Mapping[str, float]]:
-    """A clip from Seedance (Ark) or Vidu, animated from the shot's keyframe."""
-    from inkreel.providers.video import SeedanceClient, VideoRequest, ViduClient
+    """A clip from Seedance (Ark) or Vidu, animated from the shot's keyframe.
 
-    assert entry.base_url
-    kind = SeedanceClient if entry.provider in ("ark", "byteplus", "seedance") else ViduClient
-    client = kind(
-        api_key=calls.key(entry),
-        base_url=entry.base_url,
-        model=entry.model,
-        timeout_s=min(60.0, entry.timeout_s),
-        poll_interval_s=calls.video_poll_s,
-        max_wait_s=entry.timeout_s,
-    )
+    With `journal` (`Dispatch.journal` of the call) the vendor task is stored in the ledger
+    before it is polled, so a retry or a resume of the same call polls it instead of paying
+    for a new one, and a queued task the call left on another model is cancelled.
+    """
+    from inkreel.providers.video import VideoRequest
+
+    if journal is not None:
+        _cancel_abandoned(calls, entry, journal)
+    client = video_client(calls, entry, sleep)
     request = VideoRequest(
         prompt=prompt,
         first_frame=first_frame,
@@ -130,9 +168,36 @@ def hosted_video(
     try:
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "clip.mp4"
-            result = client.generate(request, out)
+            result = client.generate(request, out, journal)
             data = out.read_bytes()
     finally:
         client.close()
     seconds = result.seconds or float(duration_s)
     return data, {"video_seconds": seconds}
+
+
+def _cancel_abandoned(calls: Dispatch, entry: ModelEntry, journal: JobJournal) -> None:
+    """Cancel the call's task on another model (the router fell back), if still queued."""
+    from inkreel.providers.video import VideoCallError
+
+    job = journal.ledger.job(journal.call_key)
+    if job is None or job.model == entry.id or job.state != "created":
+        return
+    if job.model not in calls.router.roster:
+        return
+    other = calls.router.roster.get(job.model)
+    if not other.base_url or not other.api_key_env or other.api_key_env not in calls.environ:
+        log.warning("cannot cancel %s task %s: no endpoint or key", job.model, job.task_id)
+        return
+    client = video_client(calls, other, time.sleep)
+    try:
+        state = client.poll(job.task_id)["state"]
+        if state == "queued" and client.cancel(job.task_id):
+            journal.ledger.set_job_state(job.call_key, job.task_id, "cancelled")
+        elif state not in ("cancelled", "failed", "expired"):
+            # A running task cannot be cancelled: the vendor will bill it.
+            log.warning("%s task %s is %s and left behind", job.model, job.task_id, state)
+    except VideoCallError as exc:
+        log.warning("cannot cancel %s task %s: %s", job.model, job.task_id, exc)
+    finally:
+        client.close()

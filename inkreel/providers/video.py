@@ -4,6 +4,15 @@ Both vendors run an asynchronous task: create it, poll it until a terminal state
 download the MP4 from a short-lived URL. Both clients here share that flow and differ only
 in the request body, the status document and the authorization header.
 
+A task is paid for once it is created, so ``generate(request, out, journal)`` stores its id
+through a ``TaskJournal`` (the project's ledger) before the first poll. ``timeout_s`` bounds
+one HTTP request and ``max_wait_s`` the wait for the task. A retry of the same call, or a
+resume after the process died, finds the stored id and polls that task; a new task is created
+only when the stored one ended failed, cancelled or expired, is unknown to the vendor (404),
+or finished with a download URL that has expired. A task given up on after ``max_wait_s``
+while still queued is cancelled; a running one cannot be (both vendors) and is left stored,
+so a later retry polls it again.
+
 Everything below was written from the vendors' public documentation (addresses in the
 comments). Where a detail could not be confirmed there, the comment says so and the client
 takes a parameter for it (``extra_body``, ``image_url``, ``use_references``, ...).
@@ -37,6 +46,16 @@ get ``GET {base}/api/v3/contents/generations/tasks/{id}``):
     their multimodal reference inputs, but the ids themselves were only found on third-party
     pages (https://blog.laozhang.ai/en/posts/seedance-2-api,
     https://docs.apiyi.com/en/api-capabilities/seedance2/overview); the model is a parameter.
+  * Cancel: ``DELETE {base}/api/v3/contents/generations/tasks/{id}``, answer ``{}``, on the
+    Volcengine API reference page "取消或删除内容生成任务"
+    (https://www.volcengine.com/docs/82379/1521720, mirrored with the request and answer at
+    https://apifox.com/apidoc/docs-site/5437846/265939476e0); a cancelled task is still
+    listed for 24 h, then deleted (the list-tasks page of the same mirror). NOT CONFIRMED on
+    an official page: the effect per state, read only in third-party descriptions
+    (https://docs.composio.dev/toolkits/byte_plus_ark,
+    https://docs.lemondata.cc/api-reference/tasks/cancel-task): a queued task is cancelled,
+    a running one cannot be, and a finished one has its record deleted -- so only a task last
+    seen queued is ever sent this call; nor that a GET of a deleted task answers 404.
   * NOT CONFIRMED from official pages: (a) that Seedance 2.0 accepts Base64 data URLs (the 1.x
     API reference does; the 2.0 tutorial asks for public URLs or asset ids) -- pass
     ``image_url=`` to upload images and send URLs instead; (b) that the first/last-frame roles
@@ -59,6 +78,12 @@ Vidu (``Authorization: Token <key>``):
   * https://platform.vidu.com/docs/get-generation: ``GET {base}/ent/v2/tasks/{id}/creations``
     returns ``state`` (created, queueing, processing, success, failed), ``err_code``,
     ``credits``, ``creations[].url`` (valid 24 h).
+  * https://platform.vidu.com/docs/cancel-generation: ``POST {base}/ent/v2/tasks/{id}/cancel``
+    with body ``{"id": ...}``, answer ``{}``; a task past the queue is refused (HTTP 400
+    BadRequest "task state is scheduled, can not cancel"). NOT CONFIRMED: which states can
+    still be cancelled (only a task last seen created/queueing is sent it) and the state a
+    cancelled task then reports (the documented states have none for it; ``failed`` ends the
+    task here, and so do ``cancelled``/``canceled``, should it appear).
   * https://platform.vidu.com/docs/error-code: HTTP 400 BadRequest/FieldInvalid/...,
     AuditSubmitIllegal and CreationPolicyViolation (policy), 401 Unauthorized, 403 Forbidden,
     429 QuotaExceeded/TooManyRequests/SystemThrottling, 500 InternalServiceFailure.
@@ -85,7 +110,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Self, TypedDict
+from typing import Any, Literal, Protocol, Self, TypedDict
 
 import httpx
 from pydantic import BaseModel, Field
@@ -172,6 +197,7 @@ class VideoCallError(Exception):
         retry_after: float | None = None,
         code: str | None = None,
         task_id: str | None = None,
+        state: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind: VideoErrorKind = kind
@@ -179,10 +205,27 @@ class VideoCallError(Exception):
         self.retry_after = retry_after
         self.code = code
         self.task_id = task_id
+        self.state = state  # the task's last polled state, when waiting gave up on it
 
     @property
     def retryable(self) -> bool:
         return self.kind in ("rate_limited", "server_error", "timeout")
+
+
+class TaskJournal(Protocol):
+    """Durable storage for the task a paid call started (the ledger's ``JobJournal``)."""
+
+    def task_id(self) -> str | None:
+        """The task this call already started and that may still deliver, if any."""
+        ...
+
+    def record(self, task_id: str) -> None:
+        """Keep a newly created task durably, before it is polled."""
+        ...
+
+    def finished(self, task_id: str, state: str) -> None:
+        """Note the state the task was last seen in."""
+        ...
 
 
 class TaskStatus(TypedDict):
@@ -436,6 +479,10 @@ class _TaskVideoClient:
     def _error_from(self, data: Any) -> tuple[str | None, str | None]:
         raise NotImplementedError
 
+    def _cancel_call(self, task_id: str) -> tuple[str, str, dict[str, Any] | None]:
+        """Method, path and body of the vendor's cancel call."""
+        raise NotImplementedError
+
     # -- helpers --
     def _redact(self, text: str) -> str:
         if self._api_key:
@@ -460,8 +507,13 @@ class _TaskVideoClient:
             "Accept": "application/json",
         }
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One API call; every failure becomes a VideoCallError (no retry here)."""
+    def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, empty_ok: bool = False
+    ) -> dict[str, Any]:
+        """One API call; every failure becomes a VideoCallError (no retry here).
+
+        ``empty_ok`` takes an empty body as ``{}`` (a cancel may answer with nothing).
+        """
         url = f"{self.base_url}{path}"
         try:
             response = self._http.request(
@@ -477,6 +529,8 @@ class _TaskVideoClient:
             ) from None
         if response.status_code >= 400:
             raise self._http_error(method, path, response)
+        if empty_ok and not response.content.strip():
+            return {}
         try:
             data = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -561,17 +615,35 @@ class _TaskVideoClient:
         """The task's current state, once."""
         return self._status_from(task_id, self._call("GET", self._status_path(task_id)))
 
+    def cancel(self, task_id: str) -> bool:
+        """Ask the vendor to cancel a task we abandon; True if it accepted.
+
+        Only a queued task can be cancelled, and Ark's call deletes a finished task's record
+        instead (module docstring), so call it only for a task last seen queued. Never
+        raises: a refusal is logged and the task is left to finish.
+        """
+        method, path, body = self._cancel_call(task_id)
+        try:
+            self._call(method, path, body, empty_ok=True)
+        except VideoCallError as exc:
+            log.warning("%s: could not cancel task %s (%s)", self.provider, task_id, exc)
+            return False
+        log.info("%s: cancelled task %s", self.provider, task_id)
+        return True
+
     def wait(self, task_id: str) -> TaskStatus:
         """Poll until the task reaches a terminal state and return that status.
 
         Sleeps ``poll_interval_s`` between polls (longer if the vendor asks with Retry-After)
-        and gives up with ``VideoCallError("timeout")`` after ``max_wait_s`` of sleeping or of
-        wall-clock time. Up to ``max_poll_errors`` transient poll failures in a row (429, 5xx,
-        timeouts) are waited out; other errors are raised at once.
+        and gives up with ``VideoCallError("timeout")`` (its ``state`` the last one seen) after
+        ``max_wait_s`` of sleeping or of wall-clock time. Up to ``max_poll_errors`` transient
+        poll failures in a row (429, 5xx, timeouts) are waited out; other errors are raised at
+        once.
         """
         started = time.monotonic()
         waited = 0.0
         errors = 0
+        last_state: str | None = None
         while True:
             delay = self.poll_interval_s
             try:
@@ -585,13 +657,15 @@ class _TaskVideoClient:
                 log.warning("%s: poll of %s failed (%s); retrying", self.provider, task_id, exc)
             else:
                 errors = 0
-                if status["state"] in TERMINAL_STATES:
+                last_state = status["state"]
+                if last_state in TERMINAL_STATES:
                     return status
             if waited + delay > self.max_wait_s or time.monotonic() - started > self.max_wait_s:
                 raise self._error(
                     "timeout",
                     f"task {task_id} did not finish within {self.max_wait_s:g}s",
                     task_id=task_id,
+                    state=last_state,
                 )
             self._sleep(delay)
             waited += delay
@@ -664,15 +738,38 @@ class _TaskVideoClient:
             raise self._error("invalid_output", f"cannot write {out}: {exc}") from None
         return info
 
-    def generate(self, request: VideoRequest, out: Path) -> VideoResult:
-        """Create, wait, download: a checked MP4 at ``out`` or a VideoCallError."""
-        task_id = self.create(request)
-        status = self.wait(task_id)
+    def generate(
+        self, request: VideoRequest, out: Path, journal: TaskJournal | None = None
+    ) -> VideoResult:
+        """Create (or resume), wait, download: a checked MP4 at ``out`` or a VideoCallError.
+
+        With a ``journal``, a new task's id is stored before the first poll, and the task it
+        already holds is polled instead of creating another (module docstring).
+        """
+        task_id = self._stored_task(journal)
+        resumed = task_id is not None
+        if task_id is None:
+            task_id = self.create(request)
+            if journal is not None:
+                journal.record(task_id)  # before any poll: a kill from here on loses nothing
+        status = self._wait_or_abandon(task_id, journal)
+        if journal is not None:
+            journal.finished(task_id, status["state"])
         url = self.raise_for_status(status)
         try:
             info = self.download(url, out)
         except VideoCallError as exc:
             exc.task_id = task_id
+            if resumed and journal is not None and exc.kind == "failed":
+                # The stored task's URL has expired (24 h): its clip can only be made anew.
+                log.warning(
+                    "%s: task %s's video is gone (%s); creating a new task",
+                    self.provider,
+                    task_id,
+                    exc,
+                )
+                journal.finished(task_id, "expired")
+                return self.generate(request, out, journal)
             raise
         return VideoResult(
             path=Path(out),
@@ -683,6 +780,35 @@ class _TaskVideoClient:
             cost_units=status["usage"],
             has_audio=info["has_audio"],
         )
+
+    def _stored_task(self, journal: TaskJournal | None) -> str | None:
+        """The journal's task if the vendor may still deliver it; None means create one."""
+        task_id = journal.task_id() if journal is not None else None
+        if journal is None or task_id is None:
+            return None
+        try:
+            state: str = self.poll(task_id)["state"]
+        except VideoCallError as exc:
+            if exc.status != 404:
+                exc.task_id = task_id
+                raise  # transient or configuration: a later retry polls it again
+            state = "expired"  # the vendor no longer knows it
+        if state in ("failed", "cancelled", "expired"):
+            log.info("%s: stored task %s %s; creating a new one", self.provider, task_id, state)
+            journal.finished(task_id, state)
+            return None
+        log.info("%s: polling stored task %s (%s)", self.provider, task_id, state)
+        return task_id
+
+    def _wait_or_abandon(self, task_id: str, journal: TaskJournal | None) -> TaskStatus:
+        """Wait for the task; one given up on while still queued is cancelled."""
+        try:
+            return self.wait(task_id)
+        except VideoCallError as exc:
+            abandoned = exc.kind == "timeout" and exc.state == "queued"
+            if abandoned and self.cancel(task_id) and journal is not None:
+                journal.finished(task_id, "cancelled")
+            raise
 
 
 # --- Seedance through Ark -------------------------------------------------------------------
@@ -772,6 +898,9 @@ class SeedanceClient(_TaskVideoClient):
     def _status_path(self, task_id: str) -> str:
         return f"{ARK_TASKS_PATH}/{task_id}"
 
+    def _cancel_call(self, task_id: str) -> tuple[str, str, dict[str, Any] | None]:
+        return "DELETE", f"{ARK_TASKS_PATH}/{task_id}", None
+
     def _status_from(self, task_id: str, data: dict[str, Any]) -> TaskStatus:
         raw_state = str(data.get("status", "")).lower()
         state = _ARK_STATES.get(raw_state)
@@ -820,6 +949,10 @@ _VIDU_STATES: dict[str, TaskState] = {
     "processing": "running",
     "success": "succeeded",
     "failed": "failed",
+    # Not documented: the state a cancelled task may report; read as the end of the task
+    # rather than as "running" until max_wait_s.
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
 }
 
 
@@ -890,6 +1023,9 @@ class ViduClient(_TaskVideoClient):
     def _status_path(self, task_id: str) -> str:
         return f"/ent/v2/tasks/{task_id}/creations"
 
+    def _cancel_call(self, task_id: str) -> tuple[str, str, dict[str, Any] | None]:
+        return "POST", f"/ent/v2/tasks/{task_id}/cancel", {"id": task_id}
+
     def _status_from(self, task_id: str, data: dict[str, Any]) -> TaskStatus:
         raw_state = str(data.get("state", "")).lower()
         state = _VIDU_STATES.get(raw_state)
@@ -944,6 +1080,7 @@ __all__ = [
     "VIDU_MODEL",
     "Mp4Info",
     "SeedanceClient",
+    "TaskJournal",
     "TaskStatus",
     "VideoCallError",
     "VideoRequest",
