@@ -8,7 +8,6 @@ import os
 import re
 import time
 import traceback
-from collections import Counter
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -33,9 +32,9 @@ from inkreel.project import Project, ProjectError, write_text_atomic
 from inkreel.providers import ProviderError, Providers, build_providers
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.errors import RunStop
-from inkreel.providers.faults import FaultRecord
 from inkreel.providers.roster import ModelEntry, Roster, RosterError, Task, format_roster
 from inkreel.providers.router import Router, RouterError
+from inkreel.run_report import run_report
 from inkreel.schemas import Script
 from inkreel.settings import LANGUAGES, Settings, SettingsFileError
 
@@ -67,6 +66,14 @@ class UserError(Exception):
 PolicyOption = Annotated[str | None, typer.Option(help="Model choice: draft, balanced or best.")]
 PinOption = Annotated[
     list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
+]
+FallbackOption = Annotated[
+    str | None,
+    typer.Option(
+        help="When the next model takes a call: on-error (default: unusable answers, repeated "
+        "failures; a rejected key or an unreachable endpoint stops the run), always (those "
+        "too, with a warning), never (first model only)."
+    ),
 ]
 JudgeOption = Annotated[
     str | None,
@@ -198,7 +205,12 @@ def run_graph(
     # The ledger is closed however the run ends (a budget stop, a crash, Ctrl-C).
     with Ledger(project.ledger) as ledger:
         providers = build_providers(
-            settings, request.seed, ledger, request.episode, roster=load_roster(project.root)
+            settings,
+            request.seed,
+            ledger,
+            request.episode,
+            roster=load_roster(project.root),
+            warn=warn,
         )
         try:
             final = _stream(project, request, settings, first_input, providers, view)
@@ -285,40 +297,17 @@ def load_roster(root: Path | None) -> Roster:
 def write_run_report(
     project: Project, request: EpisodeRequest, providers: Providers, ledger: Ledger
 ) -> None:
-    """Write what the run cost and which faults it survived next to the episode."""
-    scope = ("episode", request.episode)
-    report = {
-        "episode": request.episode,
-        "spent_usd": round(ledger.spent(scope), 6),
-        "cap_usd": ledger.cap(scope),
-        "cost_table": ledger.table(scope),
-        "calls": [
-            {
-                "task": r.task,
-                "model": r.model_id,
-                "attempt": r.attempt,
-                "outcome": r.outcome,
-                "error": r.error_kind,
-                "usd": r.cost_usd,
-                "label": r.label,
-            }
-            for r in providers.calls.router.log.records
-        ],
-        "faults_survived": providers.calls.faults.counts(),
-        "faults_by_task": faults_by_task(providers.calls.faults.records),
-    }
+    """Write what the run cost, survived and handed on next to the episode."""
+    report = run_report(request.episode, providers, ledger)
     folder = project.episode_dir(request.episode)
     write_text_atomic(folder / "run.json", json.dumps(report, indent=2, default=str))
 
 
-def faults_by_task(records: list[FaultRecord]) -> dict[str, dict[str, int]]:
-    """Injected faults per kind of call: media call keys start with their task."""
-    table: dict[str, Counter[str]] = {}
-    for record in records:
-        head = record.call_key.split(":", 1)[0]
-        task = head if head in ("keyframe", "voice", "animate") else "text"
-        table.setdefault(task, Counter())[record.kind] += 1
-    return {task: dict(counts) for task, counts in sorted(table.items())}
+def warn(message: str) -> None:
+    """Print a warning the run goes on after (a model that hands its calls on)."""
+    err.print(
+        f"[bold yellow]inkreel: warning:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
 
 
 def print_summary(project: Project, values: dict[str, Any]) -> None:
@@ -362,8 +351,32 @@ def print_summary(project: Project, values: dict[str, Any]) -> None:
         table.add_row(
             "Skipped from screenplay", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         )
+    for name, text in run_rows(project.root / "episodes" / request.episode / "run.json"):
+        table.add_row(name, text)
     table.add_row("Files", str(project.root / "episodes" / request.episode))
     out.print(table)
+
+
+def run_rows(path: Path) -> list[tuple[str, str]]:
+    """Summary rows from the run report: faults survived, and calls handed to another model."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    rows = []
+    survived = report.get("faults_survived") or {}
+    if survived:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in survived.items())
+        rows.append(("Faults survived", kinds))
+    for hop in report.get("fallbacks") or []:
+        rows.append(
+            (
+                "Fell back",
+                f"{hop['task']}: {hop['from']} -> {hop['to']} ({hop['why']}), "
+                f"{hop['calls']} call{'s' if hop['calls'] != 1 else ''}",
+            )
+        )
+    return rows
 
 
 def guarded(func: Any) -> Any:
@@ -454,6 +467,7 @@ def produce(
     ] = None,
     policy: PolicyOption = None,
     model: PinOption = None,
+    fallback: FallbackOption = None,
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
     if (idea is None) == (script is None):
@@ -492,6 +506,7 @@ def produce(
         budget_usd=budget,
         policy=policy,
         pins=parse_models(model),
+        fallback=fallback,
     )
     request = EpisodeRequest(
         episode=name,
@@ -565,6 +580,7 @@ def batch(
     seed: Annotated[int, typer.Option(help="Seed of the first episode (then +1 each).")] = 0,
     policy: PolicyOption = None,
     model: PinOption = None,
+    fallback: FallbackOption = None,
 ) -> None:
     """Produce a series overnight: every episode of FILE, under per-episode and batch caps.
 
@@ -582,6 +598,7 @@ def batch(
         batch_budget_usd=batch_budget,
         policy=policy,
         pins=parse_models(model),
+        fallback=fallback,
     )
     failed: list[str] = []
     for index, (idea, script) in enumerate(entries, 1):
@@ -644,6 +661,7 @@ def resume(
     budget: Annotated[
         float | None, typer.Option(help="A new cap on this episode's model spend, USD.", min=0)
     ] = None,
+    fallback: FallbackOption = None,
 ) -> None:
     """Continue an interrupted episode from its last checkpoint."""
     check_episode_name(episode)
@@ -660,9 +678,13 @@ def resume(
             f"{project.root / 'episodes' / episode}."
         )
     request: EpisodeRequest = state.values["request"]
-    settings = Settings.model_validate(request.settings)
-    if budget is not None:
-        settings = settings.model_copy(update={"budget_usd": budget})
+    changed = {"budget_usd": budget, "fallback": fallback}
+    try:
+        settings = Settings.model_validate(
+            {**request.settings, **{k: v for k, v in changed.items() if v is not None}}
+        )
+    except ValidationError as exc:
+        raise UserError(f"invalid settings: {exc.errors()[0]['msg']}") from None
     err.print(
         f"inkreel {__version__}: resuming episode [bold]{episode}[/] at {', '.join(state.next)}"
     )
@@ -950,7 +972,9 @@ def judge_storyboard(
             temporary = stack.enter_context(tempfile.TemporaryDirectory(prefix="inkreel-"))
             path = Path(temporary) / "ledger.sqlite"
         ledger = stack.enter_context(Ledger(path))
-        providers = build_providers(settings, 0, ledger, f"check-{name}", roster=roster)
+        providers = build_providers(
+            settings, 0, ledger, f"check-{name}", roster=roster, context=name
+        )
         try:
             return judge_shots(providers.calls, bundle, [s.id for s in bundle.board.shots])
         except BudgetExceeded as exc:

@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     pins: dict[str, str] = Field(
         default_factory=dict, description="Per-task roster ids, e.g. {'write': 'deepseek-chat'}."
     )
+    fallback: Fallback = Field(
+        default="on-error",
+        description="When a call goes to the next candidate model: 'on-error' when a model's "
+        "answers are unusable or it keeps failing, but a model set up wrongly (a rejected key, "
+        "an endpoint that refuses connections) stops the run; 'always' also then, with one "
+        "warning per model; 'never' only the first candidate is asked.",
+    )
     budget_usd: float | None = Field(
         default=None, ge=0, description="Hard cap on one episode's model spend, in USD."
     )

@@ -59,9 +59,15 @@ def test_fault_drill_survives_and_delivers_identical_files(tmp_path: Path) -> No
     assert sum(run["faults_survived"].values()) > 0
     # Keyframes, voices and shot clips were sabotaged too: a truncated PNG, WAV or MP4 is
     # caught by decoding it and asked for again.
-    assert {"keyframe", "voice", "animate", "text"} <= set(run["faults_by_task"])
-    media = [k for t, kinds in run["faults_by_task"].items() if t != "text" for k in kinds]
+    by_task = run["faults_by_task"]
+    assert {"keyframe", "voice", "animate"} <= set(by_task)
+    assert {"write", "design", "storyboard"} & set(by_task)
+    media = [
+        k for t, kinds in by_task.items() if t in ("keyframe", "voice", "animate") for k in kinds
+    ]
     assert "truncated" in media
+    # Every survived fault is counted once, under its task.
+    assert sum(run["faults_survived"].values()) == sum(sum(k.values()) for k in by_task.values())
     assert any(c["outcome"] == "retried" for c in run["calls"])
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from inkreel.providers.budget import BudgetExceeded
+from inkreel.providers.errors import ConfigurationError, UnusableAnswer
 from inkreel.providers.limits import (
     LatencyModel,
     Limiters,
@@ -312,7 +313,7 @@ def test_too_long_retry_after_moves_on_at_once() -> None:
 
 
 def test_all_providers_failed_lists_every_model() -> None:
-    r, _ = router("draft", max_attempts=2)
+    r, _ = router("draft", max_attempts=2, fallback="always")
     kinds = {"cheap1": "auth", "cheap2": "timeout", "mid2": "invalid_output"}
 
     def fn(entry: ModelEntry) -> str:
@@ -464,3 +465,135 @@ def test_critical_path_bound_by_hand() -> None:
     bound = critical_path_bound(calls, limits, rpm={"image": 6})  # type: ignore[arg-type]
     assert bound == pytest.approx(3 + 98 + 200)
     assert critical_path_bound([], {}) == 0.0
+
+
+# -- models set up wrongly ------------------------------------------------------------------
+
+
+def test_a_rejected_key_stops_the_run_naming_model_and_key_variable() -> None:
+    r, sleeps = router("draft")
+    tried: list[str] = []
+
+    def fn(entry: ModelEntry) -> str:
+        tried.append(entry.id)
+        if entry.id == "cheap1":
+            raise Failure("auth")
+        return entry.id
+
+    with pytest.raises(ConfigurationError) as info:
+        r.call("write", fn)
+    assert "'cheap1'" in str(info.value) and "K" in str(info.value)
+    assert "secret" not in str(info.value)
+    # Neither retried nor handed on; and never asked again in this run.
+    with pytest.raises(ConfigurationError):
+        r.call("write", fn)
+    assert tried == ["cheap1"] and sleeps == []
+    assert r.down_reason(r.roster.get("cheap1")) is not None
+
+
+def test_fallback_always_warns_once_per_model_and_records_the_hand_over() -> None:
+    warnings: list[str] = []
+    r, _ = router("draft", fallback="always", warn=warnings.append)
+    tried: list[str] = []
+
+    def fn(entry: ModelEntry) -> str:
+        tried.append(entry.id)
+        if entry.id == "cheap1":
+            raise Failure("auth")
+        return entry.id
+
+    assert [r.call("write", fn, label=f"c{n}") for n in range(3)] == ["cheap2"] * 3
+    assert tried == ["cheap1", "cheap2", "cheap2", "cheap2"]  # cheap1 asked once
+    assert len(warnings) == 1 and "'cheap1'" in warnings[0] and r.warnings == warnings
+    summary = r.log.fallback_summary()
+    assert summary == [
+        {"task": "write", "from": "cheap1", "to": "cheap2", "why": "API key rejected", "calls": 3}
+    ]
+
+
+def test_an_endpoint_refusing_connections_is_marked_down_after_three() -> None:
+    warnings: list[str] = []
+    r, sleeps = router("draft", fallback="always", warn=warnings.append, max_attempts=5)
+    tried: list[str] = []
+
+    def fn(entry: ModelEntry) -> str:
+        tried.append(entry.id)
+        if not entry.offline:
+            raise Failure("unreachable")  # every hosted model is on example.invalid
+        return entry.id
+
+    assert r.call("write", fn) == "offline-text"
+    assert r.call("write", fn) == "offline-text"
+    # Three attempts in a row, then every model on that endpoint is down: no more attempts.
+    assert tried == ["cheap1"] * 3 + ["offline-text"] * 2
+    assert len(sleeps) == 2
+    assert len(warnings) == 4  # one per model on the endpoint: cheap1, cheap2, mid2, best3
+    assert all("refused 3 connections in a row" in w for w in warnings)
+
+
+def test_an_answer_resets_the_count_of_refused_connections() -> None:
+    r, _ = router("draft", max_attempts=3)
+    script = iter(["unreachable", "unreachable", None, "unreachable", "unreachable", None])
+
+    def fn(entry: ModelEntry) -> str:
+        kind = next(script)
+        if kind:
+            raise Failure(kind)
+        return entry.id
+
+    assert r.call("write", fn) == "cheap1"
+    assert r.call("write", fn) == "cheap1"  # two refusals, an answer, two more: never three
+
+
+def test_an_unreachable_endpoint_stops_the_run_by_default() -> None:
+    r, _ = router("draft")
+
+    def fn(entry: ModelEntry) -> str:
+        raise Failure("unreachable")
+
+    with pytest.raises(ConfigurationError, match="refused 3 connections in a row"):
+        r.call("write", fn)
+    assert [x.model_id for x in r.log.records] == ["cheap1"] * 3
+
+
+def test_fallback_never_asks_only_the_first_candidate() -> None:
+    r, _ = router("draft", fallback="never", max_attempts=2)
+
+    def fn(entry: ModelEntry) -> str:
+        raise Failure("invalid_output" if entry.id == "cheap1" else "server_error")
+
+    with pytest.raises(AllProvidersFailed) as info:
+        r.call("write", fn)
+    assert info.value.failures == [("cheap1", "invalid_output")]
+    with pytest.raises(RouterError, match="unknown fallback"):
+        router("draft", fallback="sometimes")
+
+
+def test_a_run_stop_inside_a_call_is_neither_retried_nor_fallen_through() -> None:
+    r, sleeps = router("draft")
+
+    def fn(entry: ModelEntry) -> str:
+        raise UnusableAnswer("the director's answer cannot be staged")
+
+    with pytest.raises(UnusableAnswer):
+        r.call("write", fn)
+    assert sleeps == [] and len(r.log) == 1
+
+
+def test_recovered_attempts_are_those_of_answered_calls() -> None:
+    r, _ = router("draft", max_attempts=2)
+
+    def flaky(entry: ModelEntry) -> str:
+        if entry.id == "cheap1":
+            raise Failure("server_error")
+        return entry.id
+
+    def hopeless(entry: ModelEntry) -> str:
+        raise Failure("refusal")
+
+    r.call("write", flaky)
+    with pytest.raises(AllProvidersFailed):
+        r.call("write", hopeless)
+    recovered = r.log.recovered()
+    assert [(x.model_id, x.error_kind) for x in recovered] == [("cheap1", "server_error")] * 2
+    assert {x.call for x in recovered} == {1}

@@ -22,7 +22,7 @@ import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -33,6 +33,8 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
+
+from inkreel.providers.router import current_call
 
 R = TypeVar("R")
 
@@ -49,6 +51,8 @@ REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
 
 class InjectedFault(Exception):
     """A failure injected by a FaultPlan; `kind` classifies it like a provider error."""
+
+    injected = True  # the router's log marks it, so a report counts it once (from FaultLog)
 
     def __init__(self, kind: str, call_key: str = "", attempt: int = 0) -> None:
         self.kind = kind
@@ -103,6 +107,8 @@ class FaultRecord:
     attempt: int
     kind: str
     target: str
+    task: str = ""  # the router call it happened in (set by FaultLog.add), if any
+    call: int = 0
 
 
 class FaultLog:
@@ -113,6 +119,10 @@ class FaultLog:
         self._records: list[FaultRecord] = []
 
     def add(self, record: FaultRecord) -> None:
+        """Keep `record`, stamped with the router call running in this thread."""
+        running = current_call()
+        if running is not None and not record.call:
+            record = replace(record, task=running[0], call=running[1])
         with self._lock:
             self._records.append(record)
 

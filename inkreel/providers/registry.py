@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from inkreel.media import audio
 from inkreel.providers.budget import Ledger
 from inkreel.providers.dispatch import Dispatch
 from inkreel.providers.faults import FaultPlan
 from inkreel.providers.limits import LatencyModel, Limiters
 from inkreel.providers.roster import TASKS, Roster, RosterError
 from inkreel.providers.router import Router, RouterError
+from inkreel.schemas.design import FEMALE_VARIANTS, MALE_VARIANTS
 from inkreel.settings import Settings
 
 
@@ -21,7 +21,7 @@ class ProviderError(Exception):
 
 
 HOSTED_CONCURRENCY = 16
-VOICES = {"female": list(audio.FEMALE_VARIANTS), "male": list(audio.MALE_VARIANTS)}
+VOICES: dict[str, list[str]] = {"female": list(FEMALE_VARIANTS), "male": list(MALE_VARIANTS)}
 
 
 @dataclass
@@ -62,8 +62,14 @@ def build_providers(
     episode: str,
     environ: Mapping[str, str] | None = None,
     roster: Roster | None = None,
+    warn: Callable[[str], None] | None = None,
+    context: str | None = None,
 ) -> Providers:
-    """Return the run's providers: text routed by policy and paid for in the ledger."""
+    """Return the run's providers: text routed by policy and paid for in the ledger.
+
+    `warn` hears, once per model, that a model set up wrongly hands its calls on (with
+    `settings.fallback` "always"; otherwise such a model stops the run).
+    """
     environ = os.environ if environ is None else environ
     try:
         roster = roster or Roster.default()
@@ -74,6 +80,8 @@ def build_providers(
             environ,
             base_delay_s=settings.retry_base_delay_s,
             limiters=Limiters(),
+            fallback=settings.fallback,
+            warn=warn,
         )
         first = router.choose("write")
         for task in ("keyframe", "voice", "animate"):
@@ -91,7 +99,9 @@ def build_providers(
         scope.append(("batch", settings.batch))
         if settings.batch_budget_usd is not None:
             ledger.set_cap(("batch", settings.batch), settings.batch_budget_usd)
-    dispatch = Dispatch(router, ledger, scope, seed, plan, environ, latency)
+    # `context`: the episode the calls are for, when the money is counted elsewhere (checking
+    # an episode's keyframes again reuses the verdicts its run paid for).
+    dispatch = Dispatch(router, ledger, scope, seed, plan, environ, latency, context=context)
     dispatch.video_poll_s = settings.video_poll_s
     drift = script_drift = sheet_drift = None
     if settings.drift_rate:
