@@ -21,21 +21,29 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
+from inkreel.checks.answers import Checked, Issue
 from inkreel.project import atomic_path
 from inkreel.providers.budget import JobJournal, Ledger
+from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.faults import FaultLog, FaultPlan, FaultRecord, InjectedFault
 from inkreel.providers.limits import LatencyModel
 from inkreel.providers.offline_chat import OfflineChatModel
+from inkreel.providers.openai_compat import Review, StructuredText
 from inkreel.providers.roster import TASK_CAPABILITY, ModelEntry, Task
-from inkreel.providers.router import TRANSIENT_KINDS, Router
+from inkreel.providers.router import TRANSIENT_KINDS, AllProvidersFailed, Router
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+Check = Callable[[M], Checked[T]]
+# Failures that mean the answers were the problem (not the network, not the account).
+UNUSABLE_KINDS = frozenset({"invalid_output", "refusal"})
 
 # Kinds a model can answer with that one more request to the same model may fix (a repair of
 # bad JSON, a second try after a refusal), as the hosted client does for invalid output.
@@ -54,9 +62,19 @@ AGENT_TASKS: dict[str, Task] = {
 }
 
 
-def call_key(task: str, schema: type[BaseModel], messages: Sequence[BaseMessage], seed: int) -> str:
-    """The identity of a logical call: the same request after a resume has the same key."""
-    h = hashlib.sha256(f"{task}\x1f{schema.__name__}\x1f{seed}".encode())
+def call_key(
+    task: str,
+    model_id: str,
+    context: str,
+    schema: type[BaseModel],
+    messages: Sequence[BaseMessage],
+    seed: int,
+) -> str:
+    """The identity of a call: the same request to the same model for the same episode
+    (`context`), so a resume, a retake or another worker finds what was paid for, and a run
+    on another model or for another episode never replays it."""
+    head = "\x1f".join([task, model_id, context, schema.__name__, str(seed)])
+    h = hashlib.sha256(head.encode())
     for message in messages:
         h.update(f"\x1e{message.type}\x1f{message.content}".encode())
     return h.hexdigest()[:32]
@@ -75,6 +93,27 @@ def prompt_tokens(messages: Sequence[BaseMessage]) -> float:
                 text = part.get("text", "") if isinstance(part, dict) else part
                 tokens += len(str(text)) / CHARS_PER_TOKEN
     return tokens
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    """A usable answer and the model that gave it (provenance for the manifest)."""
+
+    value: T
+    model_id: str
+    provider: str
+    model: str
+    repairs: list[Issue] = field(default_factory=list)
+
+
+class AnswerRejected(Exception):
+    """A schema-valid answer that the agent's check rejects; `problems` says why."""
+
+    kind = "invalid_output"
+
+    def __init__(self, model_id: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{model_id}: unusable answer: {'; '.join(problems[:4])}")
 
 
 class BadPayload(ValueError):
@@ -97,11 +136,16 @@ class Dispatch:
         environ: Mapping[str, str] | None = None,
         latency: LatencyModel | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        context: str | None = None,
     ) -> None:
         self.router = router
         self.ledger = ledger
         self.scope = scope
+        # The episode the calls are for (part of every text call's key); by default the
+        # episode the money is counted in.
+        self.context = context if context is not None else dict(scope).get("episode", "")
         self.seed = seed
+        self.repairs: list[dict[str, object]] = []  # answers repaired by rule, for run.json
         self.plan = plan
         self.latency = latency
         self.faults = FaultLog()
@@ -204,24 +248,71 @@ class Dispatch:
         raise InjectedFault("invalid_output", call) from BadPayload(problem)
 
     def structured(
-        self, agent: str, schema: type[M], messages: Sequence[BaseMessage], label: str = ""
-    ) -> M:
-        """Return `schema` from the best usable model for the agent's task."""
-        task = AGENT_TASKS.get(agent, "write")
-        key = call_key(task, schema, messages, self.seed)
+        self,
+        agent: str,
+        schema: type[M],
+        messages: Sequence[BaseMessage],
+        label: str = "",
+        check: Check[M, T] | None = None,
+    ) -> Answer[T]:
+        """Ask the best usable model for the agent's task for `schema`; return the usable
+        answer (`check(value)`, when given: see `checks.answers`) and who gave it.
 
-        def run(entry: ModelEntry) -> M:
+        An answer whose check finds errors goes back to the same model once with them (the
+        hosted client's repair request), then to the router's next candidate; when no model
+        gives a usable answer the run stops with `UnusableAnswer`.
+        """
+        task = AGENT_TASKS.get(agent, "write")
+        review = _review(check)
+
+        def run(entry: ModelEntry) -> Answer[T]:
+            key = call_key(task, entry.id, self.context, schema, messages, self.seed)
             estimate = self._estimate(entry, messages)
             with self.ledger.charge(
                 key, self.scope, estimate, agent=agent, model=entry.id, shot=label, task=task
             ) as charge:
                 if charge.already_paid and charge.result is not None:
-                    return schema.model_validate_json(charge.result)
-                result, usd = self._attempt(entry, schema, messages, key)
+                    answer = schema.model_validate_json(charge.result)
+                    return self._checked(answer, check, entry, [])
+                result, usd, fitted = self._attempt(entry, schema, messages, key, review)
                 charge.settle(usd, result=result.model_dump_json())
-                return result
+            checked = self._checked(result, check, entry, fitted)
+            if checked.repairs:
+                self._record_repairs(agent, label, entry, checked.repairs)
+            return checked
 
-        return self.router.call(task, run, label=label or agent)
+        try:
+            return self.router.call(task, run, label=label or agent)
+        except AllProvidersFailed as exc:
+            if {kind for _, kind in exc.failures} <= UNUSABLE_KINDS:
+                raise UnusableAnswer(_unusable_message(agent, schema, exc)) from None
+            raise
+
+    def _checked(
+        self, value: M, check: Check[M, T] | None, entry: ModelEntry, fitted: list[str]
+    ) -> Answer[T]:
+        issues = [Issue("", change, "fitted to the schema") for change in fitted]
+        if check is None:
+            return Answer(value, entry.id, entry.provider, entry.model, issues)  # type: ignore[arg-type]
+        checked = check(value)
+        if checked.errors:  # a replayed answer that a newer check rejects
+            raise AnswerRejected(entry.id, [str(i) for i in checked.errors])
+        return Answer(
+            checked.value, entry.id, entry.provider, entry.model, issues + checked.repairs
+        )
+
+    def _record_repairs(
+        self, agent: str, label: str, entry: ModelEntry, repairs: list[Issue]
+    ) -> None:
+        with self._lock:
+            self.repairs.append(
+                {
+                    "agent": agent,
+                    "label": label,
+                    "model": entry.id,
+                    "repairs": [str(i) for i in repairs],
+                }
+            )
 
     def _estimate(self, entry: ModelEntry, messages: Sequence[BaseMessage]) -> float:
         units = {"input_tokens": prompt_tokens(messages), "output_tokens": ESTIMATED_OUTPUT_TOKENS}
@@ -240,33 +331,76 @@ class Dispatch:
         return fault
 
     def _attempt(
-        self, entry: ModelEntry, schema: type[M], messages: Sequence[BaseMessage], key: str
-    ) -> tuple[M, float]:
+        self,
+        entry: ModelEntry,
+        schema: type[M],
+        messages: Sequence[BaseMessage],
+        key: str,
+        review: Review | None,
+    ) -> tuple[M, float, list[str]]:
         for _ in range(REPAIR_TRIES):
             fault = self._next_fault(key, entry)
             if fault in TRANSIENT_KINDS:
                 raise InjectedFault(fault, key)  # the router backs off and retries
             if fault in REPAIRABLE:
                 continue  # a bad answer: ask the same model again
-            return self._call(entry, schema, messages)
+            return self._call(entry, schema, messages, review)
         raise InjectedFault("invalid_output", key)
 
     def _call(
-        self, entry: ModelEntry, schema: type[M], messages: Sequence[BaseMessage]
-    ) -> tuple[M, float]:
+        self,
+        entry: ModelEntry,
+        schema: type[M],
+        messages: Sequence[BaseMessage],
+        review: Review | None,
+    ) -> tuple[M, float, list[str]]:
         self._wait_latency(entry)
         if entry.offline:
             model = OfflineChatModel(seed=self.seed)
             result = model.with_structured_output(schema).invoke(list(messages))
             if not isinstance(result, schema):
                 raise InjectedFault("invalid_output")
-            return result, 0.0
-        from inkreel.providers.openai_compat import StructuredText
-
+            problems = list(review(result)) if review else []
+            if problems:  # the engine is deterministic: asking it again changes nothing
+                raise AnswerRejected(entry.id, problems)
+            return result, 0.0, []
         assert entry.base_url and entry.api_key_env
-        client = StructuredText(entry.model, entry.base_url, self.key(entry), entry.timeout_s)
-        result, usage = client.generate(schema, messages)
+        client = StructuredText(
+            entry.model,
+            entry.base_url,
+            self.key(entry),
+            entry.timeout_s,
+            method=entry.structured_output,
+            temperature=entry.temperature,
+            max_tokens=entry.max_tokens,
+            seed=self.seed if entry.send_seed else None,
+        )
+        result, usage = client.generate(schema, messages, review)
         cost = entry.price.cost(
             {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
         )
-        return result, cost
+        return result, cost, usage.repaired
+
+
+def _review(check: Check[M, T] | None) -> Review | None:
+    """What the hosted client's repair request tells the model: the check's errors."""
+    if check is None:
+        return None
+    return lambda value: [str(issue) for issue in check(value).errors]
+
+
+def _unusable_message(agent: str, schema: type[BaseModel], failed: AllProvidersFailed) -> str:
+    """Name the agent, every model asked and what was wrong with its last answer."""
+    parts = []
+    for (model_id, _), error in zip(failed.failures, failed.errors, strict=True):
+        problems = getattr(error, "problems", None) or getattr(error, "diagnostic", {}).get(
+            "errors"
+        )
+        what = "; ".join(map(str, problems[:4])) if problems else str(error)
+        parts.append(f"{model_id}: {what}")
+    task = failed.task
+    return (
+        f"the {agent.replace('_', ' ')} got no usable {schema.__name__} from any model "
+        f"({' | '.join(parts)}). Pin another model for it (--model {task}=ID) or allow a "
+        "fallback (--fallback on-error)."
+    )

@@ -415,7 +415,7 @@ def _default_entries() -> list[ModelEntry]:
             tier=3,
             tasks=["animate"],
             max_in_flight=5,
-            timeout_s=900,
+            timeout_s=60,
         ),
         entry(
             id="viduq3-pro",
@@ -429,7 +429,7 @@ def _default_entries() -> list[ModelEntry]:
             tier=2,
             tasks=["animate"],
             max_in_flight=4,
-            timeout_s=900,
+            timeout_s=60,
         ),
         entry(
             id="tts-1",
