@@ -57,7 +57,8 @@ def test_a_scene_character_missing_from_the_cast_is_designed_not_a_crash(tmp_pat
     assert result.exit_code == 0, result.output
     assert "Odile" in board(tmp_path / "p").cast
     run = json.loads((tmp_path / "p/episodes/e1/run.json").read_text())
-    assert any("Odile" in r for rep in run.get("repairs", []) for r in rep["repairs"]) or True
+    said = [r for rep in run["repairs"] if rep["agent"] == "screenwriter" for r in rep["repairs"]]
+    assert any("Odile" in r and "added to the cast" in r for r in said), said
 
 
 def test_named_and_short_colours_are_understood(tmp_path: Path) -> None:
