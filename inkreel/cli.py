@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from inkreel import __version__
+from inkreel.estimate import EpisodeOverBudget, draft_script, estimate_episode, over_budget
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeContext, EpisodeRequest
@@ -200,8 +201,12 @@ def run_graph(
     settings: Settings,
     first_input: dict[str, Any] | None,
     view: ProgressView | None = None,
+    resume: str | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume, when first_input is None) the episode graph with progress."""
+    """Run (or resume, when first_input is None) the episode graph with progress.
+
+    `resume` is the command a budget stop suggests to go on (default: `inkreel resume`).
+    """
     # The ledger is closed however the run ends (a budget stop, a crash, Ctrl-C).
     with Ledger(project.ledger) as ledger:
         providers = build_providers(
@@ -214,6 +219,13 @@ def run_graph(
         )
         try:
             final = _stream(project, request, settings, first_input, providers, view)
+        except BudgetExceeded as stop:
+            if stop.scope != ("episode", request.episode):
+                raise
+            resume = resume or f"inkreel resume -o {project.root} --episode {request.episode}"
+            raise rest_of_episode(
+                stop, project, request, settings, providers, ledger, resume
+            ) from None
         finally:
             # Also when the run stops: what was spent and survived so far is worth knowing.
             write_run_report(project, request, providers, ledger)
@@ -292,6 +304,37 @@ def load_roster(root: Path | None) -> Roster:
         return Roster.load(root)
     except RosterError as exc:
         raise UserError(str(exc)) from None
+
+
+def rest_of_episode(
+    stop: BudgetExceeded,
+    project: Project,
+    request: EpisodeRequest,
+    settings: Settings,
+    providers: Providers,
+    ledger: Ledger,
+    resume: str,
+) -> BudgetExceeded:
+    """The budget stop with what the rest of the episode needs (or as it was, if unknown)."""
+    with checkpointer(project) as saver:
+        graph = build_episode_graph().compile(checkpointer=saver)
+        state = graph.get_state({"configurable": {"thread_id": request.episode}})
+    try:
+        return over_budget(
+            stop,
+            state.values.get("script"),
+            request.idea,
+            request.length_s,
+            request.language,
+            request.seed,
+            providers.roster,
+            providers.calls.router,
+            settings.judge_model is not None,
+            ledger.spent(stop.scope),
+            resume,
+        )
+    except RouterError:  # no model left to price a task on: the stop as it was
+        return stop
 
 
 def write_run_report(
@@ -388,6 +431,8 @@ def guarded(func: Any) -> Any:
             return func(*args, **kwargs)
         except (UserError, ProjectError, ScriptError, ProviderError, RunStop) as exc:
             fail(str(exc))
+        except EpisodeOverBudget as exc:
+            fail(f"{exc} (the run is checkpointed: nothing is paid twice).")
         except BudgetExceeded as exc:
             fail(f"{exc} The run is checkpointed: continue with `inkreel resume ... --budget`.")
         except KeyboardInterrupt:
@@ -627,7 +672,9 @@ def batch(
             if script is not None:
                 first = {"request": request, "script": load_fountain(script, language=lang)}
         try:
-            values = run_graph(project, request, settings, first)
+            values = run_graph(
+                project, request, settings, first, resume="the same batch command with"
+            )
         except BudgetExceeded as exc:
             raise UserError(
                 f"{exc} The batch stopped at {episode}; everything before it is delivered and "
@@ -735,8 +782,6 @@ def estimate(
     judge_model: JudgeOption = None,
 ) -> None:
     """Print what an episode (or a batch) will cost, before any model is called."""
-    from inkreel.estimate import draft_script, estimate_episode
-
     if (idea is None) == (script is None):
         raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
     check_language(lang)

@@ -24,7 +24,13 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from inkreel.checks.judge import MAX_REFERENCES
 from inkreel.prompts import system_prompt
-from inkreel.providers.budget import Chooser, EstimateReport, PlannedCall, estimate
+from inkreel.providers.budget import (
+    BudgetExceeded,
+    Chooser,
+    EstimateReport,
+    PlannedCall,
+    estimate,
+)
 from inkreel.providers.dispatch import IMAGE_PART_TOKENS
 from inkreel.providers.offline_chat import OfflineChatModel
 from inkreel.providers.prompt_io import tag
@@ -41,6 +47,9 @@ CHARS_PER_TOKEN = 4
 SECONDS_PER_BEAT_WITHOUT_LINE = 2.5
 WORDS_PER_SECOND = 2.6
 VIDEO_MIN_S, VIDEO_MAX_S = 2, 10  # what the video clients ask a vendor for, per shot
+# A cap suggested for resuming covers the estimate plus this share: the estimate counts no
+# continuity retries, repairs or fallbacks.
+RESUME_MARGIN = 0.25
 
 
 @dataclass(frozen=True)
@@ -137,3 +146,57 @@ def estimate_episode(
     animate = not router.choose("animate").offline
     shape = shape_of(script, length_s)
     return shape, estimate(planned_calls(shape, written, animate, judge), roster, router)
+
+
+def over_budget(
+    stop: BudgetExceeded,
+    script: Script | None,
+    idea: str | None,
+    length_s: float,
+    language: str,
+    seed: int,
+    roster: Roster,
+    router: Chooser,
+    judge: bool,
+    spent_usd: float,
+    resume: str,
+) -> EpisodeOverBudget:
+    """The episode's budget stop, with what the rest of it needs from the estimate.
+
+    `script` is the episode's script once the screenwriter wrote it (or the imported one);
+    before that the estimate drafts it from the idea, as `inkreel estimate` does.
+    """
+    if script is None:
+        assert idea is not None, "an episode without a script has an idea"
+        script = draft_script(idea, length_s, language, seed)
+    _, report = estimate_episode(script, length_s, idea is None, roster, router, judge)
+    return EpisodeOverBudget(stop, report.total_usd, spent_usd, resume)
+
+
+class EpisodeOverBudget(BudgetExceeded):
+    """An episode's budget stop that says what the rest of the episode needs, not only the
+    next call, and which cap would let a resume finish it."""
+
+    def __init__(
+        self, stop: BudgetExceeded, estimate_usd: float, spent_usd: float, resume: str
+    ) -> None:
+        super().__init__(stop.scope, stop.cap, stop.committed, stop.needed)
+        self.estimate_usd = estimate_usd
+        self.spent_usd = spent_usd
+        # At least the next call: the estimate may already be spent on retries and repairs.
+        self.rest_usd = max(estimate_usd - spent_usd, stop.needed)
+        self.suggested_usd = suggested_cap(spent_usd, self.rest_usd)
+        kind, name = stop.scope
+        message = (
+            f"budget for {kind} {name!r} is ${stop.cap:.4f} and ${spent_usd:.4f} is spent; the "
+            f"rest of the episode needs about ${self.rest_usd:.4f} more (the whole episode is "
+            f"estimated at ${estimate_usd:.4f}, without retries). Raise the episode cap to at "
+            f"least ${spent_usd + self.rest_usd:.4f}; with a margin for retries: "
+            f"{resume} --budget {self.suggested_usd:.2f}"
+        )
+        self.args = (message,)
+
+
+def suggested_cap(spent_usd: float, rest_usd: float) -> float:
+    """A cap in whole cents covering what is spent, the rest, and a margin on the rest."""
+    return math.ceil((spent_usd + rest_usd * (1 + RESUME_MARGIN)) * 100 - 1e-9) / 100

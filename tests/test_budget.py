@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from inkreel import cli
 from inkreel.providers.budget import (
     BudgetExceeded,
     Ledger,
@@ -16,6 +20,10 @@ from inkreel.providers.budget import (
 )
 from inkreel.providers.roster import ModelEntry, Roster
 from inkreel.providers.router import Router
+
+from .conftest import IDEA
+from .fake_openai import FakeOpenAI
+from .test_provider_setup import hosted_project
 
 EP = ("episode", "ep01")
 BATCH = ("batch", "night-1")
@@ -298,3 +306,45 @@ def test_router_and_ledger_pay_once_per_call_across_fallbacks_and_resumes(
         tight.set_cap(EP, 0.01)
         with pytest.raises(BudgetExceeded, match="at least"):
             keyframe(tight, Router(Roster.default(), "best", environ=env))
+
+
+# -- the budget stop of a run ----------------------------------------------------------------
+
+
+def _stop_and_resume(tmp_path: Path, budget: str) -> tuple[str, str, float, float]:
+    """Produce under `budget` until it stops; return the stop message, the resume's output,
+    what was spent at the stop, and the estimate of the whole episode."""
+    runner = CliRunner()
+    root = tmp_path / "p"
+    env = {"LOCAL_LLM_KEY": "sk-test", "INKREEL_RETRY_BASE_DELAY_S": "0"}
+    common = [IDEA, "-o", str(root), "--length", "12", "--policy", "best"]
+    with FakeOpenAI() as server:
+        hosted_project(root, server.base_url)
+        priced = runner.invoke(cli.app, ["estimate", *common], env=env)
+        assert priced.exit_code == 0, priced.output
+        estimate_usd = float(re.findall(r"total\s.*?([\d.]+)\s*│?\s*$", priced.stdout, re.M)[0])
+        stopped = runner.invoke(
+            cli.app, ["produce", *common, "--episode", "e1", "--budget", budget], env=env
+        )
+        assert stopped.exit_code == 2, stopped.output
+        spent = json.loads((root / "episodes/e1/run.json").read_text())["spent_usd"]
+        suggested = re.findall(r"--budget ([\d.]+)", stopped.stderr)[-1]
+        resumed = runner.invoke(
+            cli.app, ["resume", "-o", str(root), "--episode", "e1", "--budget", suggested], env=env
+        )
+    assert resumed.exit_code == 0, resumed.output  # the suggested cap finishes the episode
+    return stopped.stderr, resumed.output, spent, estimate_usd
+
+
+@pytest.mark.parametrize("budget", ["0.00005", "0.006"], ids=["before-the-script", "after-it"])
+def test_the_budget_stop_names_what_the_rest_of_the_episode_needs(
+    tmp_path: Path, budget: str
+) -> None:
+    message, _, spent, estimate_usd = _stop_and_resume(tmp_path, budget)
+    assert (spent > 0) == (budget == "0.006")  # the script was paid for: estimated from it
+    flat = " ".join(message.split())
+    rest = float(re.findall(r"rest of the episode needs about \$([\d.]+) more", flat)[0])
+    # The whole episode's estimate less what is spent, not the next call's shortfall.
+    assert rest == pytest.approx(estimate_usd - spent, abs=2e-4)
+    assert f"inkreel resume -o {tmp_path / 'p'} --episode e1 --budget" in flat
+    assert "next call" not in flat
