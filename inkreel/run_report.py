@@ -50,12 +50,9 @@ def run_report(episode: str, providers: Providers, ledger: Ledger) -> dict[str, 
         "faults_by_task": by_task,
         "fallbacks": router.log.fallback_summary(),
         "warnings": list(router.warnings),
-        # Answers the line repaired by rule (the dispatcher keeps them, when it does).
-        "repairs": list(getattr(providers.calls, "repairs", [])),
+        "repairs": list(providers.calls.repairs),  # answers the line fitted by rule
+        "interrupted": ledger.interrupted(scope),  # paid calls in flight when a process died
     }
-    interrupted = getattr(ledger, "interrupted", None)
-    if interrupted is not None:
-        report["interrupted"] = interrupted(scope)  # paid calls in flight when a process died
     return report
 
 
