@@ -467,9 +467,12 @@ class Router:
 
     def _configuration(self, task: Task, entry: ModelEntry, why: str) -> None:
         """Stop the run for a model set up wrongly; with fallback "always", warn once."""
-        key = f"check {entry.api_key_env}" if entry.api_key_env else "check its setup"
-        where = f"base_url in inkreel.toml [[models]] id = {entry.id!r}"
-        fix = f"check {where} and that the server runs" if "refused" in why else key
+        with self._state_lock:
+            rejected = entry.id in self._down  # its key; else its endpoint is down
+        if rejected:
+            fix = f"check {entry.api_key_env}" if entry.api_key_env else "check its key"
+        else:
+            fix = f"check base_url of [[models]] id = {entry.id!r} and that the server runs"
         if self.fallback != "always":
             raise ConfigurationError(
                 f"model {entry.id!r} ({entry.model}) cannot serve task {task!r}: {why}; {fix}. "
