@@ -40,6 +40,7 @@ from inkreel.schemas.script import name_key
 
 T = TypeVar("T")
 
+MAX_TITLE_CHARS = 60  # what fits a title card and the summary's header
 MAX_LINE_CHARS = 400  # a longer "line" is a paragraph no voice should read as one take
 TIMES = tuple(STANDARD_LIGHTING)
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -57,7 +58,8 @@ class Issue:
 
     def __str__(self) -> str:
         done = f" (repaired: {self.repair})" if self.repair else ""
-        return f"{self.where}: {self.problem}{done}"
+        where = f"{self.where}: " if self.where else ""
+        return f"{where}{self.problem}{done}"
 
 
 @dataclass
@@ -145,6 +147,9 @@ def validate_script(script: Script) -> Checked[Script]:
     if not title:
         title = scenes[0].location if scenes else "Untitled"
         issues.append(Issue("title", "the title is empty", f"titled {title!r}"))
+    elif len(title) > MAX_TITLE_CHARS:
+        title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,.;:-")
+        issues.append(Issue("title", "a title longer than a title card", f"cut to {title!r}"))
     value = script.model_copy(update={"title": title, "characters": cast.names, "scenes": scenes})
     return Checked(value, issues)
 

@@ -230,8 +230,12 @@ class Dispatch:
         problem = ""
         for _ in range(REPAIR_TRIES):
             fault = self._next_fault(call, entry)
-            if fault in TRANSIENT_KINDS or fault == "refusal":
-                raise InjectedFault(fault, call)  # the router backs off, retries, falls back
+            if fault in TRANSIENT_KINDS:
+                raise InjectedFault(fault, call)  # the router backs off and retries
+            if fault == "refusal":
+                # Asked again, as a text call is: a task pinned to one model (offline video)
+                # has nobody to fall back to, and a drill's faults must be survivable.
+                continue
             self._wait_latency(entry)
             data, used = produce(entry)
             for unit, amount in used.items():  # a bad answer is billed like a good one
