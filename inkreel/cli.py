@@ -181,6 +181,12 @@ class ProgressView:
         elif kind == "character":
             state = "reused from memory" if payload["reused"] else "designed"
             self.progress.console.print(f"  {payload['name']}: {state}")
+        elif kind == "asset_repaired":
+            self.progress.console.print(
+                f"  {payload['name']}: stored design repaired: {payload['issue']}", markup=False
+            )
+        elif kind == "script_repaired":
+            self.progress.console.print(f"  screenplay repaired: {payload['issue']}", markup=False)
 
     def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
         self.finished_at[node] = time.perf_counter() - self.started

@@ -108,6 +108,7 @@ def test_a_stored_character_with_a_voice_espeak_lacks_is_repaired(tmp_path: Path
 
     second = runner.invoke(cli.app, ["produce", IDEA, "-o", str(root), "--length", "10"])
     assert second.exit_code == 0, second.output
+    assert "Mei: stored design repaired: design.voice.variant" in second.output
     mei = AssetMemory(root / "memory").find_character("Mei")
     assert mei is not None and mei.design.voice.variant != "沈月"
     assert mei.design.hair_colour == record["design"]["hair_colour"]  # the look is kept
