@@ -15,7 +15,9 @@ Endpoints (all under /v1):
   `queue_refusal`, `queue_invalid_json`). With nothing scripted it answers a request that has
   `tools` with a tool call, and a request with a `json_schema` response_format with JSON content,
   whose arguments come from `answer(schema_name, request_json) -> dict` (by default the offline
-  story engine reading the non-system messages, exactly as OfflineChatModel does).
+  story engine reading the non-system messages, exactly as OfflineChatModel does). The schema
+  itself is in `request_json` (`request_schema` in tests/random_answers.py finds it):
+  `RandomAnswers` there answers random instances of it.
   Image parts (`image_url`, e.g. base64 data URLs) are recorded with the request and billed
   in `usage` as IMAGE_TOKENS each, not as the length of their data.
 - POST images/generations, POST images/edits (multipart): a PNG made with Pillow at the requested
@@ -54,7 +56,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 import numpy as np
-import pytest
 from PIL import Image, ImageDraw
 
 from inkreel.providers import story_engine
@@ -523,8 +524,15 @@ def _parse_multipart(content_type: str, body: bytes) -> list[FormPart]:
     return parts
 
 
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    """A running FakeOpenAI (default answers from the offline story engine)."""
-    with FakeOpenAI() as server:
-        yield server
+try:  # the benchmarks in bench/ run the server without pytest
+    import pytest
+except ImportError:  # pragma: no cover
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    @pytest.fixture
+    def fake_openai() -> Iterator[FakeOpenAI]:
+        """A running FakeOpenAI (default answers from the offline story engine)."""
+        with FakeOpenAI() as server:
+            yield server
