@@ -165,7 +165,9 @@ def main() -> None:
         try:
             wait_until_up(url, server)
             for seed in range(args.seeds):
-                result = produce(Path(folder) / f"seed{seed}", seed, args.length, args.fallback)
+                root = Path(folder) / f"seed{seed}"
+                project(root, url)
+                result = produce(root, seed, args.length, args.fallback)
                 print(json.dumps(result, ensure_ascii=False), flush=True)
         finally:
             if server is not None:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from inkreel.checks.answers import (
     repair_record,
+    validate_character,
     validate_location,
     validate_scene_revision,
     validate_script_draft,
@@ -223,3 +224,26 @@ def test_an_unusable_answer_falls_back_and_the_answer_says_who_gave_it(tmp_path:
             "screenwriter", ScriptDraft, messages, check=lambda d: validate_script_draft(d, "en")
         )
     assert answer.model_id == "offline-text" and answer.value.scenes
+
+
+def test_a_design_that_looks_like_someone_already_cast_is_told_apart() -> None:
+    voice = {"variant": "f2", "pitch": 50, "speed": 170}
+    look = {"hair_style": "short", "hair_colour": "#222222", "outfit_colour": "#335577"}
+    mei = validate_character(CharacterDraft.model_validate({**look, "voice": voice}), "Mei").value
+    twin = CharacterDraft.model_validate({**look, "outfit_colour": "#365a79", "voice": voice})
+    checked = validate_character(twin, "Aiko", [mei])
+    aiko = checked.value
+    assert aiko.outfit_colour != mei.outfit_colour and aiko.hair_colour == mei.hair_colour
+    assert "looks like Mei" in str(checked.repairs[0])
+    other = CharacterDraft.model_validate({**look, "hair_style": "bun", "voice": voice})
+    assert validate_character(other, "Jun", [mei]).value.outfit_colour == "#335577"
+
+
+def test_a_set_element_of_an_impossible_size_gets_its_kinds_usual_size() -> None:
+    bench = {"kind": "bench", "x": 6, "width": 12, "height": 128.5, "layer": "midground"}
+    lamp = {"kind": "lamp", "x": 2, "y": 2.2, "width": 0.4, "height": 0.6}
+    room = LocationDraft.model_validate({"lighting": {}, "elements": [bench, lamp]})
+    checked = validate_location(room, "Tea House", interior=True)
+    fixed, kept = checked.value.elements
+    assert (fixed.width, fixed.height, fixed.y) == (1.8, 0.5, 0.0)
+    assert kept == room.elements[1]

@@ -52,19 +52,20 @@ def _story_context(script: Script, name: str) -> str:
 
 
 def _design_character(
-    ctx: EpisodeContext, script: Script, name: str, others: list[dict[str, str]]
+    ctx: EpisodeContext, script: Script, name: str, cast: list[CharacterDesign]
 ) -> CharacterDesign:
+    """Design `name`, told (and checked) to look unlike the cast designed so far."""
     prompt = "\n".join(
         [
             tag("character", name),
             tag("story", _story_context(script, name)),
             tag("language", script.language),
             tag("voices", ctx.providers.voices),
-            tag("cast_so_far", others),
+            tag("cast_so_far", [_brief(d) for d in cast]),
         ]
     )
-    answer = ask(ctx, AGENT, CharacterDraft, prompt, lambda d: validate_character(d, name))
-    return answer.value
+    check = lambda d: validate_character(d, name, cast)  # noqa: E731
+    return ask(ctx, AGENT, CharacterDraft, prompt, check).value
 
 
 def _draw_character(
@@ -279,8 +280,7 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
                 for issue in repairs:
                     ctx.event("asset_repaired", name=name, issue=str(issue))
             else:
-                others = [_brief(d) for d in designs.values()]
-                designs[name] = _design_character(ctx, script, name, others)
+                designs[name] = _design_character(ctx, script, name, list(designs.values()))
             if name not in reused:
                 drawing[name] = pool.submit(
                     _draw_character, ctx, designs[name], request.seed, episode

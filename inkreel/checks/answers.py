@@ -12,9 +12,10 @@ always gives the same value and issues, so a replay from the ledger needs no mod
 
 from __future__ import annotations
 
+import colorsys
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -35,13 +36,16 @@ from inkreel.schemas import (
     ShotPlan,
     ShotSpec,
 )
-from inkreel.schemas.design import STANDARD_LIGHTING
+from inkreel.schemas.design import ELEMENT_SIZE, STANDARD_LIGHTING, parse_colour
 from inkreel.schemas.script import name_key
 
 T = TypeVar("T")
 
 MAX_TITLE_CHARS = 60  # what fits a title card and the summary's header
 MAX_LINE_CHARS = 400  # a longer "line" is a paragraph no voice should read as one take
+SIZE_RANGE = (0.25, 3.0)  # a set element's size, as a share of its kind's usual size
+MAX_LIFT_M = 2.0  # how far above its usual base an element may hang
+TOO_ALIKE = 60.0  # RGB distance under which two characters' colours read as the same
 TIMES = tuple(STANDARD_LIGHTING)
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HEADING_TIME = re.compile(r"\s*[-–—]\s*[^-–—]*$")
@@ -262,14 +266,55 @@ def validate_scene_revision(scene: Scene, script: Script) -> Checked[Scene]:
 # --------------------------------------------------------------------------- designs
 
 
-def validate_character(draft: CharacterDraft, name: str) -> Checked[CharacterDesign]:
-    """Check a character design; its colours and voice are checked by their types."""
+def validate_character(
+    draft: CharacterDraft, name: str, cast: Sequence[CharacterDesign] = ()
+) -> Checked[CharacterDesign]:
+    """Check a character design against the cast so far; its colours and voice are checked
+    by their types. A design that would look like someone else's (same hair style, hair and
+    outfit colours) gets its outfit and accent colours turned a third of the way round the
+    colour wheel, so the two can be told apart on screen and by the identity checks."""
     issues: list[Issue] = []
     accessories = list(dict.fromkeys(draft.accessories))
     if accessories != draft.accessories:
         issues.append(Issue("accessories", "an accessory listed twice", "listed once"))
-    design = CharacterDesign(**{**dict(draft), "name": name})
-    return Checked(design.model_copy(update={"accessories": accessories}), issues)
+    design = CharacterDesign(**{**dict(draft), "name": name, "accessories": accessories})
+    for turn in (1 / 3, 2 / 3):
+        twin = next((c for c in cast if _alike(design, c)), None)
+        if twin is None:
+            break
+        design = design.model_copy(
+            update={
+                "outfit_colour": _turned(draft.outfit_colour, turn),
+                "accent_colour": _turned(draft.accent_colour, turn),
+            }
+        )
+        issues.append(
+            Issue("outfit_colour", f"looks like {twin.name}", f"outfit {design.outfit_colour}")
+        )
+    return Checked(design, issues)
+
+
+def _alike(a: CharacterDesign, b: CharacterDesign) -> bool:
+    return a.hair_style == b.hair_style and all(
+        _distance(getattr(a, part), getattr(b, part)) < TOO_ALIKE
+        for part in ("hair_colour", "outfit_colour")
+    )
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    return tuple(int(parse_colour(colour)[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _distance(a: str, b: str) -> float:
+    return sum((x - y) ** 2 for x, y in zip(_rgb(a), _rgb(b), strict=True)) ** 0.5
+
+
+def _turned(colour: str, turn: float) -> str:
+    """The colour with its hue turned, made vivid enough to see the difference."""
+    r, g, b = (v / 255 for v in _rgb(colour))
+    hue, light, sat = colorsys.rgb_to_hls(r, g, b)
+    r, g, b = colorsys.hls_to_rgb((hue + turn) % 1.0, min(max(light, 0.3), 0.6), max(sat, 0.5))
+    return "#{:02x}{:02x}{:02x}".format(*(round(v * 255) for v in (r, g, b)))
 
 
 def validate_location(draft: LocationDraft, name: str, interior: bool) -> Checked[LocationDesign]:
@@ -302,12 +347,26 @@ def validate_location(draft: LocationDraft, name: str, interior: bool) -> Checke
 
 
 def _element(element: SetElement, width: float, where: str, issues: list[Issue]) -> SetElement:
-    size = min(element.width, width)
-    x = min(max(element.x, size / 2), width - size / 2)
-    if (x, size) != (element.x, element.width):
+    """The element at a plausible size for its kind, inside the set."""
+    usual_w, usual_h, usual_y, _ = ELEMENT_SIZE[element.kind]
+    size = {"width": element.width, "height": element.height, "y": element.y}
+    odd = not (
+        usual_w * SIZE_RANGE[0] <= element.width <= usual_w * SIZE_RANGE[1]
+        and usual_h * SIZE_RANGE[0] <= element.height <= usual_h * SIZE_RANGE[1]
+        and 0 <= element.y <= usual_y + MAX_LIFT_M
+    )
+    if odd:  # a 128 m bench fills the frame whatever the camera does
+        size = {"width": usual_w, "height": usual_h, "y": usual_y}
+        shown = f"{element.width:g} x {element.height:g} m at {element.y:g} m"
+        issues.append(Issue(where, f"a {element.kind} {shown}", f"a {element.kind}'s usual size"))
+    size["width"] = min(size["width"], width)
+    x = element.x
+    if not 0 <= x <= width:  # its centre off the set (an edge past the wall is fine)
+        x = min(max(x, size["width"] / 2), width - size["width"] / 2)
         issues.append(Issue(f"{where}.x", f"outside the {width:g} m set", "moved inside"))
-        return element.model_copy(update={"x": round(x, 3), "width": size})
-    return element
+    fixed = {**size, "x": x}
+    unchanged = all(getattr(element, k) == v for k, v in fixed.items())
+    return element if unchanged else element.model_copy(update=fixed)
 
 
 # --------------------------------------------------------------------------- shots

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from inkreel.providers.prompt_io import read_json_tag, read_tag
+from inkreel.schemas.design import ELEMENT_SIZE
 
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
@@ -849,24 +850,6 @@ EXTERIOR_KITS: dict[str, list[str]] = {
     "market": ["building", "streetlamp", "counter", "building", "streetlamp", "counter", "tree"],
     "harbour": ["mountain", "building", "fence", "streetlamp", "fence", "bench"],
     "default": ["mountain", "building", "tree", "streetlamp", "tree", "bench", "fence", "building"],
-}
-ELEMENT_SIZE: dict[str, tuple[float, float, float, str]] = {
-    # kind: width, height, base y, layer
-    "window": (1.4, 1.3, 1.0, "background"),
-    "door": (1.1, 2.2, 0.0, "background"),
-    "lamp": (0.4, 0.6, 2.2, "background"),
-    "shelf": (1.6, 2.0, 0.0, "background"),
-    "table": (1.6, 0.8, 0.0, "midground"),
-    "painting": (1.0, 0.8, 1.4, "background"),
-    "plant": (0.6, 1.2, 0.0, "foreground"),
-    "counter": (2.4, 1.05, 0.0, "midground"),
-    "column": (0.6, 3.0, 0.0, "background"),
-    "bench": (1.8, 0.5, 0.0, "midground"),
-    "building": (3.2, 5.0, 0.0, "background"),
-    "tree": (1.8, 3.6, 0.0, "background"),
-    "streetlamp": (0.3, 3.2, 0.0, "background"),
-    "fence": (2.5, 1.0, 0.0, "midground"),
-    "mountain": (6.0, 3.0, 0.0, "background"),
 }
 WALLS = ["#d8c8a8", "#c9d3c0", "#d6c0b0", "#bfc8d6", "#e0d2bb", "#cdbfa8"]
 FLOORS = ["#8a7458", "#6f5d4b", "#7d7466", "#9a805f", "#5e5548"]

@@ -151,6 +151,27 @@ class LocationDesign(LocationDraft):
     name: str
 
 
+# The usual size of each kind of set element: width, height, base height (metres), layer.
+ELEMENT_SIZE: dict[str, tuple[float, float, float, str]] = {
+    # kind: width, height, base y, layer
+    "window": (1.4, 1.3, 1.0, "background"),
+    "door": (1.1, 2.2, 0.0, "background"),
+    "lamp": (0.4, 0.6, 2.2, "background"),
+    "shelf": (1.6, 2.0, 0.0, "background"),
+    "table": (1.6, 0.8, 0.0, "midground"),
+    "painting": (1.0, 0.8, 1.4, "background"),
+    "plant": (0.6, 1.2, 0.0, "foreground"),
+    "counter": (2.4, 1.05, 0.0, "midground"),
+    "column": (0.6, 3.0, 0.0, "background"),
+    "bench": (1.8, 0.5, 0.0, "midground"),
+    "building": (3.2, 5.0, 0.0, "background"),
+    "tree": (1.8, 3.6, 0.0, "background"),
+    "streetlamp": (0.3, 3.2, 0.0, "background"),
+    "fence": (2.5, 1.0, 0.0, "midground"),
+    "mountain": (6.0, 3.0, 0.0, "background"),
+}
+
+
 # What each time of day looks like when a set does not say (the offline engine's light).
 STANDARD_LIGHTING: dict[str, Lighting] = {
     "day": Lighting(ambient="#fff6e8", sky="#9cc8ee", practicals_on=False, brightness=1.0),
