@@ -60,6 +60,14 @@ STAGES = {
 }
 
 
+# Events of an agent that got no usable answer and went on without one (the why follows).
+GAVE_UP = {
+    "script_not_revised": "continuity: scene {scene} kept as drafted, flagged",
+    "scene_not_planned": "director: scene {scene} covered by default shots",
+    "shot_not_replanned": "continuity: {shot_id} drawn again as planned",
+}
+
+
 class UserError(Exception):
     """Bad input: reported as one line on stderr with exit code 2."""
 
@@ -187,6 +195,9 @@ class ProgressView:
             )
         elif kind == "script_repaired":
             self.progress.console.print(f"  screenplay repaired: {payload['issue']}", markup=False)
+        elif kind in GAVE_UP:
+            what = GAVE_UP[kind].format(**payload)
+            self.progress.console.print(f"  {what}: {payload['why']}", markup=False)
 
     def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
         self.finished_at[node] = time.perf_counter() - self.started

@@ -112,3 +112,36 @@ def test_a_stored_character_with_a_voice_espeak_lacks_is_repaired(tmp_path: Path
     mei = AssetMemory(root / "memory").find_character("Mei")
     assert mei is not None and mei.design.voice.variant != "沈月"
     assert mei.design.hair_colour == record["design"]["hair_colour"]  # the look is kept
+
+
+def test_with_no_fallback_a_scene_no_answer_can_plan_gets_default_shots(tmp_path: Path) -> None:
+    def answer(schema: str, request: dict[str, Any]) -> dict[str, Any]:
+        if schema == "ShotPlan":
+            return {"shots": "a wide shot, then close-ups"}  # not a list, twice
+        return story_engine_answer(schema, request)
+
+    result = produce(tmp_path / "p", answer, "--fallback", "never")
+    assert result.exit_code == 0, result.output
+    assert "covered by default shots" in result.output
+    shots = board(tmp_path / "p").shots
+    script = board(tmp_path / "p").script
+    assert script is not None and len(shots) == sum(len(s.beats) for s in script.scenes)
+    assert credits(tmp_path / "p")["storyboard"] == ("offline", "inkreel")
+
+
+def test_with_no_fallback_a_scene_no_answer_can_revise_is_kept_and_flagged(tmp_path: Path) -> None:
+    def answer(schema: str, request: dict[str, Any]) -> dict[str, Any]:
+        if schema == "SceneRevision":
+            return {"scene": {"number": 1, "heading": "X", "location": "X", "beats": []}}
+        args = story_engine_answer(schema, request)
+        if schema == "ScriptDraft":  # Zed speaks in a scene he is not in: a script error
+            args["scenes"][0]["beats"].append(
+                {"kind": "dialogue", "text": "I was never here.", "character": "Zed"}
+            )
+        return args
+
+    result = produce(tmp_path / "p", answer, "--fallback", "never")
+    assert result.exit_code == 0, result.output
+    assert "scene 1 kept as drafted, flagged" in result.output
+    continuity = json.loads((tmp_path / "p/episodes/e1/continuity.json").read_text())
+    assert continuity["script"]["status"] == "flagged"

@@ -23,7 +23,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask, credit
-from inkreel.checks.answers import validate_shot_plan, validate_shot_spec
+from inkreel.checks.answers import default_shot, validate_shot_plan, validate_shot_spec
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.media import audio, renderer
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
@@ -309,8 +309,14 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     with ThreadPoolExecutor(max_workers=ctx.providers.concurrency(ctx.settings)) as pool:
         answers = list(pool.map(lambda scene: _plan_scene(ctx, scene), scenes))
     for scene, answer in zip(scenes, answers, strict=True):
-        # The checked plan has exactly one shot per beat of the scene (checks.answers).
-        for spec in answer.value.shots:
+        # The checked plan has exactly one shot per beat of the scene (checks.answers); a
+        # scene no model could plan is covered plainly, one default shot a beat.
+        specs = (
+            answer.value.shots
+            if answer
+            else [default_shot(scene, i) for i in range(len(scene.beats))]
+        )
+        for spec in specs:
             beat = scene.beats[spec.beat]
             take = takes.get(line_id(scene, spec.beat))
             seconds = take.duration_s + DIALOGUE_TAIL_S if take else _action_seconds(beat.text)
@@ -330,13 +336,18 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     return {
         "shots": shots,
         "shot_order": list(shots),
-        "text_models": credit("storyboard", *answers),
+        "text_models": credit("storyboard", *(a for a in answers if a)),
     }
 
 
-def _plan_scene(ctx: EpisodeContext, scene: Scene) -> Answer[ShotPlan]:
+def _plan_scene(ctx: EpisodeContext, scene: Scene) -> Answer[ShotPlan] | None:
+    """The scene's checked shot list, or None when no model gave a usable one."""
     prompt = tag("scene", scene.model_dump(mode="json"))
-    return ask(ctx, AGENT, ShotPlan, prompt, lambda plan: validate_shot_plan(plan, scene))
+    try:
+        return ask(ctx, AGENT, ShotPlan, prompt, lambda plan: validate_shot_plan(plan, scene))
+    except UnusableAnswer as exc:
+        ctx.event("scene_not_planned", scene=scene.number, why=str(exc))
+        return None
 
 
 def _fit_runtime(
@@ -556,9 +567,15 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
             tag("previous_reverse", json.dumps(task.previous_reverse)),
         ]
     )
-    spec = ask(
-        ctx, AGENT, ShotSpec, prompt, lambda s: validate_shot_spec(s, shot.beat, task.scene)
-    ).value
+    try:
+        spec = ask(
+            ctx, AGENT, ShotSpec, prompt, lambda s: validate_shot_spec(s, shot.beat, task.scene)
+        ).value
+    except UnusableAnswer as exc:
+        # No new plan for the shot: it is drawn again as it was (a retake), and the
+        # continuity loop keeps its best take at the limit.
+        ctx.event("shot_not_replanned", shot_id=shot.id, why=str(exc))
+        spec = current
     positions = _revised_positions(task, spec.subjects)
     heights = {n: d.height for n, d in task.cast.items()}
     revised = _restage(shot, spec, task.location, positions, heights, task.scene)

@@ -153,7 +153,7 @@ def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict
     numbers = sorted(by_scene)
     scenes = {s.number: s for s in script.scenes}
 
-    def revise(number: int) -> Answer[SceneRevision]:
+    def revise(number: int) -> Answer[SceneRevision] | None:
         scene = scenes[number]
         before = [s for s in script.scenes if s.number < number]
         prompt = "\n".join(
@@ -166,30 +166,37 @@ def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict
             ]
         )
         label = f"scene {number}, draft {review.attempts + 1}"
-        answer = ask(
-            ctx,
-            AGENT,
-            SceneRevision,
-            prompt,
-            lambda revision: _checked_revision(revision, script, number),
-            label,
-            system="screenwriter_revision",
-        )
+        try:
+            answer = ask(
+                ctx,
+                AGENT,
+                SceneRevision,
+                prompt,
+                lambda revision: _checked_revision(revision, script, number),
+                label,
+                system="screenwriter_revision",
+            )
+        except UnusableAnswer as exc:
+            # The draft is stageable as it is: keep the scene, flagged, and go on.
+            ctx.event("script_not_revised", scene=number, why=str(exc))
+            return None
         ctx.event("script_revised", scene=number, changes=answer.value.changes)
         return answer
 
     workers = max(1, min(len(numbers), ctx.providers.concurrency(ctx.settings)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revise-scene") as pool:
-        answers = dict(zip(numbers, pool.map(revise, numbers), strict=True))
+        tried = dict(zip(numbers, pool.map(revise, numbers), strict=True))
+    answers = {n: a for n, a in tried.items() if a is not None}
     rewritten = [answers[s.number].value.scene if s.number in answers else s for s in script.scenes]
     # A rewritten scene may bring someone new: they join the cast, to be designed.
     new = validate_script(script.model_copy(update={"scenes": rewritten})).value
-    done = sorted({*review.scenes_revised, *numbers})
+    done = sorted({*review.scenes_revised, *answers})
+    # No model could rewrite any scene: asking again would change nothing, so the review
+    # ends here (the best draft is kept and flagged by check_script).
+    attempts = review.attempts + 1 if answers else ctx.settings.continuity_max_attempts
     return {
         "script": new,
-        "script_review": review.model_copy(
-            update={"attempts": review.attempts + 1, "scenes_revised": done}
-        ),
+        "script_review": review.model_copy(update={"attempts": attempts, "scenes_revised": done}),
         "text_models": credit("screenplay", *answers.values()),
     }
 
