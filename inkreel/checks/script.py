@@ -422,7 +422,9 @@ def _offscreen(beat: Beat) -> bool:
 def _acts_in(name: str, text: str) -> bool:
     """Return whether an action paragraph names the character (not their belongings)."""
     if not name.isascii():
-        return any(not text[m.end() :].startswith(("的", "の")) for m in re.finditer(name, text))
+        return any(
+            not text[m.end() :].startswith(("的", "の")) for m in re.finditer(re.escape(name), text)
+        )
     return bool(re.search(rf"(?<![\w]){re.escape(name)}(?![\w'’])", text))
 
 

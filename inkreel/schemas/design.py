@@ -132,7 +132,7 @@ class LocationDraft(BaseModel):
 
     interior: bool = True
     description: str = ""
-    width: float = Field(default=12.0, gt=4, description="Width of the set in metres.")
+    width: float = Field(default=12.0, gt=4, le=60, description="Width of the set in metres.")
     wall_colour: HexColour = "#d8c8a8"
     floor_colour: HexColour = "#8a7458"
     elements: list[SetElement] = Field(default_factory=list)
