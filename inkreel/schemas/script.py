@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def name_key(name: str) -> str:
@@ -92,7 +93,20 @@ class Beat(BaseModel):
     )
 
 
+def _required(*names: str) -> Callable[[dict[str, Any]], None]:
+    """Mark fields required in the JSON schema models see, though loading defaults them: a
+    server that constrains decoding with the schema lets a model leave out any optional key,
+    and a small model then writes scenes without beats."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        schema["required"] = list(dict.fromkeys([*schema.get("required", []), *names]))
+
+    return edit
+
+
 class Scene(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_required("characters", "beats"))
+
     number: int = Field(ge=1)
     heading: str = Field(description="Scene heading, e.g. 'INT. TEA HOUSE - NIGHT'.")
     location: str = Field(description="Name of the place, reused verbatim when a set recurs.")
