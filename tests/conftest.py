@@ -13,6 +13,7 @@ from inkreel.project import Project
 from inkreel.providers import build_providers
 from inkreel.providers.budget import Ledger
 from inkreel.settings import Settings
+from tests.fake_video import make_mp4
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
 
@@ -26,6 +27,13 @@ def make_context(root: Path, seed: int = 0, **settings: object) -> EpisodeContex
         providers=build_providers(resolved, seed, Ledger(project.ledger), "ep01"),
         memory=AssetMemory(project.memory_dir),
     )
+
+
+@pytest.fixture(scope="session")
+def mp4s(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    """A silent and a sounding MP4 clip, made once (the video tests' downloads)."""
+    root = tmp_path_factory.mktemp("mp4")
+    return make_mp4(root / "silent.mp4", audio=False), make_mp4(root / "audio.mp4", audio=True)
 
 
 @pytest.fixture

@@ -22,16 +22,10 @@ from inkreel.providers.video import (
     inspect_mp4,
     parse_retry_after,
 )
-from tests.fake_video import ARK_TASKS, FakeVideoServer, make_mp4
+from tests.fake_video import ARK_TASKS, FakeVideoServer
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 POLLS = 3
-
-
-@pytest.fixture(scope="session")
-def mp4s(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    root = tmp_path_factory.mktemp("mp4")
-    return make_mp4(root / "silent.mp4", audio=False), make_mp4(root / "audio.mp4", audio=True)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from inkreel.providers.video import (
     VideoRequest,
     ViduClient,
 )
-from tests.fake_video import ARK_TASKS, FakeVideoServer, make_mp4
+from tests.fake_video import ARK_TASKS, FakeVideoServer
 
 KEY = "video-test-SECRET-42"
 ENV = {"VIDEO_TEST_KEY": KEY}
@@ -40,12 +40,6 @@ MODELS = {"seedance": SEEDANCE_2_0, "vidu": VIDU_MODEL}
 CREATE_ROUTE = {"seedance": "ark_create", "vidu": "vidu_create"}
 GET_ROUTE = {"seedance": "ark_get", "vidu": "vidu_get"}
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def mp4s(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    root = tmp_path_factory.mktemp("mp4")
-    return make_mp4(root / "silent.mp4", audio=False), make_mp4(root / "audio.mp4", audio=True)
 
 
 @pytest.fixture
