@@ -247,3 +247,9 @@ def test_a_set_element_of_an_impossible_size_gets_its_kinds_usual_size() -> None
     fixed, kept = checked.value.elements
     assert (fixed.width, fixed.height, fixed.y) == (1.8, 0.5, 0.0)
     assert kept == room.elements[1]
+
+
+def test_a_name_with_stray_punctuation_or_in_lower_case_is_the_same_character() -> None:
+    scene = {**SCENE, "characters": ["mei,"], "beats": [{"kind": "action", "text": "Rain."}]}
+    script = validate_script_draft(draft(characters=["Mei"], scenes=[scene]), "en").value
+    assert script.characters == ["Mei"] and script.scenes[0].characters == ["Mei"]

@@ -47,6 +47,7 @@ SIZE_RANGE = (0.25, 3.0)  # a set element's size, as a share of its kind's usual
 MAX_LIFT_M = 2.0  # how far above its usual base an element may hang
 TOO_ALIKE = 60.0  # RGB distance under which two characters' colours read as the same
 TIMES = tuple(STANDARD_LIGHTING)
+NAME_PUNCTUATION = " ,.;:!?\"'()[]{}<>*_-、。，：；！？「」"
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HEADING_TIME = re.compile(r"\s*[-–—]\s*[^-–—]*$")
 HEADING_PLACE = re.compile(r"^\s*(?:INT\.?/EXT\.?|EXT\.?/INT\.?|INT\.?|EXT\.?|I/E\.?)\s+", re.I)
@@ -98,14 +99,19 @@ class Cast:
 
     def known(self, name: str | None) -> str | None:
         """The canonical spelling of `name` if it is in the cast."""
-        return self._by_key.get(name_key(name or "")) if name else None
+        clean = _clean_name(name)
+        return self._by_key.get(name_key(clean)) if clean else None
 
     def add(self, name: str | None) -> str | None:
-        """Put `name` in the cast (if it is a name at all); return its canonical spelling."""
-        clean = " ".join((name or "").split())
-        if not clean:
-            return None
-        return self._by_key.setdefault(name_key(clean), clean)
+        """Put `name` in the cast (if it is a name at all); return its canonical spelling:
+        the first given, without stray punctuation ("mei," is Mei's)."""
+        clean = _clean_name(name)
+        return self._by_key.setdefault(name_key(clean), clean) if clean else None
+
+
+def _clean_name(name: str | None) -> str:
+    clean = " ".join((name or "").split()).strip(NAME_PUNCTUATION)
+    return clean.title() if clean.islower() else clean  # a small model's "mei" is Mei
 
 
 # --------------------------------------------------------------------------- scripts
