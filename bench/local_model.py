@@ -32,6 +32,7 @@ IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl ca
 MODEL_ID = "smollm2"
 TASKS = ("write", "design", "storyboard")
 STARTUP_S = 180.0
+REPAIR_EXAMPLES = 12
 
 
 def find_gguf(python: str) -> str:
@@ -127,6 +128,8 @@ def report(folder: Path) -> dict[str, Any]:
             Counter(r["agent"] for r in run.get("repairs", []) for _ in r["repairs"])
         )
         figures["fallbacks"] = run.get("fallbacks", [])
+        said = [r for rep in run.get("repairs", []) for r in rep["repairs"]]
+        figures["repair_examples"] = list(dict.fromkeys(said))[:REPAIR_EXAMPLES]
     manifest_file = folder / "manifest.json"
     if manifest_file.is_file():
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
