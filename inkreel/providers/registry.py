@@ -29,7 +29,6 @@ class Providers:
     """The run's model calls (`calls`) and what the agents need to know about the models."""
 
     calls: Dispatch
-    text_id: tuple[str, str]
     roster: Roster
     drift: FaultPlan | None = None  # which keyframes the drift drill draws with a defect
     script_drift: FaultPlan | None = None  # which script drafts it writes with one
@@ -83,8 +82,7 @@ def build_providers(
             fallback=settings.fallback,
             warn=warn,
         )
-        first = router.choose("write")
-        for task in ("keyframe", "voice", "animate"):
+        for task in ("write", "keyframe", "voice", "animate"):
             router.choose(task)  # fail before the first call, not in the middle of the run
         if settings.judge_model is not None:
             router.choose("judge")
@@ -130,7 +128,6 @@ def build_providers(
         )
     return Providers(
         calls=dispatch,
-        text_id=(first.provider, first.model),
         roster=roster,
         drift=drift,
         script_drift=script_drift,
