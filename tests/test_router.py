@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -470,15 +471,22 @@ def test_critical_path_bound_by_hand() -> None:
 # -- models set up wrongly ------------------------------------------------------------------
 
 
-def test_a_rejected_key_stops_the_run_naming_model_and_key_variable() -> None:
-    r, sleeps = router("draft")
-    tried: list[str] = []
+def key_rejected_by(model_id: str, tried: list[str]) -> Callable[[ModelEntry], str]:
+    """A call that `model_id` answers with a rejected key (401); the others answer it."""
 
     def fn(entry: ModelEntry) -> str:
         tried.append(entry.id)
-        if entry.id == "cheap1":
+        if entry.id == model_id:
             raise Failure("auth")
         return entry.id
+
+    return fn
+
+
+def test_a_rejected_key_stops_the_run_naming_model_and_key_variable() -> None:
+    r, sleeps = router("draft")
+    tried: list[str] = []
+    fn = key_rejected_by("cheap1", tried)
 
     with pytest.raises(ConfigurationError) as info:
         r.call("write", fn)
@@ -495,12 +503,7 @@ def test_fallback_always_warns_once_per_model_and_records_the_hand_over() -> Non
     warnings: list[str] = []
     r, _ = router("draft", fallback="always", warn=warnings.append)
     tried: list[str] = []
-
-    def fn(entry: ModelEntry) -> str:
-        tried.append(entry.id)
-        if entry.id == "cheap1":
-            raise Failure("auth")
-        return entry.id
+    fn = key_rejected_by("cheap1", tried)
 
     assert [r.call("write", fn, label=f"c{n}") for n in range(3)] == ["cheap2"] * 3
     assert tried == ["cheap1", "cheap2", "cheap2", "cheap2"]  # cheap1 asked once
