@@ -52,6 +52,16 @@ class Beat(BaseModel):
     dual: bool = Field(
         default=False, description="Spoken at the same time as the previous dialogue beat."
     )
+    off_screen: bool = Field(
+        default=False,
+        description="The speaker is heard, not seen: a voice-over, a voice from off screen, "
+        "over a phone or a loudspeaker. Dialogue only.",
+    )
+    chorus: list[str] = Field(
+        default_factory=list,
+        description="Others who say the same line at the same time as the speaker (a cue "
+        "such as 'EDWARD AND WILL'), names from the cast list. Dialogue only.",
+    )
     addressee: str | None = Field(
         default=None,
         description="Who the line is spoken to, a name from the cast list; dialogue only. "
@@ -179,6 +189,11 @@ class Script(ScriptDraft):
     language: str = Field(default="en", description="Language of the dialogue: en, zh or ja.")
     source: Literal["idea", "fountain"] = "idea"
     skipped: list[SkippedElement] = Field(default_factory=list)
+    voices: list[str] = Field(
+        default_factory=list,
+        description="Speakers who are only ever heard (a narrator, an intercom, a crowd): "
+        "they get a voice but are not designed or drawn.",
+    )
 
     def dialogue(self) -> list[tuple[Scene, Beat]]:
         """Return every spoken line with its scene, in order."""
