@@ -244,7 +244,7 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
     ctx = runtime.context
     script = state["script"]
     request = state["request"]
-    names = list(dict.fromkeys([*script.characters, *script.speakers()]))
+    names = script.drawn()
     first_scenes: dict[str, Scene] = {}
     for scene in script.scenes:
         first_scenes.setdefault(scene.location, scene)

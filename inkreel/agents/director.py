@@ -80,41 +80,24 @@ class LineTask(BaseModel):
     voice: Any
     language: str
     seed: int
+    chorus: list[Any] = Field(
+        default_factory=list, description="Voices that say the line with the speaker."
+    )
 
 
 def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
-    """Record one dialogue line with the character's voice (content-addressed, done once)."""
+    """Record one dialogue line with the character's voice (content-addressed, done once).
+
+    A chorus line is recorded once per voice, each take a call of its own, and the takes are
+    layered into the line's take locally.
+    """
     ctx = runtime.context
-    calls = ctx.providers.calls
-    first = calls.choose("voice")
-    key = digest(task.text, task.voice, task.language, first.provider, first.model)
-    path = ctx.project.assets("takes") / f"{key}.wav"
-    model = (first.provider, first.model)
-    if not any(ch.isalnum() for ch in task.text):
-        # A line with nothing to pronounce ("...") is a held beat: silence, still subtitled.
-        model = ("offline", "inkreel-silence")
+    recorded = [_record_voice(ctx, task, voice) for voice in [task.voice, *task.chorus]]
+    path, model = recorded[0]
+    if len(recorded) > 1:
+        path = ctx.project.assets("takes") / f"{digest([str(p.name) for p, _ in recorded])}.wav"
         if not path.exists():
-            length = int(HELD_BEAT_RATE * max(0.8, 0.25 * len(task.text)))
-            audio.write_wav(path, np.zeros(length, dtype=np.float32), HELD_BEAT_RATE)
-    elif not path.exists():
-
-        def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
-            if entry.offline:
-                samples, rate = audio.synthesize(task.text, task.voice, task.language)
-                return audio.wav_bytes(samples, rate), {"speech_chars": len(task.text)}
-            return hosted_speech(calls, entry, task.text, task.voice, task.language)
-
-        used = calls.media(
-            "voice",
-            AGENT,
-            key,
-            path,
-            produce,
-            accept_wav,
-            units={"speech_chars": len(task.text)},
-            label=task.line_id,
-        )
-        model = (used.provider, used.model)
+            audio.write_wav(path, *audio.layer([audio.read_wav(p) for p, _ in recorded]))
     with wave.open(str(path), "rb") as wav:
         rate = wav.getframerate()
         duration = wav.getnframes() / rate
@@ -130,23 +113,65 @@ def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     return {"takes": {task.line_id: take}, "artifacts": [made]}
 
 
+def _record_voice(ctx: EpisodeContext, task: LineTask, voice: Any) -> tuple[Path, tuple[str, str]]:
+    """Record the line in one voice; return the take's path and the model that spoke it."""
+    calls = ctx.providers.calls
+    first = calls.choose("voice")
+    key = digest(task.text, voice, task.language, first.provider, first.model)
+    path = ctx.project.assets("takes") / f"{key}.wav"
+    model = (first.provider, first.model)
+    if not any(ch.isalnum() for ch in task.text):
+        # A line with nothing to pronounce ("...") is a held beat: silence, still subtitled.
+        if not path.exists():
+            length = int(HELD_BEAT_RATE * max(0.8, 0.25 * len(task.text)))
+            audio.write_wav(path, np.zeros(length, dtype=np.float32), HELD_BEAT_RATE)
+        return path, ("offline", "inkreel-silence")
+    if path.exists():
+        return path, model
+
+    def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
+        if entry.offline:
+            samples, rate = audio.synthesize(task.text, voice, task.language)
+            return audio.wav_bytes(samples, rate), {"speech_chars": len(task.text)}
+        return hosted_speech(calls, entry, task.text, voice, task.language)
+
+    used = calls.media(
+        "voice",
+        AGENT,
+        key,
+        path,
+        produce,
+        accept_wav,
+        units={"speech_chars": len(task.text)},
+        label=task.line_id,
+    )
+    return path, (used.provider, used.model)
+
+
 def line_tasks(state: EpisodeState) -> list[LineTask]:
     script = state["script"]
     request = state["request"]
+    cast = state["cast"]
+
+    def voice(name: str) -> Any:
+        # Someone only ever heard (a narrator, an intercom) has a voice but no design.
+        return cast[name].design.voice if name in cast else audio.voice_for(name, script.language)
+
     tasks = []
     for scene in script.scenes:
         for i, beat in enumerate(scene.beats):
-            if beat.kind != "dialogue" or not beat.character:
+            if not beat.voices():
                 continue
-            character = state["cast"][beat.character]
+            speaker, *chorus = beat.voices()
             tasks.append(
                 LineTask(
                     line_id=line_id(scene, i),
-                    character=beat.character,
+                    character=speaker,
                     text=beat.text,
-                    voice=character.design.voice,
+                    voice=voice(speaker),
                     language=script.language,
                     seed=request.seed,
+                    chorus=[voice(name) for name in chorus],
                 )
             )
     return tasks
@@ -157,12 +182,9 @@ def line_tasks(state: EpisodeState) -> list[LineTask]:
 
 def stage_positions(scene: Scene, location: LocationDesign) -> dict[str, float]:
     """Return each present character's world x: spread along the line, first on the left."""
-    present = list(
-        dict.fromkeys(
-            scene.characters
-            + [b.character for b in scene.beats if b.kind == "dialogue" and b.character]
-        )
-    )
+    # Whoever speaks on screen is there; a voice from elsewhere is not staged.
+    speakers = [name for b in scene.beats if not b.unseen() for name in b.voices()]
+    present = list(dict.fromkeys(scene.characters + speakers))
     centre = location.width / 2
     start = centre - SPACING_M * (len(present) - 1) / 2
     return {name: round(start + i * SPACING_M, 3) for i, name in enumerate(present)}
@@ -248,6 +270,8 @@ def make_shot(
     """Stage one shot: camera, blocking and what is said."""
     beat: Beat = scene.beats[spec.beat]
     speaker = beat.character if beat.kind == "dialogue" else None
+    # A voice from elsewhere moves no lips; a chorus speaks together.
+    speaking = set() if beat.unseen() else set(beat.voices())
     addressee = beat.addressee if speaker and beat.addressee in positions else None
     camera = place_camera(spec, positions, heights, location, addressee)
     centre = sum(positions.values()) / max(1, len(positions))
@@ -266,8 +290,8 @@ def make_shot(
                 world_x=x,
                 screen_x=round(sx, 4),
                 facing=facing,  # type: ignore[arg-type]
-                expression=beat.emotion if name == speaker else Emotion.neutral,
-                speaking=name == speaker,
+                expression=beat.emotion if name in speaking else Emotion.neutral,
+                speaking=name in speaking,
             )
         )
     return Shot(

@@ -138,7 +138,8 @@ def validate_script(script: Script) -> Checked[Script]:
             issues.append(Issue(f"characters[{i}]", "an empty name", "dropped"))
     scenes: list[Scene] = []
     for i, scene in enumerate(script.scenes):
-        checked = _scene(scene, cast, f"scenes[{i}]", script.language, issues)
+        imported = script.source == "fountain"
+        checked = _scene(scene, cast, f"scenes[{i}]", script.language, issues, imported)
         if checked.beats or script.source == "fountain":
             scenes.append(checked)
         else:
@@ -148,7 +149,8 @@ def validate_script(script: Script) -> Checked[Script]:
         issues.append(Issue("scenes", "scene numbers out of order", "numbered from 1"))
     if not any(s.beats for s in scenes):
         issues.append(Issue("scenes", "no scene has a beat: there is nothing to shoot"))
-    added = [n for n in cast.names if n not in script.characters]
+    voices = _heard_only(scenes, [cast.known(n) or n for n in script.voices])
+    added = [n for n in cast.names if n not in script.characters and n not in voices]
     if added:
         issues.append(
             Issue("characters", f"{', '.join(added)} appear in scenes", "added to the cast")
@@ -160,16 +162,41 @@ def validate_script(script: Script) -> Checked[Script]:
     elif len(title) > MAX_TITLE_CHARS:
         title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,.;:-")
         issues.append(Issue("title", "a title longer than a title card", f"cut to {title!r}"))
-    value = script.model_copy(update={"title": title, "characters": cast.names, "scenes": scenes})
+    drawn = [n for n in cast.names if n not in voices]
+    value = script.model_copy(
+        update={"title": title, "characters": drawn, "scenes": scenes, "voices": voices}
+    )
     return Checked(value, issues)
 
 
-def _scene(scene: Scene, cast: Cast, where: str, language: str, issues: list[Issue]) -> Scene:
-    """The scene with its names resolved into `cast` and its beats made usable."""
+def _heard_only(scenes: list[Scene], listed: list[str]) -> list[str]:
+    """The voices: those listed, and speakers never seen (every line of theirs comes from off
+    screen, and no scene has them present, entering or leaving)."""
+    seen = {n for s in scenes for n in s.characters}
+    heard: dict[str, None] = dict.fromkeys(listed)
+    for beat in (b for s in scenes for b in s.beats):
+        seen.update(*(beat.enters, beat.exits, beat.moves, beat.dies))
+        if beat.unseen():
+            heard.update(dict.fromkeys(beat.voices()))
+        else:
+            seen.update(beat.voices())
+    return [n for n in heard if n in listed or n not in seen]
+
+
+def _scene(
+    scene: Scene,
+    cast: Cast,
+    where: str,
+    language: str,
+    issues: list[Issue],
+    imported: bool = False,
+) -> Scene:
+    """The scene with its names resolved into `cast` and its beats made usable (an imported
+    screenplay's lines are never cut: every word a writer wrote is said)."""
     present = [n for n in (cast.add(c) for c in scene.characters) if n]
     beats = []
     for i, beat in enumerate(scene.beats):
-        fixed = _beat(beat, cast, present, f"{where}.beats[{i}]", language, issues)
+        fixed = _beat(beat, cast, present, f"{where}.beats[{i}]", language, issues, imported)
         if fixed is not None:
             beats.append(fixed)
     for name in [n for b in beats for n in b.enters]:
@@ -207,7 +234,13 @@ def _place_of(heading: str) -> str:
 
 
 def _beat(
-    beat: Beat, cast: Cast, present: list[str], where: str, language: str, issues: list[Issue]
+    beat: Beat,
+    cast: Cast,
+    present: list[str],
+    where: str,
+    language: str,
+    issues: list[Issue],
+    imported: bool,
 ) -> Beat | None:
     """The beat with its names in the cast and its line sayable, or None to drop it."""
     text = " ".join(beat.text.split())
@@ -224,6 +257,7 @@ def _beat(
     update["addressee"] = cast.add(beat.addressee)
     if beat.kind == "dialogue":
         speaker = cast.add(beat.character)
+        update["chorus"] = [n for n in _names(beat.chorus, cast) if n != speaker]
         if speaker is None and len(present) == 1:
             speaker = present[0]
             issues.append(Issue(f"{where}.character", "a line with no speaker", f"{speaker}'s"))
@@ -232,9 +266,9 @@ def _beat(
             update |= {"kind": "action", "addressee": None, "parenthetical": None}
         update["character"] = speaker
         if speaker is not None:
-            text = _line(text, f"{where}.text", language, issues)
+            text = _line(text, f"{where}.text", language, issues, imported)
     else:
-        update |= {"character": None, "addressee": None}
+        update |= {"character": None, "addressee": None, "chorus": [], "off_screen": False}
     return beat.model_copy(update={"text": text, **update})
 
 
@@ -242,8 +276,11 @@ def _names(names: Iterable[str], cast: Cast) -> list[str]:
     return list(dict.fromkeys(n for n in (cast.add(x) for x in names) if n))
 
 
-def _line(text: str, where: str, language: str, issues: list[Issue]) -> str:
-    """A spoken line as it can be voiced: in the script's language, not a whole page."""
+def _line(text: str, where: str, language: str, issues: list[Issue], imported: bool) -> str:
+    """A spoken line as it can be voiced: a model's in the script's language and not a whole
+    page; a writer's exactly as written (a line in another language is theirs to choose)."""
+    if imported:
+        return text
     letters = [c for c in text if c.isalpha()]
     cjk = sum(1 for c in letters if CJK.match(c))
     if language in ("zh", "ja") and letters and not cjk:
@@ -251,9 +288,9 @@ def _line(text: str, where: str, language: str, issues: list[Issue]) -> str:
     elif language == "en" and letters and cjk > len(letters) / 2:
         issues.append(Issue(where, f"the line is not in English: {text[:60]!r}"))
     if len(text) > MAX_LINE_CHARS:
-        cut = text[:MAX_LINE_CHARS].rsplit(" ", 1)[0] if " " in text else text[:MAX_LINE_CHARS]
+        short = text[:MAX_LINE_CHARS].rsplit(" ", 1)[0] if " " in text else text[:MAX_LINE_CHARS]
         issues.append(Issue(where, f"a {len(text)}-character line", "cut to one take"))
-        return cut
+        return short
     return text
 
 

@@ -32,14 +32,6 @@ DETECTS: dict[str, set[str]] = {
 
 H = TypeVar("H", bound=Hashable)
 
-# A line delivered from elsewhere: the speaker need not be in the scene.
-OFFSCREEN = re.compile(
-    r"\b(?:V\.?\s?O|O\.?\s?S|O\.?\s?C|voice[- ]?over|off[- ]?screen|on the phone|over the "
-    r"phone|on the radio|recorded)\b|画外音|电话|電話|録音",
-    re.IGNORECASE,
-)
-
-
 def check_script(bundle: Bundle) -> list[Finding]:
     """Run every script-level check; no script, no findings."""
     script = bundle.script
@@ -394,7 +386,7 @@ def _known_names(script: Script) -> list[str]:
 def _actors(beat: Beat, cast: Sequence[str]) -> list[tuple[str, str]]:
     """Return (name, how) for everyone the beat has speaking or doing something on screen."""
     found: dict[str, str] = {}
-    if beat.kind == "dialogue" and beat.character and not _offscreen(beat):
+    if beat.kind == "dialogue" and beat.character and not beat.unseen():
         found[beat.character] = "speaks"
     # Not `dies`: a death can happen elsewhere and be reported in the scene.
     for how, names in (("enters", beat.enters), ("exits", beat.exits), ("moves", beat.moves)):
@@ -410,13 +402,9 @@ def _actors(beat: Beat, cast: Sequence[str]) -> list[tuple[str, str]]:
 def _appearing(beat: Beat) -> list[str]:
     """Return who is seen doing something in the beat (not merely talked about)."""
     names = [*beat.moves, *beat.exits, *beat.dies]
-    if beat.kind == "dialogue" and beat.character and not _offscreen(beat):
+    if beat.kind == "dialogue" and beat.character and not beat.unseen():
         names.insert(0, beat.character)
     return list(dict.fromkeys(names))
-
-
-def _offscreen(beat: Beat) -> bool:
-    return bool(beat.parenthetical and OFFSCREEN.search(beat.parenthetical))
 
 
 def _acts_in(name: str, text: str) -> bool:

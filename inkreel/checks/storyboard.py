@@ -16,7 +16,6 @@ from itertools import pairwise
 from typing import TypeVar
 
 from inkreel.checks import Bundle
-from inkreel.checks.script import OFFSCREEN
 from inkreel.schemas import Blocking, Finding, Framing, Scene, Shot
 
 DETECTS: dict[str, set[str]] = {
@@ -344,10 +343,8 @@ def against_script(shot: Shot, scene: Scene) -> list[Finding]:
 def _speaker_missing(shot: Shot, scene: Scene | None) -> list[Finding]:
     if not shot.speaker:
         return []
-    if scene is not None and 0 <= shot.beat < len(scene.beats):
-        parenthetical = scene.beats[shot.beat].parenthetical or ""
-        if _offscreen(parenthetical):
-            return []
+    if scene is not None and 0 <= shot.beat < len(scene.beats) and scene.beats[shot.beat].unseen():
+        return []
     b = _blocked(shot, shot.speaker)
     if b is not None and 0.0 <= b.screen_x <= 1.0:
         return []
@@ -496,10 +493,6 @@ def _moves(scene: Scene, name: str, after: int, upto: int) -> bool:
             if not named or name in named:
                 return True
     return False
-
-
-def _offscreen(parenthetical: str) -> bool:
-    return bool(OFFSCREEN.search(parenthetical))
 
 
 def _norm(text: str) -> str:

@@ -396,6 +396,18 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> Path:
     return path
 
 
+def layer(takes: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """Return takes said together (a chorus): mono, at the first take's rate, each voice at
+    1/sqrt(n) so the sum keeps about one voice's loudness, peaks held under full scale."""
+    rate = takes[0][1]
+    voices = [_resample(samples, src, rate) for samples, src in takes]
+    out = np.zeros(max(v.size for v in voices), dtype=np.float32)
+    for v in voices:
+        out[: v.size] += v / math.sqrt(len(voices))
+    peak = float(np.max(np.abs(out), initial=0.0))
+    return (out * (0.98 / peak) if peak > 0.98 else out), rate
+
+
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """Read a PCM WAV as float32: (n,) for mono, (n, channels) otherwise; and its sample rate."""
     with wave.open(str(path), "rb") as src:

@@ -3650,9 +3650,10 @@ def stage_shot(
     move = str(shot.move)
     light = _lighting(location, shot.time_of_day)
     tint_c = character_light(location, shot.time_of_day)
+    # Lips move for whoever the staging says is speaking (a chorus: several; a voice from
+    # off screen: nobody), the first of them leading the camera and the gestures.
+    speaking = {b.character for b in shot.blocking if b.speaking}
     speaker = next((b.character for b in shot.blocking if b.speaking), None)
-    if speaker is None and shot.speaker and any(b.character == shot.speaker for b in shot.blocking):
-        speaker = shot.speaker
     ppm = pixels_per_metre(cam, W, Layer.midground)
 
     # Place everyone first (projection only): a push-in centres on the speaker's face.
@@ -3747,7 +3748,7 @@ def stage_shot(
                 )
             )
         actor.face = _shift(marks["face"], ox, oy) if "face" in marks else None
-        _dress(actor, window, (CW, CH), actor.name == speaker)
+        _dress(actor, window, (CW, CH), actor.name in speaking)
         placed.append(actor)
 
     fg = sl.foreground

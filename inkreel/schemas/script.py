@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# A delivery note that puts the line somewhere else: its speaker is heard, not seen.
+OFFSCREEN_NOTE = re.compile(
+    r"\b(?:V\.?\s?O|O\.?\s?S|O\.?\s?C|voice[- ]?over|off[- ]?screen|on the phone|over the "
+    r"phone|on the radio|recorded)\b|画外音|电话|電話|録音",
+    re.IGNORECASE,
+)
 
 
 def name_key(name: str) -> str:
@@ -62,6 +70,21 @@ class Beat(BaseModel):
         description="Others who say the same line at the same time as the speaker (a cue "
         "such as 'EDWARD AND WILL'), names from the cast list. Dialogue only.",
     )
+
+    def unseen(self) -> bool:
+        """Whether this is a line whose speaker is heard but not seen: marked off screen, or
+        delivered from elsewhere by its note ("on the phone", "V.O.")."""
+        return self.kind == "dialogue" and (
+            self.off_screen
+            or bool(self.parenthetical and OFFSCREEN_NOTE.search(self.parenthetical))
+        )
+
+    def voices(self) -> list[str]:
+        """Who says this line: the speaker, then the chorus; nobody for action."""
+        if self.kind != "dialogue" or not self.character:
+            return []
+        return list(dict.fromkeys([self.character, *self.chorus]))
+
     addressee: str | None = Field(
         default=None,
         description="Who the line is spoken to, a name from the cast list; dialogue only. "
@@ -202,6 +225,11 @@ class Script(ScriptDraft):
     def speakers(self) -> list[str]:
         seen: dict[str, None] = {}
         for _, beat in self.dialogue():
-            if beat.character:
-                seen.setdefault(beat.character, None)
+            for name in beat.voices():
+                seen.setdefault(name, None)
         return list(seen)
+
+    def drawn(self) -> list[str]:
+        """Everyone who is designed and drawn: the cast and speakers, less the voices."""
+        heard = set(self.voices)
+        return [n for n in dict.fromkeys([*self.characters, *self.speakers()]) if n not in heard]
