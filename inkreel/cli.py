@@ -385,6 +385,13 @@ def print_summary(project: Project, values: dict[str, Any]) -> None:
     table.add_row("Shots", str(len(values["shot_order"])))
     table.add_row("Characters new", ", ".join(values.get("cast_new", [])) or "none")
     table.add_row("Characters reused", ", ".join(values.get("cast_reused", [])) or "none")
+    lines = script.dialogue()
+    heard = sum(1 for _, beat in lines if beat.unseen())
+    table.add_row(
+        "Dialogue",
+        f"{len(lines)} lines voiced and subtitled ({heard} heard off screen)"
+        + (f"; voices only: {', '.join(script.voices)}" if script.voices else ""),
+    )
     report = values["continuity"]
     flagged = [s.shot_id for s in report.shots if s.status == "flagged"]
     repaired = [s.shot_id for s in report.shots if s.status == "repaired"]
