@@ -1,7 +1,15 @@
 """Fountain screenplays in and out: fountain-py's elements mapped onto a Script, and back.
 
-Parsing is left to fountain-py; this module only maps its elements. The one exception is a
-narrow repair of scene headings that lack the blank line after them (see `read_fountain`).
+Parsing is left to fountain-py 0.3, after a normalisation pass (`fountain_prep`) that
+forces, with the spec's own marks, what fountain-py would misread: cues in capitals of any
+script, dialogue in capitals, CJK cues, non-English scene headings, headings glued to the
+text under them. Why not another parser: jouvence (last release 2020) matches only ASCII
+capitals for cues; screenplain handles Unicode capitals but no CJK cues or non-English
+headings, keeps no line numbers (`SkippedElement.line` needs them) and would mean a new
+mapping and writer. Normalising keeps fountain-py's handling of notes, boneyards, emphasis,
+dual dialogue and the title page, and every fix is a rewrite of one line that keeps the
+number of the line it came from. Who is a character, a voice or present in a scene is
+decided afterwards, in `fountain_cast`; the language tables are in `fountain_lang`.
 """
 
 from __future__ import annotations
@@ -21,6 +29,9 @@ from fountain import (
     MetadataValue,
 )
 
+from inkreel.media import fountain_lang as lang
+from inkreel.media.fountain_cast import cast_scenes, parse_cue
+from inkreel.media.fountain_prep import MARK, Prepared, prepare, repair_candidates
 from inkreel.schemas.script import Beat, Emotion, Scene, Script, SkippedElement, TimeOfDay
 
 __all__ = [
@@ -28,7 +39,6 @@ __all__ = [
     "ScriptError",
     "emotion_from_parenthetical",
     "load_fountain",
-    "normalise_name",
     "read_fountain",
     "write_fountain",
 ]
@@ -69,17 +79,16 @@ _SKIPPED_TYPES = {
     ElementType.TITLE_PAGE: "title_page_element",
 }
 
-# Case-sensitive on purpose: the repair is only for headings written the standard way, so a
-# prose paragraph that starts "Est. 1920, ..." is never turned into a heading.
-_STANDARD_HEADING = re.compile(r"^(?:INT\./EXT|INT/EXT|I/E|INT|EXT|EST)(?:\.|\s)")
 # fountain-py lifts inline notes and boneyards out of the text without emitting an element;
 # these find them again so they are reported rather than silently dropped.
 _NOTE = FountainParser.NOTE_PATTERN
 _BONEYARD = re.compile(r"/\*.*?\*/", re.DOTALL)
-# Longest prefixes first, unlike the parser's own pattern, so "INT./EXT." is one prefix.
-_HEADING_PREFIX = re.compile(r"^(?:INT\.?/EXT|I/E|INT|EXT|EST)(?:\s*\.|\s)", re.IGNORECASE)
-_EXTENSION = re.compile(r"\s*\([^()]*\)\s*$")
-_SUFFIX_SPLIT = re.compile(r"\s+[-–—]+\s+")
+# Where a heading's time of day starts: " - ", a full-width or em dash, or a comma
+# ("INT. APARTMENT, DAY"); the last one is taken, and only if a time word follows it.
+_TIME_SEPARATOR = re.compile(r"\s+[-–—]+\s+|\s*[－—―]+\s*|\s*[,，、]\s*")
+# A time in brackets at the end ("○ 教室（夜）"), or after a space in CJK and Russian.
+_TIME_IN_BRACKETS = re.compile(r"\s*[(（]([^()（）]+)[)）]\s*$")
+_LAST_WORD = re.compile(r"[\s\u3000]+(\S+)$")
 
 _DAY_WORDS = {"DAY", "MORNING", "AFTERNOON", "NOON", "MIDDAY", "DAYTIME", "EARLY MORNING"}
 _DUSK_WORDS = {"DUSK", "EVENING", "SUNSET", "DAWN", "SUNRISE", "TWILIGHT", "MAGIC HOUR"}
@@ -107,17 +116,6 @@ _CONTINUOUS_WORDS = {
     "CONT'D",
     "CONTINUED",
 }
-_CJK_TIME = {
-    **dict.fromkeys(
-        ["日", "白天", "早上", "早晨", "清晨", "上午", "中午", "下午", "昼", "朝", "午前", "午後"],
-        TimeOfDay.day,
-    ),
-    **dict.fromkeys(["黄昏", "傍晚", "日落", "黎明", "夕方", "夕暮れ", "夜明け"], TimeOfDay.dusk),
-    **dict.fromkeys(
-        ["夜", "夜晚", "晚上", "深夜", "午夜", "夜间", "夜間", "夜中"], TimeOfDay.night
-    ),
-}
-
 # Keyword stems per emotion; the earliest match in a parenthetical wins, so "(angry, then
 # laughing)" plays angry. CJK keywords match as plain substrings (no word boundaries there).
 _EMOTION_PATTERNS: dict[Emotion, re.Pattern[str]] = {
@@ -282,11 +280,11 @@ def _decode(data: bytes, path: Path) -> str:
 def read_fountain(text: str, language: str = "en") -> Script:
     """Map Fountain text onto a Script, reporting everything left out in `Script.skipped`.
 
-    Before parsing, a blank line is inserted after a standard scene heading (upper-case
-    INT./EXT./EST./INT./EXT./I/E, preceded by a blank line or the start of the text) that is
-    followed directly by text; each such repair is kept only if the parser then reads the
-    line as a heading, and is reported with kind "repair". Elements before the first heading
-    become a scene "UNTITLED" only if they hold dialogue; otherwise they are skipped.
+    The text is first normalised (`fountain_prep`). A standard heading glued to the text
+    under it gets a blank line, kept only if the parser then reads the line as a heading and
+    reported with kind "repair". Elements before the first heading become a scene
+    "UNTITLED" only if they hold dialogue; otherwise they are skipped. Speakers, voices and
+    who is present are then resolved by `fountain_cast.cast_scenes`.
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -295,11 +293,8 @@ def read_fountain(text: str, language: str = "en") -> Script:
             "'INT. TEA HOUSE - NIGHT' followed by action and dialogue."
         )
     lines = text.split("\n")
-    doc, line_map, repaired, parsed_text = _parse_with_repairs(lines)
-
-    def orig(n: int) -> int:
-        return line_map[n - 1] if 1 <= n <= len(line_map) else n
-
+    doc, prepared, repaired = _parse_with_repairs(lines)
+    orig = prepared.original
     skipped = [
         SkippedElement(
             line=line,
@@ -310,11 +305,11 @@ def read_fountain(text: str, language: str = "en") -> Script:
     ]
     title, logline, title_skipped = _title_page(doc.metadata, lines)
     skipped += title_skipped
-    builder = _Builder(orig)
+    builder = _Builder(prepared)
     builder.walk(doc.elements)
     scenes = builder.scenes()
     skipped += builder.skipped
-    skipped += _hidden_notes(parsed_text, orig, builder)
+    skipped += _hidden_notes(prepared.text, orig, builder)
     skipped += [
         SkippedElement(
             line=orig(issue.line_number),
@@ -323,71 +318,39 @@ def read_fountain(text: str, language: str = "en") -> Script:
         )
         for issue in doc.issues
     ]
-
     if not scenes:
+        hint = lang.HINTS[lang.script_language(text, language)]
         raise ScriptError(
-            "no scene heading and no dialogue found, so there is nothing to stage; start each "
-            "scene with a heading like 'INT. TEA HOUSE - NIGHT' on its own line with a blank "
-            "line before and after it."
+            f"no scene heading and no dialogue found, so there is nothing to stage; {hint}"
         )
-    speakers: dict[str, None] = {}
-    for scene in scenes:
-        for beat in scene.beats:
-            if beat.kind == "dialogue" and beat.character:
-                speakers.setdefault(beat.character, None)
-    for scene in scenes:
-        scene.characters = _present(scene, list(speakers))
+    scenes, cast = cast_scenes(scenes)
     skipped.sort(key=lambda s: s.line)
     return Script(
         title=title,
         logline=logline,
         language=language,
-        characters=list(speakers),
+        characters=cast.characters,
+        voices=cast.voices,
         scenes=scenes,
         source="fountain",
         skipped=skipped,
     )
 
 
-def _repair_candidates(lines: list[str]) -> list[int]:
-    """Return 0-based indexes of standard headings glued to the line after them."""
-    found = []
-    for i, raw in enumerate(lines):
-        line = raw.strip()
-        if not _STANDARD_HEADING.match(line) or line != line.upper():
-            continue
-        blank_before = i == 0 or not lines[i - 1].strip()
-        text_after = i + 1 < len(lines) and bool(lines[i + 1].strip())
-        if blank_before and text_after:
-            found.append(i)
-    return found
-
-
-def _insert_blank_lines(lines: list[str], after: list[int]) -> tuple[str, list[int]]:
-    """Return the text with a blank line after each given 1-based line, and the line map."""
-    out: list[str] = []
-    line_map: list[int] = []
-    for number, line in enumerate(lines, start=1):
-        out.append(line)
-        line_map.append(number)
-        if number in after:
-            out.append("")
-            line_map.append(number)
-    return "\n".join(out), line_map
-
-
-def _parse_with_repairs(lines: list[str]) -> tuple[FountainDocument, list[int], list[int], str]:
-    """Parse with the heading repairs the parser confirms; return doc, map, repairs, text."""
-    candidates = [i + 1 for i in _repair_candidates(lines)]
+def _parse_with_repairs(lines: list[str]) -> tuple[FountainDocument, Prepared, list[int]]:
+    """Parse the normalised text with the heading repairs the parser confirms."""
+    candidates = repair_candidates(lines)
     while True:
-        text, line_map = _insert_blank_lines(lines, candidates)
-        doc = FountainParser().parse(text)
+        prepared = prepare(lines, candidates)
+        doc = FountainParser().parse(prepared.text)
         headings = {
-            line_map[e.line_number - 1] for e in doc.elements if e.type is ElementType.SCENE_HEADING
+            prepared.original(e.line_number)
+            for e in doc.elements
+            if e.type is ElementType.SCENE_HEADING
         }
         confirmed = [n for n in candidates if n in headings]
         if confirmed == candidates:
-            return doc, line_map, candidates, text
+            return doc, prepared, candidates
         # A candidate inside a boneyard or note stays text; parse again without inserting there.
         candidates = confirmed
 
@@ -452,20 +415,6 @@ def _hidden_notes(text: str, orig: _LineFn, builder: _Builder) -> list[SkippedEl
     return found
 
 
-def normalise_name(element: FountainElement) -> str:
-    """Return a cue's speaker name without extensions, carets or forcing marks."""
-    name = element.text.strip().removeprefix("@").strip()
-    while True:
-        stripped = _EXTENSION.sub("", name.rstrip("^ \t"))
-        if stripped == name:
-            break
-        name = stripped
-    name = " ".join(name.split())
-    if not name:
-        return UNKNOWN_SPEAKER
-    return name if element.metadata.get("forced") else name.upper()
-
-
 def emotion_from_parenthetical(text: str) -> Emotion:
     """Return the emotion a parenthetical's words suggest, neutral when none matches."""
     best: tuple[int, Emotion] | None = None
@@ -480,36 +429,54 @@ def _parse_heading(heading: str, forced: bool, previous: TimeOfDay) -> tuple[str
     """Return location, interior and time of day for a scene heading."""
     rest = heading.strip()
     interior = True
-    prefix = _HEADING_PREFIX.match(rest)
+    prefix = lang.heading_prefix(rest)
     if prefix:
-        kind = prefix.group(0).upper()
+        _, match, says, _ = prefix
         # INT./EXT. and I/E headings are usually a vehicle or a doorway: staged inside.
-        interior = kind.startswith(("INT", "I/E"))
-        rest = rest[prefix.end() :].lstrip(" .")
+        interior = True if says is None else says
+        rest = rest[match.end() :].lstrip(" .。．:：,，、\u3000")
     elif forced or not rest:
         interior = False
     time = previous
-    parts = _SUFFIX_SPLIT.split(rest)
-    if len(parts) > 1:
-        is_time, named = _time_word(parts[-1])
-        if is_time:
-            rest = " - ".join(parts[:-1])
-            time = named or previous
+    location, suffix = _split_time(rest)
+    if suffix is not None:
+        rest = location
+        time = _time_word(suffix)[1] or previous
     location = rest.strip() or heading.strip()
     return string.capwords(location.lower()), interior, time
 
 
+def _split_time(rest: str) -> tuple[str, str | None]:
+    """Return a heading's place and its time-of-day suffix (None when it names no time)."""
+    bracket = _TIME_IN_BRACKETS.search(rest)
+    if bracket and _time_word(bracket.group(1))[0]:
+        return rest[: bracket.start()], bracket.group(1)
+    separators = list(_TIME_SEPARATOR.finditer(rest))
+    if separators and _time_word(rest[separators[-1].end() :])[0]:
+        return rest[: separators[-1].start()], rest[separators[-1].end() :]
+    word = _LAST_WORD.search(rest)
+    # Only a non-Latin word: "INT. LASER TAG" is a place, not German for day.
+    if word and not word.group(1).isascii() and _time_word(word.group(1))[0]:
+        return rest[: word.start()], word.group(1)
+    return rest, None
+
+
 def _continues(heading: str) -> bool:
     """Return whether a heading says the scene carries straight on ("- CONTINUOUS")."""
-    parts = _SUFFIX_SPLIT.split(heading.strip())
-    phrase = " ".join(re.sub(r"[^\w' ]", " ", parts[-1]).upper().split())
-    return len(parts) > 1 and phrase in _CONTINUOUS_WORDS
+    _, suffix = _split_time(heading.strip())
+    if suffix is None:
+        return False
+    phrase = " ".join(re.sub(r"[^\w' ]", " ", suffix).upper().split())
+    return phrase in _CONTINUOUS_WORDS or suffix.strip() in lang.CONTINUOUS_WORDS
 
 
 def _time_word(suffix: str) -> tuple[bool, TimeOfDay | None]:
     """Return whether a heading suffix is a time, and the light it names (None: inherit)."""
-    if suffix.strip() in _CJK_TIME:
-        return True, _CJK_TIME[suffix.strip()]
+    named = lang.time_word(suffix)
+    if named is not None:
+        return True, named
+    if suffix.strip() in lang.CONTINUOUS_WORDS:
+        return True, None
     words = re.sub(r"[^\w' ]", " ", suffix).upper().split()
     phrase = " ".join(words)
     if phrase in _INHERIT_WORDS:
@@ -524,30 +491,6 @@ def _time_word(suffix: str) -> tuple[bool, TimeOfDay | None]:
         if phrase in names or (words and words[-1] in names) or numbered:
             return True, time
     return False, None
-
-
-def _present(scene: Scene, known: list[str]) -> list[str]:
-    """Return speakers and known speakers named in CAPS in the action, in order."""
-    seen: dict[str, None] = {}
-    # Only names with no lower-case letters are looked for, so a forced "@character" does
-    # not match every "character" in the prose.
-    patterns = [
-        (name, re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])"))
-        for name in known
-        if not any(c.islower() for c in name)
-    ]
-    for beat in scene.beats:
-        if beat.kind == "dialogue" and beat.character:
-            seen.setdefault(beat.character, None)
-            continue
-        hits = sorted(
-            (match.start(), name)
-            for name, pattern in patterns
-            if (match := pattern.search(beat.text))
-        )
-        for _, name in hits:
-            seen.setdefault(name, None)
-    return list(seen)
 
 
 @dataclass
@@ -566,13 +509,15 @@ class _SceneDraft:
 class _Builder:
     """Walk fountain-py elements in order, building scenes and the skipped list."""
 
-    def __init__(self, orig: _LineFn) -> None:
-        self.orig = orig
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.orig = prepared.original
         self.prelude = _SceneDraft(UNTITLED, 1, True)
         self.drafts: list[_SceneDraft] = []
         self.skipped: list[SkippedElement] = []
         self.reported: set[tuple[str, int]] = set()
         self.cue: str | None = None
+        self.cue_off_screen = False
         self.cue_line = 0
         self.cue_spoke = False
         self.pending: tuple[str, int] | None = None
@@ -602,42 +547,16 @@ class _Builder:
 
     def element(self, element: FountainElement) -> None:
         kind = element.type
-        if kind is ElementType.SCENE_HEADING:
-            self.end_cue()
-            self.drafts.append(
-                _SceneDraft(
-                    element.text.strip(), element.line_number, bool(element.metadata.get("forced"))
-                )
-            )
-        elif kind is ElementType.ACTION:
-            self.end_cue()
-            text = element.text.strip()
-            if text:
-                self.current.add(Beat(kind="action", text=text), self.orig(element.line_number))
-        elif kind is ElementType.CHARACTER:
-            self.end_cue()
-            self.cue = normalise_name(element)
-            self.cue_line = element.line_number
-            self.cue_spoke = False
-        elif kind is ElementType.PARENTHETICAL:
-            self.parenthetical(element)
-        elif kind is ElementType.DIALOGUE:
-            self.dialogue(element)
-        elif kind is ElementType.DUAL_DIALOGUE:
-            self.end_cue()
-            try:
-                left, right = element.dual_dialogue_columns()
-            except ValueError as exc:
-                self.skip(element.line_number, "warning", str(exc))
-                return
-            for column_element in left:
-                self.element(column_element)
-            self.end_cue()
-            self.dual_next = True
-            for column_element in right:
-                self.element(column_element)
-            self.dual_next = False
-            self.end_cue()
+        handlers: dict[ElementType, Callable[[FountainElement], None]] = {
+            ElementType.SCENE_HEADING: self.heading,
+            ElementType.ACTION: self.action,
+            ElementType.CHARACTER: self.character,
+            ElementType.PARENTHETICAL: self.parenthetical,
+            ElementType.DIALOGUE: self.dialogue,
+            ElementType.DUAL_DIALOGUE: self.dual_dialogue,
+        }
+        if kind in handlers:
+            handlers[kind](element)
         elif kind in (ElementType.NOTE, ElementType.BONEYARD):
             # Notes sit inside dialogue blocks too; they must not end the cue.
             self.skip(element.line_number, _SKIPPED_TYPES[kind], element.text)
@@ -645,6 +564,47 @@ class _Builder:
             if kind is not ElementType.LYRICS:
                 self.end_cue()
             self.skip(element.line_number, _SKIPPED_TYPES.get(kind, kind.value), element.text)
+
+    def heading(self, element: FountainElement) -> None:
+        self.end_cue()
+        text = element.text.strip()
+        if element.line_number in self.prepared.marked:
+            text = text.removeprefix(MARK).strip()
+        forced = bool(element.metadata.get("forced"))
+        self.drafts.append(_SceneDraft(text, element.line_number, forced))
+
+    def action(self, element: FountainElement) -> None:
+        self.end_cue()
+        text = element.text.strip()
+        if text:
+            self.current.add(Beat(kind="action", text=text), self.orig(element.line_number))
+
+    def character(self, element: FountainElement) -> None:
+        self.end_cue()
+        # Read the cue from the line itself: fountain-py keeps only ASCII extensions.
+        number = element.line_number
+        written = self.prepared.lines[number - 1] if number >= 1 else element.text
+        cue = parse_cue(written if written.strip() else element.text)
+        self.cue = cue.name or UNKNOWN_SPEAKER
+        self.cue_off_screen = cue.off_screen
+        self.cue_line = number
+        self.cue_spoke = False
+
+    def dual_dialogue(self, element: FountainElement) -> None:
+        self.end_cue()
+        try:
+            left, right = element.dual_dialogue_columns()
+        except ValueError as exc:
+            self.skip(element.line_number, "warning", str(exc))
+            return
+        for column_element in left:
+            self.element(column_element)
+        self.end_cue()
+        self.dual_next = True
+        for column_element in right:
+            self.element(column_element)
+        self.dual_next = False
+        self.end_cue()
 
     def parenthetical(self, element: FountainElement) -> None:
         text = element.text.strip()
@@ -672,6 +632,7 @@ class _Builder:
             parenthetical=delivery or None,
             emotion=emotion_from_parenthetical(delivery) if delivery else Emotion.neutral,
             dual=self.dual_next,
+            off_screen=self.cue_off_screen,
         )
         self.current.add(beat, self.orig(element.line_number))
         # Only the first line of the right-hand column is simultaneous with the left one.
@@ -714,15 +675,17 @@ def write_fountain(script: Script) -> str:
     the same order. A line break inside a dialogue beat becomes a space (each Fountain
     dialogue line is a beat of its own); an emotion without a parenthetical is written as
     one, e.g. "(angry)"; a dual beat with no dialogue beat right before it is written as
-    an ordinary cue.
+    an ordinary cue. An off-screen line gets "(V.O.)" for a voice and "(O.S.)" for a
+    character, and a chorus line one cue naming everyone ("EDWARD AND WILL").
     """
     metadata = {"title": " ".join(script.title.split()) or "Untitled"}
     if script.logline.strip():
         metadata["logline"] = " ".join(script.logline.split())
     elements: list[FountainElement] = []
+    heard = set(script.voices)
     for scene in script.scenes:
         elements.append(_heading_element(scene))
-        elements += _scene_body(scene.beats)
+        elements += _scene_body(scene.beats, heard)
     return FountainRenderer().render(FountainDocument(elements, metadata)).rstrip() + "\n"
 
 
@@ -731,14 +694,16 @@ def _element(kind: ElementType, text: str, **metadata: bool) -> FountainElement:
 
 
 def _reads_back(element: FountainElement) -> bool:
-    """Return whether the element, rendered alone, parses back as itself."""
+    """Return whether the element, rendered alone, reads back as itself."""
     rendered = FountainRenderer().render(FountainDocument([element]))
-    parsed = FountainParser().parse(rendered).elements
-    return (
-        len(parsed) == 1
-        and parsed[0].type is element.type
-        and parsed[0].text.strip() == element.text.strip()
-    )
+    prepared = prepare(rendered.split("\n"))
+    parsed = FountainParser().parse(prepared.text).elements
+    if len(parsed) != 1 or parsed[0].type is not element.type:
+        return False
+    text = parsed[0].text.strip()
+    if parsed[0].line_number in prepared.marked:
+        text = text.removeprefix(MARK).strip()
+    return text == element.text.strip()
 
 
 def _heading_element(scene: Scene) -> FountainElement:
@@ -750,7 +715,7 @@ def _heading_element(scene: Scene) -> FountainElement:
         if _reads_back(candidate):
             return candidate
     # A forced heading must start with a Latin letter or digit, so a heading like "茶馆"
-    # needs a standard prefix to stay a heading at all.
+    # with no prefix `fountain_lang` knows needs a standard one to stay a heading at all.
     prefix = "INT." if scene.interior else "EXT."
     return _element(ElementType.SCENE_HEADING, f"{prefix} {heading}")
 
@@ -763,17 +728,25 @@ def _action_element(text: str) -> FountainElement:
     return plain if _reads_back(plain) else _element(ElementType.ACTION, text, forced=True)
 
 
-def _cue_element(name: str, dual: bool = False) -> FountainElement:
-    metadata = {"dual_dialogue": True} if dual else {}
-    # Only an upper-case Latin cue is recognised as is; anything else (CJK, mixed case)
-    # must be forced with "@" to re-parse as a character.
+def _cue_element(beat: Beat, heard: set[str], dual: bool = False) -> FountainElement:
+    name = " AND ".join([_speaker(beat), *(" ".join(n.split()) for n in beat.chorus)])
+    metadata: dict[str, MetadataValue] = {"dual_dialogue": True} if dual else {}
+    if beat.off_screen:
+        metadata["extension"] = "V.O." if beat.character in heard else "O.S."
+    # Only an upper-case Latin cue is recognised by fountain-py as is; anything else (CJK,
+    # mixed case) is forced with "@" so that any Fountain reader takes it as a character.
     if not FountainParser.CHARACTER_PATTERN.match(name):
         metadata["forced"] = True
-    return _element(ElementType.CHARACTER, name, **metadata)
+    return FountainElement(ElementType.CHARACTER, name, [], 0, metadata)
 
 
 def _speaker(beat: Beat) -> str:
     return " ".join((beat.character or "").split()) or UNKNOWN_SPEAKER
+
+
+def _voice(beat: Beat) -> tuple[str, tuple[str, ...], bool]:
+    """Return what one cue says about a line: speaker, chorus and off screen."""
+    return _speaker(beat), tuple(beat.chorus), beat.off_screen
 
 
 def _lines(beats: list[Beat]) -> list[FountainElement]:
@@ -790,7 +763,7 @@ def _lines(beats: list[Beat]) -> list[FountainElement]:
     return out
 
 
-def _scene_body(beats: list[Beat]) -> list[FountainElement]:
+def _scene_body(beats: list[Beat], heard: set[str]) -> list[FountainElement]:
     out: list[FountainElement] = []
     i = 0
     while i < len(beats):
@@ -806,29 +779,29 @@ def _scene_body(beats: list[Beat]) -> list[FountainElement]:
                 _element_with(
                     ElementType.DUAL_DIALOGUE,
                     {
-                        "left_character": _cue_element(_speaker(left[0])),
+                        "left_character": _cue_element(left[0], heard),
                         "left_dialogue": _lines(left),
-                        "right_character": _cue_element(_speaker(right[0]), dual=True),
+                        "right_character": _cue_element(right[0], heard, dual=True),
                         "right_dialogue": _lines(right),
                     },
                 )
             )
             i = right_end
         else:
-            out.append(_cue_element(_speaker(beats[i])))
+            out.append(_cue_element(beats[i], heard))
             out += _lines(beats[i:left_end])
             i = left_end
     return out
 
 
 def _run_end(beats: list[Beat], start: int) -> int:
-    """Return the end of the run of one speaker's non-dual lines that starts at `start`."""
+    """Return the end of the run of one cue's non-dual lines that starts at `start`."""
     end = start + 1
     while (
         end < len(beats)
         and beats[end].kind == "dialogue"
         and not beats[end].dual
-        and _speaker(beats[end]) == _speaker(beats[start])
+        and _voice(beats[end]) == _voice(beats[start])
     ):
         end += 1
     return end
