@@ -289,7 +289,7 @@ def test_emphatic_lines_get_a_gesture() -> None:
     changed = _changed(rest, full)
     assert _inside(changed, Box(x0=sprite.x, y0=sprite.y, x1=sprite.x + w, y1=sprite.y + h), 0)
     # the gesture follows the line: still before it, raised during it
-    frame = motion.shot_frames(shout, 48, "static", np.full(30, 0.0), 10, None, 0)
+    frame = motion.shot_frames(shout, 48, "static", np.full(30, 0.0), 10)
     assert not np.array_equal(frame(4), frame(30))
 
 
@@ -315,7 +315,7 @@ def test_pan_slides_layers_by_whole_pixels_with_parallax() -> None:
     tb, tm, tf = (travel[layer] for layer in (Layer.background, Layer.midground, Layer.foreground))
     assert 0 < tb < tm < tf and tb % 2 == 0
     frames = 25
-    frame = motion.shot_frames(layers, frames, "pan", None, 0, None, 0)
+    frame = motion.shot_frames(layers, frames, "pan", None, 0)
     first, last = frame(0), frame(frames - 1)
     # no speaker: the camera moves right, so the set slides left, the back wall by exactly tb
     band = slice(0, 60)  # ceiling and wall: background only
@@ -336,7 +336,7 @@ def test_pan_slides_layers_by_whole_pixels_with_parallax() -> None:
 def test_pan_keeps_static_frames_when_not_asked_to_move() -> None:
     shot = _shot(WIDE, [_block("Mei", 5.0, WIDE, "right")], move="pan", framing=Framing.wide)
     layers = renderer.stage_shot(shot, ROOM, CAST)
-    frame = motion.shot_frames(layers, 25, "static", None, 0, None, 0)
+    frame = motion.shot_frames(layers, 25, "static", None, 0)
     band = slice(0, 60)
     assert np.array_equal(frame(0)[band], frame(24)[band])
 
@@ -347,7 +347,7 @@ def test_zoom_matches_the_keyframe_in_the_middle(move: str) -> None:
     layers = renderer.stage_shot(shot, ROOM, CAST)
     key = np.asarray(renderer.render_keyframe(shot, ROOM, CAST)[0]).astype(int)
     frames = 31
-    frame = motion.shot_frames(layers, frames, move, None, 0, None, 0)
+    frame = motion.shot_frames(layers, frames, move, None, 0)
     first, middle, last = frame(0), frame(frames // 2), frame(frames - 1)
     assert np.abs(middle - key).mean() < 0.6  # only idle motion differs
     assert np.abs(first - key).mean() > 3
@@ -362,28 +362,32 @@ def test_zoom_without_characters_is_exact_in_the_middle() -> None:
     shot = _shot(CLOSE, [], move="push_in", framing=Framing.close_up)
     layers = renderer.stage_shot(shot, ROOM, CAST)
     key = np.asarray(renderer.render_keyframe(shot, ROOM, CAST)[0])
-    frame = motion.shot_frames(layers, 21, "push_in", None, 0, None, 0)
+    frame = motion.shot_frames(layers, 21, "push_in", None, 0)
     assert np.array_equal(frame(10), key)
 
 
 # --- subtitles -------------------------------------------------------------------------------
 
 
-def test_subtitle_overlay_avoids_faces() -> None:
-    band, bottom = motion.subtitle_overlay("Where is the map?", WIDTH, HEIGHT)
-    assert band.shape[1] == WIDTH and bottom > HEIGHT // 2
-    low_face = Box(x0=500, y0=bottom, x1=800, y1=HEIGHT)
-    _, top = motion.subtitle_overlay("Where is the map?", WIDTH, HEIGHT, [low_face])
-    assert top < HEIGHT // 4
-    side_face = Box(x0=0, y0=bottom, x1=120, y1=HEIGHT)
+def _band(text: str, avoid: list[Box] | None = None) -> motion.SubtitleBand:
+    [band] = motion.subtitle_bands([(text, 0, 10)], WIDTH, HEIGHT, avoid or [])
+    return band
+
+
+def test_subtitle_band_avoids_faces() -> None:
+    bottom = _band("Where is the map?")
+    assert bottom.rgba.shape[1] == WIDTH and bottom.top > HEIGHT // 2
+    low_face = Box(x0=500, y0=bottom.top, x1=800, y1=HEIGHT)
+    assert _band("Where is the map?", [low_face]).top < HEIGHT // 4
+    side_face = Box(x0=0, y0=bottom.top, x1=120, y1=HEIGHT)
     high_face = Box(x0=500, y0=40, x1=800, y1=300)
-    _, stay = motion.subtitle_overlay("Where is the map?", WIDTH, HEIGHT, [side_face, high_face])
-    assert stay == bottom
+    assert _band("Where is the map?", [side_face, high_face]).top == bottom.top
 
 
 def _subtitle_rows(layers: renderer.ShotLayers) -> np.ndarray:
-    with_sub = motion.shot_frames(layers, 12, "static", None, 0, "Do you see it? Right here.", 0)
-    without = motion.shot_frames(layers, 12, "static", None, 0, None, 0)
+    said = [("Do you see it? Right here.", 0, 12)]
+    with_sub = motion.shot_frames(layers, 12, "static", None, 0, said)
+    without = motion.shot_frames(layers, 12, "static", None, 0)
     return np.unique(_changed(without(3), with_sub(3))[:, 0])
 
 
@@ -414,9 +418,16 @@ def test_dissolve_ends_on_the_next_shot(plain: dict[str, renderer.ShotLayers]) -
     layers = plain["close"]
     target = renderer.compose_frame(plain["medium"], frame=0)
     frames, fade = 20, 6
-    plain_frame = motion.shot_frames(layers, frames, "static", None, 0, "Hello.", 0)
+    plain_frame = motion.shot_frames(layers, frames, "static", None, 0, [("Hello.", 0, frames)])
     frame = motion.shot_frames(
-        layers, frames, "static", None, 0, "Hello.", 0, dissolve_into=target, dissolve_frames=fade
+        layers,
+        frames,
+        "static",
+        None,
+        0,
+        [("Hello.", 0, frames)],
+        dissolve_into=target,
+        dissolve_frames=fade,
     )
     assert np.array_equal(frame(frames - fade - 1), plain_frame(frames - fade - 1))
     assert np.abs(frame(frames - 1).astype(int) - target).max() <= 1
@@ -425,7 +436,7 @@ def test_dissolve_ends_on_the_next_shot(plain: dict[str, renderer.ShotLayers]) -
     assert np.abs(mid - (a + b) / 2).mean() < 3
     with pytest.raises(ValueError):
         motion.shot_frames(
-            layers, frames, "static", None, 0, None, 0, dissolve_into=target[:10], dissolve_frames=3
+            layers, frames, "static", None, 0, dissolve_into=target[:10], dissolve_frames=3
         )
 
 
@@ -463,7 +474,7 @@ def test_frames_are_deterministic() -> None:
 
     def render() -> list[bytes]:
         layers = renderer.stage_shot(shot, ROOM, CAST)
-        frame = motion.shot_frames(layers, 20, "pan", env, 0, "Look!", 0)
+        frame = motion.shot_frames(layers, 20, "pan", env, 0, [("Look!", 0, 20)])
         return [frame(i).tobytes() for i in range(0, 20, 3)]
 
     assert render() == render()

@@ -14,7 +14,7 @@ from inkreel.media.exports import write_srt
 from inkreel.media.timeline import (
     build_timeline,
     clip_dialogue,
-    clip_subtitle,
+    clip_subtitles,
     l_cut,
     scene_boundaries,
     scene_of,
@@ -140,10 +140,13 @@ def test_title_shifts_every_clip_line_and_subtitle(tmp_path: Path) -> None:
     assert scene_boundaries(titled) == [c + 48 for c in scene_boundaries(plain)]
     # Lip sync and burned-in subtitles still find their shot's line.
     for clip in rest:
-        line, sub = clip_dialogue(titled, clip), clip_subtitle(titled, clip)
-        assert (line is None) == (sub is None)
-        if line and sub:
-            assert clip.start <= line.start == sub.start < clip.start + clip.frames
+        line, said = clip_dialogue(titled, clip), clip_subtitles(titled, clip)
+        assert (line is None) == (not said)
+        if line:
+            assert clip.start <= line.start < clip.start + clip.frames
+            assert [(text, first) for text, first, _ in said] == [
+                (f"Line {clip.shot_id[2]}.{clip.shot_id[-1]}", line.start - clip.start)
+            ]
     # The SRT carries the offset: frames in, times out.
     path = write_srt(titled.subtitles, FPS, tmp_path / "ep.srt")
     first = next(srt.parse(path.read_text(encoding="utf-8")))
@@ -182,9 +185,13 @@ def test_l_cut_runs_the_last_line_into_the_next_scene() -> None:
     assert_no_overlaps(edited)
     # Naming the cut by its frame does the same.
     assert l_cut(timeline, [cut], 12) == edited
-    # The burned-in subtitle and lip sync still belong to the speaker's clip.
+    # Lip sync still belongs to the speaker's clip; the burned-in subtitle starts there and
+    # stays up into the next shot until the line ends.
     speaker = timeline.video[2]
-    assert clip_subtitle(edited, speaker) == sub
+    assert clip_subtitles(edited, speaker) == [
+        (sub.text, sub.start - speaker.start, speaker.frames)
+    ]
+    assert clip_subtitles(edited, into_scene_2) == [(sub.text, 0, sub.end - cut)]
     assert clip_dialogue(edited, speaker) == moved
 
 

@@ -18,7 +18,7 @@ from inkreel.agents.common import artifact
 from inkreel.graphs.state import EpisodeContext, EpisodeState
 from inkreel.media import audio, exports, motion, render, renderer
 from inkreel.media.fountain import write_fountain
-from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitle
+from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
 from inkreel.project import digest, write_text_atomic
 from inkreel.providers.limits import local_cpu
 from inkreel.providers.media import accept_mp4, hosted_video
@@ -86,8 +86,9 @@ class SegmentTask(BaseModel):
         default=True, description="Drawn by the procedural renderer, so its layers can move."
     )
     line_start: int = 0
-    subtitle: str | None = None
-    subtitle_start: int = 0
+    subtitles: list[tuple[str, int, int]] = Field(
+        default=[], description="Subtitle cues: (text, first frame, end frame) in the clip."
+    )
     logline: str = ""
     fps: int
     width: int
@@ -114,7 +115,6 @@ def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
         if clip.title is None:
             shot = state["shots"][clip.shot_id]
             line = clip_dialogue(timeline, clip)
-            sub = clip_subtitle(timeline, clip)
             keyframe = state["keyframes"][shot.id]
             task = task.model_copy(
                 update={
@@ -125,8 +125,7 @@ def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
                     "cast": {b.character: state["cast"][b.character].design for b in shot.blocking},
                     "take": line.path if line else None,
                     "line_start": (line.start - clip.start) if line else 0,
-                    "subtitle": sub.text if sub else None,
-                    "subtitle_start": (sub.start - clip.start) if sub else 0,
+                    "subtitles": clip_subtitles(timeline, clip),
                 }
             )
         tasks.append(task)
@@ -159,9 +158,7 @@ def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]
         with Image.open(root / task.keyframe) as im:
             image = np.asarray(im.convert("RGB").resize(size, Image.Resampling.LANCZOS))
         still = motion.still_frames(image, task.clip.frames, task.clip.move)
-        return motion.overlay_frames(
-            still, task.clip.frames, size, task.subtitle, task.subtitle_start, **extra
-        )
+        return motion.overlay_frames(still, task.clip.frames, size, task.subtitles, **extra)
     layers = renderer.stage_shot(task.shot, task.location, task.cast, size=size)
     envelope = None
     if task.take:
@@ -173,8 +170,7 @@ def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]
         task.clip.move,
         envelope,
         task.line_start,
-        task.subtitle,
-        task.subtitle_start,
+        task.subtitles,
         **extra,
     )
 
@@ -274,7 +270,7 @@ def _fit_clip(task: SegmentTask, clip: Path, root: Path) -> Callable[[int], np.n
     size = (task.width, task.height)
     source = motion.clip_frames(str(clip), size, task.fps)
     return motion.overlay_frames(
-        source, task.clip.frames, size, task.subtitle, task.subtitle_start, **_dissolve(task, root)
+        source, task.clip.frames, size, task.subtitles, **_dissolve(task, root)
     )
 
 

@@ -17,6 +17,7 @@ import opentimelineio as otio
 import srt
 from PIL import Image, ImageDraw, ImageFont
 
+from inkreel.media.subtitles import font_measure, line_limit, screens, text_size, unwrap
 from inkreel.project import atomic_path, write_bytes_atomic, write_text_atomic
 from inkreel.schemas.storyboard import Shot
 from inkreel.schemas.timeline import AudioClip, Subtitle, Timeline, VideoClip
@@ -32,6 +33,7 @@ MediaPaths = Literal["relative", "file_url", "absolute"]
 BACKGROUND = (245, 243, 238)
 INK = (30, 30, 30)
 MUTED = (110, 110, 110)
+SRT_SIZE = (1280, 720)  # the frame an SRT cue's lines are measured for
 
 _CJK = re.compile(
     "[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
@@ -79,7 +81,11 @@ _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 
 def write_srt(subtitles: list[Subtitle], fps: int, path: Path) -> Path:
-    """Write subtitles (the spoken line only, no speaker name) as a UTF-8 SRT file."""
+    """Write subtitles (the spoken line only, no speaker name) as a UTF-8 SRT file.
+
+    Each cue keeps its line breaks. A cue of more than two lines, or with a line wider than
+    a subtitle line at 720p, is written as several that share its time.
+    """
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     entries: list[srt.Subtitle] = []
@@ -87,10 +93,17 @@ def write_srt(subtitles: list[Subtitle], fps: int, path: Path) -> Path:
         text = "\n".join(line.strip() for line in sub.text.strip().splitlines() if line.strip())
         if not text:
             continue
-        start = _timestamp(sub.start, fps)
-        # A zero-length cue is invisible and some players reject it: give it one frame.
-        end = max(_timestamp(sub.end, fps), _timestamp(sub.start + 1, fps))
-        entries.append(srt.Subtitle(index=len(entries) + 1, start=start, end=end, content=text))
+        size = text_size(SRT_SIZE[1])
+        # a little slack: cues the timeline made at another frame size are kept as they are
+        limit = line_limit(*SRT_SIZE) * 1.05
+        measure = font_measure(find_font(text, size), size, limit)
+        for content, first, last in screens(text, sub.start, max(sub.start, sub.end), measure):
+            start = _timestamp(first, fps)
+            # A zero-length cue is invisible and some players reject it: give it one frame.
+            end = max(_timestamp(last, fps), _timestamp(first + 1, fps))
+            entries.append(
+                srt.Subtitle(index=len(entries) + 1, start=start, end=end, content=content)
+            )
     return write_text_atomic(Path(path), srt.compose(entries))
 
 
@@ -120,7 +133,8 @@ def write_otio(
       starts that many frames before the cut and ends on it (in_offset = dissolve, out_offset
       = 0), as the picture does; the incoming clip's range starts after a head handle of that
       length so the transition has media. Subtitles are markers on this track (name and
-      comment the text, metadata the speaker), one frame long at least, as in the SRT.
+      comment the cue's text on one line, metadata the speaker and the spoken line's id), one
+      frame long at least, as in the SRT.
     - "Dialogue" (and "Dialogue 2"... only if lines overlap): each take at its start frame,
       gaps between, padded to the cut's length.
     - "Effects": audio clips of any other role, if there are any.
@@ -248,16 +262,19 @@ def _video_track(timeline: Timeline, url: Any) -> otio.schema.Track:
         cursor = clip.start + clip.frames
         previous = clip
     for sub in sorted(timeline.subtitles, key=lambda s: (s.start, s.end)):
-        text = " ".join(sub.text.split())
+        text = " ".join(unwrap(sub.text).split())
         if not text:
             continue
+        info = {"kind": "subtitle", "speaker": sub.speaker}
+        if sub.line_id:
+            info["line_id"] = sub.line_id
         track.markers.append(
             otio.schema.Marker(
                 name=text,
                 marked_range=_range(sub.start, max(1, sub.end - sub.start), fps),
                 color=otio.schema.MarkerColor.YELLOW,
                 comment=text,
-                metadata={"inkreel": {"kind": "subtitle", "speaker": sub.speaker}},
+                metadata={"inkreel": info},
             )
         )
     return track

@@ -10,11 +10,12 @@ import hashlib
 import logging
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from inkreel.media import renderer
+from inkreel.media import renderer, subtitles
 from inkreel.media.exports import find_font
 from inkreel.schemas.storyboard import Box
 
@@ -26,6 +27,10 @@ TITLE_STROKE_FRAMES = 30  # the title card's brush stroke grows over this many f
 _INK = (34, 26, 38)
 _PAPER = (246, 239, 224)
 _SEAL = (196, 44, 38)
+
+
+Cue = tuple[str, int, int]
+"""A subtitle cue in a shot: its text (lines split by newlines), first frame, end frame."""
 
 
 class _Band:
@@ -46,6 +51,19 @@ class _Band:
         frame[self.ys, self.xs] = mixed.astype(np.uint8)
 
 
+@dataclass(frozen=True)
+class SubtitleBand:
+    """A cue as drawn: its inked rows at the frame's width, the frame row they start on, and
+    the frames [start, end) of the shot it shows in."""
+
+    rgba: np.ndarray
+    top: int
+    start: int
+    end: int
+    lines: tuple[str, ...]
+    size: int
+
+
 def _overlap(box: tuple[int, int, int, int], faces: Sequence[Box], margin: int) -> int:
     x0, y0, x1, y1 = box
     total = 0
@@ -56,18 +74,14 @@ def _overlap(box: tuple[int, int, int, int], faces: Sequence[Box], margin: int) 
     return total
 
 
-def subtitle_overlay(
-    text: str, width: int, height: int, avoid: Sequence[Box] = ()
-) -> tuple[np.ndarray, int]:
-    """Draw a subtitle (white, black outline) once; return its RGBA band and its top row.
+def _draw_lines(
+    lines: Sequence[str], font: subtitles.Font, size: int, width: int
+) -> tuple[np.ndarray, tuple[int, int], int, int] | None:
+    """Draw centred lines (white, black outline) on a band the frame's width.
 
-    The band sits at the bottom of the frame unless its text would cover one of the `avoid`
-    boxes (faces), in which case it moves to the top.
+    Return the band's inked rows, their first and last column, the first inked row's offset
+    in the band and the band's height; None if nothing shows.
     """
-    size = max(22, height // 24)
-    font = find_font(text, size)
-    wrap = 48 if text.isascii() else 26
-    lines = textwrap.wrap(text, wrap) or [text]
     line_h = int(size * 1.3)
     band_h = line_h * len(lines) + size
     band = Image.new("RGBA", (width, band_h), (0, 0, 0, 0))
@@ -79,22 +93,106 @@ def subtitle_overlay(
             line,
             font=font,
             fill=(255, 255, 255, 255),
-            stroke_width=max(2, size // 12),
+            stroke_width=subtitles.stroke_width(size),
             stroke_fill=(0, 0, 0, 255),
         )
-    rgba = np.asarray(band)
-    top = height - band_h - height // 20
     bbox = band.getchannel("A").getbbox()
-    if avoid and bbox is not None:
-        # Faces move a little with the camera, so keep clear of them with some room.
-        margin = max(8, height // 30)
-        bottom = _overlap((bbox[0], top + bbox[1], bbox[2], top + bbox[3]), avoid, margin)
-        if bottom:
-            high = height // 20
-            above = _overlap((bbox[0], high + bbox[1], bbox[2], high + bbox[3]), avoid, margin)
-            if above < bottom:
-                top = high
-    return rgba, top
+    if bbox is None:
+        return None
+    x0, y0, x1, y1 = bbox
+    return np.asarray(band)[y0:y1], (x0, x1), y0, band_h
+
+
+def _place(
+    ink: tuple[int, int, int, int], band_h: int, height: int, faces: Sequence[Box]
+) -> tuple[int, int]:
+    """Return the row for a band's ink (x0, offset in band, x1, rows) and the face area it covers.
+
+    The band sits at the bottom, else at the top, else wherever it covers least of the
+    faces: just below or above one, or against the frame's edge.
+    """
+    x0, offset, x1, rows = ink
+    # Faces move a little with the camera, so keep clear of them with some room.
+    margin = max(8, height // 30)
+    edge = max(2, height // 60)
+    low, high = height - edge - rows, edge
+    choices = [height - band_h - height // 20 + offset, height // 20 + offset]
+    if faces:
+        near = {low, high}
+        for f in faces:
+            near |= {f.y1 + margin, f.y0 - margin - rows}
+        # nearer the frame's edge first, where subtitles are expected
+        inside = {min(max(y, high), low) for y in near}
+        choices += sorted(inside, key=lambda y: (min(y, height - y - rows), -y))
+    choices = [min(max(y, 0), height - rows) for y in choices]
+    covered = [_overlap((x0, y, x1, y + rows), faces, margin) for y in choices]
+    best = covered.index(min(covered))
+    return choices[best], covered[best]
+
+
+def _cue_bands(
+    text: str, start: int, end: int, width: int, height: int, faces: Sequence[Box]
+) -> list[SubtitleBand]:
+    """Draw one cue: as it is if it keeps off the faces, else one line at a time, then smaller.
+
+    A screen that would need more lines than fit is split into screens shown one after
+    another within the cue's frames.
+    """
+    base, least = subtitles.text_size(height), subtitles.smallest_size(height)
+    limit = subtitles.line_limit(width, height)
+    sizes = sorted({base, (base + least) // 2, least}, reverse=True)
+    options = [(base, subtitles.MAX_LINES), *((size, 1) for size in sizes)]
+    if not faces:
+        options = options[:1]
+    best: tuple[int, list[SubtitleBand]] | None = None
+    for size, max_lines in options:
+        font = find_font(text, size)
+        measure = subtitles.font_measure(font, size, limit)
+        drawn = []
+        covered = 0
+        for screen, first, last in subtitles.screens(text, start, end, measure, max_lines):
+            lines = screen.split("\n")
+            band = _draw_lines(lines, font, size, width)
+            if band is None:
+                continue
+            rgba, (x0, x1), offset, band_h = band
+            rgba = rgba[:height]
+            top, overlap = _place((x0, offset, x1, rgba.shape[0]), band_h, height, faces)
+            drawn.append(SubtitleBand(rgba, top, first, last, tuple(lines), size))
+            covered += overlap
+        if best is None or covered < best[0]:
+            best = (covered, drawn)
+        if covered == 0:
+            break
+    return best[1] if best else []
+
+
+def subtitle_bands(
+    cues: Sequence[Cue], width: int, height: int, avoid: Sequence[Box] = ()
+) -> list[SubtitleBand]:
+    """Draw a shot's subtitle cues once each, at most two lines a screen, inside the frame.
+
+    A band sits at the bottom of the frame unless it would cover one of the `avoid` boxes
+    (faces); then at the top; if both cover a face (a close-up), wherever covers least, one
+    line at a time and, failing that, smaller down to a legible floor.
+    """
+    bands: list[SubtitleBand] = []
+    for text, start, end in cues:
+        if end > start and text.strip():
+            bands.extend(_cue_bands(text, start, end, width, height, avoid))
+    return bands
+
+
+def _subtitle_schedule(
+    cues: Sequence[Cue], frames: int, width: int, height: int, avoid: Sequence[Box]
+) -> list[_Band | None]:
+    """The band to draw on each frame of a shot (None: no subtitle)."""
+    schedule: list[_Band | None] = [None] * frames
+    for band in subtitle_bands(cues, width, height, avoid):
+        drawn = _Band(band.rgba, band.top)
+        for i in range(max(0, band.start), min(frames, band.end)):
+            schedule[i] = drawn
+    return schedule
 
 
 def _mix(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -119,8 +217,7 @@ def shot_frames(
     move: str,
     envelope: np.ndarray | None,
     line_offset: int,
-    subtitle: str | None,
-    subtitle_from: int,
+    cues: Sequence[Cue] = (),
     *,
     dissolve_into: np.ndarray | None = None,
     dissolve_frames: int = 0,
@@ -129,13 +226,12 @@ def shot_frames(
 
     The camera moves only when `move` is the move the layers were staged for; the middle
     frame is the keyframe's framing. The last `dissolve_frames` frames blend linearly into
-    `dissolve_into` (the next shot's first frame), reaching it on the last frame.
+    `dissolve_into` (the next shot's first frame), reaching it on the last frame. Each
+    subtitle cue shows in its own frames, kept off the faces.
     """
     width, height = layers.size
     faces = [f.face for f in layers.figures if f.face is not None]
-    band = None
-    if subtitle:
-        band = _Band(*subtitle_overlay(subtitle, width, height, faces))
+    schedule = _subtitle_schedule(cues, frames, width, height, faces)
     moving = move == layers.move and move != "static" and frames > 1
     middle = frames // 2
     line_frames = len(envelope) if envelope is not None else 0
@@ -156,7 +252,8 @@ def shot_frames(
         gesture = _gesture(i, line_offset, line_frames) if layers.gesture and line_frames else 0.0
         t = max(-0.5, min(0.5, (i - middle) / (frames - 1))) if moving else 0.0
         image = renderer.compose_frame(layers, mouth_open=mouth, frame=i, move_t=t, gesture=gesture)
-        if band is not None and i >= subtitle_from:
+        band = schedule[i] if 0 <= i < frames else None
+        if band is not None:
             band.draw(image)
         if target is not None and i >= frames - fade:
             image = _mix(image, target, (i - (frames - fade) + 1) / fade)
@@ -251,21 +348,22 @@ def overlay_frames(
     source: Callable[[int], np.ndarray],
     frames: int,
     size: tuple[int, int],
-    subtitle: str | None,
-    subtitle_from: int,
+    cues: Sequence[Cue] = (),
     *,
     avoid: Sequence[Box] = (),
     dissolve_into: np.ndarray | None = None,
     dissolve_frames: int = 0,
 ) -> Callable[[int], np.ndarray]:
-    """`source` with the shot's subtitle burned in and its closing dissolve, as staged shots."""
+    """`source` with the shot's subtitle cues burned in and its closing dissolve, as staged
+    shots."""
     width, height = size
-    band = _Band(*subtitle_overlay(subtitle, width, height, avoid)) if subtitle else None
+    schedule = _subtitle_schedule(cues, frames, width, height, avoid)
     fade = min(dissolve_frames, frames) if dissolve_into is not None else 0
 
     def frame(i: int) -> np.ndarray:
         image = np.array(source(i), dtype=np.uint8)
-        if band is not None and i >= subtitle_from:
+        band = schedule[i] if 0 <= i < frames else None
+        if band is not None:
             band.draw(image)
         if dissolve_into is not None and fade and i >= frames - fade:
             image = _mix(image, dissolve_into, (i - (frames - fade) + 1) / fade)

@@ -10,6 +10,15 @@ import re
 from collections.abc import Iterable
 from itertools import pairwise
 
+from inkreel.media.exports import find_font
+from inkreel.media.subtitles import (
+    MIN_CUE_S,
+    font_measure,
+    line_limit,
+    split,
+    text_size,
+    time_cues,
+)
 from inkreel.schemas import AudioClip, Keyframe, Shot, Subtitle, Take, Timeline, VideoClip
 
 # The line starts a beat after the cut, so the viewer sees the speaker before hearing them.
@@ -31,6 +40,9 @@ def build_timeline(
     title_frames: int = 0,
 ) -> Timeline:
     """Lay shots end to end; each spoken line starts just after its cut and is subtitled.
+
+    A line's subtitle is as many cues as it takes to show it two lines at a time at the
+    frame's size (see `line_subtitles`), timed to the take and up until the shot's end.
 
     Where consecutive shots belong to different scenes, the outgoing clip dissolves into the
     next for `scene_dissolve_frames` (never more than half of either clip; 0 turns it off).
@@ -72,13 +84,16 @@ def build_timeline(
                     shot_id=shot.id,
                 )
             )
-            subtitles.append(
-                Subtitle(
-                    start=start + lead,
-                    end=start + frames,
-                    speaker=take.character,
-                    text=shot.text,
-                )
+            subtitles += line_subtitles(
+                shot.text,
+                take.character,
+                start + lead,
+                start + lead + max(1, line_frames),
+                start + frames,
+                fps,
+                width,
+                height,
+                line_id=take.line_id,
             )
         start += frames
     timeline = Timeline(
@@ -90,6 +105,34 @@ def build_timeline(
     if title and title_frames > 0:
         timeline = with_title(timeline, title, title_frames)
     return timeline
+
+
+def line_subtitles(
+    text: str,
+    speaker: str,
+    start: int,
+    voiced_end: int,
+    end: int,
+    fps: int,
+    width: int,
+    height: int,
+    line_id: str | None = None,
+) -> list[Subtitle]:
+    """Split a spoken line into subtitle cues of at most two lines that fit the frame.
+
+    Lines are measured in the font they are drawn in (the cue's text holds its line breaks).
+    The cues share the voiced frames [start, voiced_end) by how long each takes to say, each
+    at least MIN_CUE_S where the line allows; they follow one another, and the last stays up
+    until `end`.
+    """
+    size = text_size(height)
+    measure = font_measure(find_font(text, size), size, line_limit(width, height))
+    texts = ["\n".join(lines) for lines in split(text, measure)]
+    spans = time_cues(texts, start, voiced_end, end, MIN_CUE_S * fps)
+    return [
+        Subtitle(start=a, end=b, speaker=speaker, text=t, line_id=line_id)
+        for t, (a, b) in zip(texts, spans, strict=True)
+    ]
 
 
 def with_dissolves(timeline: Timeline, cuts: Iterable[int], frames: int) -> Timeline:
@@ -176,10 +219,10 @@ def l_cut(timeline: Timeline, cuts: Iterable[str | int], frames: int) -> Timelin
     A cut is named by the shot id of the clip after it (e.g. a scene's opening shot) or by
     its frame (as from scene_boundaries). The picture is unchanged: the last dialogue line
     that starts before the cut is moved later so it ends `frames` after the cut, at most half
-    the line, so it still starts over its speaker. Its subtitle moves with it and stays up
-    until the line ends. A cut is left alone when the moved line would overlap another line
-    (for example the next shot's own dialogue) or its subtitle another subtitle, when the
-    line already runs past the cut, or when no line starts in the clip before the cut.
+    the line, so it still starts over its speaker. Its subtitle cues move with it and the
+    last stays up until the line ends. A cut is left alone when the moved line would overlap
+    another line (for example the next shot's own dialogue) or its cues another subtitle,
+    when the line already runs past the cut, or when no line starts in the clip before it.
     """
     if frames <= 0:
         return timeline.model_copy(deep=True)
@@ -211,19 +254,40 @@ def l_cut(timeline: Timeline, cuts: Iterable[str | int], frames: int) -> Timelin
             for j, o in enumerate(audio)
         ):
             continue  # never two lines at once
-        # The line's subtitle starts with it (build_timeline); else the one in its clip.
-        said = [k for k, s in enumerate(subtitles) if outgoing.start <= s.start < cut]
+        # The line's cues (build_timeline); a subtitle without a line id: the one that starts
+        # with the line, else the first in its clip.
+        said = [k for k, s in enumerate(subtitles) if line.line_id and s.line_id == line.line_id]
+        if not said:
+            inside = [k for k, s in enumerate(subtitles) if outgoing.start <= s.start < cut]
+            if inside:
+                said = [
+                    min(
+                        inside,
+                        key=lambda k: (subtitles[k].start != line.start, subtitles[k].start),
+                    )
+                ]
         if said:
-            k = min(said, key=lambda k: (subtitles[k].start != line.start, subtitles[k].start))
-            moved = subtitles[k].model_copy(
-                update={"start": begin, "end": max(finish, subtitles[k].end)}
-            )
+            first = min(subtitles[k].start for k in said)
+            last = max(said, key=lambda k: subtitles[k].start)
+            moved = {
+                k: subtitles[k].model_copy(
+                    update={
+                        "start": begin + subtitles[k].start - first,
+                        "end": max(finish, subtitles[k].end)
+                        if k == last
+                        else begin + subtitles[k].end - first,
+                    }
+                )
+                for k in said
+            }
             if any(
-                j != k and s.start < moved.end and moved.start < s.end
+                j not in moved and s.start < m.end and m.start < s.end
+                for m in moved.values()
                 for j, s in enumerate(subtitles)
             ):
                 continue  # a caption of the next shot is already up then
-            subtitles[k] = moved
+            for k, cue in moved.items():
+                subtitles[k] = cue
         audio[index] = line.model_copy(update={"start": begin})
     return timeline.model_copy(update={"audio": audio, "subtitles": subtitles}, deep=True)
 
@@ -246,10 +310,15 @@ def _cut_frames(timeline: Timeline, cuts: Iterable[str | int]) -> list[int]:
     return sorted(set(found))
 
 
-def clip_subtitle(timeline: Timeline, clip: VideoClip) -> Subtitle | None:
-    """Return the subtitle shown during a clip, if any."""
+def clip_subtitles(timeline: Timeline, clip: VideoClip) -> list[tuple[str, int, int]]:
+    """Return the subtitle cues shown during a clip: (text, first frame, end frame) counted
+    from the clip's start and cut to the clip, in order."""
     end = clip.start + clip.frames
-    return next((s for s in timeline.subtitles if clip.start <= s.start < end), None)
+    return [
+        (s.text, max(s.start, clip.start) - clip.start, min(s.end, end) - clip.start)
+        for s in sorted(timeline.subtitles, key=lambda s: (s.start, s.end))
+        if s.start < end and clip.start < s.end
+    ]
 
 
 def clip_dialogue(timeline: Timeline, clip: VideoClip) -> AudioClip | None:

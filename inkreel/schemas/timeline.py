@@ -34,10 +34,15 @@ class AudioClip(BaseModel):
 
 
 class Subtitle(BaseModel):
+    """One subtitle cue: a screen of at most two lines, shown for frames [start, end)."""
+
     start: int
     end: int
     speaker: str
-    text: str
+    text: str = Field(description="The cue as shown, its lines separated by newlines.")
+    line_id: str | None = Field(
+        default=None, description="The spoken line this cue is part of (a long line has several)."
+    )
 
 
 class Timeline(BaseModel):
