@@ -10,14 +10,18 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 import srt
+from PIL import Image
 
+from inkreel.agents.editor import SegmentTask, segment_frames
 from inkreel.media import motion
 from inkreel.media.exports import find_font, write_otio, write_srt
 from inkreel.media.subtitles import share, smallest_size, text_size, time_cues, unwrap
 from inkreel.media.timeline import build_timeline, clip_subtitles, l_cut, line_subtitles
-from inkreel.schemas import Keyframe, Shot, Take
+from inkreel.schemas import Keyframe, Shot, Take, VideoClip
 from inkreel.schemas.storyboard import Angle, Box, Camera, Framing, Move
 from inkreel.schemas.timeline import Subtitle, Timeline
+
+from .test_motion import ROOM
 
 FPS, WIDTH, HEIGHT = 24, 1280, 720
 MARGIN = HEIGHT // 30  # how far a subtitle keeps from a face
@@ -281,3 +285,24 @@ def test_an_l_cut_carries_a_long_lines_cues_into_the_next_shot() -> None:
     here, there = clip_subtitles(edited, first), clip_subtitles(edited, second)
     assert [t for t, _, _ in here] + [t for t, _, _ in there[1:]] == [c.text for c in cues]
     assert here[-1][2] == first.frames and there[0][1] == 0 and there[-1][2] == 48
+
+
+def test_a_hosted_keyframes_subtitle_keeps_off_its_faces(tmp_path: Path) -> None:
+    Image.new("RGB", (WIDTH, HEIGHT), (90, 90, 90)).save(tmp_path / "key.png")
+    face = Box(x0=440, y0=420, x1=840, y1=HEIGHT)  # a face low in the frame
+    task = SegmentTask(
+        clip=VideoClip(shot_id="s01-001", keyframe="key.png", start=0, frames=12),
+        shot=_shot("Where is the map?", 0.5),
+        location=ROOM,
+        keyframe="key.png",
+        keyframe_staged=False,
+        subtitles=[("Where is the map?", 0, 12)],
+        faces=[face],
+        fps=FPS,
+        width=WIDTH,
+        height=HEIGHT,
+        seed=0,
+    )
+    plain = segment_frames(task.model_copy(update={"subtitles": []}), tmp_path)(6)
+    rows = _ink_rows(segment_frames(task, tmp_path)(6), plain)
+    assert rows.size and rows.max() < face.y0 - MARGIN

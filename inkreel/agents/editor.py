@@ -25,6 +25,7 @@ from inkreel.providers.media import accept_mp4, hosted_video
 from inkreel.providers.roster import ModelEntry
 from inkreel.schemas import (
     Artifact,
+    Box,
     CharacterDesign,
     LocationDesign,
     Manifest,
@@ -89,6 +90,9 @@ class SegmentTask(BaseModel):
     subtitles: list[tuple[str, int, int]] = Field(
         default=[], description="Subtitle cues: (text, first frame, end frame) in the clip."
     )
+    faces: list[Box] = Field(
+        default=[], description="Faces in the keyframe, kept clear of a still's subtitles."
+    )
     logline: str = ""
     fps: int
     width: int
@@ -126,6 +130,7 @@ def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
                     "take": line.path if line else None,
                     "line_start": (line.start - clip.start) if line else 0,
                     "subtitles": clip_subtitles(timeline, clip),
+                    "faces": [f.face for f in keyframe.figures if f.face is not None],
                 }
             )
         tasks.append(task)
@@ -158,7 +163,9 @@ def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]
         with Image.open(root / task.keyframe) as im:
             image = np.asarray(im.convert("RGB").resize(size, Image.Resampling.LANCZOS))
         still = motion.still_frames(image, task.clip.frames, task.clip.move)
-        return motion.overlay_frames(still, task.clip.frames, size, task.subtitles, **extra)
+        return motion.overlay_frames(
+            still, task.clip.frames, size, task.subtitles, avoid=task.faces, **extra
+        )
     layers = renderer.stage_shot(task.shot, task.location, task.cast, size=size)
     envelope = None
     if task.take:
@@ -270,7 +277,7 @@ def _fit_clip(task: SegmentTask, clip: Path, root: Path) -> Callable[[int], np.n
     size = (task.width, task.height)
     source = motion.clip_frames(str(clip), size, task.fps)
     return motion.overlay_frames(
-        source, task.clip.frames, size, task.subtitles, **_dissolve(task, root)
+        source, task.clip.frames, size, task.subtitles, avoid=task.faces, **_dissolve(task, root)
     )
 
 
