@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import sys
 import wave
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +14,8 @@ import opentimelineio as otio
 import srt
 from PIL import Image, ImageDraw, ImageFont
 
+# find_font and has_cjk moved to inkreel.media.fonts; they are still importable from here.
+from inkreel.media.fonts import find_font, has_cjk
 from inkreel.media.subtitles import font_measure, line_limit, screens, text_size, unwrap
 from inkreel.project import atomic_path, write_bytes_atomic, write_text_atomic
 from inkreel.schemas.storyboard import Shot
@@ -34,50 +33,6 @@ BACKGROUND = (245, 243, 238)
 INK = (30, 30, 30)
 MUTED = (110, 110, 110)
 SRT_SIZE = (1280, 720)  # the frame an SRT cue's lines are measured for
-
-_CJK = re.compile(
-    "[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]"
-)
-
-# Places a CJK-capable font is commonly installed: Debian/Ubuntu packages, macOS, Windows.
-FONT_PLACES = [
-    Path("/usr/share/fonts/opentype/noto"),
-    Path("/usr/share/fonts/truetype/noto"),
-    Path("/usr/share/fonts/noto-cjk"),
-    Path("/usr/share/fonts/google-noto-cjk"),
-    Path("/usr/share/fonts/opentype/source-han-sans"),
-    Path("/usr/share/fonts/truetype/wqy"),
-    Path("/usr/share/fonts/truetype/droid"),
-    Path("/usr/share/fonts/truetype/arphic"),
-    Path("/usr/local/share/fonts"),
-    Path.home() / ".local/share/fonts",
-    Path.home() / ".fonts",
-    Path("/System/Library/Fonts"),
-    Path("/Library/Fonts"),
-    Path("C:/Windows/Fonts"),
-]
-# Preferred file names first; any other font file in FONT_PLACES is tried after these.
-FONT_NAMES = [
-    "NotoSansCJK-Regular.ttc",
-    "NotoSansCJKsc-Regular.otf",
-    "NotoSansCJKjp-Regular.otf",
-    "NotoSansSC-Regular.otf",
-    "NotoSansJP-Regular.otf",
-    "NotoSansSC-Regular.ttf",
-    "NotoSansJP-Regular.ttf",
-    "SourceHanSans-Regular.ttc",
-    "wqy-microhei.ttc",
-    "wqy-zenhei.ttc",
-    "DroidSansFallbackFull.ttf",
-    "PingFang.ttc",
-    "Hiragino Sans GB.ttc",
-    "msyh.ttc",
-    "YuGothR.ttc",
-    "msgothic.ttc",
-    "simsun.ttc",
-]
-_FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 
 def write_srt(subtitles: list[Subtitle], fps: int, path: Path) -> Path:
@@ -334,93 +289,6 @@ def _wav_range(path: str, fps: int) -> otio.opentime.TimeRange | None:
     except (OSError, EOFError, wave.Error, ZeroDivisionError):
         return None
     return _range(0, round(seconds * fps, 3), fps)
-
-
-def has_cjk(text: str) -> bool:
-    """Return whether the text holds Chinese, Japanese or Korean characters."""
-    return bool(_CJK.search(text))
-
-
-@lru_cache(maxsize=1)
-def _font_files() -> tuple[Path, ...]:
-    """Return candidate CJK font files: preferred names first, then other likely files."""
-    places = [*FONT_PLACES, *_package_font_dirs()]
-    found: dict[Path, None] = {}
-    for name in FONT_NAMES:
-        for place in places:
-            if (place / name).is_file():
-                found.setdefault(place / name, None)
-    for place in places:
-        if place.is_dir():
-            for path in sorted(place.rglob("*")):
-                if path.suffix.lower() in _FONT_SUFFIXES and _looks_cjk(path.name):
-                    found.setdefault(path, None)
-    return tuple(found)
-
-
-def _looks_cjk(name: str) -> bool:
-    lowered = name.lower()
-    return any(
-        key in lowered
-        for key in ("cjk", "sc-", "jp-", "tc-", "kr-", "han", "wqy", "fallback", "gothic", "hei")
-    )
-
-
-def _package_font_dirs() -> list[Path]:
-    """Return folders of installed Python packages that look like they ship CJK fonts."""
-    dirs = []
-    for entry in sys.path:
-        root = Path(entry)
-        if not root.is_dir() or root.suffix == ".zip":
-            continue
-        try:
-            children = list(root.iterdir())
-        except OSError:
-            continue
-        for child in children:
-            lowered = child.name.lower()
-            if child.is_dir() and ("noto" in lowered or "cjk" in lowered or "font" in lowered):
-                dirs.append(child)
-    return dirs
-
-
-@lru_cache(maxsize=64)
-def _cjk_font_file(probe: str) -> Path | None:
-    """Return the font file covering the most of the probe characters, if any covers one."""
-    best: tuple[int, Path] | None = None
-    for candidate in _font_files():
-        try:
-            font = ImageFont.truetype(str(candidate), 16)
-        except OSError:
-            continue
-        covered = sum(_covers(font, ch) for ch in probe)
-        if covered == len(probe):
-            return candidate
-        if covered and (best is None or covered > best[0]):
-            best = (covered, candidate)
-    return best[1] if best else None
-
-
-def _covers(font: ImageFont.FreeTypeFont, text: str) -> bool:
-    """Return whether the font draws each character differently from its missing glyph."""
-
-    def glyph(ch: str) -> tuple[tuple[int, int], bytes]:
-        mask = font.getmask(ch)
-        return mask.size, bytes(mask)
-
-    missing = glyph("\U0010fffd")
-    return all(glyph(ch) != missing for ch in set(text) if not ch.isspace())
-
-
-def find_font(text: str, size: int = 14) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Return a font that can draw the text: a CJK font on disk if needed, else the default."""
-    if has_cjk(text):
-        # A Chinese-only font may lack kana or Hangul, so probe with the text's own characters.
-        probe = "".join(sorted(set(_CJK.findall(text))))[:64]
-        path = _cjk_font_file(probe)
-        if path is not None:
-            return ImageFont.truetype(str(path), size)
-    return ImageFont.load_default(size=size)
 
 
 def contact_sheet(
