@@ -16,6 +16,7 @@ import pytest
 
 from inkreel.media import audio
 from inkreel.media.audio import SpeechError
+from inkreel.media.languages import LANGUAGES, script_counts
 from inkreel.schemas.design import Voice
 
 LINE = "We should leave before the storm reaches the harbour tonight."
@@ -116,8 +117,10 @@ def test_chinese_and_japanese_are_spoken_not_spelled():
 
 
 def test_speech_errors_are_clear():
-    with pytest.raises(SpeechError, match="language"):
-        audio.synthesize("Hello.", M3, "fr")
+    with pytest.raises(SpeechError, match=r"language 'xx'.*inkreel languages"):
+        audio.synthesize("Hello.", M3, "xx")
+    with pytest.raises(SpeechError, match="language 'xx'"):
+        audio.voice_for("Mei", "xx")
     with pytest.raises(SpeechError, match="empty"):
         audio.synthesize("   ", M3, "en")
     # A Voice cannot name a variant eSpeak lacks; the engine still refuses one built around it.
@@ -128,6 +131,80 @@ def test_speech_errors_are_clear():
         audio.synthesize("...", M3, "en")
     with pytest.raises(SpeechError, match="cannot load"):
         audio._Engine(library="/nonexistent/libespeak-ng.so")
+
+
+# A short word in every voiced language ("thank you" or "hello").
+WORDS = {
+    "af": "Dankie", "am": "ሰላም", "an": "Grazias", "ar": "مرحبا", "as": "নমস্কাৰ",
+    "az": "Salam", "ba": "Сәләм", "be": "Дзякуй", "bg": "Здравей", "bn": "নমস্কার",
+    "bs": "Zdravo", "ca": "Gràcies", "cs": "Děkuji", "cv": "Салам", "cy": "Diolch",
+    "da": "Tak", "de": "Danke", "el": "Ευχαριστώ", "en": "Thanks", "eo": "Dankon",
+    "es": "Gracias", "et": "Aitäh", "eu": "Eskerrik", "fa": "سلام", "fi": "Kiitos",
+    "fr": "Merci", "ga": "Dia duit", "gd": "Tapadh leat", "gn": "Aguyje",
+    "grc": "Χαῖρε", "gu": "નમસ્તે", "haw": "Aloha", "he": "שלום", "hi": "नमस्ते",
+    "hr": "Hvala", "ht": "Mèsi", "hu": "Köszönöm", "hy": "Բարեւ", "ia": "Gratias",
+    "id": "Terima kasih", "is": "Takk", "it": "Grazie", "ja": "ありがとう", "ka": "გამარჯობა",
+    "kk": "Сәлем", "kl": "Qujanaq", "kn": "ನಮಸ್ಕಾರ", "ko": "안녕하세요", "kok": "नमस्कार",
+    "ku": "Spas", "ky": "Салам", "la": "Salve", "lb": "Merci", "lt": "Ačiū",
+    "ltg": "Paļdis", "lv": "Paldies", "mi": "Kia ora", "mk": "Здраво", "ml": "നമസ്കാരം",
+    "mr": "नमस्कार", "ms": "Terima kasih", "mt": "Grazzi", "my": "မင်္ဂလာပါ", "ne": "नमस्ते",
+    "nl": "Dank je", "no": "Takk", "om": "Galatoomi", "or": "ନମସ୍କାର", "pa": "ਸਤਿ ਸ੍ਰੀ ਅਕਾਲ",
+    "pl": "Dziękuję", "pt": "Obrigado", "qu": "Sulpayki", "ro": "Mulțumesc", "ru": "Спасибо",
+    "sd": "مهرباني", "si": "ආයුබෝවන්", "sk": "Ďakujem", "sl": "Hvala", "sq": "Faleminderit",
+    "sr": "Хвала", "sv": "Tack", "sw": "Asante", "ta": "வணக்கம்", "te": "నమస్కారం",
+    "th": "สวัสดี", "ti": "ሰላም", "tk": "Sag bol", "tn": "Dumela", "tr": "Teşekkürler",
+    "tt": "Рәхмәт", "ug": "رەھمەت", "uk": "Дякую", "ur": "شکریہ", "uz": "Rahmat",
+    "vi": "Cảm ơn", "yue": "多謝", "zh": "谢谢",
+}  # fmt: skip
+
+
+def test_every_voiced_language_says_a_word_in_about_the_time_of_a_word():
+    # The whole table takes about a second: every voice file in it must load and speak (a
+    # voice without its dictionary, like this build's Faroese, says nothing at all).
+    assert set(WORDS) == set(LANGUAGES)
+    for code, word in WORDS.items():
+        assert script_counts(word).most_common(1)[0][0] == LANGUAGES[code].script, code
+        voice = audio.voice_for(f"someone speaking {code}", code)
+        samples, rate = audio.synthesize(word, voice, code)
+        assert audio.rms_dbfs(samples) > -35.0, code
+        # Spelled out letter by letter, a word takes 3-6 s.
+        assert 0.15 < len(samples) / rate < 2.0, (code, len(samples) / rate)
+
+
+TELUGU_WORD = "నమస్కారం"  # namaskāram, four syllables
+
+
+def test_telugu_is_spoken_by_the_telugu_voice_not_spelled_by_the_english_one():
+    telugu = duration(audio.synthesize(TELUGU_WORD, F2, "te"))
+    english = duration(audio.synthesize("Good morning", F2, "en"))
+    # What eSpeak's English voice makes of it on its own: "Telugu letter na, ..." (about 5 s).
+    engine = audio._engine()
+    pcm = engine.speak(TELUGU_WORD, "en-us+f2", F2.speed, F2.pitch, audio._CHARS_UTF8)
+    spelled = len(pcm) / engine.sample_rate
+    assert telugu < 1.6 * english
+    assert spelled > 4 * telugu
+
+
+def test_words_in_another_script_are_read_by_that_scripts_voice():
+    # An English line with a Russian word, a Japanese line with an English one, a Telugu word
+    # in an English episode: each run goes to a voice that reads it.
+    english = duration(audio.synthesize("Hello, my friend.", M3, "en"))
+    mixed = duration(audio.synthesize("Hello, Привет, my friend.", M3, "en"))
+    assert mixed < english + 1.2
+    kana = duration(audio.synthesize("わたしはがくせいです。", F2, "ja"))
+    with_latin = duration(audio.synthesize("わたしはがくせいです。Hello!", F2, "ja"))
+    assert with_latin < kana + 1.2
+    in_english = duration(audio.synthesize(TELUGU_WORD, F2, "en"))
+    assert in_english < 2 * duration(audio.synthesize(TELUGU_WORD, F2, "te"))
+
+
+def test_a_language_without_a_voice_is_voiced_by_a_stand_in():
+    # Galician by the Portuguese voice; Khmer, which no voice reads, as a rough romanisation.
+    galician = audio.synthesize("Bos días, como estás?", M3, "gl")
+    assert 0.5 < duration(galician) < 3.0
+    khmer = audio.synthesize("សួស្តី", M3, "km")
+    assert 0.3 < duration(khmer) < 2.0 and audio.rms_dbfs(khmer[0]) > -35.0
+    assert audio.voice_for("Mei", "km").variant in audio.VOICE_VARIANTS
 
 
 def test_loudness_envelope_follows_speech():

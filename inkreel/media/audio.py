@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import threading
+import unicodedata
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +28,24 @@ import numpy as np
 import pyloudnorm
 from scipy.signal import resample_poly
 
+from inkreel.media.languages import (
+    LANGUAGES,
+    SCRIPT_LANGUAGE,
+    Language,
+    LanguageError,
+    script_of,
+    speaking_language,
+)
 from inkreel.project import atomic_path
 
 # VOICE_VARIANTS: the variants shipped in espeak-ng-data/voices/!v that sound like ordinary
 # adult speakers (no robots, whispers, croaks or heavy echo). voice_for draws from these.
 from inkreel.schemas.design import VOICE_VARIANTS, Voice
 
-LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn", "ja": "ja"}
+# Language code -> eSpeak NG voice, for every language an episode can be voiced in (the table
+# is in languages.py). A language the detector knows but eSpeak does not speak is voiced by a
+# stand-in: see languages.speaking_language.
+LANGUAGE_VOICES = {code: lang.voice for code, lang in LANGUAGES.items()}
 
 SPEECH_PAD_S = 0.06
 SILENCE_FLOOR_DBFS = -120.0
@@ -62,10 +74,9 @@ _LOUDNESS_TOLERANCE_LU = 0.02
 _CHARS_UTF8 = 1
 _SSML = 0x10
 
-# eSpeak's Japanese voice reads kana only; a kanji is announced as "Chinese letter" in English.
-# Han runs in Japanese text are therefore read with the Mandarin dictionary instead, which at
-# least gives syllables of the right length for subtitles and lip sync.
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+")
+# Where a Unicode character name says how a letter sounds: "KHMER LETTER SA", "LAO VOWEL
+# SIGN I", "TIBETAN SUBJOINED LETTER RA".
+_SOUND_IN_NAME = re.compile(r"\b(?:LETTER|SYLLABLE|VOWEL SIGN|VOWEL)\s+([A-Z]+)")
 
 
 class SpeechError(Exception):
@@ -301,28 +312,116 @@ def _stop_engine() -> None:
         _LOCK.release()
 
 
-def _espeak_text(text: str, language: str) -> tuple[str, int]:
-    if language == "ja" and _HAN_RUN.search(text):
-        parts, last = [], 0
-        for match in _HAN_RUN.finditer(text):
-            parts.append(escape(text[last : match.start()]))
-            parts.append(f'<voice xml:lang="cmn">{escape(match.group())}</voice>')
-            last = match.end()
-        parts.append(escape(text[last:]))
-        return "<speak>" + "".join(parts) + "</speak>", _CHARS_UTF8 | _SSML
-    return text, _CHARS_UTF8
+def _reads(lang: Language) -> set[str]:
+    """Return the scripts a language's eSpeak voice reads as words."""
+    # eSpeak's Japanese voice reads kana only: a kanji is announced as "Chinese letter" and
+    # Latin is spelled out. Every other voice reads Latin (as English, or its own way).
+    return {lang.script} if lang.code == "ja" else {lang.script, "LATIN"}
+
+
+def _foreign_runs(text: str, lang: Language) -> list[tuple[int, int, str]]:
+    """Return (start, end, script) of the runs of letters the voice of `lang` cannot read."""
+    readable = _reads(lang)
+    runs: list[tuple[int, int, str]] = []
+    start = end = 0
+    current: str | None = None
+    previous: str | None = None
+    for i, ch in enumerate(text):
+        script = script_of(ch)
+        if script is None and unicodedata.category(ch)[0] == "M":
+            script = previous  # a combining mark belongs to the letter before it
+        previous = script
+        if script is not None and script not in readable:
+            if script != current:
+                if current is not None:
+                    runs.append((start, end, current))
+                start, current = i, script
+            end = i + 1
+        elif current is not None and not ch.isspace():
+            runs.append((start, end, current))  # a run goes on over spaces between its words
+            current = None
+    if current is not None:
+        runs.append((start, end, current))
+    return runs
+
+
+def _romanise(run: str) -> str:
+    """Return a rough Latin reading of letters no eSpeak voice reads, from their Unicode names.
+
+    "សួស្តី" (Khmer) becomes "suastii": each letter says its sound in its name, and a
+    consonant's own vowel is dropped before a vowel sign or a subscript mark. Far from right,
+    but a word comes out about as long as a word instead of a list of letter names.
+    """
+    out = []
+    for i, ch in enumerate(run):
+        match = _SOUND_IN_NAME.search(unicodedata.name(ch, ""))
+        if not match:
+            out.append(" " if ch.isspace() else "")
+            continue
+        sound = match.group(1).lower()
+        following = run[i + 1] if i + 1 < len(run) else ""
+        if (
+            unicodedata.category(ch)[0] == "L"
+            and following
+            and unicodedata.category(following)[0] == "M"
+            and len(sound) > 1
+            and sound[-1] in "aeiou"
+        ):
+            sound = sound[:-1]
+        out.append(sound)
+    return "".join(out)
+
+
+def _espeak_text(text: str, lang: Language) -> tuple[str, int]:
+    """Return what eSpeak is given for a line, and the espeak_Synth flags.
+
+    A run of letters in a script the language's voice cannot read is wrapped in SSML for the
+    voice of the script's usual language (kanji in Japanese -> Mandarin, which at least gives
+    syllables of the right length for subtitles and lip sync; Cyrillic in an English line ->
+    Russian); a run in a script no voice reads becomes a romanisation. Left alone, eSpeak
+    spells every unknown letter out by name ("Telugu letter ka"): seconds per word.
+    """
+    runs = _foreign_runs(text, lang)
+    if not runs:
+        return text, _CHARS_UTF8
+    parts, last = [], 0
+    for start, end, script in runs:
+        parts.append(escape(text[last:start]))
+        run = text[start:end]
+        code = SCRIPT_LANGUAGE.get(script)
+        if code is not None:
+            parts.append(f'<voice xml:lang="{LANGUAGES[code].voice}">{escape(run)}</voice>')
+        elif "LATIN" in _reads(lang):
+            parts.append(escape(_romanise(run)))
+        else:
+            english = LANGUAGES["en"].voice
+            parts.append(f'<voice xml:lang="{english}">{escape(_romanise(run))}</voice>')
+        last = end
+    parts.append(escape(text[last:]))
+    return "<speak>" + "".join(parts) + "</speak>", _CHARS_UTF8 | _SSML
+
+
+def _speaking(language: str, text: str = "") -> Language:
+    try:
+        return speaking_language(language, text)
+    except LanguageError:
+        raise SpeechError(
+            f"no eSpeak voice for language {language!r}; `inkreel languages` lists the "
+            f"{len(LANGUAGES)} voiced languages."
+        ) from None
 
 
 def synthesize(text: str, voice: Voice, language: str) -> tuple[np.ndarray, int]:
-    """Speak `text` with `voice`; return float32 mono samples in [-1, 1] and the sample rate."""
-    if language not in LANGUAGE_VOICES:
-        raise SpeechError(
-            f"no eSpeak voice for language {language!r}; supported: {sorted(LANGUAGE_VOICES)}."
-        )
+    """Speak `text` with `voice`; return float32 mono samples in [-1, 1] and the sample rate.
+
+    `language` is a code of languages.LANGUAGES, or of a language eSpeak has no voice for,
+    which is then voiced by a stand-in (languages.speaking_language).
+    """
+    lang = _speaking(language, text)
     if not text.strip():
         raise SpeechError("nothing to say: the line is empty.")
-    body, flags = _espeak_text(text, language)
-    voice_name = f"{LANGUAGE_VOICES[language]}+{voice.variant}"
+    body, flags = _espeak_text(text, lang)
+    voice_name = f"{lang.voice}+{voice.variant}"
     with _LOCK:
         engine = _engine()
         if voice.variant not in engine.variants:
@@ -351,15 +450,12 @@ def _trim_silence(samples: np.ndarray, rate: int, pad_s: float) -> np.ndarray | 
 
 def voice_for(name: str, language: str) -> Voice:
     """Return a stable, distinct voice for a character name (same name, same voice, anywhere)."""
-    if language not in LANGUAGE_VOICES:
-        raise SpeechError(
-            f"no eSpeak voice for language {language!r}; supported: {sorted(LANGUAGE_VOICES)}."
-        )
+    _speaking(language)
     h = hashlib.sha256(name.strip().casefold().encode("utf-8")).digest()
     variant = VOICE_VARIANTS[int.from_bytes(h[0:4], "big") % len(VOICE_VARIANTS)]
     # Stay near the variant's own pitch and a natural pace: extremes sound like cartoons.
     pitch = 32 + h[4] % 37  # 32..68
-    # eSpeak's cmn and ja voices already sound brisk at English rates: give them a slower band.
+    # eSpeak's other voices (cmn and ja first) sound brisk at English rates: a slower band.
     low, span = (150, 41) if language == "en" else (135, 36)
     speed = low + h[5] % span
     return Voice(variant=variant, pitch=pitch, speed=speed)
