@@ -8,6 +8,7 @@ import os
 import re
 import time
 import traceback
+import unicodedata
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -27,6 +28,7 @@ from inkreel.estimate import EpisodeOverBudget, draft_script, estimate_episode, 
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeContext, EpisodeRequest
+from inkreel.media import languages
 from inkreel.media.fountain import ScriptError, load_fountain
 from inkreel.memory import AssetMemory
 from inkreel.project import Project, ProjectError, write_text_atomic
@@ -118,10 +120,41 @@ def check_idea(idea: str) -> str:
     return text
 
 
-def check_language(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise UserError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}.")
-    return lang
+def check_language(lang: str, screenplay: bool = False) -> str:
+    """Return the --lang to use: a known code or auto for a screenplay; for a story idea en, zh
+    or ja (auto is en), the languages the offline story engine writes."""
+    code = lang.strip().lower()
+    if code == languages.AUTO:
+        return code if screenplay else "en"
+    if not languages.is_known(code):
+        raise UserError(languages.unknown_language_message(lang))
+    code = languages.canonical(code)
+    if not screenplay and code not in LANGUAGES:
+        raise UserError(
+            f"a story idea is written in {', '.join(LANGUAGES)}; {languages.language_name(code)} "
+            f"({code}) dialogue comes from a screenplay: use --script FILE.fountain."
+        )
+    return code
+
+
+def settle_language(script: Script, lang: str) -> Script:
+    """Return the screenplay in the language of its dialogue (detected for auto), after one
+    warning for each thing about it that cannot be voiced or drawn."""
+    lines = [beat.text for scene in script.scenes for beat in scene.beats if beat.voices()]
+    try:
+        code, notes = languages.resolve_language(lang, lines)
+    except languages.LanguageError as exc:
+        raise UserError(str(exc)) from None
+    if lang == languages.AUTO:
+        err.print(f"Dialogue language: {languages.language_name(code)} ({code}), detected.")
+    for note in notes:
+        warn(note)
+    return script.model_copy(update={"language": code})
+
+
+def _placeholder(lang: str) -> str:
+    # The language a screenplay is read with before its dialogue is detected.
+    return languages.DEFAULT if lang == languages.AUTO else lang
 
 
 def check_episode_name(name: str) -> str:
@@ -511,7 +544,13 @@ def produce(
     length: Annotated[
         float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
     ] = 60.0,
-    lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
+    lang: Annotated[
+        str,
+        typer.Option(
+            help="Dialogue language: auto (detect a screenplay's; en for an idea), en, zh or ja "
+            "for an idea, any code of `inkreel languages` for a --script."
+        ),
+    ] = "auto",
     seed: Annotated[int, typer.Option(help="Seed: same seed, same episode.")] = 0,
     text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")] = None,
     image_model: Annotated[
@@ -541,13 +580,14 @@ def produce(
     """Produce an episode from an IDEA or a --script screenplay."""
     if (idea is None) == (script is None):
         raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
-    check_language(lang)
+    lang = check_language(lang, screenplay=script is not None)
     imported: Script | None = None
     if idea is not None:
         idea = check_idea(idea)
     else:
         assert script is not None
-        imported = load_fountain(script, language=lang)
+        imported = settle_language(load_fountain(script, language=_placeholder(lang)), lang)
+        lang = imported.language
     if episode is not None:
         check_episode_name(episode)
     project = Project.open(output)
@@ -645,7 +685,13 @@ def batch(
     length: Annotated[
         float, typer.Option(help="Target runtime per episode, seconds.", min=10, max=900)
     ] = 60.0,
-    lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
+    lang: Annotated[
+        str,
+        typer.Option(
+            help="Dialogue language: auto (detect a screenplay's; en for an idea), en, zh or ja "
+            "for an idea, any code of `inkreel languages` for a --script."
+        ),
+    ] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the first episode (then +1 each).")] = 0,
     policy: PolicyOption = None,
     model: PinOption = None,
@@ -656,8 +702,9 @@ def batch(
     Run it again after a stop (a budget, a crash, Ctrl-C): finished episodes are skipped,
     unfinished ones resume from their checkpoints, so nothing is produced or paid twice.
     """
-    check_language(lang)
+    lang = check_language(lang, screenplay=True)
     entries = read_batch(file)
+    idea_lang = check_language(lang) if any(idea for idea, _ in entries) else lang
     project = Project.open(output)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem) or "batch"
     settings = load_settings(
@@ -678,23 +725,25 @@ def batch(
             continue
         with checkpointer(project) as saver:
             started = saver.get_tuple({"configurable": {"thread_id": episode}}) is not None
+        imported = None
+        if started:
+            err.print(f"[{index}/{len(entries)}] resuming {episode}")
+        else:
+            err.print(f"[{index}/{len(entries)}] producing {episode}: {idea or script}")
+            if script is not None:
+                imported = settle_language(load_fountain(script, language=_placeholder(lang)), lang)
         request = EpisodeRequest(
             episode=episode,
             idea=idea,
             script_file=str(script) if script else None,
             length_s=length,
-            language=lang,
+            language=imported.language if imported else idea_lang,
             seed=seed + index - 1,
             settings=settings.model_dump(),
         )
-        first: dict[str, Any] | None = {"request": request}
-        if started:
-            err.print(f"[{index}/{len(entries)}] resuming {episode}")
-            first = None
-        else:
-            err.print(f"[{index}/{len(entries)}] producing {episode}: {idea or script}")
-            if script is not None:
-                first = {"request": request, "script": load_fountain(script, language=lang)}
+        first: dict[str, Any] | None = None if started else {"request": request}
+        if first is not None and imported is not None:
+            first["script"] = imported
         try:
             values = run_graph(
                 project, request, settings, first, resume="the same batch command with"
@@ -789,7 +838,13 @@ def estimate(
     length: Annotated[
         float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
     ] = 60.0,
-    lang: Annotated[str, typer.Option(help="Dialogue language: en, zh or ja.")] = "en",
+    lang: Annotated[
+        str,
+        typer.Option(
+            help="Dialogue language: auto (detect a screenplay's; en for an idea), en, zh or ja "
+            "for an idea, any code of `inkreel languages` for a --script."
+        ),
+    ] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the local draft.")] = 0,
     episodes: Annotated[int, typer.Option(help="Episodes in the batch.", min=1)] = 1,
     budget: Annotated[
@@ -808,7 +863,7 @@ def estimate(
     """Print what an episode (or a batch) will cost, before any model is called."""
     if (idea is None) == (script is None):
         raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
-    check_language(lang)
+    lang = check_language(lang, screenplay=script is not None)
     root = Project.settings_root(output) if output else None
     settings = load_settings(
         root,
@@ -843,7 +898,7 @@ def estimate(
         the_script = draft_script(check_idea(idea), length, lang, seed)
     else:
         assert script is not None
-        the_script = load_fountain(script, language=lang)
+        the_script = settle_language(load_fountain(script, language=_placeholder(lang)), lang)
     try:
         shape, report = estimate_episode(
             the_script,
@@ -899,6 +954,41 @@ def models(
             row["capability"], row["id"], row["model"], row["price"], str(row["tier"]), usable_now
         )
     out.print(table)
+
+
+@app.command(name="languages")
+def list_languages() -> None:
+    """List the dialogue languages: code, eSpeak voice, script, and whether a font draws it."""
+    from inkreel.media import fonts
+
+    letters = _script_letters()
+    table = Table(show_lines=False)
+    for column in ("code", "language", "eSpeak voice", "script", "subtitles"):
+        table.add_column(column)
+    for code, lang in sorted(languages.LANGUAGES.items()):
+        drawn = "yes" if not fonts.uncovered([letters.get(lang.script, "")]) else "boxes"
+        table.add_row(code, lang.name, lang.voice, languages.script_name(lang.script), drawn)
+    out.print(table)
+    unvoiced = ", ".join(
+        f"{name} ({code})" for code, (name, _, _) in sorted(languages.UNVOICED.items())
+    )
+    out.print(
+        f"{len(languages.LANGUAGES)} voiced languages. --lang auto (the default) detects a "
+        "screenplay's language from its dialogue. Detected but voiced by a stand-in, with a "
+        f"warning: {unvoiced}.",
+        highlight=False,
+    )
+
+
+def _script_letters(per_script: int = 24) -> dict[str, str]:
+    """Return some letters of each script, to ask the fonts whether they draw it."""
+    letters: dict[str, str] = {}
+    for point in range(0x41, 0x30000):
+        ch = chr(point)
+        script = languages.script_of(ch) if unicodedata.category(ch)[0] == "L" else None
+        if script and len(letters.get(script, "")) < per_script:
+            letters[script] = letters.get(script, "") + chr(point)
+    return letters
 
 
 eval_app = typer.Typer(no_args_is_help=True, help="Measure what the line produced.")
