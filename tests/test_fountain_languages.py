@@ -159,3 +159,12 @@ def test_cast_lists_and_prose_with_a_colon_are_not_speakers() -> None:
         "内景 茶馆 - 夜\n\n人物：李雷、韩梅梅\n时间：1998年\n他笑着说：我们走吧。\n\n李雷：好。\n"
     )
     assert [(b.character, b.text) for _, b in script.dialogue()] == [("李雷", "好。")]
+
+
+def test_a_marked_action_line_ends_the_dialogue_in_a_script_without_blank_lines() -> None:
+    script = read_fountain("内景 教室 - 日\n李雷\n你好。\n△他走了。\n韩梅梅\n再见。\n")
+    assert [(b.kind, b.character, b.text) for b in script.scenes[0].beats] == [
+        ("dialogue", "李雷", "你好。"),
+        ("action", None, "他走了。"),
+        ("dialogue", "韩梅梅", "再见。"),
+    ]

@@ -173,3 +173,19 @@ def test_fixtures_round_trip(path: Path) -> None:
 
     assert shape(again) == shape(script)
     assert (again.characters, again.voices) == (script.characters, script.voices)
+
+
+def test_a_forced_cue_inside_dialogue_starts_a_new_speaker() -> None:
+    script = read_fountain("INT. ROOM - DAY\n\nMIKE\nHi.\n@Anna\nHello.\n")
+    assert [(b.character, b.text) for _, b in script.dialogue()] == [
+        ("MIKE", "Hi."),
+        ("Anna", "Hello."),
+    ]
+
+
+def test_a_line_that_looks_like_a_transition_is_written_under_a_forced_cue() -> None:
+    script = read_fountain("INT. ROOM - DAY\n\n@MIKE\nCUT TO:\nNow.\n")
+    assert [b.text for _, b in script.dialogue()] == ["CUT TO:", "Now."]
+    text = write_fountain(script)
+    assert "@MIKE\nCUT TO:" in text
+    assert [b.text for _, b in read_fountain(text).dialogue()] == ["CUT TO:", "Now."]

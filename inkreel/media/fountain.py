@@ -31,7 +31,7 @@ from fountain import (
 
 from inkreel.media import fountain_lang as lang
 from inkreel.media.fountain_cast import cast_scenes, parse_cue
-from inkreel.media.fountain_prep import MARK, Prepared, prepare, repair_candidates
+from inkreel.media.fountain_prep import MARK, Prepared, prepare, structural
 from inkreel.schemas.script import Beat, Emotion, Scene, Script, SkippedElement, TimeOfDay
 
 __all__ = [
@@ -293,7 +293,7 @@ def read_fountain(text: str, language: str = "en") -> Script:
             "'INT. TEA HOUSE - NIGHT' followed by action and dialogue."
         )
     lines = text.split("\n")
-    doc, prepared, repaired = _parse_with_repairs(lines)
+    doc, prepared = _parse_with_repairs(lines)
     orig = prepared.original
     skipped = [
         SkippedElement(
@@ -301,7 +301,7 @@ def read_fountain(text: str, language: str = "en") -> Script:
             kind="repair",
             text=f"{lines[line - 1].strip()} (blank line inserted after this scene heading)",
         )
-        for line in repaired
+        for line in prepared.repairs
     ]
     title, logline, title_skipped = _title_page(doc.metadata, lines)
     skipped += title_skipped
@@ -337,22 +337,22 @@ def read_fountain(text: str, language: str = "en") -> Script:
     )
 
 
-def _parse_with_repairs(lines: list[str]) -> tuple[FountainDocument, Prepared, list[int]]:
-    """Parse the normalised text with the heading repairs the parser confirms."""
-    candidates = repair_candidates(lines)
+def _parse_with_repairs(lines: list[str]) -> tuple[FountainDocument, Prepared]:
+    """Parse the normalised text, keeping only the heading repairs the parser confirms."""
+    keep_glued: set[int] = set()
     while True:
-        prepared = prepare(lines, candidates)
+        prepared = prepare(lines, keep_glued)
         doc = FountainParser().parse(prepared.text)
         headings = {
             prepared.original(e.line_number)
             for e in doc.elements
             if e.type is ElementType.SCENE_HEADING
         }
-        confirmed = [n for n in candidates if n in headings]
-        if confirmed == candidates:
-            return doc, prepared, candidates
-        # A candidate inside a boneyard or note stays text; parse again without inserting there.
-        candidates = confirmed
+        unconfirmed = [n for n in prepared.repairs if n not in headings]
+        if not unconfirmed:
+            return doc, prepared
+        # A heading inside a boneyard or note stays text; parse again without a blank there.
+        keep_glued.update(unconfirmed)
 
 
 def _plain(value: str) -> str:
@@ -617,6 +617,8 @@ class _Builder:
             self.pending = (text, element.line_number)
 
     def dialogue(self, element: FountainElement) -> None:
+        if not element.text.strip():
+            return  # a line of spaces that only holds a dialogue block together
         if self.cue is None:
             # Every DIALOGUE element becomes a beat; a cue-less one is attributed and flagged.
             self.skip(
@@ -696,8 +698,8 @@ def _element(kind: ElementType, text: str, **metadata: bool) -> FountainElement:
 def _reads_back(element: FountainElement) -> bool:
     """Return whether the element, rendered alone, reads back as itself."""
     rendered = FountainRenderer().render(FountainDocument([element]))
-    prepared = prepare(rendered.split("\n"))
-    parsed = FountainParser().parse(prepared.text).elements
+    doc, prepared = _parse_with_repairs(rendered.split("\n"))
+    parsed = doc.elements
     if len(parsed) != 1 or parsed[0].type is not element.type:
         return False
     text = parsed[0].text.strip()
@@ -728,14 +730,17 @@ def _action_element(text: str) -> FountainElement:
     return plain if _reads_back(plain) else _element(ElementType.ACTION, text, forced=True)
 
 
-def _cue_element(beat: Beat, heard: set[str], dual: bool = False) -> FountainElement:
+def _cue_element(
+    beat: Beat, heard: set[str], first: FountainElement, dual: bool = False
+) -> FountainElement:
     name = " AND ".join([_speaker(beat), *(" ".join(n.split()) for n in beat.chorus)])
     metadata: dict[str, MetadataValue] = {"dual_dialogue": True} if dual else {}
     if beat.off_screen:
         metadata["extension"] = "V.O." if beat.character in heard else "O.S."
     # Only an upper-case Latin cue is recognised by fountain-py as is; anything else (CJK,
-    # mixed case) is forced with "@" so that any Fountain reader takes it as a character.
-    if not FountainParser.CHARACTER_PATTERN.match(name):
+    # mixed case) is forced with "@" so that any Fountain reader takes it as a character,
+    # as is one whose first line looks like a heading or transition.
+    if not FountainParser.CHARACTER_PATTERN.match(name) or structural(first.text):
         metadata["forced"] = True
     return FountainElement(ElementType.CHARACTER, name, [], 0, metadata)
 
@@ -775,21 +780,23 @@ def _scene_body(beats: list[Beat], heard: set[str]) -> list[FountainElement]:
         if left_end < len(beats) and beats[left_end].kind == "dialogue" and beats[left_end].dual:
             right_end = _run_end(beats, left_end)
             left, right = beats[i:left_end], beats[left_end:right_end]
+            left_lines, right_lines = _lines(left), _lines(right)
             out.append(
                 _element_with(
                     ElementType.DUAL_DIALOGUE,
                     {
-                        "left_character": _cue_element(left[0], heard),
-                        "left_dialogue": _lines(left),
-                        "right_character": _cue_element(right[0], heard, dual=True),
-                        "right_dialogue": _lines(right),
+                        "left_character": _cue_element(left[0], heard, left_lines[0]),
+                        "left_dialogue": left_lines,
+                        "right_character": _cue_element(right[0], heard, right_lines[0], True),
+                        "right_dialogue": right_lines,
                     },
                 )
             )
             i = right_end
         else:
-            out.append(_cue_element(beats[i], heard))
-            out += _lines(beats[i:left_end])
+            said = _lines(beats[i:left_end])
+            out.append(_cue_element(beats[i], heard, said[0]))
+            out += said
             i = left_end
     return out
 

@@ -16,7 +16,8 @@ provides, and fountain-py does the rest:
 - a standard heading glued to the text under it gets the blank line it lacks (a "repair",
   reported to the user);
 - a full-width parenthetical （小声） inside dialogue gets ASCII brackets, and a Chinese
-  action line marked △ or ▲ is forced as action with "!".
+  action line marked △ or ▲ is forced as action with "!" (it ends any dialogue, and a cue
+  may follow it directly, as in scripts without blank lines).
 
 Lines inside a boneyard or a note spanning lines and the title page are left alone. Every
 normalised line keeps the number of the original line it came from (`Prepared.line_map`),
@@ -33,7 +34,7 @@ from fountain import FountainParser
 
 from inkreel.media import fountain_lang as lang
 
-__all__ = ["MARK", "Prepared", "prepare", "repair_candidates"]
+__all__ = ["MARK", "Prepared", "prepare", "structural"]
 
 # Follows the "." that forces a heading; a digit, so fountain-py accepts the forcing.
 MARK = "0 "
@@ -41,7 +42,11 @@ MARK = "0 "
 # Case-sensitive on purpose: the repair is only for headings written the standard way, so a
 # prose paragraph that starts "Est. 1920, ..." is never turned into a heading.
 _STANDARD_HEADING = re.compile(r"^(?:INT\./EXT|INT/EXT|I/E|INT|EXT|EST)(?:\.|\s)")
-_EXPLICIT = ("!", ".", ">", "#", "=", "~", "[[", "/*")
+# Lines fountain-py reads as an element of their own even inside dialogue: forced action,
+# section, synopsis, page break, transition, centred text, forced heading, boneyard.
+_MARKED = re.compile(r"^(?:[!#=>]|\.(?!\.)[A-Za-z0-9]|/\*)")
+# Lyrics and whole-line notes do not end a dialogue block in fountain-py, even after a blank.
+_CARRY_ON = re.compile(r"^(?:~|\[\[.*\]\]$)")
 _ACTION_MARKS = ("△", "▲")
 _FULL_WIDTH_PARENTHETICAL = re.compile(r"^（(.*)）$")
 
@@ -52,7 +57,10 @@ class Prepared:
 
     lines: list[str]
     line_map: list[int]
+    # Normalised line numbers of headings forced with "." + MARK.
     marked: frozenset[int] = field(default_factory=frozenset)
+    # Original line numbers of standard headings given a blank line after them.
+    repairs: tuple[int, ...] = ()
 
     @property
     def text(self) -> str:
@@ -63,24 +71,9 @@ class Prepared:
         return self.line_map[number - 1] if 1 <= number <= len(self.line_map) else number
 
 
-def repair_candidates(lines: list[str]) -> list[int]:
-    """Return 1-based numbers of standard headings glued to the line after them."""
-    found = []
-    for i, raw in enumerate(lines):
-        line = raw.strip()
-        if not _STANDARD_HEADING.match(line) or line != line.upper():
-            continue
-        blank_before = i == 0 or not lines[i - 1].strip()
-        text_after = i + 1 < len(lines) and bool(lines[i + 1].strip())
-        if blank_before and text_after:
-            found.append(i + 1)
-    return found
-
-
-def prepare(lines: list[str], repairs: Collection[int] = ()) -> Prepared:
-    """Return the normalised lines; `repairs` are the glued headings to separate."""
-    normaliser = _Normaliser(lines, set(repairs))
-    return normaliser.run()
+def prepare(lines: list[str], keep_glued: Collection[int] = ()) -> Prepared:
+    """Return the normalised lines; headings on the `keep_glued` lines get no blank line."""
+    return _Normaliser(lines, set(keep_glued)).run()
 
 
 def _body_start(lines: list[str]) -> int:
@@ -89,8 +82,11 @@ def _body_start(lines: list[str]) -> int:
     if first is None:
         return 0
     end = next((i for i in range(first, len(lines)) if not lines[i].strip()), len(lines))
-    metadata = FountainParser().parse("\n".join(lines[first:end])).metadata
-    return end if metadata else 0
+    doc = FountainParser().parse("\n".join(lines[first:end]))
+    if not doc.metadata:
+        return 0
+    # The title page can end before the blank line, at the first line that is no key.
+    return min((first + e.line_number - 1 for e in doc.elements), default=end)
 
 
 def _inert_lines(lines: list[str], start: int) -> set[int]:
@@ -99,6 +95,8 @@ def _inert_lines(lines: list[str], start: int) -> set[int]:
     closer: str | None = None
     for i in range(start, len(lines)):
         line, pos, was_open = lines[i], 0, closer is not None
+        if closer == "]]" and not line:
+            closer, was_open = None, False  # an empty line breaks an open note
         while True:
             if closer is not None:
                 end = line.find(closer, pos)
@@ -116,11 +114,12 @@ def _inert_lines(lines: list[str], start: int) -> set[int]:
     return inert
 
 
-def _structural(line: str) -> bool:
-    """Return whether a line can never be dialogue (heading, transition, section...)."""
+def structural(line: str) -> bool:
+    """Return whether a line right under a cue is not its dialogue (heading, transition...)."""
+    heading = lang.heading_prefix(line)
     return (
         any(p.match(line) for p in FountainParser.HARD_STRUCTURAL_PATTERNS)
-        or lang.heading_prefix(line) is not None
+        or (heading is not None and heading[3])
         or (line.startswith("[[") and line.endswith("]]"))
     )
 
@@ -142,15 +141,19 @@ def _one_line_cue(line: str) -> tuple[str, str] | None:
 class _Normaliser:
     """Rewrite the body line by line, tracking block starts and dialogue blocks."""
 
-    def __init__(self, lines: list[str], repairs: set[int]) -> None:
+    def __init__(self, lines: list[str], keep_glued: set[int]) -> None:
         self.source = lines
-        self.repairs = repairs
+        self.keep_glued = keep_glued
         self.lines: list[str] = []
         self.line_map: list[int] = []
         self.marked: set[int] = set()
+        self.repairs: list[int] = []
         # A blank line (or a scene's start) is just behind; inside a cue's dialogue block.
         self.block_start = True
         self.in_dialogue = False
+        # The last block that was not a lyric or a note was dialogue: like fountain-py, a
+        # lyric or note after a blank line carries that dialogue on.
+        self.spoken = False
 
     def emit(self, text: str, number: int) -> None:
         self.lines.append(text)
@@ -163,46 +166,56 @@ class _Normaliser:
         inert = _inert_lines(self.source, start)
         for i in range(start, len(self.source)):
             raw = self.source[i]
-            if not raw.strip():
+            if i in inert:
+                self.emit(raw, i + 1)  # unseen by the parser: the state carries over
+            elif not raw.strip():
                 self.emit(raw, i + 1)
-                self.block_start, self.in_dialogue = True, False
-            elif i in inert:
-                self.emit(raw, i + 1)
-                self.block_start = False
+                # Spaces alone keep a dialogue block going (the spec's "two spaces").
+                if not (raw and self.in_dialogue):
+                    self.block_start, self.in_dialogue = True, False
             else:
                 self.line(i, raw.strip())
-        return Prepared(self.lines, self.line_map, frozenset(self.marked))
+        return Prepared(self.lines, self.line_map, frozenset(self.marked), tuple(self.repairs))
 
     def next_line(self, i: int) -> str:
         return self.source[i + 1].strip() if i + 1 < len(self.source) else ""
 
     def line(self, i: int, text: str) -> None:
-        number = i + 1
         if self.heading(i, text) or self.one_line_cue(i, text):
             return
         starts_block, self.block_start = self.block_start, False
-        if self.in_dialogue:
-            parenthetical = _FULL_WIDTH_PARENTHETICAL.match(text)
-            self.emit(f"({parenthetical.group(1)})" if parenthetical else self.source[i], number)
-            return
-        following = self.next_line(i)
-        if text.startswith("@"):
-            self.emit(self.source[i], number)
-            self.in_dialogue = bool(following)
+        if _CARRY_ON.match(text):
+            self.emit(self.source[i], i + 1)
+            self.in_dialogue = self.in_dialogue or self.spoken
+        elif text.startswith("@") and any(c.isalpha() for c in text):
+            self.emit(self.source[i], i + 1)
+            self.in_dialogue = self.spoken = True
         elif text.startswith(_ACTION_MARKS):
-            self.emit("!" + text[1:].strip(), number)
-        elif text.startswith(_EXPLICIT):
-            self.emit(self.source[i], number)
-        elif (
-            starts_block
-            and following
-            and not _structural(following)
-            and (lang.is_letter_cue(text) or _cjk_cue(text))
-        ):
-            self.emit("@" + text, number)
-            self.in_dialogue = True
+            # A △ line is a paragraph of its own: a cue may follow it directly.
+            self.emit("!" + text[1:].strip(), i + 1)
+            self.in_dialogue = self.spoken = False
+            self.block_start = True
+        elif _MARKED.match(text):
+            self.emit(self.source[i], i + 1)
+            self.in_dialogue = self.spoken = False
+        elif self.in_dialogue:
+            parenthetical = _FULL_WIDTH_PARENTHETICAL.match(text)
+            self.emit(f"({parenthetical.group(1)})" if parenthetical else self.source[i], i + 1)
+            self.spoken = True
         else:
-            self.emit(self.source[i], number)
+            self.in_dialogue = self.spoken = self.cue(i, text, starts_block)
+
+    def cue(self, i: int, text: str, starts_block: bool) -> bool:
+        """Emit a line outside dialogue; return whether it is a cue with dialogue after it."""
+        following = self.next_line(i)
+        is_cue = (
+            starts_block
+            and bool(following)
+            and not structural(following)
+            and (lang.is_letter_cue(text) or _cjk_cue(text))
+        )
+        self.emit("@" + text if is_cue else self.source[i], i + 1)
+        return is_cue
 
     def heading(self, i: int, text: str) -> bool:
         """Emit a scene heading and return True, or return False for any other line."""
@@ -214,14 +227,18 @@ class _Normaliser:
             return False
         if index < lang.ENGLISH_PREFIXES:
             self.emit(self.source[i], i + 1)
-            if i + 1 in self.repairs:
+            glued = bool(self.next_line(i))
+            standard = _STANDARD_HEADING.match(text) is not None and text == text.upper()
+            repair = glued and standard and i + 1 not in self.keep_glued
+            if repair:
                 self.emit("", i + 1)
-            self.block_start = i + 1 in self.repairs
+                self.repairs.append(i + 1)
+            self.block_start = repair or not glued
         else:
             self.marked.add(len(self.lines) + 1)
             self.emit("." + MARK + text, i + 1)
             self.block_start = True
-        self.in_dialogue = False
+        self.in_dialogue = self.spoken = False
         return True
 
     def one_line_cue(self, i: int, text: str) -> bool:
@@ -233,7 +250,7 @@ class _Normaliser:
             self.emit("", i + 1)
         self.emit("@" + found[0], i + 1)
         self.emit(found[1], i + 1)
-        if self.next_line(i):
-            self.emit("", i + 1)
-        self.block_start, self.in_dialogue = True, False
+        if i + 1 < len(self.source) and self.source[i + 1]:
+            self.emit("", i + 1)  # even before a line of spaces, which would carry on
+        self.block_start, self.in_dialogue, self.spoken = True, False, True
         return True
