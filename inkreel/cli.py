@@ -131,8 +131,9 @@ def check_language(lang: str, screenplay: bool = False) -> str:
     code = languages.canonical(code)
     if not screenplay and code not in LANGUAGES:
         raise UserError(
-            f"a story idea is written in {', '.join(LANGUAGES)}; {languages.language_name(code)} "
-            f"({code}) dialogue comes from a screenplay: use --script FILE.fountain."
+            f"a story idea is written in one of {', '.join(LANGUAGES)}; "
+            f"{languages.language_name(code)} ({code}) dialogue comes from a Fountain screenplay "
+            "(--script, or a .fountain line in a batch)."
         )
     return code
 
