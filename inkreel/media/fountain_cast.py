@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from inkreel.media import fountain_lang as lang
 from inkreel.schemas.script import Scene, name_key
@@ -99,6 +100,7 @@ def split_group(name: str) -> list[str]:
 # Presence in the action
 
 
+@lru_cache(maxsize=1024)
 def _pattern(name: str) -> re.Pattern[str]:
     body = r"\s+".join(re.escape(word) for word in name.split())
     if lang.CJK_CHAR.search(name):
