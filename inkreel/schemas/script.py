@@ -209,7 +209,12 @@ class ScriptDraft(BaseModel):
 class Script(ScriptDraft):
     """The episode's screenplay: a draft, or an imported one, with its bookkeeping."""
 
-    language: str = Field(default="en", description="Language of the dialogue: en, zh or ja.")
+    language: str = Field(
+        default="en",
+        description="Language of the dialogue: a code from `inkreel languages` (ISO 639-1 "
+        "such as en, zh, ja, ru, te; 639-3 where there is none, such as yue), detected from "
+        "the dialogue when a screenplay is imported.",
+    )
     source: Literal["idea", "fountain"] = "idea"
     skipped: list[SkippedElement] = Field(default_factory=list)
     voices: list[str] = Field(
