@@ -168,3 +168,24 @@ def test_a_marked_action_line_ends_the_dialogue_in_a_script_without_blank_lines(
         ("action", None, "他走了。"),
         ("dialogue", "韩梅梅", "再见。"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("page", "title", "kept"),
+    [
+        ("标题：茶馆夜话\n编剧：李明", "茶馆夜话", ["Author: 李明"]),
+        ("タイトル: 夜の教室", "夜の教室", []),
+        ("Название: Кухня\nДата: 2026", "Кухня", ["Date: 2026"]),
+    ],
+)
+def test_a_title_page_in_another_language_is_read(page: str, title: str, kept: list[str]) -> None:
+    script = read_fountain(f"{page}\n\n内景 茶馆 - 夜\n\n李雷：你好。\n")
+    assert script.title == title
+    assert [s.text for s in script.skipped] == kept
+    assert [s.line for s in script.skipped] == [2] * len(kept)
+
+
+def test_a_first_paragraph_that_is_not_all_title_keys_stays_text() -> None:
+    script = read_fountain("标题：茶馆\n他走进来。\n\n内景 茶馆 - 夜\n\n李雷：你好。\n")
+    assert script.title == "Untitled"
+    assert [s.kind for s in script.skipped] == ["action"]

@@ -292,7 +292,7 @@ def read_fountain(text: str, language: str = "en") -> Script:
             "the screenplay is empty; write at least one scene heading such as "
             "'INT. TEA HOUSE - NIGHT' followed by action and dialogue."
         )
-    lines = text.split("\n")
+    lines = lang.english_title_page(text.split("\n"))
     doc, prepared = _parse_with_repairs(lines)
     orig = prepared.original
     skipped = [

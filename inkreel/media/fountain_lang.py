@@ -24,6 +24,32 @@ import unicodedata
 
 from inkreel.schemas.script import TimeOfDay
 
+# --- title page ----------------------------------------------------------------------------
+
+# Title-page keys in other languages -> the Fountain key fountain-py knows (it reads English
+# keys only). Only a first block made entirely of such "key: value" lines is a title page.
+TITLE_KEYS = {
+    **dict.fromkeys(["标题", "標題", "片名", "剧名", "劇名", "题目", "題名", "タイトル"], "Title"),
+    **dict.fromkeys(["Название", "Titre", "Titel", "Título", "Titolo"], "Title"),
+    **dict.fromkeys(["作者", "编剧", "編劇", "脚本", "原作", "Автор", "Auteur", "Autor"], "Author"),
+    **dict.fromkeys(["日期", "日付", "Дата"], "Date"),
+    **dict.fromkeys(["梗概", "简介", "簡介", "あらすじ", "Синопсис"], "Logline"),
+}
+TITLE_LINE = re.compile(r"^\s*(?P<key>[^:：\s][^:：]{0,11}?)\s*[:：]\s*(?P<value>.*)$")
+
+
+def english_title_page(lines: list[str]) -> list[str]:
+    """Return the lines with a title page written in another language given English keys
+    (line for line, so line numbers stay); any other text is returned as it is."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    end = next((i for i in range(first, len(lines)) if not lines[i].strip()), len(lines))
+    matches = [TITLE_LINE.match(line) for line in lines[first:end]]
+    if not matches or not all(m and m.group("key") in TITLE_KEYS for m in matches):
+        return lines
+    keyed = [f"{TITLE_KEYS[m.group('key')]}: {m.group('value')}" for m in matches if m]
+    return [*lines[:first], *keyed, *lines[end:]]
+
+
 # --- scene headings ----------------------------------------------------------------------
 
 # Separators after a prefix: a dot, ideographic full stop, colon, comma or whitespace.
