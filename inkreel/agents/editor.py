@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from pydantic import BaseModel, Field
 from inkreel import PROJECT_FORMAT, __version__
 from inkreel.agents.common import artifact
 from inkreel.graphs.state import EpisodeContext, EpisodeState
-from inkreel.media import audio, exports, motion, render, renderer
+from inkreel.media import audio, exports, mix, motion, render, renderer
 from inkreel.media.fountain import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
 from inkreel.project import digest, write_text_atomic
@@ -36,6 +39,10 @@ from inkreel.schemas import (
 
 AGENT = "editor"
 MIX_RATE = 44100
+# A push-in or pull-out is staged at every zoom step of its move: ~100 MB of layers at
+# 1280x720 (~170 MB at its peak, against ~50 MB for a static shot or a pan). Staged beside
+# another shot and two encoders it made the peak of a 15-minute episode, so it is staged alone.
+ZOOM_MOVES = frozenset({"push_in", "pull_out"})
 TITLE_CARD_S = 3.0
 ENCODER = ("offline", "libx264+aac")
 
@@ -58,17 +65,19 @@ def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
     )
     seed = state["request"].seed
     key = digest(
-        timeline.audio, timeline.frames, timeline.fps, seed, settings.music, audio.MIX_VERSION
+        timeline.audio, timeline.frames, timeline.fps, seed, settings.music, mix.MIX_VERSION
     )
     path = ctx.project.assets("mix") / f"{key}.wav"
     if not path.exists():
         duration = timeline.duration_s
-        lines = []
-        for clip in timeline.audio:
-            samples, rate = audio.read_wav(ctx.project.root / clip.path)
-            lines.append((samples, rate, clip.start / timeline.fps))
-        music = audio.music_bed(duration, seed, "calm", MIX_RATE) if settings.music else None
-        audio.write_wav(path, audio.mix(lines, music, duration, MIX_RATE), MIX_RATE)
+        # Streamed: each take is read when the mix reaches it, so memory does not grow with
+        # the runtime (a 15-minute mix held in memory took ~2.6 GB).
+        lines = [
+            (partial(audio.read_wav, ctx.project.root / clip.path), clip.start / timeline.fps)
+            for clip in timeline.audio
+        ]
+        music = mix.MusicBed(duration, seed, "calm", MIX_RATE) if settings.music else None
+        mix.mix_to_wav(path, lines, music, duration, MIX_RATE)
     ctx.event("timeline", frames=timeline.frames)
     mixed = artifact(ctx, path, "audio_mix", AGENT, seed, ("offline", "inkreel-mixer"))
     return {"timeline": timeline, "mix": ctx.project.rel(path), "artifacts": [mixed]}
@@ -221,17 +230,25 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
             with local_cpu():
                 frame = segment_frames(task, ctx.project.root)
                 render.render_segment(frame, task.clip.frames, out, task.fps, size)
+                del frame  # before local_cpu hands the freed memory back
     elif first.offline and out.exists():
         model = (first.provider, first.model)
     else:
         seconds = task.clip.frames / task.fps
 
         def encode() -> bytes:
-            # Staging a shot holds its layers in memory: stage and encode on one core's turn.
-            with local_cpu(), tempfile.TemporaryDirectory(prefix="inkreel-") as folder:
+            # Staging a shot holds its layers in memory: stage and encode on one core's turn
+            # (taken after the staging turn, so a shot waiting to stage holds no core).
+            with (
+                _staging_turn(task),
+                local_cpu(),
+                tempfile.TemporaryDirectory(prefix="inkreel-") as folder,
+            ):
                 frame = segment_frames(task, ctx.project.root)
                 tmp = Path(folder) / out.name
                 render.render_segment(frame, task.clip.frames, tmp, task.fps, size)
+                # The staged layers go before local_cpu hands the freed memory back.
+                del frame
                 return tmp.read_bytes()
 
         def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
@@ -267,9 +284,53 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
             with local_cpu():
                 frame = _fit_clip(task, target, ctx.project.root)
                 render.render_segment(frame, task.clip.frames, out, task.fps, size)
+                del frame
     ctx.event("segment", shot_id=task.clip.shot_id)
     made = artifact(ctx, out, "shot_segment", AGENT, task.seed, model)
     return {"segments": {task.clip.shot_id: ctx.project.rel(out)}, "artifacts": [made]}
+
+
+class _Stagings:
+    """Whose turn it is to stage: any number of ordinary shots (local_cpu bounds them), or
+    one zooming shot alone; a zooming shot waiting goes before ordinary ones that come later."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._ordinary = 0
+        self._zooming = False
+        self._waiting = 0
+
+    @contextmanager
+    def turn(self, zooming: bool) -> Iterator[None]:
+        with self._turn:
+            if zooming:
+                self._waiting += 1
+                self._turn.wait_for(lambda: not self._zooming and not self._ordinary)
+                self._waiting -= 1
+                self._zooming = True
+            else:
+                self._turn.wait_for(lambda: not self._zooming and not self._waiting)
+                self._ordinary += 1
+        try:
+            yield
+        finally:
+            with self._turn:
+                if zooming:
+                    self._zooming = False
+                else:
+                    self._ordinary -= 1
+                self._turn.notify_all()
+
+
+_STAGINGS = _Stagings()
+
+
+def _staging_turn(task: SegmentTask) -> AbstractContextManager[None]:
+    """The turn to stage the clip: alone if it stages a zooming shot (its own, or the next
+    one's first frame for a dissolve)."""
+    clips = [task, *([task.dissolve_into] if task.dissolve_into else [])]
+    zooming = any(c.keyframe_staged and c.clip.move in ZOOM_MOVES for c in clips if c.shot)
+    return _STAGINGS.turn(zooming)
 
 
 def _fit_clip(task: SegmentTask, clip: Path, root: Path) -> Callable[[int], np.ndarray]:

@@ -920,15 +920,21 @@ def _true_peak_envelope(data: np.ndarray) -> np.ndarray:
     blocks so a long mix never holds four float64 copies of itself.
     """
     frames = data.reshape(data.shape[0], -1)
+    # Mono as 1-D: a max over an axis of length one costs as much as the oversampling.
+    mono = frames.shape[1] == 1
+    if mono:
+        frames = frames[:, 0]
     n = frames.shape[0]
-    env = np.abs(frames).max(axis=1)
+    env = np.abs(frames) if mono else np.abs(frames).max(axis=1)
     if n < 2:
         return env
     block, pad = 1 << 18, 64  # the interpolator reaches ~10 samples each way
     for lo in range(0, n, block):
         hi = min(lo + block, n)
         a, b = max(0, lo - pad), min(n, hi + pad)
-        over = np.abs(resample_poly(frames[a:b], _OVERSAMPLE, 1, axis=0)).max(axis=1)
+        over = np.abs(resample_poly(frames[a:b], _OVERSAMPLE, 1, axis=0))
+        if not mono:
+            over = over.max(axis=1)
         # over[k] is the signal at time a + k / 4: row i holds sample a + i and the three
         # points between it and the next sample.
         after = over.reshape(b - a, _OVERSAMPLE).max(axis=1)
