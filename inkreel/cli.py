@@ -212,6 +212,14 @@ class ProgressView:
             self.advance("voices")
         elif kind == "keyframe":
             self.advance("keyframes")
+        elif kind == "checking":
+            # Each round of the continuity gate checks the shots that changed: a fresh bar.
+            if "continuity" in self.tasks:
+                self.progress.reset(self.tasks["continuity"], total=payload["shots"])
+            else:
+                self.bar("continuity", "Checking continuity", payload["shots"])
+        elif kind == "checked":
+            self.advance("continuity")
         elif kind == "revised":
             self.progress.console.print(f"  continuity: revised {payload['shot_id']}")
         elif kind == "script_revised":

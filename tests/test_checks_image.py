@@ -372,3 +372,72 @@ def test_a_repaired_keyframe_is_checked_again(episode: Bundle) -> None:
     render(s).save(bad.root / bad.board.keyframes[s.id].path)
     assert check_image(bad, [s.id]) == []
     assert shot_scores(bad, s.id)["score"] == 1.0
+
+
+def copies(bundle: Bundle, times: int) -> Bundle:
+    """The bundle with each shot repeated `times` times under new ids (same keyframes)."""
+    board = bundle.board.model_copy(deep=True)
+    shots, keyframes = [], {}
+    for k in range(times):
+        for s in SHOTS:
+            sid = f"{s.id}-{k}"
+            shots.append(s.model_copy(update={"id": sid}))
+            keyframes[sid] = board.keyframes[s.id].model_copy(update={"shot_id": sid})
+    board.shots, board.keyframes = shots, keyframes
+    return dataclasses.replace(bundle, board=board, notes=[])
+
+
+def test_check_shots_reads_the_references_once_and_reports_every_shot(
+    episode: Bundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded: list[str] = []
+    real = image._character_refs
+
+    def counting(root: Path, name: str, board: StoryboardFile) -> object:
+        loaded.append(name)
+        return real(root, name, board)
+
+    monkeypatch.setattr(image, "_character_refs", counting)
+    bundle = copies(episode, 3)
+    done: list[str] = []
+    results = image.check_shots(bundle, on_shot=done.append)
+    ids = [s.id for s in bundle.board.shots]
+    assert list(results) == done == ids  # storyboard order, one progress call per shot
+    assert all(r.findings == [] and r.scores["score"] == 1.0 for r in results.values())
+    # Nine shots, two characters: each character's references are read once, not per shot.
+    assert sorted(loaded) == ["Ava", "Bo"]
+    assert image.check_shots(bundle, ids[:2], workers=1).keys() == {ids[0], ids[1]}
+
+
+def test_a_long_storyboard_tries_only_the_sets_near_the_shot(
+    episode: Bundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Eleven more sets, one a scene after the harbour: a keyframe drawn in the wrong set is
+    # compared with the sets of the scenes around it, not with every set of the episode.
+    rooms = {
+        f"Room {k}": TEA.model_copy(
+            update={"name": f"Room {k}", "wall_colour": f"#{k * 20:02x}7060"}
+        )
+        for k in range(1, 12)
+    }
+    board = episode.board.model_copy(deep=True)
+    board.locations |= {n: Location(id=f"loc-{n}", design=d) for n, d in rooms.items()}
+    board.shots += [_shot(f"s{k + 2:02d}-001", WIDE, n, "day", TWO) for k, n in enumerate(rooms, 1)]
+    s = shot("s01-001")
+    wrong = render(s.model_copy(update={"location": "Harbour"}), HARBOUR)
+    bad = redraw(Bundle(board, root=episode.root), s.id, wrong)
+    renders: list[str] = []
+    real = image.set_render
+
+    def counting(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> np.ndarray:
+        renders.append(location.name)
+        return real(shot, location, size)
+
+    monkeypatch.setattr(image, "set_render", counting)
+    findings = check_image(bad, [s.id])
+    assert only(findings, s.id) == {"wrong_set"}
+    assert findings[0].evidence["rendered_location"] == "Harbour"
+    # Its own set (day, and at night), then the harbour and the rooms of scenes 3-9.
+    others = [n for n in renders if n != "Tea Room"]
+    assert others == ["Harbour", *(f"Room {k}" for k in range(1, 8))]
+    assert len(renders) == 2 + image.MAX_OTHER_SETS

@@ -280,3 +280,54 @@ def test_without_a_script_staging_checks_still_run() -> None:
 def test_offline_episodes_pass(idea: str, runtime: float, seed: int) -> None:
     board = offline_board(idea, runtime, seed)
     assert check_storyboard(Bundle(board, root=Path("."))) == []
+
+
+def test_the_work_grows_with_the_shots_not_their_square(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scene four times as long costs four times the lookups: each shot is compared with its
+    neighbours and with what the scene has established, not with every other shot."""
+    from inkreel.checks import storyboard
+
+    calls = {"pairs": 0, "blocked": 0, "presence": 0, "shot_eq": 0}
+
+    def counted(name: str, real):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(storyboard, "_pairs", counted("pairs", storyboard._pairs))
+    monkeypatch.setattr(storyboard, "_blocked", counted("blocked", storyboard._blocked))
+    monkeypatch.setattr(Scene, "presence", counted("presence", Scene.presence))
+    monkeypatch.setattr(Shot, "__eq__", counted("shot_eq", Shot.__eq__))
+
+    def work(lines: int) -> tuple[int, int]:
+        # Mei talks to Kai line after line. In the first half Kai is staged only in the
+        # opening wide shot (so where he stands is looked up far back); in the second half
+        # they share two-shots, and every fourth one jumps the line.
+        beats = [Beat(kind="action", text="Mei waits by the window.")]
+        beats += [
+            Beat(kind="dialogue", character="Mei", addressee="Kai", text="Listen.")
+            for _ in range(lines)
+        ]
+        scene = SCENE.model_copy(update={"beats": beats})
+        specs = [(0, "wide", ["Mei", "Kai"])]
+        specs += [(b, "medium", ["Mei"]) for b in range(1, lines // 2 + 1)]
+        specs += [(b, "two_shot", ["Mei", "Kai"]) for b in range(lines // 2 + 1, lines + 1)]
+        shots = staged(scene, specs)
+        for k in range(1, lines // 2 + 1):
+            mei = [b for b in shots[k].blocking if b.character == "Mei"]
+            shots[k] = shots[k].model_copy(update={"blocking": mei})
+        for k in range(lines // 2 + 4, len(shots), 4):
+            shots[k] = shots[k].model_copy(
+                update={"camera": shots[k].camera.model_copy(update={"reverse": True})}
+            )
+        for key in calls:
+            calls[key] = 0
+        findings = run(shots, scene)
+        return sum(calls.values()), len(findings)
+
+    small, found_small = work(40)
+    large, found_large = work(160)
+    assert found_large >= 4 * found_small > 0  # the jumps over the line are all found
+    assert large <= 4.5 * small, (small, large)

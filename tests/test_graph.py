@@ -101,7 +101,14 @@ def test_a_flipped_shot_goes_back_to_the_director_and_is_repaired(
         )[0],
     }
 
+    events: list[tuple[str, dict]] = []
+    runtime.context.on_event = lambda kind, payload: events.append((kind, payload))
     command = continuity.check_continuity(state, runtime)  # type: ignore[arg-type]
+    # Progress: the image checks of every shot, one event each, in storyboard order.
+    progress = [e for e in events if e[0] in ("checking", "checked")]
+    assert progress == [("checking", {"shots": len(order)})] + [
+        ("checked", {"shot_id": sid}) for sid in order
+    ]
     sends = command.goto
     assert isinstance(sends, list) and [s.arg.shot.id for s in sends] == [target]
     assert all(isinstance(s, Send) and s.node == "revise_shot" for s in sends)
@@ -116,8 +123,14 @@ def test_a_flipped_shot_goes_back_to_the_director_and_is_repaired(
     state["attempts"] = command.update["attempts"]
     state["findings_log"] = command.update["findings_log"]
     state["takes_seen"] = command.update["takes_seen"]
+    events.clear()
     again = continuity.check_continuity(state, runtime)  # type: ignore[arg-type]
     assert again.goto == "cut_timeline"
+    # The second round checks only the redrawn shot again.
+    assert [e for e in events if e[0] in ("checking", "checked")] == [
+        ("checking", {"shots": 1}),
+        ("checked", {"shot_id": target}),
+    ]
     outcome = {s.shot_id: s for s in again.update["continuity"].shots}[target]
     assert outcome.status == "repaired" and outcome.attempts == 2
 

@@ -13,12 +13,13 @@ report shows each repaired shot's score before and after, the sheets redrawn, an
 gate's review (`agents.screenwriter.check_script`, which ran before anything was designed).
 
 Score of a take: the image checks' score (1.0 clean, lower the further the worst measure is
-past its threshold; `checks.image.shot_scores`) halved for each storyboard finding on it, and
+past its threshold; `checks.image.check_shots`) halved for each storyboard finding on it, and
 lowered by the vision judge's findings when a judge is set (`checks.judge.score_factor`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -27,9 +28,10 @@ from langgraph.types import Command, Send
 from inkreel.agents.character_designer import SheetTask
 from inkreel.agents.director import ShotTask, reference_paths
 from inkreel.checks import Bundle, run_checks
-from inkreel.checks.image import shot_scores
+from inkreel.checks.image import ShotCheck, check_shots
 from inkreel.checks.judge import judge_shots, score_factor
 from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.providers.limits import release_memory
 from inkreel.schemas import (
     CheckedTake,
     ContinuityReport,
@@ -55,9 +57,27 @@ def _board(state: EpisodeState, shots: list[Shot]) -> StoryboardFile:
     )
 
 
-def _score(bundle: Bundle, shot_id: str, board_findings: int, image: list[Finding]) -> float:
-    measured = shot_scores(bundle, shot_id).get("score", 1.0)
+def _score(measured: float, board_findings: int, image: list[Finding]) -> float:
     return round(float(measured) * 0.5**board_findings * score_factor(image), 4)
+
+
+def _check_images(ctx: EpisodeContext, bundle: Bundle, changed: list[str]) -> dict[str, ShotCheck]:
+    """The image checks of the changed shots, one progress event per shot checked."""
+    if not changed:
+        return {}
+    if not bundle.has_images:
+        # What run_checks says when the keyframes are not on disk.
+        note = "image checks skipped: no keyframe images next to the storyboard."
+        if note not in bundle.notes:
+            bundle.notes.append(note)
+        return {}
+    ctx.event("checking", shots=len(changed))
+
+    def checked(shot_id: str) -> None:
+        release_memory()  # a shot's analysis frees ~130 MB of frames and masks
+        ctx.event("checked", shot_id=shot_id)
+
+    return check_shots(bundle, changed, on_shot=checked)
 
 
 def check_continuity(
@@ -71,15 +91,18 @@ def check_continuity(
     bundle = Bundle(_board(state, shots), ctx.project.root)
     previous: dict[str, CheckedTake] = dict(state.get("takes_seen", {}))
     changed = [s.id for s in shots if s.id not in previous or _changed(previous[s.id], state, s)]
+    is_changed = set(changed)
     findings = run_checks(bundle, ("storyboard",))
     image_findings = {
-        sid: list(take.findings) for sid, take in previous.items() if sid not in changed
+        sid: list(take.findings) for sid, take in previous.items() if sid not in is_changed
     }
-    fresh = run_checks(bundle, ("image",), changed) if changed else []
-    if changed and ctx.settings.judge_model is not None:
-        fresh += judge_shots(ctx.providers.calls, bundle, changed)
+    checked = _check_images(ctx, bundle, changed)
     for sid in changed:
-        image_findings[sid] = [f for f in fresh if f.shot_id == sid]
+        image_findings[sid] = list(checked[sid].findings) if sid in checked else []
+    if changed and ctx.settings.judge_model is not None:
+        for f in judge_shots(ctx.providers.calls, bundle, changed):
+            if f.shot_id in is_changed:
+                image_findings[f.shot_id].append(f)
     findings += [f for sid in state["shot_order"] for f in image_findings.get(sid, [])]
     attempts = {s.id: state.get("attempts", {}).get(s.id, 1) for s in shots}
     mine: dict[str, list[Finding]] = {}
@@ -90,13 +113,14 @@ def check_continuity(
     for s in shots:
         board_count = sum(1 for f in mine.get(s.id, []) if f.level == "storyboard")
         take = previous.get(s.id)
-        if take is None or s.id in changed:
+        if take is None or s.id in is_changed:
+            measured = checked[s.id].scores.get("score", 1.0) if s.id in checked else 1.0
             take = CheckedTake(
                 shot=s,
                 keyframe=state["keyframes"][s.id],
                 references=_sheets(state, s),
                 score=(
-                    _score(bundle, s.id, board_count, image_findings.get(s.id, []))
+                    _score(measured, board_count, image_findings.get(s.id, []))
                     if s.id in mine
                     else 1.0
                 ),
@@ -116,19 +140,21 @@ def check_continuity(
         sid for sid, problems in mine.items() if all(_sheet_of(f) in redraw for f in problems)
     }
     retry = sorted(s for s in failing - waiting if attempts[s] < limit)
-    raised = [f for f in findings if f.shot_id in changed]  # unchanged shots' were logged
+    raised = [f for f in findings if f.shot_id in is_changed]  # unchanged shots' were logged
     log = [*state.get("findings_log", []), *raised]
     update: dict[str, Any] = {"findings_log": raised}
     if not retry and not redraw:
         # At the limit: each shot still failing keeps its best take, flagged for a human.
-        kept_shots, kept_frames = {}, {}
+        kept_shots, kept_frames, kept_findings = {}, {}, []
         for sid in sorted(failing):
             best = seen[sid].best
             if best is not None and best.score > seen[sid].score:
                 kept_shots[sid] = best.shot
                 kept_frames[sid] = best.keyframe
+                kept_findings += best.findings
                 seen[sid] = best.remember()
-                findings = [f for f in findings if f.shot_id != sid] + best.findings
+        if kept_shots:
+            findings = [f for f in findings if f.shot_id not in kept_shots] + kept_findings
         report = _report(
             shots, findings, log, attempts, limit, seen, _script(state, bundle), drawings
         )
@@ -140,6 +166,10 @@ def check_continuity(
     report = _report(shots, findings, log, attempts, limit, seen, _script(state, bundle), drawings)
     ctx.event("continuity", findings=len(findings), retry=len(retry), redraw=len(redraw))
     by_id = {s.id: s for s in shots}
+    position = {sid: k for k, sid in enumerate(state["shot_order"])}
+    in_scene: dict[int, list[Shot]] = {}
+    for s in shots:
+        in_scene.setdefault(s.scene, []).append(s)
     request = state["request"]
     sends = [
         Send(
@@ -158,7 +188,7 @@ def check_continuity(
     scenes = {scene.number: scene for scene in state["script"].scenes}
     for shot_id in retry:
         shot = by_id[shot_id]
-        index = state["shot_order"].index(shot_id)
+        index = position[shot_id]
         before = by_id[state["shot_order"][index - 1]] if index else None
         problems = mine[shot_id]
         missing = [
@@ -191,7 +221,7 @@ def check_continuity(
             ),
             attempt=attempts[shot_id] + 1,
             scene=scene,
-            scene_shots=[s for s in shots if s.scene == shot.scene],
+            scene_shots=in_scene[shot.scene],
         )
         sends.append(Send("revise_shot", task))
     update |= {
@@ -255,9 +285,11 @@ def _report(
     drawings: dict[str, int] | None = None,
 ) -> ContinuityReport:
     outcomes = []
+    logged = Counter(f.shot_id for f in log)
+    still_open = Counter(f.shot_id for f in open_findings)
     for shot in shots:
-        first = sum(1 for f in log if f.shot_id == shot.id)
-        last = sum(1 for f in open_findings if f.shot_id == shot.id)
+        first = logged[shot.id]
+        last = still_open[shot.id]
         if last:
             status = "flagged"
         elif attempts[shot.id] > 1 or first:

@@ -3,6 +3,7 @@
     findings = check_image(bundle)                # every shot with a keyframe
     findings = check_image(bundle, ["s02-003"])   # only the shots being repaired
     scores = shot_scores(bundle, "s02-003")        # before/after numbers for the repair loop
+    results = check_shots(bundle, ids, on_shot=f)  # findings and numbers of many, with progress
 
 The storyboard's layout only says *where to look*; every finding comes from keyframe pixels.
 
@@ -14,7 +15,8 @@ The background first
     compared with what a whole-frame mistake would give: the set mirrored (`mirrored_frame`,
     a flipped keyframe: line_flip), the shot's set at each other time of day (`wrong_light`:
     day_night) and the shot's camera in each other location of the storyboard (`wrong_set`:
-    wrong_location). A set that is its own mirror image cannot tell a flipped frame, so then the
+    wrong_location; in a storyboard of more than nine sets, the eight used nearest the shot's
+    scene). A set that is its own mirror image cannot tell a flipped frame, so then the
     figures do: ink where the layout's mirror image puts them and none where the layout does is a
     flipped frame too. An alternative that at least halves the mismatch names the cause, and the
     figure checks then run against it (the frame un-mirrored; the other set and its light), so one
@@ -71,10 +73,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -211,6 +215,11 @@ _T = TypeVar("_T")
 _SET_RENDERS: OrderedDict[str, tuple[tuple[int, ...], bytes]] = OrderedDict()
 _SET_RENDERS_MAX_BYTES = 32 * 2**20
 _RESULTS: OrderedDict[str, _Analysis] = OrderedDict()
+# A keyframe that its own set does not reproduce is compared with the shot's camera in at most
+# this many other sets (see _Shared.other_sets): every set of a long storyboard, for every such
+# shot, grew with the square of the episode.
+MAX_OTHER_SETS = 8
+MAX_WORKERS = 4
 _RESULTS_MAX = 1024
 _REFS: OrderedDict[str, _CharacterRefs] = OrderedDict()
 _REFS_MAX = 64
@@ -442,9 +451,12 @@ class _Frame:
 
 
 class _Checker:
-    def __init__(self, bundle: Bundle, shot: Shot, kf: Keyframe, p: ImageThresholds) -> None:
+    def __init__(
+        self, bundle: Bundle, shot: Shot, kf: Keyframe, p: ImageThresholds, shared: _Shared
+    ) -> None:
         self.bundle = bundle
         self.board = bundle.board
+        self.shared = shared
         self.shot = shot
         self.kf = kf
         self.p = p
@@ -534,9 +546,8 @@ class _Checker:
                     continue
                 other = set_render(shot.model_copy(update={"time_of_day": tod}), loc, size)
                 cands.append((f"time:{tod}", mismatch(rgb, other), other, loc, tod))
-            for name, asset in self.board.locations.items():
-                if name == shot.location:
-                    continue
+            for name in self.shared.other_sets(shot):
+                asset = self.board.locations[name]
                 moved = shot.model_copy(update={"location": name})
                 other = set_render(moved, asset.design, size)
                 cands.append((f"location:{name}", mismatch(rgb, other), other, asset.design, name))
@@ -1087,7 +1098,7 @@ class _Checker:
         sd = cons.ShotData(fr.lit_as, fr.kf.figures, fr.rgb, fr.ink, "set_difference", fr.location)
         board = self.board.model_copy(update={"cast": {}})
         inp = cons.collect_identity(self.bundle.root, board, [sd], cons.Params(), [])
-        cache = cons.DescCache()
+        cache = _ShotDescriptors(self.shared.descriptors, all_refs)
         worst_sim, worst_margin = 1.0, 1.0
         for crop in inp.crops:
             own = [r for r in all_refs if r.character == crop.character]
@@ -1173,10 +1184,10 @@ class _Checker:
         refs: dict[str, _CharacterRefs] = {}
         for f in fr.kf.figures:
             if f.character in self.board.cast and f.character not in refs:
-                refs[f.character] = _character_refs(self.bundle.root, f.character, self.board)
+                refs[f.character] = self.shared.refs(f.character)
         for name in self.board.cast:
             if name not in refs:
-                refs[name] = _character_refs(self.bundle.root, name, self.board)
+                refs[name] = self.shared.refs(name)
         for cr in refs.values():
             self.out.notes.extend(cr.notes)
         if fr.changed is not None:
@@ -1241,50 +1252,167 @@ def _element_kind(loc: LocationDesign | None, key: str) -> str:
         return "set element"
 
 
-def _analyse(bundle: Bundle, shot: Shot, p: ImageThresholds) -> _Analysis | None:
+class _Shared:
+    """What the checks of one storyboard share, worked out once and not once per shot: the
+    board-wide part of each shot's cache key, the characters' references, and the sets near
+    each scene (the candidates for a keyframe drawn in the wrong set)."""
+
+    def __init__(self, bundle: Bundle, p: ImageThresholds) -> None:
+        self.bundle = bundle
+        b = bundle.board
+        self.key = _digest(
+            str(bundle.root),
+            {n: loc.model_dump_json() for n, loc in sorted(b.locations.items())},
+            {n: c.model_dump_json() for n, c in sorted(b.cast.items())},
+            p.model_dump_json(),
+        )
+        self._refs: dict[str, _CharacterRefs] = {}
+        self._near: dict[int, list[str]] | None = None
+        self._lock = threading.Lock()
+        # The references' descriptors: every figure of every shot is compared with them.
+        self.descriptors = cons.DescCache()
+
+    def refs(self, name: str) -> _CharacterRefs:
+        with self._lock:
+            if name not in self._refs:
+                self._refs[name] = _character_refs(self.bundle.root, name, self.bundle.board)
+            return self._refs[name]
+
+    def other_sets(self, shot: Shot) -> list[str]:
+        """The storyboard's other sets to try for a keyframe drawn in the wrong one: all of
+        them, or for a long storyboard the MAX_OTHER_SETS used in the scenes nearest the shot's
+        (a drifted keyframe is drawn in a set of the story around it), in storyboard order."""
+        names = self.bundle.board.locations
+        if len(names) <= MAX_OTHER_SETS + 1:
+            return [n for n in names if n != shot.location]
+        with self._lock:
+            if self._near is None:
+                self._near = _nearest_sets(self.bundle.board.shots, MAX_OTHER_SETS + 1)
+            near = set(self._near.get(shot.scene, ()))
+        near.discard(shot.location)
+        picked = [n for n in names if n in near][:MAX_OTHER_SETS]
+        return picked
+
+
+class _ShotDescriptors(cons.DescCache):
+    """One shot's descriptor cache: its crops' own, the references' from the storyboard's
+    (describing the references again for every shot was most of the identity check's time)."""
+
+    def __init__(self, shared: cons.DescCache, refs: list[cons.Ref]) -> None:
+        super().__init__()
+        self.shared = shared
+        self.refs = {id(c) for r in refs for c in (r.canon, r.canon.flipped())}
+
+    def get(self, c: cons._Canon, valid: np.ndarray) -> cons._Desc | None:
+        if id(c) in self.refs:
+            with _LOCK:
+                return self.shared.get(c, valid)
+        return super().get(c, valid)
+
+
+def _nearest_sets(shots: list[Shot], count: int) -> dict[int, list[str]]:
+    """Scene -> the first `count` sets met walking out from it scene by scene (storyboard order)."""
+    order: list[int] = []
+    sets: dict[int, list[str]] = {}
+    for shot in shots:
+        if shot.scene not in sets:
+            order.append(shot.scene)
+            sets[shot.scene] = []
+        if shot.location not in sets[shot.scene]:
+            sets[shot.scene].append(shot.location)
+    near: dict[int, list[str]] = {}
+    for i, scene in enumerate(order):
+        found: dict[str, None] = dict.fromkeys(sets[scene])
+        step = 1
+        while len(found) < count and (i - step >= 0 or i + step < len(order)):
+            for j in (i - step, i + step):
+                if 0 <= j < len(order):
+                    found.update(dict.fromkeys(sets[order[j]]))
+            step += 1
+        near[scene] = list(found)
+    return near
+
+
+def _analyse(bundle: Bundle, shot: Shot, p: ImageThresholds, shared: _Shared) -> _Analysis | None:
     kf = bundle.board.keyframes.get(shot.id)
     if kf is None:
         return None
     path = bundle.root / kf.path
     if not path.is_file():
         return _Analysis(notes=[f"{shot.id}: keyframe {kf.path} is missing; not checked."])
-    b = bundle.board
     key = _digest(
         hashlib.blake2b(path.read_bytes(), digest_size=16).digest(),
-        str(bundle.root),
+        shared.key,
         shot.model_dump_json(),
         kf.model_dump_json(),
-        {n: loc.model_dump_json() for n, loc in sorted(b.locations.items())},
-        {n: c.model_dump_json() for n, c in sorted(b.cast.items())},
-        p.model_dump_json(),
     )
     hit = _recall(_RESULTS, key)
     if hit is None:
-        hit = _Checker(bundle, shot, kf, p).run()
+        hit = _Checker(bundle, shot, kf, p, shared).run()
         _remember(_RESULTS, key, hit, _RESULTS_MAX)
     return hit
+
+
+@dataclass
+class ShotCheck:
+    """One shot's image-check result: its findings and its measurements (see shot_scores)."""
+
+    findings: list[Finding]
+    scores: dict[str, float]
+
+
+def check_shots(
+    bundle: Bundle,
+    shots: list[str] | None = None,
+    params: ImageThresholds | None = None,
+    on_shot: Callable[[str], None] | None = None,
+    workers: int | None = None,
+) -> dict[str, ShotCheck]:
+    """Run every image check on each shot with a keyframe (or only on `shots`); results in
+    storyboard order, `on_shot(shot_id)` called as each is done (for progress).
+
+    Each shot is analysed once, against what the whole storyboard shares (worked out once), so
+    the work grows with the number of shots, not with its square. `workers` shots are
+    analysed at a time (default: one per core, at most MAX_WORKERS; each holds ~130 MB).
+    """
+    p = params or ImageThresholds()
+    wanted = set(shots) if shots is not None else None
+    results: dict[str, ShotCheck] = {}
+    if not bundle.board.keyframes:
+        _note(bundle, "image checks skipped: the storyboard has no keyframes.")
+        return results
+    shared = _Shared(bundle, p)
+    noted = set(bundle.notes)
+    todo = [s for s in bundle.board.shots if wanted is None or s.id in wanted]
+    count = workers or min(MAX_WORKERS, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(1, count)) as pool:
+        analysed = pool.map(lambda shot: _analyse(bundle, shot, p, shared), todo)
+        done = list(_reported(zip(todo, analysed, strict=True), on_shot))
+    for shot, a in done:
+        if a is not None:
+            findings = [f.model_copy(deep=True) for f in a.findings]
+            results[shot.id] = ShotCheck(findings, dict(a.scores))
+            for n in a.notes:
+                if n not in noted:
+                    noted.add(n)
+                    bundle.notes.append(n)
+    return results
+
+
+def _reported(
+    done: Iterator[tuple[Shot, _Analysis | None]], on_shot: Callable[[str], None] | None
+) -> Iterator[tuple[Shot, _Analysis | None]]:
+    for shot, a in done:
+        if on_shot is not None:
+            on_shot(shot.id)
+        yield shot, a
 
 
 def check_image(
     bundle: Bundle, shots: list[str] | None = None, params: ImageThresholds | None = None
 ) -> list[Finding]:
     """Run every image check on the storyboard's keyframes (or only on `shots`)."""
-    p = params or ImageThresholds()
-    wanted = set(shots) if shots is not None else None
-    findings: list[Finding] = []
-    if not bundle.board.keyframes:
-        _note(bundle, "image checks skipped: the storyboard has no keyframes.")
-        return findings
-    for shot in bundle.board.shots:
-        if wanted is not None and shot.id not in wanted:
-            continue
-        a = _analyse(bundle, shot, p)
-        if a is None:
-            continue
-        findings += [f.model_copy(deep=True) for f in a.findings]
-        for n in a.notes:
-            _note(bundle, n)
-    return findings
+    return [f for r in check_shots(bundle, shots, params).values() for f in r.findings]
 
 
 def shot_scores(
@@ -1303,12 +1431,15 @@ def shot_scores(
         best_alternative_mismatch: the same for the closest whole-frame alternative, if tried;
       * set_offset_px: largest displacement of a set element, frame pixels;
         set_changed_share: largest changed share of an element box.
+
+    For many shots, `check_shots` gives the same numbers without re-reading the storyboard
+    for each.
     """
     p = params or ImageThresholds()
     shot = next((s for s in bundle.board.shots if s.id == shot_id), None)
     if shot is None:
         raise KeyError(f"no shot {shot_id!r} in the storyboard")
-    a = _analyse(bundle, shot, p)
+    a = _analyse(bundle, shot, p, _Shared(bundle, p))
     return dict(a.scores) if a is not None else {}
 
 

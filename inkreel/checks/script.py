@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from inkreel.checks import Bundle
-from inkreel.schemas import Beat, Finding, Scene, Script, StoryboardFile
+from inkreel.schemas import Beat, Finding, Scene, Script, Shot, StoryboardFile
 
 DETECTS: dict[str, set[str]] = {
     # Someone who is not in the scene speaks or acts in it: they are in the wrong place.
@@ -31,6 +31,7 @@ DETECTS: dict[str, set[str]] = {
 }
 
 H = TypeVar("H", bound=Hashable)
+
 
 def check_script(bundle: Bundle) -> list[Finding]:
     """Run every script-level check; no script, no findings."""
@@ -341,9 +342,15 @@ class _Locator:
     """Builds script findings that point at the storyboard shots covering a scene or beat."""
 
     board: StoryboardFile
+    _by_scene: dict[int, list[Shot]] | None = None
 
     def shots(self, scene: int, beats: list[int] | None) -> list[str]:
-        mine = [s for s in self.board.shots if s.scene == scene]
+        if self._by_scene is None:
+            # Indexed once: a finding looks up its scene, not every shot of the episode.
+            self._by_scene = {}
+            for s in self.board.shots:
+                self._by_scene.setdefault(s.scene, []).append(s)
+        mine = self._by_scene.get(scene, [])
         covering = [s.id for s in mine if beats is None or s.beat in beats]
         return covering or [s.id for s in mine]
 

@@ -10,6 +10,7 @@ Findings go to the director and name the shot to redo.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Hashable, Iterator
 from itertools import pairwise
@@ -54,13 +55,15 @@ def check_storyboard(bundle: Bundle) -> list[Finding]:
     findings: list[Finding] = []
     for number, shots in _by_scene(bundle.board.shots):
         scene = scenes.get(number)
+        # Who is there at each beat: worked out once per scene, not once per shot.
+        presence = scene.presence() if scene is not None else None
         findings += line_crossed(shots)
-        findings += eyelines(shots, scene)
+        findings += eyelines(shots, scene, presence)
         findings += jump_cuts(shots)
         findings += teleports(shots, scene)
         if scene is not None:
             for shot in shots:
-                findings += against_script(shot, scene)
+                findings += against_script(shot, scene, presence)
         else:
             for shot in shots:
                 findings += _speaker_missing(shot, None)
@@ -81,23 +84,29 @@ def line_crossed(shots: list[Shot]) -> list[Finding]:
     """
     findings = []
     for stretch in _stretches(shots):
-        established: dict[tuple[str, str], str] = {}
-        for pair in dict.fromkeys(p for s in stretch for p in _pairs(s)):
-            lefts = [left for s in stretch for p, left in _pairs(s).items() if p == pair]
-            established[pair] = _established(lefts)
+        staged = [_pairs(s) for s in stretch]
+        lefts: dict[tuple[str, str], list[str]] = {}
+        # (pair, who is left) -> the stretch positions that show it so, in order.
+        showing: dict[tuple[tuple[str, str], str], list[int]] = {}
+        for k, pairs in enumerate(staged):
+            for pair, left in pairs.items():
+                lefts.setdefault(pair, []).append(left)
+                showing.setdefault((pair, left), []).append(k)
+        established = {pair: _established(seen) for pair, seen in lefts.items()}
         side = _established([s.camera.reverse for s in stretch])
         if stretch[0].crosses_line:
             # A deliberate crossing sets the new side for the shots that follow it.
-            established.update(_pairs(stretch[0]))
+            established.update(staged[0])
             side = stretch[0].camera.reverse
-        for shot in stretch:
-            pairs = _pairs(shot)
+        for k, shot in enumerate(stretch):
+            pairs = staged[k]
             wrong = [(p, left) for p, left in pairs.items() if established[p] != left]
             if wrong:
                 (a, b), left = wrong[0]
                 expected = established[(a, b)]
                 other = b if left == a else a
-                previous = _agreeing(stretch, shot, (a, b), expected)
+                near = _nearest(showing.get(((a, b), expected), []), k)
+                previous = stretch[near] if near is not None else None
                 findings.append(
                     _finding(
                         "line_crossed",
@@ -140,21 +149,35 @@ def line_crossed(shots: list[Shot]) -> list[Finding]:
     return findings
 
 
-def eyelines(shots: list[Shot], scene: Scene | None) -> list[Finding]:
+def eyelines(
+    shots: list[Shot], scene: Scene | None, presence: list[set[str]] | None = None
+) -> list[Finding]:
     """Flag a speaker who looks away from the character they are talking to.
 
     The addressee is the script's, or the only other character in the scene. Judged in the
     set (world x and facing), so a reverse camera neither causes nor hides a mismatch here.
+    `presence` is `scene.presence()`, if the caller has it already.
     """
     findings = []
+    if scene is not None and presence is None:
+        presence = scene.presence()
+    everyone = {b.character for s in shots for b in s.blocking}
+    # Where each character is staged (shot position -> world x), to find the nearest at once.
+    staged: dict[str, tuple[list[int], list[float]]] = {}
+    for k, s in enumerate(shots):
+        for b in s.blocking:
+            at, xs = staged.setdefault(b.character, ([], []))
+            if not at or at[-1] != k:
+                at.append(k)
+                xs.append(b.world_x)
     for k, shot in enumerate(shots):
         speaker = _blocked(shot, shot.speaker)
         if speaker is None or speaker.facing == "front":
             continue
-        target = _addressee(shot, shots, scene)
+        target = _addressee(shot, everyone, scene, presence)
         if target is None:
             continue
-        target_x = _world_x(shots, k, target)
+        target_x = _world_x(staged.get(target), k)
         if target_x is None or abs(target_x - speaker.world_x) < EYELINE_MIN_GAP_M:
             continue
         toward = "right" if target_x > speaker.world_x else "left"
@@ -272,8 +295,13 @@ def teleports(shots: list[Shot], scene: Scene | None) -> list[Finding]:
 # --------------------------------------------------------------------------- against the script
 
 
-def against_script(shot: Shot, scene: Scene) -> list[Finding]:
-    """Compare one shot with its scene: set, time of day and who is in it."""
+def against_script(
+    shot: Shot, scene: Scene, presence: list[set[str]] | None = None
+) -> list[Finding]:
+    """Compare one shot with its scene: set, time of day and who is in it.
+
+    `presence` is `scene.presence()`, if the caller has it already.
+    """
     findings = []
     if _norm(shot.location) != _norm(scene.location):
         findings.append(
@@ -319,7 +347,7 @@ def against_script(shot: Shot, scene: Scene) -> list[Finding]:
     findings += _speaker_missing(shot, scene)
     if shot.framing in WIDE and 0 <= shot.beat < len(scene.beats):
         blocked = {b.character for b in shot.blocking}
-        present = scene.presence()[shot.beat]
+        present = (presence if presence is not None else scene.presence())[shot.beat]
         # The speaker has a finding of their own.
         missing = [
             c for c in scene.characters if c in present and c not in blocked and c != shot.speaker
@@ -436,13 +464,13 @@ def _pairs(shot: Shot) -> dict[tuple[str, str], str]:
     return pairs
 
 
-def _agreeing(stretch: list[Shot], shot: Shot, pair: tuple[str, str], left: str) -> Shot | None:
-    """Return the nearest shot before (else after) `shot` showing the pair the usual way."""
-    k = stretch.index(shot)
-    for candidate in [*reversed(stretch[:k]), *stretch[k + 1 :]]:
-        if _pairs(candidate).get(pair) == left:
-            return candidate
-    return None
+def _nearest(positions: list[int], k: int) -> int | None:
+    """The nearest of the sorted `positions` before k, else the nearest after it."""
+    i = bisect_left(positions, k)
+    if i > 0:
+        return positions[i - 1]
+    j = bisect_right(positions, k)
+    return positions[j] if j < len(positions) else None
 
 
 def _established(values: list[H]) -> H:
@@ -455,27 +483,36 @@ def _blocked(shot: Shot, name: str | None) -> Blocking | None:
     return next((b for b in shot.blocking if b.character == name), None) if name else None
 
 
-def _addressee(shot: Shot, shots: list[Shot], scene: Scene | None) -> str | None:
-    """Return who the shot's speaker talks to: the script's addressee, or the only other one."""
+def _addressee(
+    shot: Shot, everyone: set[str], scene: Scene | None, presence: list[set[str]] | None
+) -> str | None:
+    """Return who the shot's speaker talks to: the script's addressee, or the only other one
+    (of those present at the beat, or without a script of `everyone` staged in the scene)."""
     speaker = shot.speaker
-    if scene is not None and 0 <= shot.beat < len(scene.beats):
+    if scene is not None and presence is not None and 0 <= shot.beat < len(scene.beats):
         beat = scene.beats[shot.beat]
         if beat.kind == "dialogue" and beat.addressee and beat.addressee != speaker:
             return beat.addressee
-        others = scene.presence()[shot.beat] - {speaker}
+        others = presence[shot.beat] - {speaker}
     else:
-        others = {b.character for s in shots for b in s.blocking} - {speaker}
+        others = everyone - {speaker}
     return next(iter(others)) if len(others) == 1 else None
 
 
-def _world_x(shots: list[Shot], k: int, name: str) -> float | None:
-    """Return where `name` stands: in shot k, else in the nearest shot of the scene."""
-    order = sorted(range(len(shots)), key=lambda i: (abs(i - k), i))
-    for i in order:
-        b = _blocked(shots[i], name)
-        if b is not None:
-            return b.world_x
-    return None
+def _world_x(staged: tuple[list[int], list[float]] | None, k: int) -> float | None:
+    """Return where a character stands: in shot k, else in the nearest shot of the scene that
+    stages them (the earlier of two as near). `staged` is (shot positions, world x) in order."""
+    if not staged:
+        return None
+    at, xs = staged
+    i = bisect_left(at, k)
+    if i < len(at) and at[i] == k:
+        return xs[i]
+    before = at[i - 1] if i > 0 else None
+    after = at[i] if i < len(at) else None
+    if after is None or (before is not None and k - before <= after - k):
+        return xs[i - 1]
+    return xs[i]
 
 
 def _in_frame(shot: Shot) -> frozenset[str]:
