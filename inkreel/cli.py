@@ -40,6 +40,7 @@ from inkreel.providers.router import Router, RouterError
 from inkreel.run_report import run_report
 from inkreel.schemas import Script
 from inkreel.settings import LANGUAGES, Settings, SettingsFileError
+from inkreel.split import SplitError, part_names, split_script
 
 app = typer.Typer(
     add_completion=False,
@@ -172,7 +173,8 @@ def checkpointer(project: Project) -> AbstractContextManager[SqliteSaver]:
 
 
 def next_episode_name(project: Project) -> str:
-    existing = {p.name for p in (project.root / "episodes").glob("*")}
+    # The parts of a split screenplay (ep03-part1, ...) take their base name too.
+    existing = {re.sub(r"-part\d+$", "", p.name) for p in (project.root / "episodes").glob("*")}
     n = 1
     while f"ep{n:02d}" in existing:
         n += 1
@@ -585,10 +587,21 @@ def produce(
     policy: PolicyOption = None,
     model: PinOption = None,
     fallback: FallbackOption = None,
+    split_episodes: Annotated[
+        int,
+        typer.Option(
+            "--split-episodes",
+            min=1,
+            help="Produce the --script screenplay as N episodes (NAME-part1...), cut between "
+            "scenes at act or sequence breaks where it can, balanced by runtime.",
+        ),
+    ] = 1,
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
     if (idea is None) == (script is None):
         raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
+    if split_episodes > 1 and script is None:
+        raise UserError("--split-episodes splits a --script screenplay; an idea is one episode.")
     lang = check_language(lang, screenplay=script is not None)
     imported: Script | None = None
     if idea is not None:
@@ -601,13 +614,22 @@ def produce(
         check_episode_name(episode)
     project = Project.open(output)
     name = episode or next_episode_name(project)
-    if (project.root / "episodes" / name / "manifest.json").exists():
+    parts: list[Script] = []
+    if split_episodes > 1:
+        assert imported is not None and script is not None
+        try:
+            parts = split_script(imported, split_episodes, script.read_text(encoding="utf-8-sig"))
+        except SplitError as exc:
+            raise UserError(str(exc)) from None
+        for part_name in part_names(name, len(parts)):
+            check_episode_name(part_name)
+    elif (project.root / "episodes" / name / "manifest.json").exists():
         raise UserError(
             f"episode {name} is already produced in {project.root}; choose another --episode name."
         )
     with checkpointer(project) as saver:
         existing = saver.get_tuple({"configurable": {"thread_id": name}})
-    if existing is not None:
+    if existing is not None and not parts:
         raise UserError(
             f"episode {name} was started before and did not finish; continue it "
             f"with: inkreel resume -o {project.root} --episode {name}"
@@ -643,8 +665,39 @@ def produce(
                 f"Screenplay import skipped {len(imported.skipped)} element(s); see the "
                 "summary and manifest."
             )
+    if parts:
+        _produce_parts(project, request, settings, parts)
+        return
     err.print(f"inkreel {__version__}: producing episode [bold]{name}[/] in {project.root}")
     _run_or_report(project, request, settings, first)
+
+
+def _produce_parts(
+    project: Project, request: EpisodeRequest, settings: Settings, parts: list[Script]
+) -> None:
+    """Produce each part of a split screenplay as its own episode, sharing the project's cast.
+
+    A part already produced is skipped and a started one resumed, so the same command goes on
+    after a stop.
+    """
+    names = part_names(request.episode, len(parts))
+    err.print(
+        f"inkreel {__version__}: producing the screenplay as {len(parts)} episodes "
+        f"({', '.join(names)}) in {project.root}; after a stop, run the same command again "
+        f"with --episode {request.episode}."
+    )
+    for k, (name, part) in enumerate(zip(names, parts, strict=True), 1):
+        if (project.root / "episodes" / name / "manifest.json").exists():
+            err.print(f"[{k}/{len(parts)}] {name} is already produced; skipped.")
+            continue
+        with checkpointer(project) as saver:
+            started = saver.get_tuple({"configurable": {"thread_id": name}}) is not None
+        scenes = f"scenes {part.scenes[0].heading} ... {part.scenes[-1].heading}"
+        err.print(f"[{k}/{len(parts)}] {'resuming' if started else 'producing'} {name}: {scenes}")
+        mine = request.model_copy(update={"episode": name})
+        _run_or_report(
+            project, mine, settings, None if started else {"request": mine, "script": part}
+        )
 
 
 def read_batch(path: Path) -> list[tuple[str | None, Path | None]]:
