@@ -79,6 +79,13 @@ PolicyOption = Annotated[str | None, typer.Option(help="Model choice: draft, bal
 PinOption = Annotated[
     list[str] | None, typer.Option(help="Pin a model for a task: TASK=ID (repeatable).")
 ]
+LangOption = Annotated[
+    str,
+    typer.Option(
+        help="Dialogue language: auto (detect a screenplay's; en for an idea), en, zh or ja "
+        "for an idea, any code of `inkreel languages` for a --script."
+    ),
+]
 FallbackOption = Annotated[
     str | None,
     typer.Option(
@@ -555,13 +562,7 @@ def produce(
     length: Annotated[
         float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
     ] = 60.0,
-    lang: Annotated[
-        str,
-        typer.Option(
-            help="Dialogue language: auto (detect a screenplay's; en for an idea), en, zh or ja "
-            "for an idea, any code of `inkreel languages` for a --script."
-        ),
-    ] = "auto",
+    lang: LangOption = "auto",
     seed: Annotated[int, typer.Option(help="Seed: same seed, same episode.")] = 0,
     text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")] = None,
     image_model: Annotated[
@@ -747,13 +748,7 @@ def batch(
     length: Annotated[
         float, typer.Option(help="Target runtime per episode, seconds.", min=10, max=900)
     ] = 60.0,
-    lang: Annotated[
-        str,
-        typer.Option(
-            help="Dialogue language: auto (detect a screenplay's; en for an idea), en, zh or ja "
-            "for an idea, any code of `inkreel languages` for a --script."
-        ),
-    ] = "auto",
+    lang: LangOption = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the first episode (then +1 each).")] = 0,
     policy: PolicyOption = None,
     model: PinOption = None,
@@ -900,13 +895,7 @@ def estimate(
     length: Annotated[
         float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
     ] = 60.0,
-    lang: Annotated[
-        str,
-        typer.Option(
-            help="Dialogue language: auto (detect a screenplay's; en for an idea), en, zh or ja "
-            "for an idea, any code of `inkreel languages` for a --script."
-        ),
-    ] = "auto",
+    lang: LangOption = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the local draft.")] = 0,
     episodes: Annotated[int, typer.Option(help="Episodes in the batch.", min=1)] = 1,
     budget: Annotated[
