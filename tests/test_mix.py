@@ -68,7 +68,9 @@ def test_streamed_mix_sounds_as_the_in_memory_one(tmp_path: Path, music: bool) -
         audio.integrated_lufs(old, rate), abs=0.01
     )
     assert audio.integrated_lufs(new, rate) == pytest.approx(audio.TARGET_LUFS, abs=0.5)
-    assert audio.true_peak_dbfs(new) == pytest.approx(audio.true_peak_dbfs(old), abs=0.01)
+    # No sample moved by more than 0.1 dB, so neither can the true peak (measured 0.002-0.034
+    # dB apart on different machines' numpy/scipy builds).
+    assert audio.true_peak_dbfs(new) == pytest.approx(audio.true_peak_dbfs(old), abs=0.1)
     assert audio.true_peak_dbfs(new) <= audio.MIX_TRUE_PEAK_DBTP + 0.05
 
 
