@@ -25,12 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
-
-from inkreel.cli import ProgressView, run_graph
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.providers.limits import LatencyModel, critical_path_bound
+from inkreel.run import StageClock, run_episode
 from inkreel.settings import Settings
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
@@ -59,9 +57,11 @@ def main() -> None:
         )
         settings = Settings.load(project.root, latency_scale=args.scale, concurrency=32)
         request = EpisodeRequest(episode="bench", idea=IDEA, length_s=args.length, seed=args.seed)
-        view = ProgressView(Console(stderr=True, quiet=True))
+        clock = StageClock()
         start = time.perf_counter()
-        values = run_graph(project, request, settings, {"request": request}, view)
+        values = run_episode(
+            project, request, {"request": request}, settings=settings, on_update=clock.on_update
+        )
         wall = time.perf_counter() - start
         run = json.loads((project.episode_dir("bench") / "run.json").read_text())
     made: dict[str, int] = {}
@@ -87,7 +87,7 @@ def main() -> None:
     limits: dict = dict(LIMITS)
     bound = design_s + critical_path_bound(stages, limits, latency)
     stage_s, previous = {}, 0.0
-    for node, at in sorted(view.finished_at.items(), key=lambda kv: kv[1]):
+    for node, at in sorted(clock.finished_at.items(), key=lambda kv: kv[1]):
         stage_s[node] = round(at - previous, 2)
         previous = at
     result = {

@@ -205,12 +205,10 @@ def produce(script_path: Path, project_dir: Path, split: int, seed: int) -> dict
     """Produce the screenplay (in this process) and return figures as a dict."""
     import resource
 
-    from rich.console import Console
-
-    from inkreel.cli import ProgressView, run_graph
     from inkreel.graphs.state import EpisodeRequest
     from inkreel.media.fountain import load_fountain
     from inkreel.project import Project
+    from inkreel.run import StageClock, run_episode
     from inkreel.settings import Settings
 
     project = Project.open(project_dir)
@@ -233,10 +231,10 @@ def produce(script_path: Path, project_dir: Path, split: int, seed: int) -> dict
             seed=seed,
             settings=settings.model_dump(),
         )
-        views.append(ProgressView(Console(stderr=True, quiet=True)))
+        views.append(StageClock())
         view_epochs.append(time.time() - (time.perf_counter() - views[-1].started))
         first = {"request": request, "script": part}
-        episodes.append(run_graph(project, request, settings, first, views[-1]))
+        episodes.append(run_episode(project, request, first, on_update=views[-1].on_update))
     wall = time.perf_counter() - start
     stages: dict[str, float] = {}
     # (stage, epoch when it ended) in order, for the parent to find each stage's peak memory.

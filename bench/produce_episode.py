@@ -17,13 +17,11 @@ import time
 from pathlib import Path
 
 from imageio_ffmpeg import get_ffmpeg_exe
-from rich.console import Console
 
-from inkreel.cli import ProgressView, run_graph
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.render import PRESET, VIDEO_PARAMS
 from inkreel.project import Project
-from inkreel.settings import Settings
+from inkreel.run import StageClock, run_episode
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
 ORDER = [
@@ -75,11 +73,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="inkreel-bench-") as tmp:
         project = Project.open(Path(tmp) / "series")
         request = EpisodeRequest(episode="bench", idea=IDEA, length_s=args.length, seed=args.seed)
-        view = ProgressView(Console(stderr=True, quiet=True))
+        clock = StageClock()
         start = time.perf_counter()
-        values = run_graph(
-            project, request, Settings.load(project.root), {"request": request}, view
-        )
+        values = run_episode(project, request, {"request": request}, on_update=clock.on_update)
         wall = time.perf_counter() - start
         first = values["keyframes"][values["shot_order"][0]].path
         runtime_s = values["timeline"].duration_s
@@ -88,9 +84,9 @@ def main() -> None:
         )
     stages, previous = {}, 0.0
     for node in ORDER:
-        if node in view.finished_at:
-            stages[node] = round(view.finished_at[node] - previous, 2)
-            previous = max(previous, view.finished_at[node])
+        if node in clock.finished_at:
+            stages[node] = round(clock.finished_at[node] - previous, 2)
+            previous = max(previous, clock.finished_at[node])
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

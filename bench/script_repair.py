@@ -18,21 +18,17 @@ import random
 import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from inkreel.agents import screenwriter
 from inkreel.evals.plant_text import LEVEL_TYPES, plant
-from inkreel.graphs.state import EpisodeContext, EpisodeRequest
-from inkreel.memory import AssetMemory
-from inkreel.project import Project
-from inkreel.providers import build_providers, story_engine
-from inkreel.providers.budget import Ledger
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.providers import story_engine
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import Script, StoryboardFile
-from inkreel.settings import Settings
+from inkreel.services import EpisodeContext, open_services
 
 IDEAS = [
     "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko. "
@@ -60,16 +56,13 @@ def main() -> None:
     rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="inkreel-bench-") as folder:
-        project = Project.open(Path(folder))
-        settings = Settings.load(project.root, continuity_max_attempts=args.max_attempts)
-        with Ledger(project.ledger) as ledger:
-            ctx = EpisodeContext(
-                settings,
-                project,
-                build_providers(settings, 0, ledger, "bench"),
-                AssetMemory(project.memory_dir),
-            )
-            runtime = Runtime(context=ctx)
+        context = EpisodeContext(
+            project=folder,
+            episode="bench",
+            settings={"continuity_max_attempts": args.max_attempts},
+        )
+        with open_services(context):
+            runtime = Runtime(context=context)
             for idea in IDEAS:
                 for seed in range(args.seeds):
                     prompt = tag("idea", idea) + tag("runtime_seconds", "45")

@@ -6,17 +6,12 @@ import functools
 import json
 import os
 import re
-import time
 import traceback
 import unicodedata
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.types import StateSnapshot
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -24,20 +19,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from inkreel import __version__
-from inkreel.estimate import EpisodeOverBudget, draft_script, estimate_episode, over_budget
-from inkreel.graphs.checkpoint import open_checkpointer
-from inkreel.graphs.episode import build_episode_graph
-from inkreel.graphs.state import EpisodeContext, EpisodeRequest
+from inkreel.estimate import EpisodeOverBudget, draft_script, estimate_episode
+from inkreel.graphs.state import EpisodeRequest
 from inkreel.media import languages
 from inkreel.media.fountain import ScriptError, load_fountain
-from inkreel.memory import AssetMemory
 from inkreel.project import Project, ProjectError, write_text_atomic
-from inkreel.providers import ProviderError, Providers, build_providers
+from inkreel.providers import ProviderError, build_providers
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.errors import RunStop
 from inkreel.providers.roster import ModelEntry, Roster, RosterError, Task, format_roster
 from inkreel.providers.router import Router, RouterError
-from inkreel.run_report import run_report
+from inkreel.run import (
+    RunError,
+    check_episode_name,
+    episode_state,
+    is_started,
+    next_episode_name,
+    run_episode,
+    summary_rows,
+)
 from inkreel.schemas import Script
 from inkreel.settings import LANGUAGES, Settings, SettingsFileError
 from inkreel.split import SplitError, part_names, split_script
@@ -51,7 +51,6 @@ err = Console(stderr=True)
 out = Console()
 
 MAX_IDEA_CHARS = 4000
-EPISODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STAGES = {
     "write_script": "Screenwriter wrote the script",
     "check_script": "Continuity checked the script",
@@ -71,8 +70,8 @@ GAVE_UP = {
 }
 
 
-class UserError(Exception):
-    """Bad input: reported as one line on stderr with exit code 2."""
+# Bad input: reported as one line on stderr with exit code 2.
+UserError = RunError
 
 
 PolicyOption = Annotated[str | None, typer.Option(help="Model choice: draft, balanced or best.")]
@@ -166,28 +165,6 @@ def _placeholder(lang: str) -> str:
     return languages.DEFAULT if lang == languages.AUTO else lang
 
 
-def check_episode_name(name: str) -> str:
-    if not EPISODE_NAME.match(name):
-        raise UserError(
-            f"episode name {name!r} is not usable; use letters, digits, '.', '_' or '-' "
-            "(at most 64 characters)."
-        )
-    return name
-
-
-def checkpointer(project: Project) -> AbstractContextManager[SqliteSaver]:
-    return open_checkpointer(project.checkpoints)
-
-
-def next_episode_name(project: Project) -> str:
-    # The parts of a split screenplay (ep03-part1, ...) take their base name too.
-    existing = {re.sub(r"-part\d+$", "", p.name) for p in (project.root / "episodes").glob("*")}
-    n = 1
-    while f"ep{n:02d}" in existing:
-        n += 1
-    return f"ep{n:02d}"
-
-
 class ProgressView:
     """Rich progress: one line per finished stage, bars for per-line and per-shot work."""
 
@@ -202,9 +179,6 @@ class ProgressView:
         )
         self.tasks: dict[str, Any] = {}
         self.console = console
-        self.started = time.perf_counter()
-        # Seconds from the start of the run to the last update of each node, for benchmarks.
-        self.finished_at: dict[str, float] = {}
 
     def bar(self, key: str, label: str, total: int) -> None:
         if key in self.tasks:
@@ -251,7 +225,6 @@ class ProgressView:
             self.progress.console.print(f"  {what}: {payload['why']}", markup=False)
 
     def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
-        self.finished_at[node] = time.perf_counter() - self.started
         if node == "design_cast" and values.get("script") is not None:
             lines = len(values["script"].dialogue())
             self.bar("voices", "Recording voices", lines)
@@ -261,88 +234,6 @@ class ProgressView:
             self.bar("shots", "Rendering shots", len(update["timeline"].video))
         if node in STAGES:
             self.progress.console.print(f"[green]✓[/] {STAGES[node]}")
-
-
-def run_graph(
-    project: Project,
-    request: EpisodeRequest,
-    settings: Settings,
-    first_input: dict[str, Any] | None,
-    view: ProgressView | None = None,
-    resume: str | None = None,
-) -> dict[str, Any]:
-    """Run (or resume, when first_input is None) the episode graph with progress.
-
-    `resume` is the command a budget stop suggests to go on (default: `inkreel resume`).
-    """
-    # The ledger is closed however the run ends (a budget stop, a crash, Ctrl-C).
-    with Ledger(project.ledger) as ledger:
-        providers = build_providers(
-            settings,
-            request.seed,
-            ledger,
-            request.episode,
-            roster=load_roster(project.root),
-            warn=warn,
-        )
-        try:
-            final = _stream(project, request, settings, first_input, providers, view)
-        except BudgetExceeded as stop:
-            if stop.scope != ("episode", request.episode):
-                raise
-            resume = resume or f"inkreel resume -o {project.root} --episode {request.episode}"
-            raise rest_of_episode(
-                stop, project, request, settings, providers, ledger, resume
-            ) from None
-        finally:
-            # Also when the run stops: what was spent and survived so far is worth knowing.
-            write_run_report(project, request, providers, ledger)
-    if final.next:
-        raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
-    return dict(final.values)
-
-
-def _stream(
-    project: Project,
-    request: EpisodeRequest,
-    settings: Settings,
-    first_input: dict[str, Any] | None,
-    providers: Providers,
-    view: ProgressView | None,
-) -> StateSnapshot:
-    """Drive the graph to its end (or the next stop) and return its final state."""
-    view = view or ProgressView(err)
-    project.sweep_partials()
-    context = EpisodeContext(
-        settings=settings,
-        project=project,
-        providers=providers,
-        memory=AssetMemory(project.memory_dir),
-        on_event=view.on_event,
-    )
-    config: RunnableConfig = {
-        "configurable": {"thread_id": request.episode},
-        "max_concurrency": providers.concurrency(settings),
-        "recursion_limit": 200,
-    }
-    with checkpointer(project) as saver:
-        graph = build_episode_graph().compile(checkpointer=saver)
-        values: dict[str, Any] = {}
-        with view.progress:
-            for mode, data in graph.stream(  # type: ignore[call-overload]
-                first_input,
-                config,
-                context=context,
-                stream_mode=["updates", "values"],
-                durability="sync",
-            ):
-                if mode == "values":
-                    values = data
-                    continue
-                for node, update in data.items():
-                    view.on_update(node, update, values)
-        final = graph.get_state(config)
-    return final
 
 
 def parse_models(pins: list[str] | None) -> dict[str, str] | None:
@@ -374,46 +265,6 @@ def load_roster(root: Path | None) -> Roster:
         raise UserError(str(exc)) from None
 
 
-def rest_of_episode(
-    stop: BudgetExceeded,
-    project: Project,
-    request: EpisodeRequest,
-    settings: Settings,
-    providers: Providers,
-    ledger: Ledger,
-    resume: str,
-) -> BudgetExceeded:
-    """The budget stop with what the rest of the episode needs (or as it was, if unknown)."""
-    with checkpointer(project) as saver:
-        graph = build_episode_graph().compile(checkpointer=saver)
-        state = graph.get_state({"configurable": {"thread_id": request.episode}})
-    try:
-        return over_budget(
-            stop,
-            state.values.get("script"),
-            request.idea,
-            request.length_s,
-            request.language,
-            request.seed,
-            providers.roster,
-            providers.calls.router,
-            settings.judge_model is not None,
-            ledger.spent(stop.scope),
-            resume,
-        )
-    except RouterError:  # no model left to price a task on: the stop as it was
-        return stop
-
-
-def write_run_report(
-    project: Project, request: EpisodeRequest, providers: Providers, ledger: Ledger
-) -> None:
-    """Write what the run cost, survived and handed on next to the episode."""
-    report = run_report(request.episode, providers, ledger)
-    folder = project.episode_dir(request.episode)
-    write_text_atomic(folder / "run.json", json.dumps(report, indent=2, default=str))
-
-
 def warn(message: str) -> None:
     """Print a warning the run goes on after (a model that hands its calls on)."""
     err.print(
@@ -423,78 +274,33 @@ def warn(message: str) -> None:
 
 def print_summary(project: Project, values: dict[str, Any]) -> None:
     request: EpisodeRequest = values["request"]
-    timeline = values["timeline"]
     script: Script = values["script"]
     table = Table(title=f"{script.title} — episode {request.episode}", show_header=False)
-    table.add_row(
-        "Runtime",
-        f"{timeline.duration_s:.1f} s (target {request.length_s:g} s)"
-        if request.idea
-        else f"{timeline.duration_s:.1f} s",
-    )
-    table.add_row("Scenes", str(len(script.scenes)))
-    table.add_row("Shots", str(len(values["shot_order"])))
-    table.add_row("Characters new", ", ".join(values.get("cast_new", [])) or "none")
-    table.add_row("Characters reused", ", ".join(values.get("cast_reused", [])) or "none")
-    lines = script.dialogue()
-    heard = sum(1 for _, beat in lines if beat.unseen())
-    table.add_row(
-        "Dialogue",
-        f"{len(lines)} lines voiced and subtitled ({heard} heard off screen)"
-        + (f"; voices only: {', '.join(script.voices)}" if script.voices else ""),
-    )
-    report = values["continuity"]
-    flagged = [s.shot_id for s in report.shots if s.status == "flagged"]
-    repaired = [s.shot_id for s in report.shots if s.status == "repaired"]
-    if report.script is not None:
-        scenes = sorted({f.scene for f in report.script.findings if f.severity == "error"})
-        where = f"script scene{'s' if len(scenes) > 1 else ''} {', '.join(map(str, scenes))}"
-        if scenes:
-            flagged.insert(0, where)
-        elif report.script.status == "repaired":
-            revised = report.script.scenes_revised
-            repaired.insert(
-                0, f"script scene{'s' if len(revised) > 1 else ''} " + ", ".join(map(str, revised))
-            )
-    repaired += [f"{name}'s sheet" for name in report.sheets_redrawn]
-    table.add_row(
-        "Continuity",
-        ("passed" if report.passed else f"flagged: {', '.join(flagged)}")
-        + (f" (repaired {', '.join(repaired)})" if repaired else ""),
-    )
-    if script.skipped:
-        kinds: dict[str, int] = {}
-        for s in script.skipped:
-            kinds[s.kind] = kinds.get(s.kind, 0) + 1
-        table.add_row(
-            "Skipped from screenplay", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        )
-    for name, text in run_rows(project.root / "episodes" / request.episode / "run.json"):
+    for name, text in summary_rows(project, values):
         table.add_row(name, text)
-    table.add_row("Files", str(project.root / "episodes" / request.episode))
     out.print(table)
 
 
-def run_rows(path: Path) -> list[tuple[str, str]]:
-    """Summary rows from the run report: faults survived, and calls handed to another model."""
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    rows = []
-    survived = report.get("faults_survived") or {}
-    if survived:
-        kinds = ", ".join(f"{n} {kind}" for kind, n in survived.items())
-        rows.append(("Faults survived", kinds))
-    for hop in report.get("fallbacks") or []:
-        rows.append(
-            (
-                "Fell back",
-                f"{hop['task']}: {hop['from']} -> {hop['to']} ({hop['why']}), "
-                f"{hop['calls']} call{'s' if hop['calls'] != 1 else ''}",
-            )
+def run_with_progress(
+    project: Project,
+    request: EpisodeRequest,
+    first_input: dict[str, Any] | None,
+    settings: Settings | None = None,
+    resume: str | None = None,
+) -> dict[str, Any]:
+    """`run.run_episode` with progress bars on stderr."""
+    view = ProgressView(err)
+    with view.progress:
+        return run_episode(
+            project,
+            request,
+            first_input,
+            settings=settings,
+            on_event=view.on_event,
+            on_update=view.on_update,
+            resume=resume,
+            warn=warn,
         )
-    return rows
 
 
 def guarded(func: Any) -> Any:
@@ -519,11 +325,11 @@ def guarded(func: Any) -> Any:
 def _run_or_report(
     project: Project,
     request: EpisodeRequest,
-    settings: Settings,
     first_input: dict[str, Any] | None,
+    settings: Settings | None = None,
 ) -> None:
     try:
-        values = run_graph(project, request, settings, first_input)
+        values = run_with_progress(project, request, first_input, settings)
     except (
         UserError,
         ProjectError,
@@ -628,9 +434,7 @@ def produce(
         raise UserError(
             f"episode {name} is already produced in {project.root}; choose another --episode name."
         )
-    with checkpointer(project) as saver:
-        existing = saver.get_tuple({"configurable": {"thread_id": name}})
-    if existing is not None and not parts:
+    if not parts and is_started(project, name):
         raise UserError(
             f"episode {name} was started before and did not finish; continue it "
             f"with: inkreel resume -o {project.root} --episode {name}"
@@ -667,15 +471,13 @@ def produce(
                 "summary and manifest."
             )
     if parts:
-        _produce_parts(project, request, settings, parts)
+        _produce_parts(project, request, parts)
         return
     err.print(f"inkreel {__version__}: producing episode [bold]{name}[/] in {project.root}")
-    _run_or_report(project, request, settings, first)
+    _run_or_report(project, request, first)
 
 
-def _produce_parts(
-    project: Project, request: EpisodeRequest, settings: Settings, parts: list[Script]
-) -> None:
+def _produce_parts(project: Project, request: EpisodeRequest, parts: list[Script]) -> None:
     """Produce each part of a split screenplay as its own episode, sharing the project's cast.
 
     A part already produced is skipped and a started one resumed, so the same command goes on
@@ -691,14 +493,11 @@ def _produce_parts(
         if (project.root / "episodes" / name / "manifest.json").exists():
             err.print(f"[{k}/{len(parts)}] {name} is already produced; skipped.")
             continue
-        with checkpointer(project) as saver:
-            started = saver.get_tuple({"configurable": {"thread_id": name}}) is not None
+        started = is_started(project, name)
         scenes = f"scenes {part.scenes[0].heading} ... {part.scenes[-1].heading}"
         err.print(f"[{k}/{len(parts)}] {'resuming' if started else 'producing'} {name}: {scenes}")
         mine = request.model_copy(update={"episode": name})
-        _run_or_report(
-            project, mine, settings, None if started else {"request": mine, "script": part}
-        )
+        _run_or_report(project, mine, None if started else {"request": mine, "script": part})
 
 
 def read_batch(path: Path) -> list[tuple[str | None, Path | None]]:
@@ -780,8 +579,7 @@ def batch(
         if (folder / "manifest.json").exists():
             err.print(f"[{index}/{len(entries)}] {episode} is already produced; skipped.")
             continue
-        with checkpointer(project) as saver:
-            started = saver.get_tuple({"configurable": {"thread_id": episode}}) is not None
+        started = is_started(project, episode)
         imported = None
         if started:
             err.print(f"[{index}/{len(entries)}] resuming {episode}")
@@ -802,8 +600,8 @@ def batch(
         if first is not None and imported is not None:
             first["script"] = imported
         try:
-            values = run_graph(
-                project, request, settings, first, resume="the same batch command with"
+            values = run_with_progress(
+                project, request, first, resume="the same batch command with"
             )
         except BudgetExceeded as exc:
             raise UserError(
@@ -843,10 +641,7 @@ def resume(
     """Continue an interrupted episode from its last checkpoint."""
     check_episode_name(episode)
     project = Project.open(output, create=False)
-    config = {"configurable": {"thread_id": episode}}
-    with checkpointer(project) as saver:
-        graph = build_episode_graph().compile(checkpointer=saver)
-        state = graph.get_state(config)  # type: ignore[arg-type]
+    state = episode_state(project, episode)
     if not state.values:
         raise UserError(f"there is no episode {episode!r} in {project.root} to resume.")
     if not state.next:
@@ -865,7 +660,7 @@ def resume(
     err.print(
         f"inkreel {__version__}: resuming episode [bold]{episode}[/] at {', '.join(state.next)}"
     )
-    _run_or_report(project, request, settings, None)
+    _run_or_report(project, request, None, settings)
 
 
 class PinnedChooser:

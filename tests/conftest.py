@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from langgraph.runtime import Runtime
 
-from inkreel.graphs.state import EpisodeContext, EpisodeRequest
-from inkreel.memory import AssetMemory
+from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
-from inkreel.providers import build_providers
-from inkreel.providers.budget import Ledger
+from inkreel.services import EpisodeContext, Services, open_services
 from inkreel.settings import Settings
 from tests.fake_video import make_mp4
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
 
 
-def make_context(root: Path, seed: int = 0, **settings: object) -> EpisodeContext:
+@contextmanager
+def open_context(
+    root: Path, seed: int = 0, episode: str = "ep01", **settings: object
+) -> Iterator[Services]:
+    """A run's live services on a fresh project (offline by default), for calling nodes."""
     project = Project.open(root)
     resolved = Settings.load(project.root, **settings)
-    return EpisodeContext(
-        settings=resolved,
-        project=project,
-        providers=build_providers(resolved, seed, Ledger(project.ledger), "ep01"),
-        memory=AssetMemory(project.memory_dir),
+    context = EpisodeContext(
+        project=str(project.root),
+        episode=episode,
+        seed=seed,
+        settings=resolved.model_dump(mode="json"),
     )
+    with open_services(context) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +43,14 @@ def mp4s(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path) -> EpisodeContext:
-    return make_context(tmp_path / "project")
+def ctx(tmp_path: Path) -> Iterator[Services]:
+    with open_context(tmp_path / "project") as live:
+        yield live
 
 
 @pytest.fixture
-def runtime(ctx: EpisodeContext) -> Runtime[EpisodeContext]:
-    return Runtime(context=ctx)
+def runtime(ctx: Services) -> Runtime[EpisodeContext]:
+    return Runtime(context=ctx.context)
 
 
 @pytest.fixture

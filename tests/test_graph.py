@@ -12,7 +12,8 @@ from langgraph.types import Send
 from inkreel.agents import continuity, director
 from inkreel.agents.character_designer import design_cast
 from inkreel.agents.screenwriter import write_script
-from inkreel.graphs.state import EpisodeContext, EpisodeRequest
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.services import EpisodeContext, services
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,12 +98,15 @@ def test_a_flipped_shot_goes_back_to_the_director_and_is_repaired(
     state["keyframes"] = {
         **state["keyframes"],
         target: director.draw_keyframe(
-            runtime.context, director.ShotTask(shot=bad, location=location, cast=cast, seed=0)
+            services(runtime), director.ShotTask(shot=bad, location=location, cast=cast, seed=0)
         )[0],
     }
 
     events: list[tuple[str, dict]] = []
-    runtime.context.on_event = lambda kind, payload: events.append((kind, payload))
+    runtime = Runtime(
+        context=runtime.context,
+        stream_writer=lambda e: events.append((e.pop("event"), e)),
+    )
     command = continuity.check_continuity(state, runtime)  # type: ignore[arg-type]
     # Progress: the image checks of every shot, one event each, in storyboard order.
     progress = [e for e in events if e[0] in ("checking", "checked")]
@@ -146,7 +150,7 @@ def test_a_shot_that_cannot_be_fixed_is_flagged_at_the_limit(
         update={"figures": [f for f in kf.figures if f.character != speaking.speaker]}
     )
     state["keyframes"] = {**state["keyframes"], speaking.id: hidden}
-    limit = runtime.context.settings.continuity_max_attempts
+    limit = services(runtime).settings.continuity_max_attempts
     state["attempts"] = {speaking.id: limit}
     command = continuity.check_continuity(state, runtime)  # type: ignore[arg-type]
     assert command.goto == "cut_timeline"

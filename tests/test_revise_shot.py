@@ -13,7 +13,6 @@ from langgraph.runtime import Runtime
 from inkreel.agents.director import ShotTask, make_shot, revise_shot, stage_positions
 from inkreel.checks import Bundle
 from inkreel.checks.storyboard import check_storyboard
-from inkreel.graphs.state import EpisodeContext
 from inkreel.schemas import (
     CharacterDesign,
     Finding,
@@ -26,6 +25,7 @@ from inkreel.schemas import (
     StoryboardFile,
     Voice,
 )
+from inkreel.services import EpisodeContext
 
 from .test_checks_storyboard import TRIO  # Rosa, Tam and Bo each speak to another
 

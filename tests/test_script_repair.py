@@ -16,16 +16,13 @@ from langgraph.runtime import Runtime
 
 from inkreel.agents import screenwriter
 from inkreel.evals.plant_text import LEVEL_TYPES, PlantedDefect, plant
-from inkreel.graphs.state import EpisodeContext, EpisodeRequest
-from inkreel.memory import AssetMemory
-from inkreel.project import Project
-from inkreel.providers import build_providers, story_engine
-from inkreel.providers.budget import Ledger
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.providers import story_engine
 from inkreel.providers.prompt_io import read_json_tag, tag
-from inkreel.providers.roster import Roster
 from inkreel.schemas import Script, StoryboardFile
-from inkreel.settings import Settings
+from inkreel.services import EpisodeContext
 
+from .conftest import open_context
 from .fake_openai import FakeOpenAI, story_engine_answer
 
 # Three characters, not all in every scene: room for a line given to someone elsewhere.
@@ -134,12 +131,8 @@ def test_a_hosted_reviser_that_makes_it_worse_keeps_the_best_draft(
             'tasks = ["write"]\n'
         )
         monkeypatch.setenv("LOCAL_LLM_KEY", "sk-test")
-        project = Project.open(root)
-        settings = Settings.load(root, text_model="local-llm", retry_base_delay_s=0)
-        ledger = Ledger(project.ledger)
-        providers = build_providers(settings, 0, ledger, "ep01", roster=Roster.load(root))
-        ctx = EpisodeContext(settings, project, providers, AssetMemory(project.memory_dir))
-        state, hops = gate(Runtime(context=ctx), bad)
+        with open_context(root, text_model="local-llm", retry_base_delay_s=0) as live:
+            state, hops = gate(Runtime(context=live.context), bad)
         requests = server.requests_to("chat")
     assert hops == ["revise_script", "revise_script", "design_cast"]
     assert len(requests) == 2 == len(seen)

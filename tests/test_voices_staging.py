@@ -10,10 +10,10 @@ import pytest
 
 from inkreel.agents.director import line_tasks, make_shot, stage_positions
 from inkreel.checks.answers import default_shot, validate_script
-from inkreel.cli import run_graph
 from inkreel.graphs.state import EpisodeRequest, EpisodeState
 from inkreel.media import audio
 from inkreel.project import Project
+from inkreel.run import run_episode
 from inkreel.schemas import Beat, LocationDesign, Scene, Script
 from inkreel.schemas.design import Lighting
 from inkreel.settings import Settings
@@ -125,7 +125,7 @@ def test_an_episode_voices_the_narrator_and_the_chorus(tmp_path: Path) -> None:
         language="en",
         settings=settings.model_dump(),
     )
-    values = run_graph(project, request, settings, {"request": request, "script": script})
+    values = run_episode(project, request, {"request": request, "script": script})
     assert set(values["cast"]) == {"MEI", "AIKO", "JUN"}  # the narrator is not designed
     takes = values["takes"]
     tasks = {t.line_id: t for t in line_tasks(cast(EpisodeState, values))}

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask
 from inkreel.checks.answers import Issue, repair_record, validate_character, validate_location
-from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, renderer
 from inkreel.project import atomic_path, digest
 from inkreel.providers.limits import local_cpu
@@ -29,6 +29,7 @@ from inkreel.schemas import (
     Scene,
     Script,
 )
+from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "character_designer"
 # Reference sheets and set plates are always drawn by the procedural renderer: they are the
@@ -52,7 +53,7 @@ def _story_context(script: Script, name: str) -> str:
 
 
 def _design_character(
-    ctx: EpisodeContext, script: Script, name: str, cast: list[CharacterDesign]
+    ctx: Services, script: Script, name: str, cast: list[CharacterDesign]
 ) -> CharacterDesign:
     """Design `name`, told (and checked) to look unlike the cast designed so far."""
     prompt = "\n".join(
@@ -69,7 +70,7 @@ def _design_character(
 
 
 def _draw_character(
-    ctx: EpisodeContext, design: CharacterDesign, seed: int, episode: str, attempt: int = 1
+    ctx: Services, design: CharacterDesign, seed: int, episode: str, attempt: int = 1
 ) -> tuple[Character, list[Artifact]]:
     """Draw a design's reference sheet: turnaround views, expressions, the sheet.
 
@@ -139,7 +140,7 @@ class SheetTask(BaseModel):
 def redraw_sheet(task: SheetTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Redraw a reference sheet that is off its design; keyframes are then checked against
     the new one (and redrawn by the director if they still do not match it)."""
-    ctx = runtime.context
+    ctx = services(runtime)
     design = task.character.design
     character, files = _draw_character(ctx, design, task.seed, task.episode, task.attempt)
     character = character.model_copy(update={"first_episode": task.character.first_episode})
@@ -153,7 +154,7 @@ def redraw_sheet(task: SheetTask, runtime: Runtime[EpisodeContext]) -> dict[str,
 
 
 def _design_location(
-    ctx: EpisodeContext, scene: Scene, seed: int, episode: str, design: LocationDesign | None
+    ctx: Services, scene: Scene, seed: int, episode: str, design: LocationDesign | None
 ) -> tuple[Location, list[Artifact]]:
     """Design the scene's set (or take `design`, a stored one repaired) and render its plates."""
     if design is None:
@@ -188,7 +189,7 @@ def _design_location(
 
 
 def _recall_character(
-    ctx: EpisodeContext, name: str, language: str
+    ctx: Services, name: str, language: str
 ) -> tuple[Character | None, list[Issue]]:
     """The stored character of this name, repaired to today's types if it must be (a voice
     eSpeak does not have, a colour that does not parse), with what was repaired."""
@@ -201,7 +202,7 @@ def _recall_character(
     return (checked.value, checked.repairs) if checked.ok else (None, checked.issues)
 
 
-def _recall_location(ctx: EpisodeContext, scene: Scene) -> tuple[Location | None, list[Issue]]:
+def _recall_location(ctx: Services, scene: Scene) -> tuple[Location | None, list[Issue]]:
     """The stored set of this name, repaired to today's types and lit for every time."""
     record = ctx.memory.location_record(scene.location)
     if record is None:
@@ -241,7 +242,7 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
     while the next one is designed; the character design calls go one after another, as each
     design sees the ones before it.
     """
-    ctx = runtime.context
+    ctx = services(runtime)
     script = state["script"]
     request = state["request"]
     names = script.drawn()

@@ -10,18 +10,18 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from inkreel.checks.answers import Checked
-from inkreel.graphs.state import EpisodeContext
 from inkreel.project import sha256_file
 from inkreel.prompts import system_prompt
 from inkreel.providers.dispatch import Answer
 from inkreel.schemas import Artifact
+from inkreel.services import Services
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 
 def ask(
-    ctx: EpisodeContext,
+    ctx: Services,
     agent: str,
     schema: type[M],
     prompt: str,
@@ -42,7 +42,7 @@ def credit(kind: str, *answers: Answer[Any]) -> dict[str, list[str]]:
 
 
 def artifact(
-    ctx: EpisodeContext, path: Path, kind: str, agent: str, seed: int, model: tuple[str, str]
+    ctx: Services, path: Path, kind: str, agent: str, seed: int, model: tuple[str, str]
 ) -> Artifact:
     provider, model_name = model
     return Artifact(

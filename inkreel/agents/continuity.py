@@ -30,7 +30,7 @@ from inkreel.agents.director import ShotTask, reference_paths
 from inkreel.checks import Bundle, run_checks
 from inkreel.checks.image import ShotCheck, check_shots
 from inkreel.checks.judge import judge_shots, score_factor
-from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.graphs.state import EpisodeState
 from inkreel.providers.limits import release_memory
 from inkreel.schemas import (
     CheckedTake,
@@ -42,6 +42,7 @@ from inkreel.schemas import (
     ShotOutcome,
     StoryboardFile,
 )
+from inkreel.services import EpisodeContext, Services, services
 
 # Checks whose fix is to show someone the shot left out.
 SHOW_MISSING = {"missing_character", "figure_missing"}
@@ -61,7 +62,7 @@ def _score(measured: float, board_findings: int, image: list[Finding]) -> float:
     return round(float(measured) * 0.5**board_findings * score_factor(image), 4)
 
 
-def _check_images(ctx: EpisodeContext, bundle: Bundle, changed: list[str]) -> dict[str, ShotCheck]:
+def _check_images(ctx: Services, bundle: Bundle, changed: list[str]) -> dict[str, ShotCheck]:
     """The image checks of the changed shots, one progress event per shot checked."""
     if not changed:
         return {}
@@ -85,7 +86,7 @@ def check_continuity(
 ) -> Command[Literal["revise_shot", "redraw_sheet", "cut_timeline"]]:
     """Check every shot; send off-design sheets to the designer and failing shots to the
     director while attempts remain; else go on to the cut."""
-    ctx = runtime.context
+    ctx = services(runtime)
     limit = ctx.settings.continuity_max_attempts
     shots = [state["shots"][i] for i in state["shot_order"]]
     bundle = Bundle(_board(state, shots), ctx.project.root)

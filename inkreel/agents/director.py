@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask, credit
 from inkreel.checks.answers import default_shot, validate_shot_plan, validate_shot_spec
-from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, renderer
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
 from inkreel.project import atomic_path, digest
@@ -55,6 +55,7 @@ from inkreel.schemas import (
     StoryboardFile,
     Take,
 )
+from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "director"
 ASPECT = HEIGHT / WIDTH
@@ -91,7 +92,7 @@ def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     A chorus line is recorded once per voice, each take a call of its own, and the takes are
     layered into the line's take locally.
     """
-    ctx = runtime.context
+    ctx = services(runtime)
     recorded = [_record_voice(ctx, task, voice) for voice in [task.voice, *task.chorus]]
     path, model = recorded[0]
     if len(recorded) > 1:
@@ -113,7 +114,7 @@ def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     return {"takes": {task.line_id: take}, "artifacts": [made]}
 
 
-def _record_voice(ctx: EpisodeContext, task: LineTask, voice: Any) -> tuple[Path, tuple[str, str]]:
+def _record_voice(ctx: Services, task: LineTask, voice: Any) -> tuple[Path, tuple[str, str]]:
     """Record the line in one voice; return the take's path and the model that spoke it."""
     calls = ctx.providers.calls
     first = calls.choose("voice")
@@ -321,7 +322,7 @@ def _action_seconds(text: str) -> float:
 
 def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Plan every scene's shots with the text model, then stage and time them."""
-    ctx = runtime.context
+    ctx = services(runtime)
     script = state["script"]
     request = state["request"]
     takes = state.get("takes", {})
@@ -364,7 +365,7 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     }
 
 
-def _plan_scene(ctx: EpisodeContext, scene: Scene) -> Answer[ShotPlan] | None:
+def _plan_scene(ctx: Services, scene: Scene) -> Answer[ShotPlan] | None:
     """The scene's checked shot list, or None when no model gave a usable one."""
     prompt = tag("scene", scene.model_dump(mode="json"))
     try:
@@ -464,7 +465,7 @@ def reference_paths(
     return refs
 
 
-def draw_keyframe(ctx: EpisodeContext, task: ShotTask) -> tuple[Keyframe, Path, tuple[str, str]]:
+def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[str, str]]:
     """Draw (or find already drawn) the keyframe of a staged shot; return the model used.
 
     The layout (where each character and set element is) is the staging's: the procedural
@@ -555,7 +556,7 @@ def drifted(
 
 def render_keyframe(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Render one shot's keyframe as a camera view of its set."""
-    ctx = runtime.context
+    ctx = services(runtime)
     keyframe, png, model = draw_keyframe(ctx, task)
     ctx.event("keyframe", shot_id=task.shot.id)
     made = artifact(ctx, png, "keyframe", AGENT, task.seed, model)
@@ -569,7 +570,7 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     time: in the scene's set and light, the speaker facing their addressee, and everyone where
     the neighbouring shots of the scene have them.
     """
-    ctx = runtime.context
+    ctx = services(runtime)
     shot = task.shot
     current = ShotSpec(
         beat=shot.beat,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,12 @@ from pydantic import BaseModel, Field
 
 from inkreel import PROJECT_FORMAT, __version__
 from inkreel.agents.common import artifact
-from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, exports, mix, motion, render, renderer
 from inkreel.media.fountain import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
 from inkreel.project import digest, write_text_atomic
-from inkreel.providers.limits import local_cpu
+from inkreel.providers.limits import MemoryBudget, local_cpu
 from inkreel.providers.media import accept_mp4, hosted_video
 from inkreel.providers.roster import ModelEntry
 from inkreel.schemas import (
@@ -36,20 +35,28 @@ from inkreel.schemas import (
     StoryboardFile,
     VideoClip,
 )
+from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "editor"
 MIX_RATE = 44100
-# A push-in or pull-out is staged at every zoom step of its move: ~100 MB of layers at
-# 1280x720 (~170 MB at its peak, against ~50 MB for a static shot or a pan). Staged beside
-# another shot and two encoders it made the peak of a 15-minute episode, so it is staged alone.
+# What staging and encoding a shot adds to this process's resident memory at 1280x720
+# (measured over 80 shots of a 15-minute episode): a static shot ~100 MB; a pan, or a clip
+# dissolving into the next (whose first frame is staged too) ~130 MB; a push-in or pull-out,
+# staged at every step of its zoom, ~150-175 MB. Local work runs one task per core; stagings
+# share a budget of ORDINARY_STAGING_MB a core, so two heavy ones never run side by side
+# (beside two encoders they made the peak of a 15-minute episode: 1,026 MiB).
+ORDINARY_STAGING_MB = 100.0
+HEAVY_STAGING_MB = 130.0
+ZOOM_STAGING_MB = 180.0
 ZOOM_MOVES = frozenset({"push_in", "pull_out"})
+_STAGING = MemoryBudget(ORDINARY_STAGING_MB * max(1, os.cpu_count() or 1))
 TITLE_CARD_S = 3.0
 ENCODER = ("offline", "libx264+aac")
 
 
 def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Lay the shots on a timeline and mix dialogue over a generated music bed."""
-    ctx = runtime.context
+    ctx = services(runtime)
     settings = ctx.settings
     shots = [state["shots"][i] for i in state["shot_order"]]
     title = state["script"].title if settings.title_card else None
@@ -218,7 +225,7 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
     segment; a hosted one (Seedance, Vidu) animates the keyframe into a clip, which is then
     fitted to the shot's frames with its subtitle and dissolve. The title card is local work.
     """
-    ctx = runtime.context
+    ctx = services(runtime)
     calls = ctx.providers.calls
     first = calls.choose("animate")
     key = digest(_content_key(task), (first.provider, first.model), render.VIDEO_PARAMS)
@@ -237,10 +244,10 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
         seconds = task.clip.frames / task.fps
 
         def encode() -> bytes:
-            # Staging a shot holds its layers in memory: stage and encode on one core's turn
-            # (taken after the staging turn, so a shot waiting to stage holds no core).
+            # Staging a shot holds its layers in memory: stage and encode on one core's turn,
+            # within the staging budget (taken first, so a shot waiting for it holds no core).
             with (
-                _staging_turn(task),
+                _STAGING.hold(staging_mb(task)),
                 local_cpu(),
                 tempfile.TemporaryDirectory(prefix="inkreel-") as folder,
             ):
@@ -290,47 +297,19 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
     return {"segments": {task.clip.shot_id: ctx.project.rel(out)}, "artifacts": [made]}
 
 
-class _Stagings:
-    """Whose turn it is to stage: any number of ordinary shots (local_cpu bounds them), or
-    one zooming shot alone; a zooming shot waiting goes before ordinary ones that come later."""
-
-    def __init__(self) -> None:
-        self._turn = threading.Condition()
-        self._ordinary = 0
-        self._zooming = False
-        self._waiting = 0
-
-    @contextmanager
-    def turn(self, zooming: bool) -> Iterator[None]:
-        with self._turn:
-            if zooming:
-                self._waiting += 1
-                self._turn.wait_for(lambda: not self._zooming and not self._ordinary)
-                self._waiting -= 1
-                self._zooming = True
-            else:
-                self._turn.wait_for(lambda: not self._zooming and not self._waiting)
-                self._ordinary += 1
-        try:
-            yield
-        finally:
-            with self._turn:
-                if zooming:
-                    self._zooming = False
-                else:
-                    self._ordinary -= 1
-                self._turn.notify_all()
-
-
-_STAGINGS = _Stagings()
-
-
-def _staging_turn(task: SegmentTask) -> AbstractContextManager[None]:
-    """The turn to stage the clip: alone if it stages a zooming shot (its own, or the next
-    one's first frame for a dissolve)."""
+def staging_mb(task: SegmentTask) -> float:
+    """Resident memory staging and encoding the clip takes (see ORDINARY_STAGING_MB)."""
     clips = [task, *([task.dissolve_into] if task.dissolve_into else [])]
-    zooming = any(c.keyframe_staged and c.clip.move in ZOOM_MOVES for c in clips if c.shot)
-    return _STAGINGS.turn(zooming)
+    staged = [c for c in clips if c.shot is not None and c.keyframe_staged]
+    if not staged:
+        return 0.0
+    if any(c.clip.move in ZOOM_MOVES for c in staged):
+        megabytes = ZOOM_STAGING_MB
+    elif task.dissolve_into is not None or task.clip.move == "pan":
+        megabytes = HEAVY_STAGING_MB
+    else:
+        megabytes = ORDINARY_STAGING_MB
+    return megabytes * task.width * task.height / (1280 * 720)
 
 
 def _fit_clip(task: SegmentTask, clip: Path, root: Path) -> Callable[[int], np.ndarray]:
@@ -344,7 +323,7 @@ def _fit_clip(task: SegmentTask, clip: Path, root: Path) -> Callable[[int], np.n
 
 def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Join the shots, mux the mix, and write the episode's deliverables and manifest."""
-    ctx = runtime.context
+    ctx = services(runtime)
     request = state["request"]
     seed = request.seed
     folder = ctx.project.episode_dir(request.episode)
@@ -404,20 +383,22 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     )
     # The manifest is written last: its presence marks a finished episode.
     manifest_path = write_text_atomic(folder / "manifest.json", manifest.model_dump_json(indent=2))
-    outputs = {
-        "video": str(video),
-        "subtitles": str(srt),
-        "otio": str(otio_file),
-        "screenplay": str(fountain),
-        "storyboard": str(sheet),
-        "continuity": str(report),
-        "manifest": str(manifest_path),
+    # Paths relative to the project, so a client on another machine can read them too.
+    files = {
+        "video": video,
+        "subtitles": srt,
+        "otio": otio_file,
+        "screenplay": fountain,
+        "storyboard": sheet,
+        "continuity": report,
+        "manifest": manifest_path,
     }
-    ctx.event("delivered", folder=str(folder))
+    outputs = {kind: ctx.project.rel(path) for kind, path in files.items()}
+    ctx.event("delivered", folder=ctx.project.rel(folder))
     return {"outputs": outputs}
 
 
-def _credit(ctx: EpisodeContext, credits: dict[str, list[str]], kind: str) -> tuple[str, str]:
+def _credit(ctx: Services, credits: dict[str, list[str]], kind: str) -> tuple[str, str]:
     """(provider, model) of the models that wrote an artifact, joined with '+' when several
     did (a hosted draft revised after a fallback); an imported screenplay is the user's."""
     entries = [

@@ -30,11 +30,12 @@ from inkreel.checks.answers import (
     validate_script,
     validate_script_draft,
 )
-from inkreel.graphs.state import EpisodeContext, EpisodeState
+from inkreel.graphs.state import EpisodeState
 from inkreel.providers.dispatch import Answer
 from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import Finding, Scene, Script, ScriptDraft, ScriptReview, StoryboardFile
+from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "screenwriter"
 
@@ -53,7 +54,7 @@ class SceneRevision(BaseModel):
 
 def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Write the episode's script from the idea, unless the user brought a screenplay."""
-    ctx = runtime.context
+    ctx = services(runtime)
     imported = state.get("script")
     if imported is not None:
         return {"script": _stageable(imported, ctx)}
@@ -80,7 +81,7 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
     return {"script": script, "text_models": credit("screenplay", answer)}
 
 
-def _stageable(script: Script, ctx: EpisodeContext) -> Script:
+def _stageable(script: Script, ctx: Services) -> Script:
     """The user's screenplay with every name it uses in the cast, or a stop saying why not."""
     checked = validate_script(script)
     if checked.errors:
@@ -107,7 +108,7 @@ def check_script(
     state: EpisodeState, runtime: Runtime[EpisodeContext]
 ) -> Command[Literal["revise_script", "design_cast"]]:
     """Check the draft; send it back for the scenes at fault while drafts remain."""
-    ctx = runtime.context
+    ctx = services(runtime)
     limit = ctx.settings.continuity_max_attempts
     script = state["script"]
     findings = script_findings(script)
@@ -146,7 +147,7 @@ def check_script(
 
 def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Rewrite each scene with errors under its findings' fix instructions."""
-    ctx = runtime.context
+    ctx = services(runtime)
     script = state["script"]
     review = state["script_review"]
     by_scene = _scenes(_errors(review.findings))

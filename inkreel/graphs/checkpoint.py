@@ -1,33 +1,51 @@
-"""The SQLite checkpointer of a project, allowed to restore exactly the project's own types."""
+"""The SQLite checkpointer of a project, allowed to restore exactly the graph's own types."""
 
 from __future__ import annotations
 
 import enum
 import sqlite3
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import typing_extensions
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
-from inkreel import schemas
-from inkreel.agents import director, editor
-from inkreel.graphs import state
+from inkreel.graphs.episode import build_episode_graph
+
+
+def _types_in(annotation: Any, found: set[type]) -> None:
+    """Add every model and enum that a value of `annotation` can hold."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel | enum.Enum):
+        if annotation in found:
+            return
+        found.add(annotation)
+        if issubclass(annotation, BaseModel):
+            for field in annotation.model_fields.values():
+                _types_in(field.annotation, found)
+        return
+    if typing_extensions.is_typeddict(annotation):
+        for hint in typing_extensions.get_type_hints(annotation).values():
+            _types_in(hint, found)
+        return
+    for arg in typing.get_args(annotation):
+        _types_in(arg, found)
 
 
 def checkpoint_types() -> list[tuple[str, str]]:
-    """Return (module, class) of every model and enum that can appear in a checkpoint."""
-    found = [getattr(schemas, name) for name in schemas.__all__]
-    found += [state.EpisodeRequest, director.LineTask, director.ShotTask, editor.SegmentTask]
-    return sorted(
-        {
-            (t.__module__, t.__qualname__)
-            for t in found
-            if isinstance(t, type) and issubclass(t, BaseModel | enum.Enum)
-        }
-    )
+    """(module, class) of every model and enum a checkpoint of the episode graph can hold:
+    those of its state and of its nodes' inputs (the Send payloads), found by walking their
+    fields, so a new payload or field type cannot be left off."""
+    builder = build_episode_graph()
+    found: set[type] = set()
+    _types_in(builder.state_schema, found)
+    for node in builder.nodes.values():
+        _types_in(node.input_schema, found)
+    return sorted((t.__module__, t.__qualname__) for t in found)
 
 
 @contextmanager

@@ -10,26 +10,56 @@ resumed run redoes only the branches that had not finished.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy, Send
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from inkreel.agents import continuity, director, editor, screenwriter
 from inkreel.agents.character_designer import SheetTask, design_cast, redraw_sheet
-from inkreel.graphs.state import EpisodeContext, EpisodeInput, EpisodeState
+from inkreel.graphs.state import EpisodeInput, EpisodeOutput, EpisodeState
+from inkreel.services import EpisodeContext
+
+F = TypeVar("F", bound=Callable[..., Any])
+_STATE: TypeAdapter[EpisodeState] = TypeAdapter(EpisodeState)
+
+
+def reads_state(func: F) -> F:
+    """Validate the state a node or router reads into the project's models: a LangGraph
+    client sends it as JSON (an input, `update_state`), which arrives as plain dicts."""
+
+    @functools.wraps(func)
+    def read(state: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(_STATE.validate_python(state), *args, **kwargs)
+
+    return read  # type: ignore[return-value]
+
+
+def reads_payload(func: F, payload: type[BaseModel]) -> F:
+    """Validate a Send payload that arrives as JSON into its model."""
+
+    @functools.wraps(func)
+    def read(task: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(payload.model_validate(task), *args, **kwargs)
+
+    return read  # type: ignore[return-value]
+
 
 # Transient faults (an encoder hiccup, a provider timeout) get a few retries with backoff.
 TRANSIENT = RetryPolicy(max_attempts=3, retry_on=(OSError, TimeoutError, ConnectionError))
 
 
+@reads_state
 def to_lines(state: EpisodeState) -> list[Send] | str:
     """Fan out one recording per dialogue line (or go straight on if nobody speaks)."""
     tasks = director.line_tasks(state)
     return [Send("record_line", t) for t in tasks] or "plan_storyboard"
 
 
+@reads_state
 def to_keyframes(state: EpisodeState) -> list[Send]:
     """Fan out one keyframe render per shot."""
     request = state["request"]
@@ -51,30 +81,36 @@ def to_keyframes(state: EpisodeState) -> list[Send]:
     ]
 
 
+@reads_state
 def to_segments(state: EpisodeState) -> list[Send]:
     """Fan out one encode per shot on the timeline."""
     return [Send("render_segment", t) for t in editor.segment_tasks(state)]
 
 
-def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInput, EpisodeState]:
+def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInput, EpisodeOutput]:
     """Return the uncompiled episode graph; the caller picks the checkpointer."""
-    graph = StateGraph(EpisodeState, context_schema=EpisodeContext, input_schema=EpisodeInput)
-    graph.add_node("write_script", screenwriter.write_script)
+    graph = StateGraph(
+        EpisodeState,
+        context_schema=EpisodeContext,
+        input_schema=EpisodeInput,
+        output_schema=EpisodeOutput,
+    )
+    graph.add_node("write_script", reads_state(screenwriter.write_script))
     graph.add_node(
         "check_script",
-        screenwriter.check_script,
+        reads_state(screenwriter.check_script),
         destinations=("revise_script", "design_cast"),
     )
-    graph.add_node("revise_script", screenwriter.revise_script)
-    graph.add_node("design_cast", design_cast)
-    graph.add_node("plan_storyboard", director.plan_storyboard)
+    graph.add_node("revise_script", reads_state(screenwriter.revise_script))
+    graph.add_node("design_cast", reads_state(design_cast))
+    graph.add_node("plan_storyboard", reads_state(director.plan_storyboard))
     graph.add_node(
         "check_continuity",
-        continuity.check_continuity,
+        reads_state(continuity.check_continuity),
         destinations=("revise_shot", "redraw_sheet", "cut_timeline"),
     )
-    graph.add_node("cut_timeline", editor.cut_timeline)
-    graph.add_node("assemble_episode", editor.assemble_episode, retry_policy=TRANSIENT)
+    graph.add_node("cut_timeline", reads_state(editor.cut_timeline))
+    graph.add_node("assemble_episode", reads_state(editor.assemble_episode), retry_policy=TRANSIENT)
     fan_out: list[tuple[str, Any, type[BaseModel]]] = [
         ("record_line", director.record_line, director.LineTask),
         ("render_keyframe", director.render_keyframe, director.ShotTask),
@@ -84,7 +120,9 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
     ]
     for name, node, payload in fan_out:
         # These nodes take a Send payload model, not the graph state.
-        graph.add_node(name, node, input_schema=payload, retry_policy=TRANSIENT)
+        graph.add_node(
+            name, reads_payload(node, payload), input_schema=payload, retry_policy=TRANSIENT
+        )
 
     graph.add_edge(START, "write_script")
     graph.add_edge("write_script", "check_script")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
-from inkreel.memory import AssetMemory
-from inkreel.project import Project
-from inkreel.providers import Providers
 from inkreel.schemas import (
     Artifact,
     Character,
@@ -25,7 +22,6 @@ from inkreel.schemas import (
     Take,
     Timeline,
 )
-from inkreel.settings import Settings
 
 
 class EpisodeRequest(BaseModel):
@@ -96,16 +92,11 @@ class EpisodeState(TypedDict, total=False):
     outputs: dict[str, str]
 
 
-@dataclass
-class EpisodeContext:
-    """Run-wide dependencies handed to every node through the runtime; never checkpointed."""
+class EpisodeOutput(TypedDict, total=False):
+    """What a finished run hands back: the request, the script, the continuity report and
+    the delivered files (paths relative to the project directory)."""
 
-    settings: Settings
-    project: Project
-    providers: Providers
-    memory: AssetMemory
-    on_event: Any = field(default=None)
-
-    def event(self, kind: str, **payload: Any) -> None:
-        if self.on_event is not None:
-            self.on_event(kind, payload)
+    request: EpisodeRequest
+    script: Script
+    continuity: ContinuityReport
+    outputs: dict[str, str]

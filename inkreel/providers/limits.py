@@ -53,6 +53,58 @@ def release_memory() -> None:
         _TRIM(0)
 
 
+class MemoryBudget:
+    """Megabytes that local work may hold at once; a piece costing more than the whole budget
+    runs alone. Waiters are served in the order they came, so big work is not overtaken
+    forever by small work."""
+
+    def __init__(self, megabytes: float) -> None:
+        self.megabytes = megabytes
+        self._turn = threading.Condition()
+        self._used = 0.0
+        self._running = 0
+        self._next_ticket = 0
+        self._serving = 0
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for their turn."""
+        with self._turn:
+            return self._next_ticket - self._serving
+
+    def _fits(self, megabytes: float) -> bool:
+        return not self._running or self._used + megabytes <= self.megabytes
+
+    def acquire(self, megabytes: float, blocking: bool = True) -> bool:
+        """Take `megabytes` of the budget, waiting for this request's turn (or return False at
+        once when it would have to wait and `blocking` is false)."""
+        with self._turn:
+            if not blocking and (self._next_ticket != self._serving or not self._fits(megabytes)):
+                return False
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._turn.wait_for(lambda: self._serving == ticket and self._fits(megabytes))
+            self._serving += 1
+            self._used += megabytes
+            self._running += 1
+            self._turn.notify_all()
+            return True
+
+    def release(self, megabytes: float) -> None:
+        with self._turn:
+            self._used -= megabytes
+            self._running -= 1
+            self._turn.notify_all()
+
+    @contextmanager
+    def hold(self, megabytes: float) -> Iterator[None]:
+        self.acquire(megabytes)
+        try:
+            yield
+        finally:
+            self.release(megabytes)
+
+
 @contextmanager
 def local_cpu() -> Iterator[None]:
     """Hold one of this machine's cores for CPU-bound local work (drawing, encoding).

@@ -1,0 +1,294 @@
+"""Running an episode: the library API the CLI, the benchmarks and other front ends call.
+
+    project = Project.open("my-series")
+    request = new_request(project, idea="...", settings=Settings.load(project.root))
+    values = run_episode(project, request, {"request": request}, on_event=print)
+
+`run_episode` opens the run's services (ledger, providers, memory) for the episode, sweeps
+partial files a killed run left, drives the graph on the project's checkpointer (or resumes
+it when the first input is None), reports progress as it goes, writes `run.json` next to the
+episode however the run ends, and returns the final state. A budget stop is raised with what
+the rest of the episode would cost.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import StateSnapshot
+
+from inkreel.estimate import over_budget
+from inkreel.graphs.checkpoint import open_checkpointer
+from inkreel.graphs.episode import build_episode_graph
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.project import Project, write_text_atomic
+from inkreel.providers.budget import BudgetExceeded
+from inkreel.providers.router import RouterError
+from inkreel.run_report import run_report
+from inkreel.schemas import Script
+from inkreel.services import EpisodeContext, Services, Warn, open_services
+from inkreel.settings import Settings
+
+EPISODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RECURSION_LIMIT = 200
+
+# Progress: an agent's event (kind, payload), and a node's finished update (node, update,
+# the state before it).
+OnEvent = Callable[[str, dict[str, Any]], None]
+OnUpdate = Callable[[str, dict[str, Any] | None, dict[str, Any]], None]
+
+
+class StageClock:
+    """Seconds from the start of a run to each node's last update (`on_update`)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.finished_at: dict[str, float] = {}
+
+    def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        self.finished_at[node] = time.perf_counter() - self.started
+
+
+class RunError(Exception):
+    """A run that cannot start as asked (a bad name, an episode that exists...): one line."""
+
+
+def check_episode_name(name: str) -> str:
+    if not EPISODE_NAME.match(name):
+        raise RunError(
+            f"episode name {name!r} is not usable; use letters, digits, '.', '_' or '-' "
+            "(at most 64 characters)."
+        )
+    return name
+
+
+def next_episode_name(project: Project) -> str:
+    """The first free epNN of the project."""
+    # The parts of a split screenplay (ep03-part1, ...) take their base name too.
+    existing = {re.sub(r"-part\d+$", "", p.name) for p in (project.root / "episodes").glob("*")}
+    n = 1
+    while f"ep{n:02d}" in existing:
+        n += 1
+    return f"ep{n:02d}"
+
+
+def thread_config(episode: str) -> RunnableConfig:
+    """The checkpoint thread of an episode: one per episode name in a project."""
+    return {"configurable": {"thread_id": episode}}
+
+
+def is_delivered(project: Project, episode: str) -> bool:
+    # The manifest is written last: its presence marks a finished episode.
+    return (project.root / "episodes" / episode / "manifest.json").exists()
+
+
+def is_started(project: Project, episode: str) -> bool:
+    """Whether the episode has a checkpoint (started, finished or not)."""
+    with open_checkpointer(project.checkpoints) as saver:
+        return saver.get_tuple(thread_config(episode)) is not None
+
+
+def episode_state(project: Project, episode: str) -> StateSnapshot:
+    """The episode's last checkpoint (empty values when it was never started)."""
+    with open_checkpointer(project.checkpoints) as saver:
+        graph = build_episode_graph().compile(checkpointer=saver)
+        return graph.get_state(thread_config(episode))
+
+
+def context_for(project: Project, request: EpisodeRequest) -> EpisodeContext:
+    """The graph's context for a request: its project, name, seed and resolved settings."""
+    return EpisodeContext(
+        project=str(project.root),
+        episode=request.episode,
+        seed=request.seed,
+        settings=request.settings,
+    )
+
+
+def run_episode(
+    project: Project,
+    request: EpisodeRequest,
+    first_input: dict[str, Any] | None,
+    *,
+    settings: Settings | None = None,
+    on_event: OnEvent | None = None,
+    on_update: OnUpdate | None = None,
+    resume: str | None = None,
+    warn: Warn | None = None,
+) -> dict[str, Any]:
+    """Run (or resume, when first_input is None) the episode graph and return its final state.
+
+    `settings` replaces the request's (a resume with a new budget); `resume` is the command a
+    budget stop suggests to go on (default: `inkreel resume`).
+    """
+    if settings is not None:
+        request = request.model_copy(update={"settings": settings.model_dump(mode="json")})
+    # The ledger is closed however the run ends (a budget stop, a crash, Ctrl-C).
+    with open_services(context_for(project, request), warn) as live:
+        try:
+            final = _stream(project, request, first_input, live, on_event, on_update)
+        except BudgetExceeded as stop:
+            if stop.scope != ("episode", request.episode):
+                raise
+            resume = resume or f"inkreel resume -o {project.root} --episode {request.episode}"
+            raise rest_of_episode(stop, project, request, live, resume) from None
+        finally:
+            # Also when the run stops: what was spent and survived so far is worth knowing.
+            write_run_report(project, request, live)
+    if final.next:
+        raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
+    return dict(final.values)
+
+
+def _stream(
+    project: Project,
+    request: EpisodeRequest,
+    first_input: dict[str, Any] | None,
+    live: Services,
+    on_event: OnEvent | None,
+    on_update: OnUpdate | None,
+) -> StateSnapshot:
+    """Drive the graph to its end (or the next stop) and return its last checkpoint."""
+    project.sweep_partials()
+    config: RunnableConfig = {
+        **thread_config(request.episode),
+        "max_concurrency": live.providers.concurrency(live.settings),
+        "recursion_limit": RECURSION_LIMIT,
+    }
+    with open_checkpointer(project.checkpoints) as saver:
+        graph = build_episode_graph().compile(checkpointer=saver)
+        values: dict[str, Any] = {}
+        for mode, data in graph.stream(  # type: ignore[call-overload]
+            first_input,
+            config,
+            context=live.context,
+            stream_mode=["updates", "values", "custom"],
+            durability="sync",
+        ):
+            if mode == "values":
+                values = data
+            elif mode == "custom":
+                if on_event is not None and isinstance(data, dict) and "event" in data:
+                    payload = dict(data)
+                    on_event(payload.pop("event"), payload)
+            elif on_update is not None:
+                for node, update in data.items():
+                    on_update(node, update, values)
+        return graph.get_state(config)
+
+
+def rest_of_episode(
+    stop: BudgetExceeded, project: Project, request: EpisodeRequest, live: Services, resume: str
+) -> BudgetExceeded:
+    """The budget stop with what the rest of the episode needs (or as it was, if unknown)."""
+    state = episode_state(project, request.episode)
+    try:
+        return over_budget(
+            stop,
+            state.values.get("script"),
+            request.idea,
+            request.length_s,
+            request.language,
+            request.seed,
+            live.providers.roster,
+            live.providers.calls.router,
+            live.settings.judge_model is not None,
+            live.ledger.spent(stop.scope),
+            resume,
+        )
+    except RouterError:  # no model left to price a task on: the stop as it was
+        return stop
+
+
+def write_run_report(project: Project, request: EpisodeRequest, live: Services) -> None:
+    """Write what the run cost, survived and handed on next to the episode."""
+    report = run_report(request.episode, live.providers, live.ledger)
+    folder = project.episode_dir(request.episode)
+    write_text_atomic(folder / "run.json", json.dumps(report, indent=2, default=str))
+
+
+def summary_rows(project: Project, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """The finished episode in rows (name, text): runtime, cast, dialogue, continuity..."""
+    request: EpisodeRequest = values["request"]
+    timeline = values["timeline"]
+    script: Script = values["script"]
+    rows = [
+        (
+            "Runtime",
+            f"{timeline.duration_s:.1f} s (target {request.length_s:g} s)"
+            if request.idea
+            else f"{timeline.duration_s:.1f} s",
+        ),
+        ("Scenes", str(len(script.scenes))),
+        ("Shots", str(len(values["shot_order"]))),
+        ("Characters new", ", ".join(values.get("cast_new", [])) or "none"),
+        ("Characters reused", ", ".join(values.get("cast_reused", [])) or "none"),
+    ]
+    lines = script.dialogue()
+    heard = sum(1 for _, beat in lines if beat.unseen())
+    rows.append(
+        (
+            "Dialogue",
+            f"{len(lines)} lines voiced and subtitled ({heard} heard off screen)"
+            + (f"; voices only: {', '.join(script.voices)}" if script.voices else ""),
+        )
+    )
+    rows.append(("Continuity", _continuity_row(values)))
+    if script.skipped:
+        kinds: dict[str, int] = {}
+        for s in script.skipped:
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        rows.append(
+            ("Skipped from screenplay", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+        )
+    rows += report_rows(project, request.episode)
+    rows.append(("Files", str(project.root / "episodes" / request.episode)))
+    return rows
+
+
+def _continuity_row(values: dict[str, Any]) -> str:
+    report = values["continuity"]
+    flagged = [s.shot_id for s in report.shots if s.status == "flagged"]
+    repaired = [s.shot_id for s in report.shots if s.status == "repaired"]
+    if report.script is not None:
+        scenes = sorted({f.scene for f in report.script.findings if f.severity == "error"})
+        where = f"script scene{'s' if len(scenes) > 1 else ''} {', '.join(map(str, scenes))}"
+        if scenes:
+            flagged.insert(0, where)
+        elif report.script.status == "repaired":
+            revised = report.script.scenes_revised
+            repaired.insert(
+                0, f"script scene{'s' if len(revised) > 1 else ''} " + ", ".join(map(str, revised))
+            )
+    repaired += [f"{name}'s sheet" for name in report.sheets_redrawn]
+    return ("passed" if report.passed else f"flagged: {', '.join(flagged)}") + (
+        f" (repaired {', '.join(repaired)})" if repaired else ""
+    )
+
+
+def report_rows(project: Project, episode: str) -> list[tuple[str, str]]:
+    """Summary rows from the run report: faults survived, and calls handed to another model."""
+    path = project.root / "episodes" / episode / "run.json"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    rows = []
+    survived = report.get("faults_survived") or {}
+    if survived:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in survived.items())
+        rows.append(("Faults survived", kinds))
+    for hop in report.get("fallbacks") or []:
+        rows.append(
+            (
+                "Fell back",
+                f"{hop['task']}: {hop['from']} -> {hop['to']} ({hop['why']}), "
+                f"{hop['calls']} call{'s' if hop['calls'] != 1 else ''}",
+            )
+        )
+    return rows
