@@ -1,0 +1,189 @@
+"""The graph of langgraph.json under LangGraph's own dev server (`langgraph dev`), driven
+through langgraph-sdk as any client would: plain JSON input and context, streamed events,
+the finished state read back from the thread."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_sync_client
+from langgraph_sdk.client import SyncLangGraphClient
+
+from tests.conftest import IDEA
+
+# The server is Elastic-2.0 licensed, so it is an optional extra, not a core dependency.
+pytest.importorskip("langgraph_api", reason="needs the server extra: pip install -e '.[server]'")
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = Path(sys.executable).with_name("langgraph")
+# Server start-up imports the whole stack and the graph; generous for a busy machine.
+STARTUP_S = 120.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _config(where: Path) -> Path:
+    """The repository's langgraph.json with its paths made absolute, so the server can run
+    from a scratch directory (it keeps its .langgraph_api/ store in the working directory)."""
+    config = json.loads((ROOT / "langgraph.json").read_text(encoding="utf-8"))
+    config["dependencies"] = [str((ROOT / d).resolve()) for d in config["dependencies"]]
+    graphs = {}
+    for name, spec in config["graphs"].items():
+        path, variable = spec.rsplit(":", 1)
+        graphs[name] = f"{(ROOT / path).resolve()}:{variable}"
+    config["graphs"] = graphs
+    file = where / "langgraph.json"
+    file.write_text(json.dumps(config), encoding="utf-8")
+    return file
+
+
+def _server_env() -> dict[str, str]:
+    # Offline, whatever the developer's shell sets: no inkreel overrides, no tracing, no
+    # analytics or version check calling out.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INKREEL_")}
+    env.update(
+        LANGGRAPH_CLI_NO_ANALYTICS="1",
+        LANGGRAPH_NO_VERSION_CHECK="true",
+        LANGSMITH_TRACING="false",
+        LANGCHAIN_TRACING_V2="false",
+    )
+    return env
+
+
+def _tail(log: Path, lines: int = 60) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log: Path
+
+    def client(self) -> SyncLangGraphClient:
+        # api_key=None: send no key from the environment to a local server that needs none.
+        return get_sync_client(url=self.url, api_key=None)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not CLI.exists():
+        pytest.skip(f"no langgraph CLI at {CLI}: pip install -e '.[server]'")
+    where = tmp_path_factory.mktemp("langgraph-dev")
+    config = _config(where)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = where / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(CLI),
+                "dev",
+                "--config",
+                str(config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-browser",
+                "--no-reload",
+                "--server-log-level",
+                "INFO",
+            ],
+            cwd=where,
+            env=_server_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"langgraph dev exited ({proc.returncode}):\n{_tail(log)}")
+            try:
+                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"langgraph dev did not answer in {STARTUP_S:.0f}s:\n{_tail(log)}")
+            time.sleep(0.25)
+        yield Server(url, log)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def test_server_lists_the_episode_graph_with_its_schemas(server: Server) -> None:
+    client = server.client()
+    assistants = client.assistants.search(graph_id="episode")
+    assert assistants, f"no assistant for the episode graph:\n{_tail(server.log)}"
+    schemas = client.assistants.get_schemas(assistants[0]["assistant_id"])
+
+    assert schemas["input_schema"] is not None
+    assert schemas["output_schema"] is not None
+    assert schemas["context_schema"] is not None
+    assert "request" in schemas["input_schema"]["properties"]
+    assert "outputs" in schemas["output_schema"]["properties"]
+    assert set(schemas["context_schema"]["required"]) == {"project", "episode"}
+
+
+def test_server_runs_an_idea_into_an_episode(server: Server, tmp_path: Path) -> None:
+    client = server.client()
+    project = tmp_path / "proj"
+    thread = client.threads.create()
+    request = {"episode": "ep01", "idea": IDEA, "length_s": 15, "language": "en", "seed": 0}
+
+    events: list[dict[str, Any]] = []
+    updated: set[str] = set()
+    errors: list[Any] = []
+    for part in client.runs.stream(
+        thread["thread_id"],
+        "episode",
+        input={"request": request},
+        context={"project": str(project), "episode": "ep01"},
+        stream_mode=["custom", "updates"],
+    ):
+        if part.event == "custom":
+            events.append(part.data)
+        elif part.event == "updates":
+            updated.update(part.data)
+        elif part.event == "error":
+            errors.append(part.data)
+    assert not errors, f"the run failed: {errors}\n{_tail(server.log)}"
+    assert [r["status"] for r in client.runs.list(thread["thread_id"])] == ["success"]
+
+    kinds = {e["event"] for e in events}
+    assert {"take", "keyframe", "segment", "delivered"} <= kinds, kinds
+    assert {"write_script", "design_cast", "render_keyframe", "assemble_episode"} <= updated
+
+    values = client.threads.get_state(thread["thread_id"])["values"]
+    outputs = values["outputs"]
+    assert outputs["video"] == "episodes/ep01/episode.mp4"
+    for kind, path in outputs.items():
+        assert not Path(path).is_absolute(), (kind, path)
+        assert (project / path).is_file(), (kind, path)
+    assert (project / outputs["video"]).stat().st_size > 0
