@@ -43,7 +43,7 @@ def gate(runtime: Runtime[EpisodeContext], request: EpisodeRequest, script: Scri
     while True:
         command = screenwriter.check_script(state, runtime)  # type: ignore[arg-type]
         state |= command.update or {}
-        if command.goto == "design_cast":
+        if command.goto == "review_script":
             return state
         state |= screenwriter.revise_script(state, runtime)  # type: ignore[arg-type]
 

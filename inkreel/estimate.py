@@ -18,7 +18,7 @@ not a ceiling; the run's own ledger enforces the cap.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -146,6 +146,26 @@ def estimate_episode(
     animate = not router.choose("animate").offline
     shape = shape_of(script, length_s)
     return shape, estimate(planned_calls(shape, written, animate, judge), roster, router)
+
+
+# What a run still calls once the storyboard is planned: per shot, a keyframe (and a clip,
+# and a judge's look when set).
+AFTER_STORYBOARD = frozenset({"keyframe", "animate", "judge"})
+
+
+def estimate_rest_of_storyboard(
+    script: Script,
+    length_s: float,
+    shots: int,
+    roster: Roster,
+    router: Chooser,
+    judge: bool = False,
+) -> EstimateReport:
+    """What drawing (and animating) a planned storyboard of `shots` shots will cost."""
+    animate = not router.choose("animate").offline
+    shape = replace(shape_of(script, length_s), beats=shots)
+    calls = [c for c in planned_calls(shape, True, animate, judge) if c.task in AFTER_STORYBOARD]
+    return estimate(calls, roster, router)
 
 
 def over_budget(

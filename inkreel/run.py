@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import StateSnapshot
+from langgraph.types import Command, StateSnapshot
 
 from inkreel.estimate import over_budget
 from inkreel.graphs.checkpoint import open_checkpointer
@@ -113,7 +113,7 @@ def context_for(project: Project, request: EpisodeRequest) -> EpisodeContext:
 def run_episode(
     project: Project,
     request: EpisodeRequest,
-    first_input: dict[str, Any] | None,
+    first_input: dict[str, Any] | Command[Any] | None,
     *,
     settings: Settings | None = None,
     on_event: OnEvent | None = None,
@@ -121,7 +121,9 @@ def run_episode(
     resume: str | None = None,
     warn: Warn | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume, when first_input is None) the episode graph and return its final state.
+    """Run (or resume, when first_input is None; answer a review gate, when it is a
+    `Command(resume=decision)`) the episode graph and return its state when it ends or waits
+    at a review gate (`pending_review` says which).
 
     `settings` replaces the request's (a resume with a new budget); `resume` is the command a
     budget stop suggests to go on (default: `inkreel resume`).
@@ -140,15 +142,46 @@ def run_episode(
         finally:
             # Also when the run stops: what was spent and survived so far is worth knowing.
             write_run_report(project, request, live)
-    if final.next:
+    if final.next and not final.interrupts:
         raise RuntimeError(f"the run stopped before {', '.join(final.next)}")
     return dict(final.values)
+
+
+def pending_review(project: Project, episode: str) -> dict[str, Any] | None:
+    """What the episode's review gate shows, when the run waits at one (else None)."""
+    state = episode_state(project, episode)
+    for waiting in state.interrupts:
+        if isinstance(waiting.value, dict) and "gate" in waiting.value:
+            return waiting.value
+    return None
+
+
+def answer_review(
+    project: Project,
+    episode: str,
+    decision: dict[str, Any],
+    *,
+    on_event: OnEvent | None = None,
+    on_update: OnUpdate | None = None,
+    warn: Warn | None = None,
+) -> dict[str, Any]:
+    """Give the waiting gate a person's decision ({"type": "approve"}, an edit, a rejection
+    with a note) and run on to the end or the next gate."""
+    state = episode_state(project, episode)
+    if not state.values:
+        raise RunError(f"there is no episode {episode!r} in {project.root}.")
+    if pending_review(project, episode) is None:
+        where = "it is finished" if not state.next else f"it stopped before {state.next[0]}"
+        raise RunError(f"episode {episode} is not waiting for a review ({where}).")
+    request: EpisodeRequest = state.values["request"]
+    resume: Command[Any] = Command(resume={"decisions": [decision]})
+    return run_episode(project, request, resume, on_event=on_event, on_update=on_update, warn=warn)
 
 
 def _stream(
     project: Project,
     request: EpisodeRequest,
-    first_input: dict[str, Any] | None,
+    first_input: dict[str, Any] | Command[Any] | None,
     live: Services,
     on_event: OnEvent | None,
     on_update: OnUpdate | None,

@@ -15,6 +15,7 @@ stream writer (`custom` stream mode) as `{"event": KIND, ...}`.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -76,8 +77,18 @@ class Services:
         self.writer({"event": kind, **payload})
 
     def bind(self, writer: Callable[[Any], None]) -> Services:
-        """The same services, reporting to `writer` (one node's stream writer)."""
-        return replace(self, writer=writer)
+        """The same services, reporting to `writer` (one node's stream writer).
+
+        LangGraph's writer finds its run through context variables, which the node's own
+        worker threads (a pool revising scenes, checking shots) do not inherit: each event
+        is written in a copy of the node's context.
+        """
+        node = contextvars.copy_context()
+
+        def write(event: Any) -> None:
+            node.copy().run(writer, event)
+
+        return replace(self, writer=write)
 
     def close(self) -> None:
         self.ledger.close()

@@ -56,7 +56,7 @@ def gate(runtime: Runtime[EpisodeContext], script: Script) -> tuple[dict[str, An
         command = screenwriter.check_script(state, runtime)  # type: ignore[arg-type]
         state |= command.update or {}
         hops.append(str(command.goto))
-        if command.goto == "design_cast":
+        if command.goto == "review_script":
             return state, hops
         state |= screenwriter.revise_script(state, runtime)  # type: ignore[arg-type]
     raise AssertionError("the script gate did not end")
@@ -69,7 +69,7 @@ def test_each_planted_script_defect_is_repaired_in_its_scene_only(
     bad, truth = planted(defect)
     assert screenwriter.script_findings(bad), f"the planted {defect} was not caught"
     state, hops = gate(runtime, bad)
-    assert hops == ["revise_script", "design_cast"]
+    assert hops == ["revise_script", "review_script"]
     fixed: Script = state["script"]
     review = state["script_review"]
     assert review.status == "repaired" and review.attempts == 2
@@ -85,7 +85,7 @@ def test_each_planted_script_defect_is_repaired_in_its_scene_only(
 
 def test_a_clean_draft_passes_without_a_revision(runtime: Runtime[EpisodeContext]) -> None:
     state, hops = gate(runtime, draft(0))
-    assert hops == ["design_cast"]
+    assert hops == ["review_script"]
     assert state["script_review"].status == "passed" and state["script_review"].history == []
 
 
@@ -95,7 +95,7 @@ def test_the_users_screenplay_is_checked_but_never_rewritten(
     bad, truth = planted("day_night")
     theirs = bad.model_copy(update={"source": "fountain"})
     state, hops = gate(runtime, theirs)
-    assert hops == ["design_cast"]
+    assert hops == ["review_script"]
     assert state["script"] == theirs
     review = state["script_review"]
     assert review.status == "flagged" and not review.revised and review.attempts == 1
@@ -134,7 +134,7 @@ def test_a_hosted_reviser_that_makes_it_worse_keeps_the_best_draft(
         with open_context(root, text_model="local-llm", retry_base_delay_s=0) as live:
             state, hops = gate(Runtime(context=live.context), bad)
         requests = server.requests_to("chat")
-    assert hops == ["revise_script", "revise_script", "design_cast"]
+    assert hops == ["revise_script", "revise_script", "review_script"]
     assert len(requests) == 2 == len(seen)
     # The reviser was told what was wrong, with the evidence.
     first = seen[0]["findings"]

@@ -10,10 +10,11 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from inkreel.checks.answers import Checked
+from inkreel.graphs.state import EpisodeState
 from inkreel.project import sha256_file
 from inkreel.prompts import system_prompt
 from inkreel.providers.dispatch import Answer
-from inkreel.schemas import Artifact
+from inkreel.schemas import Artifact, Gate
 from inkreel.services import Services
 
 M = TypeVar("M", bound=BaseModel)
@@ -55,3 +56,8 @@ def artifact(
         seed=seed,
         cost=0.0,
     )
+
+
+def rejections(state: EpisodeState, gate: Gate) -> list[str]:
+    """The notes of every rejection at a review gate, oldest first."""
+    return [r.note for r in state.get("reviews", []) if r.gate == gate and r.decision == "reject"]

@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from inkreel.agents.common import artifact, ask, credit
+from inkreel.agents.common import artifact, ask, credit, rejections
 from inkreel.checks.answers import default_shot, validate_shot_plan, validate_shot_spec
 from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, renderer
@@ -331,8 +331,9 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     # e.g. an imported title card has no beats: nothing to shoot (the importer reported it)
     scenes = [scene for scene in script.scenes if scene.beats]
     # Scenes are planned independently, so their calls overlap (within the model's limits).
+    notes = rejections(state, "storyboard")
     with ThreadPoolExecutor(max_workers=ctx.providers.concurrency(ctx.settings)) as pool:
-        answers = list(pool.map(lambda scene: _plan_scene(ctx, scene), scenes))
+        answers = list(pool.map(lambda scene: _plan_scene(ctx, scene, notes), scenes))
     for scene, answer in zip(scenes, answers, strict=True):
         # The checked plan has exactly one shot per beat of the scene (checks.answers); a
         # scene no model could plan is covered plainly, one default shot a beat.
@@ -365,9 +366,12 @@ def plan_storyboard(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> di
     }
 
 
-def _plan_scene(ctx: Services, scene: Scene) -> Answer[ShotPlan] | None:
-    """The scene's checked shot list, or None when no model gave a usable one."""
+def _plan_scene(ctx: Services, scene: Scene, notes: list[str]) -> Answer[ShotPlan] | None:
+    """The scene's checked shot list, or None when no model gave a usable one; `notes` are a
+    person's reasons for rejecting the earlier plans."""
     prompt = tag("scene", scene.model_dump(mode="json"))
+    if notes:
+        prompt += "\n" + tag("notes", notes) + "\n" + tag("draft", len(notes) + 1)
     try:
         return ask(ctx, AGENT, ShotPlan, prompt, lambda plan: validate_shot_plan(plan, scene))
     except UnusableAnswer as exc:
@@ -572,18 +576,7 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     """
     ctx = services(runtime)
     shot = task.shot
-    current = ShotSpec(
-        beat=shot.beat,
-        framing=shot.framing,
-        angle=shot.angle,
-        move=shot.move,
-        subjects=[b.character for b in shot.blocking if b.speaking]
-        + [b.character for b in shot.blocking if not b.speaking],
-        reverse=shot.camera.reverse,
-        crosses_line=shot.crosses_line,
-        effects=shot.effects,
-        note=shot.note,
-    )
+    current = spec_of(shot)
     prompt = "\n".join(
         [
             tag("shot", current.model_dump(mode="json")),
@@ -673,6 +666,43 @@ def _moved(scene: Scene | None, name: str, after: int, upto: int) -> bool:
     lo = after + 1 if after < upto else upto
     between = scene.beats[max(0, lo) : upto + 1]
     return any(name in (*b.moves, *b.enters, *b.exits) for b in between)
+
+
+def spec_of(shot: Shot) -> ShotSpec:
+    """The director's choice a staged shot was made from."""
+    return ShotSpec(
+        beat=shot.beat,
+        framing=shot.framing,
+        angle=shot.angle,
+        move=shot.move,
+        subjects=[b.character for b in shot.blocking if b.speaking]
+        + [b.character for b in shot.blocking if not b.speaking],
+        reverse=shot.camera.reverse,
+        crosses_line=shot.crosses_line,
+        effects=shot.effects,
+        note=shot.note,
+    )
+
+
+# What a person may change about a shot's staging (the rest follows from the script).
+SPEC_FIELDS = frozenset(ShotSpec.model_fields) - {"beat"}
+
+
+def restaged(
+    shot: Shot,
+    changes: dict[str, Any],
+    scene: Scene,
+    location: LocationDesign,
+    heights: dict[str, float],
+) -> Shot:
+    """The shot staged again with a person's changes to its framing, angle, move, subjects,
+    effects or note (fields of SPEC_FIELDS): camera and blocking follow, as when planned."""
+    unknown = set(changes) - SPEC_FIELDS
+    if unknown:
+        raise ValueError(f"not a staging choice: {', '.join(sorted(unknown))}")
+    spec = ShotSpec.model_validate(spec_of(shot).model_dump() | changes)
+    positions = stage_positions(scene, location)
+    return _restage(shot, spec, location, positions, heights, scene)
 
 
 def _restage(

@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
-from inkreel.agents.common import ask, credit
+from inkreel.agents.common import ask, credit, rejections
 from inkreel.checks import Bundle, run_checks
 from inkreel.checks.answers import (
     Checked,
@@ -31,10 +31,18 @@ from inkreel.checks.answers import (
     validate_script_draft,
 )
 from inkreel.graphs.state import EpisodeState
+from inkreel.media.fountain import write_fountain
 from inkreel.providers.dispatch import Answer
 from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.prompt_io import tag
-from inkreel.schemas import Finding, Scene, Script, ScriptDraft, ScriptReview, StoryboardFile
+from inkreel.schemas import (
+    Finding,
+    Scene,
+    Script,
+    ScriptDraft,
+    ScriptReview,
+    StoryboardFile,
+)
 from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "screenwriter"
@@ -55,17 +63,22 @@ class SceneRevision(BaseModel):
 def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Write the episode's script from the idea, unless the user brought a screenplay."""
     ctx = services(runtime)
-    imported = state.get("script")
-    if imported is not None:
-        return {"script": _stageable(imported, ctx)}
     request = state["request"]
-    prompt = "\n".join(
-        [
-            tag("idea", request.idea or ""),
-            tag("runtime_seconds", f"{request.length_s:g}"),
-            tag("language", request.language),
-        ]
-    )
+    earlier = state.get("script")
+    if earlier is not None and request.idea is None:
+        return {"script": _stageable(earlier, ctx)}
+    parts = [
+        tag("idea", request.idea or ""),
+        tag("runtime_seconds", f"{request.length_s:g}"),
+        tag("language", request.language),
+    ]
+    notes = rejections(state, "script")
+    if notes:
+        # A person rejected the earlier draft(s): a new one, with their notes.
+        parts += [tag("notes", notes), tag("draft", len(notes) + 1)]
+        if earlier is not None:
+            parts.append(tag("previous_script", write_fountain(earlier)))
+    prompt = "\n".join(parts)
     answer = ask(
         ctx,
         AGENT,
@@ -106,7 +119,7 @@ def drifted(script: Script, defect: str, seed: int) -> Script:
 
 def check_script(
     state: EpisodeState, runtime: Runtime[EpisodeContext]
-) -> Command[Literal["revise_script", "design_cast"]]:
+) -> Command[Literal["revise_script", "review_script"]]:
     """Check the draft; send it back for the scenes at fault while drafts remain."""
     ctx = services(runtime)
     limit = ctx.settings.continuity_max_attempts
@@ -142,7 +155,7 @@ def check_script(
         status = "passed"
     ctx.event("script_check", findings=len(findings), retry=0)
     review = review.model_copy(update={"findings": findings, "status": status})
-    return Command(goto="design_cast", update=update | {"script_review": review})
+    return Command(goto="review_script", update=update | {"script_review": review})
 
 
 def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
@@ -150,6 +163,7 @@ def revise_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict
     ctx = services(runtime)
     script = state["script"]
     review = state["script_review"]
+    assert review is not None, "check_script reviews a draft before it is revised"
     by_scene = _scenes(_errors(review.findings))
     numbers = sorted(by_scene)
     scenes = {s.number: s for s in script.scenes}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import operator
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from inkreel.schemas import (
@@ -14,8 +16,10 @@ from inkreel.schemas import (
     CheckedTake,
     ContinuityReport,
     Finding,
+    Gate,
     Keyframe,
     Location,
+    ReviewRecord,
     Script,
     ScriptReview,
     Shot,
@@ -33,6 +37,9 @@ class EpisodeRequest(BaseModel):
     length_s: float = Field(default=60.0, gt=0)
     language: str = "en"
     seed: int = 0
+    review: list[Gate] = Field(
+        default_factory=list, description="Gates where the run waits for a person's decision."
+    )
     settings: dict[str, Any] = Field(
         default_factory=dict, description="Resolved settings, so a resume runs the same way."
     )
@@ -68,8 +75,8 @@ class EpisodeInput(TypedDict, total=False):
 class EpisodeState(TypedDict, total=False):
     request: EpisodeRequest
     script: Script
-    script_review: ScriptReview
-    script_best: Script
+    script_review: ScriptReview | None  # None again when a person rejected the draft
+    script_best: Script | None
     cast: Annotated[dict[str, Character], merge]  # a redrawn sheet replaces one entry
     sheet_attempts: Annotated[dict[str, int], merge]
     locations: dict[str, Location]
@@ -90,6 +97,7 @@ class EpisodeState(TypedDict, total=False):
     # Artifact kind (screenplay, storyboard) -> roster ids of the models that wrote it.
     text_models: Annotated[dict[str, list[str]], merge_credits]
     outputs: dict[str, str]
+    reviews: Annotated[list[ReviewRecord], operator.add]  # decisions taken at gates
 
 
 class EpisodeOutput(TypedDict, total=False):
@@ -100,3 +108,28 @@ class EpisodeOutput(TypedDict, total=False):
     script: Script
     continuity: ContinuityReport
     outputs: dict[str, str]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+_STATE: TypeAdapter[EpisodeState] = TypeAdapter(EpisodeState)
+
+
+def reads_state(func: F) -> F:
+    """Validate the state a node or router reads into the project's models: a LangGraph
+    client sends it as JSON (an input, `update_state`), which arrives as plain dicts."""
+
+    @functools.wraps(func)
+    def read(state: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(_STATE.validate_python(state), *args, **kwargs)
+
+    return read  # type: ignore[return-value]
+
+
+def reads_payload(func: F, payload: type[BaseModel]) -> F:
+    """Validate a Send payload that arrives as JSON into its model."""
+
+    @functools.wraps(func)
+    def read(task: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(payload.model_validate(task), *args, **kwargs)
+
+    return read  # type: ignore[return-value]

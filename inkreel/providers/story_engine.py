@@ -586,7 +586,10 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
     idea = (read_tag(prompt, "idea") or "").strip()
     language = (read_tag(prompt, "language") or "en").strip()
     runtime = float(read_tag(prompt, "runtime_seconds") or 60)
-    dice = Dice("script", seed, idea, language, runtime)
+    # A person rejected the earlier drafts: the engine cannot read their notes, so a new draft
+    # is new dice (names, places, lines), the same story shape.
+    draft = _draft(prompt)
+    dice = Dice("script", seed, idea, language, runtime, *([f"draft{draft}"] if draft > 1 else []))
 
     names = find_names(idea)
     pool = [n for n in NAME_POOLS[language] if n not in names]
@@ -983,7 +986,11 @@ def beat_effects(beat: dict[str, Any]) -> list[str]:
 
 
 def _shot_for_beat(
-    beat: dict[str, Any], index: int, scene: dict[str, Any], prev: dict[str, Any] | None
+    beat: dict[str, Any],
+    index: int,
+    scene: dict[str, Any],
+    prev: dict[str, Any] | None,
+    turn: int = 0,
 ) -> dict[str, Any]:
     cast = scene.get("characters") or []
     if beat["kind"] == "action":
@@ -1006,9 +1013,9 @@ def _shot_for_beat(
         framing, move = "two_shot", "static"
     elif prev is not None and prev.get("framing") == "over_the_shoulder":
         framing, move = "medium", "static"
-    elif others and index % 3 == 1:
+    elif others and (index + turn) % 3 == 1:
         framing, move = "over_the_shoulder", "static"
-    elif others and index % 3 == 2:
+    elif others and (index + turn) % 3 == 2:
         framing, move = "two_shot", "static"
     else:
         framing, move = "medium", "static"
@@ -1027,10 +1034,21 @@ def _shot_for_beat(
 
 def plan_shots(prompt: str, seed: int) -> dict[str, Any]:
     scene = read_json_tag(prompt, "scene") or {}
+    # A person rejected the earlier plans: the engine cannot read their notes, so each new
+    # plan turns the dialogue coverage (single, over-the-shoulder, two-shot) one step on.
+    turn = _draft(prompt) - 1
     shots: list[dict[str, Any]] = []
     for i, beat in enumerate(scene.get("beats", [])):
-        shots.append(_shot_for_beat(beat, i, scene, shots[-1] if shots else None))
+        shots.append(_shot_for_beat(beat, i, scene, shots[-1] if shots else None, turn))
     return {"shots": shots}
+
+
+def _draft(prompt: str) -> int:
+    """Which draft the prompt asks for (<draft>, 1 when absent)."""
+    try:
+        return max(1, int(read_tag(prompt, "draft") or 1))
+    except ValueError:
+        return 1
 
 
 JUMP_CUT_AWAY = {

@@ -21,6 +21,7 @@ from inkreel.schemas.design import (
     Voice,
 )
 from inkreel.schemas.manifest import Artifact, Manifest, Take
+from inkreel.schemas.review import GATES, Decision, EditedAction, Gate, ReviewRecord
 from inkreel.schemas.script import (
     Act,
     Beat,
@@ -51,6 +52,7 @@ from inkreel.schemas.timeline import FPS, AudioClip, Subtitle, Timeline, VideoCl
 
 __all__ = [
     "FPS",
+    "GATES",
     "Act",
     "Angle",
     "Artifact",
@@ -64,11 +66,14 @@ __all__ = [
     "CharacterDraft",
     "CheckedTake",
     "ContinuityReport",
+    "Decision",
+    "EditedAction",
     "Effect",
     "Emotion",
     "FigureLayout",
     "Finding",
     "Framing",
+    "Gate",
     "HairStyle",
     "Keyframe",
     "Layer",
@@ -78,6 +83,7 @@ __all__ = [
     "LocationDraft",
     "Manifest",
     "Move",
+    "ReviewRecord",
     "Scene",
     "Script",
     "ScriptDraft",

@@ -1,0 +1,44 @@
+"""The graph's fan-outs: one Send per line to record, shot to draw and clip to encode."""
+
+from __future__ import annotations
+
+from langgraph.types import Send
+
+from inkreel.agents import director, editor
+from inkreel.graphs.state import EpisodeState, reads_state
+from inkreel.schemas import Shot
+
+
+@reads_state
+def to_lines(state: EpisodeState) -> list[Send] | str:
+    """Fan out one recording per dialogue line (or go straight on if nobody speaks)."""
+    tasks = director.line_tasks(state)
+    return [Send("record_line", t) for t in tasks] or "plan_storyboard"
+
+
+def keyframe_sends(state: EpisodeState, edited: dict[str, Shot] | None = None) -> list[Send]:
+    """One keyframe render per shot of the storyboard (`edited` shots replacing theirs)."""
+    request = state["request"]
+    cast = {n: c.design for n, c in state["cast"].items()}
+    shots = {**state["shots"], **(edited or {})}
+    return [
+        Send(
+            "render_keyframe",
+            director.ShotTask(
+                shot=shot,
+                location=state["locations"][shot.location].design,
+                cast=cast,
+                seed=request.seed,
+                references=director.reference_paths(
+                    shot, state["cast"], state["locations"][shot.location]
+                ),
+            ),
+        )
+        for shot in (shots[i] for i in state["shot_order"])
+    ]
+
+
+@reads_state
+def to_segments(state: EpisodeState) -> list[Send]:
+    """Fan out one encode per shot on the timeline."""
+    return [Send("render_segment", t) for t in editor.segment_tasks(state)]

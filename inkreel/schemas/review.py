@@ -1,0 +1,97 @@
+"""A person's review of the line's work at a gate: what the line asks, what the person decides.
+
+The request is the human-in-the-loop shape LangGraph's agent inbox and LangChain's
+`HumanInTheLoopMiddleware` use, so their chat UIs can show it:
+
+    {"action_requests": [{"name": "review_script", "args": {...}, "description": "..."}],
+     "review_configs": [{"action_name": "review_script",
+                         "allowed_decisions": ["approve", "edit", "reject"]}],
+     "gate": "script", "problem": null}
+
+and the answer (`Command(resume=...)`) is theirs too: `{"decisions": [{"type": "approve"}]}`,
+`{"decisions": [{"type": "edit", "edited_action": {"name": ..., "args": {...}}}]}` or
+`{"decisions": [{"type": "reject", "message": "a note"}]}` (a bare decision object is read as
+well).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+Gate = Literal["script", "storyboard", "cut"]
+GATES: tuple[Gate, ...] = ("script", "storyboard", "cut")
+DecisionType = Literal["approve", "edit", "reject"]
+
+
+class EditedAction(BaseModel):
+    name: str = Field(description="The action reviewed (review_script...).")
+    args: dict[str, Any] = Field(default_factory=dict, description="Its changed arguments.")
+
+
+class Decision(BaseModel):
+    """One person's decision at a gate."""
+
+    type: DecisionType
+    edited_action: EditedAction | None = Field(
+        default=None, description="For an edit: the action with its changed arguments."
+    )
+    message: str | None = Field(default=None, description="For a reject: what to change.")
+
+    @model_validator(mode="after")
+    def _edit_has_args(self) -> Decision:
+        if self.type == "edit" and self.edited_action is None:
+            raise ValueError("an edit needs edited_action: {name, args}")
+        return self
+
+
+class ReviewRecord(BaseModel):
+    """A decision the run took from a person, kept in the episode's state."""
+
+    gate: Gate
+    decision: DecisionType
+    note: str = ""
+    changed: list[str] = Field(default_factory=list, description="What the edit changed.")
+
+
+class ReviewError(ValueError):
+    """An answer to a gate that cannot be used; the gate asks again, saying why."""
+
+
+def read_decision(value: Any, allowed: tuple[DecisionType, ...]) -> Decision:
+    """The decision in a resume value ({"decisions": [one]}, one decision, or its type)."""
+    if isinstance(value, str):
+        value = {"type": value}
+    if isinstance(value, dict) and "decisions" in value:
+        decisions = value["decisions"]
+        if not isinstance(decisions, list) or len(decisions) != 1:
+            raise ReviewError("answer a gate with exactly one decision")
+        value = decisions[0]
+    try:
+        decision = Decision.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'decision'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ReviewError(f"not a decision ({problems})") from None
+    if decision.type not in allowed:
+        raise ReviewError(f"this gate takes {', '.join(allowed)}, not {decision.type}")
+    return decision
+
+
+def review_request(
+    gate: Gate,
+    args: dict[str, Any],
+    description: str,
+    allowed: tuple[DecisionType, ...],
+    problem: str | None = None,
+) -> dict[str, Any]:
+    """What a gate shows the person (JSON), in the agent inbox's shape."""
+    action = f"review_{gate}"
+    return {
+        "action_requests": [{"name": action, "args": args, "description": description}],
+        "review_configs": [{"action_name": action, "allowed_decisions": list(allowed)}],
+        "gate": gate,
+        "problem": problem,
+    }
