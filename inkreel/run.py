@@ -23,6 +23,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, StateSnapshot
 
 from inkreel.estimate import over_budget
+from inkreel.graphs.changes import plan_changes
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeRequest
@@ -30,7 +31,8 @@ from inkreel.project import Project, write_text_atomic
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.router import RouterError
 from inkreel.run_report import run_report
-from inkreel.schemas import Script
+from inkreel.schemas import LineEdit, Retake, Script
+from inkreel.schemas.review import ReviewError
 from inkreel.services import EpisodeContext, Services, Warn, open_services
 from inkreel.settings import Settings
 
@@ -325,3 +327,44 @@ def report_rows(project: Project, episode: str) -> list[tuple[str, str]]:
             )
         )
     return rows
+
+
+def change_episode(
+    project: Project,
+    episode: str,
+    retakes: list[Retake],
+    edits: list[LineEdit],
+    *,
+    on_event: OnEvent | None = None,
+    on_update: OnUpdate | None = None,
+    warn: Warn | None = None,
+) -> dict[str, Any]:
+    """Retake shots and give lines new words on a finished episode (or one waiting at its cut
+    gate); only what that makes stale is made again, and the episode is cut again."""
+    state = episode_state(project, episode)
+    if not state.values:
+        raise RunError(f"there is no episode {episode!r} in {project.root}.")
+    waiting = pending_review(project, episode)
+    if (waiting is not None and waiting["gate"] != "cut") or (waiting is None and state.next):
+        where = f"waits at the {waiting['gate']} gate" if waiting else "has not finished"
+        raise RunError(
+            f"episode {episode} {where}; finish it before retaking shots (inkreel resume or "
+            "inkreel approve)."
+        )
+    try:
+        plan_changes(state.values, retakes, edits)  # type: ignore[arg-type]
+    except ReviewError as exc:
+        raise RunError(str(exc)) from None
+    progress: dict[str, Any] = {"on_event": on_event, "on_update": on_update, "warn": warn}
+    if waiting is not None:  # at the cut gate: the retakes are its edit
+        args = {
+            "retakes": [r.model_dump(mode="json") for r in retakes],
+            "line_edits": [e.model_dump(mode="json") for e in edits],
+        }
+        edit = {"type": "edit", "edited_action": {"name": "review_cut", "args": args}}
+        return answer_review(project, episode, edit, **progress)
+    request: EpisodeRequest = state.values["request"]
+    command: Command[Any] = Command(
+        goto="apply_changes", update={"retakes": retakes, "line_edits": edits}
+    )
+    return run_episode(project, request, command, **progress)

@@ -414,6 +414,9 @@ class ShotTask(BaseModel):
         default_factory=list, description="Turnarounds and plate for a hosted image model."
     )
     attempt: int = Field(default=1, ge=1, description="Which take of the shot this is.")
+    retake: int = Field(
+        default=0, ge=0, description="Which retake a person asked for (0: none), drawn anew."
+    )
     scene: Scene | None = Field(
         default=None,
         description="For a revision: the shot's scene in the script, whose set, time of day, "
@@ -438,16 +441,17 @@ def keyframe_prompt(task: ShotTask) -> str:
             f"{d.outfit or 'outfit'} in {d.outfit_colour}) at frame {side}, facing {b.facing}, "
             f"{b.expression}{', speaking' if b.speaking else ''}"
         )
-    return " ".join(
-        [
-            "Manhua motion-comic keyframe, ink outlines, flat colour, screentone, 16:9.",
-            f"{shot.framing.replace('_', ' ')} shot, {shot.angle.replace('_', ' ')} angle,",
-            f"{shot.location} at {shot.time_of_day}.",
-            ("Characters: " + "; ".join(people) + ".") if people else "No characters.",
-            f"Beat: {shot.text}" if shot.text else "",
-            "Keep each character exactly as in their reference sheet and the set as in its plate.",
-        ]
-    ).strip()
+    parts = [
+        "Manhua motion-comic keyframe, ink outlines, flat colour, screentone, 16:9.",
+        f"{shot.framing.replace('_', ' ')} shot, {shot.angle.replace('_', ' ')} angle,",
+        f"{shot.location} at {shot.time_of_day}.",
+        ("Characters: " + "; ".join(people) + ".") if people else "No characters.",
+        f"Beat: {shot.text}" if shot.text else "",
+        "Keep each character exactly as in their reference sheet and the set as in its plate.",
+    ]
+    if task.fix:  # a retake's note, or continuity's fix instruction
+        parts.insert(-1, f"Change from the last take: {task.fix}")
+    return " ".join(parts).strip()
 
 
 def reference_paths(
@@ -483,8 +487,9 @@ def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[
     first = calls.choose("keyframe")
     # A retake is drawn again even when its staging did not change: the model may not
     # repeat a take's mistake (the offline renderer repeats itself unless it drifted).
-    retake = () if task.attempt == 1 else (task.attempt,)
-    key = digest(staging, task.location, cast, (first.provider, first.model), *retake)
+    again = () if task.attempt == 1 else (task.attempt,)
+    asked = () if task.retake == 0 else (("retake", task.retake),)
+    key = digest(staging, task.location, cast, (first.provider, first.model), *again, *asked)
     folder = ctx.project.assets("keyframes")
     png, layout = folder / f"{key}.png", folder / f"{key}.json"
     if png.exists() and layout.exists():

@@ -3,7 +3,9 @@
 The script is checked before anything is designed (`check_script`, looping through
 `revise_script`); keyframes are checked before the cut (`check_continuity`, looping through
 `revise_shot`). Three review gates (`graphs.review`) wait for a person where the request asks:
-after the script check, after the storyboard is planned and after assembly.
+after the script check, after the storyboard is planned and after assembly. Retakes and line
+edits after the fact enter at `apply_changes` (`graphs.changes`), from the cut gate or as a
+`Command(goto="apply_changes")` on a finished episode, and redo only what they make stale.
 
 Lines, keyframes and shot renders fan out with `Send` and fan back in through reducers, so a
 resumed run redoes only the branches that had not finished.
@@ -19,6 +21,7 @@ from pydantic import BaseModel
 
 from inkreel.agents import continuity, director, editor, screenwriter
 from inkreel.agents.character_designer import SheetTask, design_cast, redraw_sheet
+from inkreel.graphs.changes import apply_changes
 from inkreel.graphs.fan_out import to_lines, to_segments
 from inkreel.graphs.review import review_cut, review_script, review_storyboard
 from inkreel.graphs.state import (
@@ -66,7 +69,12 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
     )
     graph.add_node("cut_timeline", reads_state(editor.cut_timeline))
     graph.add_node("assemble_episode", reads_state(editor.assemble_episode), retry_policy=TRANSIENT)
-    graph.add_node("review_cut", reads_state(review_cut), destinations=(END,))
+    graph.add_node("review_cut", reads_state(review_cut), destinations=(END, "apply_changes"))
+    graph.add_node(
+        "apply_changes",
+        reads_state(apply_changes),
+        destinations=("render_keyframe", "check_continuity"),
+    )
     fan_out: list[tuple[str, Any, type[BaseModel]]] = [
         ("record_line", director.record_line, director.LineTask),
         ("render_keyframe", director.render_keyframe, director.ShotTask),

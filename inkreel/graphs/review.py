@@ -8,7 +8,8 @@
 - *storyboard*, after planning and before any keyframe is drawn: the shots and what drawing
   them will cost; approve; edit (`args.shots`: shots to replace, by id); or reject with a
   note: the director plans again.
-- *cut*, after assembly: approve.
+- *cut*, after assembly: approve, or edit: retakes of shots and new words for lines
+  (`graphs.changes`), after which the episode is cut again and the gate asks again.
 
 A gate listed in the request's `review` waits; the others pass straight through. An answer
 that cannot be used (an invalid script, an unknown shot) is not an error of the run: the gate
@@ -28,10 +29,20 @@ from inkreel.agents.director import SPEC_FIELDS, restaged
 from inkreel.agents.screenwriter import script_findings
 from inkreel.checks.answers import validate_script
 from inkreel.estimate import estimate_rest_of_storyboard
+from inkreel.graphs.changes import numbered_lines, plan_changes
 from inkreel.graphs.fan_out import keyframe_sends
 from inkreel.graphs.state import EpisodeState
 from inkreel.media.fountain import ScriptError, read_fountain, write_fountain
-from inkreel.schemas import Decision, Gate, ReviewRecord, Script, ScriptReview, Shot
+from inkreel.schemas import (
+    Decision,
+    Gate,
+    LineEdit,
+    Retake,
+    ReviewRecord,
+    Script,
+    ScriptReview,
+    Shot,
+)
 from inkreel.schemas.review import DecisionType, ReviewError, read_decision, review_request
 from inkreel.services import EpisodeContext, services
 
@@ -224,18 +235,42 @@ def edited_shots(args: dict[str, Any], state: EpisodeState) -> dict[str, Shot]:
 
 
 def review_cut(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> Command[Any]:
-    """The cut gate: the delivered episode, to approve."""
+    """The cut gate: the delivered episode; approve it, or ask for retakes and line edits
+    (`args.retakes`: [{shot, framing, angle, emotion, line, who, note}], `args.line_edits`:
+    [{line, text}])."""
     if "cut" not in state["request"].review:
         return Command(goto=END)
     outputs = state.get("outputs", {})
     timeline = state["timeline"]
-    args = {"outputs": outputs, "runtime_s": round(timeline.duration_s, 2)}
+    lines = [
+        {"line": n, "id": line_id, "who": beat.character, "text": beat.text}
+        for n, (line_id, _, _, beat) in enumerate(numbered_lines(state["script"]), 1)
+    ]
+    args = {"outputs": outputs, "runtime_s": round(timeline.duration_s, 2), "lines": lines}
     description = (
         f"The cut: {timeline.duration_s:.1f} s, {len(state['shot_order'])} shots, in "
-        f"{outputs.get('video', 'episodes/')}. Approve to finish."
+        f"{outputs.get('video', 'episodes/')}. Approve to finish; edit with args.retakes "
+        "(shots to take again) or args.line_edits (new words for lines)."
     )
 
     def apply(decision: Decision) -> Command[Any]:
-        return Command(goto=END, update=_record("cut", decision))
+        if decision.type == "approve":
+            return Command(goto=END, update=_record("cut", decision))
+        assert decision.edited_action is not None
+        retakes, edits = requested_changes(decision.edited_action.args)
+        plan_changes(state, retakes, edits)  # a bad request is asked again, not run
+        return Command(goto="apply_changes", update={"retakes": retakes, "line_edits": edits})
 
-    return _ask("cut", args, description, ("approve",), apply)
+    return _ask("cut", args, description, ("approve", "edit"), apply)
+
+
+def requested_changes(args: dict[str, Any]) -> tuple[list[Retake], list[LineEdit]]:
+    """Retakes and line edits from an edit's args; ReviewError says what is wrong."""
+    try:
+        retakes = [Retake.model_validate(r) for r in args.get("retakes") or []]
+        edits = [LineEdit.model_validate(e) for e in args.get("line_edits") or []]
+    except ValidationError as exc:
+        raise ReviewError(f"not a retake or line edit: {_problems(exc)}") from None
+    if not retakes and not edits:
+        raise ReviewError("an edit of the cut gives args.retakes or args.line_edits")
+    return retakes, edits

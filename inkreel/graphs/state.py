@@ -18,7 +18,9 @@ from inkreel.schemas import (
     Finding,
     Gate,
     Keyframe,
+    LineEdit,
     Location,
+    Retake,
     ReviewRecord,
     Script,
     ScriptReview,
@@ -98,6 +100,8 @@ class EpisodeState(TypedDict, total=False):
     text_models: Annotated[dict[str, list[str]], merge_credits]
     outputs: dict[str, str]
     reviews: Annotated[list[ReviewRecord], operator.add]  # decisions taken at gates
+    retakes: list[Retake]  # asked for and not yet applied (graphs.changes)
+    line_edits: list[LineEdit]
 
 
 class EpisodeOutput(TypedDict, total=False):

@@ -21,7 +21,15 @@ from inkreel.schemas.design import (
     Voice,
 )
 from inkreel.schemas.manifest import Artifact, Manifest, Take
-from inkreel.schemas.review import GATES, Decision, EditedAction, Gate, ReviewRecord
+from inkreel.schemas.review import (
+    GATES,
+    Decision,
+    EditedAction,
+    Gate,
+    LineEdit,
+    Retake,
+    ReviewRecord,
+)
 from inkreel.schemas.script import (
     Act,
     Beat,
@@ -78,11 +86,13 @@ __all__ = [
     "Keyframe",
     "Layer",
     "Lighting",
+    "LineEdit",
     "Location",
     "LocationDesign",
     "LocationDraft",
     "Manifest",
     "Move",
+    "Retake",
     "ReviewRecord",
     "Scene",
     "Script",

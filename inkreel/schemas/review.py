@@ -20,6 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from inkreel.schemas.script import Emotion
+from inkreel.schemas.storyboard import Angle, Framing
+
 Gate = Literal["script", "storyboard", "cut"]
 GATES: tuple[Gate, ...] = ("script", "storyboard", "cut")
 DecisionType = Literal["approve", "edit", "reject"]
@@ -53,6 +56,29 @@ class ReviewRecord(BaseModel):
     decision: DecisionType
     note: str = ""
     changed: list[str] = Field(default_factory=list, description="What the edit changed.")
+
+
+class Retake(BaseModel):
+    """A change to one shot after the fact; fields left out keep what the shot has."""
+
+    shot: str = Field(description="The shot's id (s01-002...).")
+    framing: Framing | None = None
+    angle: Angle | None = None
+    emotion: Emotion | None = Field(
+        default=None, description="The expression of `who` (default: the speaker)."
+    )
+    line: str | None = Field(default=None, description="New words for the shot's line.")
+    who: list[str] | None = Field(
+        default=None, description="Who the camera is on (the speaker first, if they speak)."
+    )
+    note: str = Field(default="", description="Free text for a hosted model; recorded.")
+
+
+class LineEdit(BaseModel):
+    """New words for one line of dialogue: re-voiced, re-timed and re-subtitled."""
+
+    line: int = Field(ge=1, description="The line's number in the script's dialogue, from 1.")
+    text: str = Field(min_length=1)
 
 
 class ReviewError(ValueError):
