@@ -26,7 +26,7 @@ from inkreel.estimate import over_budget
 from inkreel.graphs.changes import plan_changes
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
-from inkreel.graphs.state import EpisodeRequest
+from inkreel.graphs.state import EpisodeRequest, read_state
 from inkreel.project import Project, write_text_atomic
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.router import RouterError
@@ -99,7 +99,9 @@ def episode_state(project: Project, episode: str) -> StateSnapshot:
     """The episode's last checkpoint (empty values when it was never started)."""
     with open_checkpointer(project.checkpoints) as saver:
         graph = build_episode_graph().compile(checkpointer=saver)
-        return graph.get_state(thread_config(episode))
+        state = graph.get_state(thread_config(episode))
+    # What a LangGraph client wrote with update_state is JSON: read it as the models.
+    return state._replace(values=read_state(state.values)) if state.values else state
 
 
 def context_for(project: Project, request: EpisodeRequest) -> EpisodeContext:

@@ -43,7 +43,13 @@ def credit(kind: str, *answers: Answer[Any]) -> dict[str, list[str]]:
 
 
 def artifact(
-    ctx: Services, path: Path, kind: str, agent: str, seed: int, model: tuple[str, str]
+    ctx: Services,
+    path: Path,
+    kind: str,
+    agent: str,
+    seed: int,
+    model: tuple[str, str],
+    basis: str = "",
 ) -> Artifact:
     provider, model_name = model
     return Artifact(
@@ -55,6 +61,7 @@ def artifact(
         model=model_name,
         seed=seed,
         cost=0.0,
+        basis=basis,
     )
 
 

@@ -110,8 +110,13 @@ def record_line(task: LineTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
         sample_rate=rate,
     )
     ctx.event("take", line_id=task.line_id)
-    made = artifact(ctx, path, "voice_take", AGENT, task.seed, model)
+    made = artifact(ctx, path, "voice_take", AGENT, task.seed, model, take_basis(task))
     return {"takes": {task.line_id: take}, "artifacts": [made]}
+
+
+def take_basis(task: LineTask) -> str:
+    """What a take is made from: the words, the voices and the language."""
+    return digest(task.text, task.voice, task.chorus, task.language)
 
 
 def _record_voice(ctx: Services, task: LineTask, voice: Any) -> tuple[Path, tuple[str, str]]:
@@ -473,16 +478,30 @@ def reference_paths(
     return refs
 
 
+def _staging(shot: Shot) -> dict[str, Any]:
+    """What a keyframe shows of its shot (not its id, timing or notes)."""
+    return shot.model_dump(
+        mode="json", exclude={"id", "revision", "fix_instruction", "note", "duration_s"}
+    )
+
+
+def _drawn_cast(task: ShotTask) -> dict[str, CharacterDesign]:
+    return {b.character: task.cast[b.character] for b in task.shot.blocking}
+
+
+def keyframe_basis(task: ShotTask) -> str:
+    """What a keyframe is drawn from: the staging, the set, the designs, a person's retake."""
+    return digest(_staging(task.shot), task.location, _drawn_cast(task), task.retake)
+
+
 def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[str, str]]:
     """Draw (or find already drawn) the keyframe of a staged shot; return the model used.
 
     The layout (where each character and set element is) is the staging's: the procedural
     renderer draws exactly there; a hosted image model is asked to.
     """
-    staging = task.shot.model_dump(
-        mode="json", exclude={"id", "revision", "fix_instruction", "note", "duration_s"}
-    )
-    cast = {b.character: task.cast[b.character] for b in task.shot.blocking}
+    staging = _staging(task.shot)
+    cast = _drawn_cast(task)
     calls = ctx.providers.calls
     first = calls.choose("keyframe")
     # A retake is drawn again even when its staging did not change: the model may not
@@ -568,7 +587,7 @@ def render_keyframe(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[st
     ctx = services(runtime)
     keyframe, png, model = draw_keyframe(ctx, task)
     ctx.event("keyframe", shot_id=task.shot.id)
-    made = artifact(ctx, png, "keyframe", AGENT, task.seed, model)
+    made = artifact(ctx, png, "keyframe", AGENT, task.seed, model, keyframe_basis(task))
     return {"keyframes": {task.shot.id: keyframe}, "artifacts": [made]}
 
 
@@ -605,9 +624,10 @@ def revise_shot(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, A
     revised = revised.model_copy(
         update={"revision": shot.revision + 1, "fix_instruction": task.fix}
     )
-    keyframe, png, model = draw_keyframe(ctx, task.model_copy(update={"shot": revised}))
+    redraw = task.model_copy(update={"shot": revised})
+    keyframe, png, model = draw_keyframe(ctx, redraw)
     ctx.event("revised", shot_id=shot.id)
-    made = artifact(ctx, png, "keyframe", AGENT, task.seed, model)
+    made = artifact(ctx, png, "keyframe", AGENT, task.seed, model, keyframe_basis(redraw))
     return {"shots": {shot.id: revised}, "keyframes": {shot.id: keyframe}, "artifacts": [made]}
 
 

@@ -33,6 +33,7 @@ from inkreel.schemas import (
     Manifest,
     Shot,
     StoryboardFile,
+    Timeline,
     VideoClip,
 )
 from inkreel.services import EpisodeContext, Services, services
@@ -71,9 +72,7 @@ def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
         title_frames=round(TITLE_CARD_S * settings.fps) if title else 0,
     )
     seed = state["request"].seed
-    key = digest(
-        timeline.audio, timeline.frames, timeline.fps, seed, settings.music, mix.MIX_VERSION
-    )
+    key = digest(mix_basis(timeline, settings.music), seed)
     path = ctx.project.assets("mix") / f"{key}.wav"
     if not path.exists():
         duration = timeline.duration_s
@@ -86,7 +85,8 @@ def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
         music = mix.MusicBed(duration, seed, "calm", MIX_RATE) if settings.music else None
         mix.mix_to_wav(path, lines, music, duration, MIX_RATE)
     ctx.event("timeline", frames=timeline.frames)
-    mixed = artifact(ctx, path, "audio_mix", AGENT, seed, ("offline", "inkreel-mixer"))
+    basis = mix_basis(timeline, settings.music)
+    mixed = artifact(ctx, path, "audio_mix", AGENT, seed, ("offline", "inkreel-mixer"), basis)
     return {"timeline": timeline, "mix": ctx.project.rel(path), "artifacts": [mixed]}
 
 
@@ -198,6 +198,16 @@ def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]
     )
 
 
+def mix_basis(timeline: Timeline, music: bool) -> str:
+    """What the mix is made from: the takes where they play, the runtime, the music or not."""
+    return digest(timeline.audio, timeline.frames, timeline.fps, music, mix.MIX_VERSION)
+
+
+def segment_basis(task: SegmentTask) -> str:
+    """What a clip's pixels are made from (not the model that animates it)."""
+    return digest(_content_key(task), render.VIDEO_PARAMS)
+
+
 def _content_key(task: SegmentTask) -> dict[str, Any]:
     """What a segment's pixels depend on: not its place on the timeline, nor the shot's id."""
     staging = task.model_dump(mode="json", exclude={"seed"})
@@ -205,6 +215,7 @@ def _content_key(task: SegmentTask) -> dict[str, Any]:
     def strip(entry: dict[str, Any] | None) -> None:
         if entry is None:
             return
+        entry.pop("seed", None)
         for key in ("start", "shot_id"):
             entry["clip"].pop(key, None)
         if entry.get("shot"):
@@ -293,7 +304,7 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
                 render.render_segment(frame, task.clip.frames, out, task.fps, size)
                 del frame
     ctx.event("segment", shot_id=task.clip.shot_id)
-    made = artifact(ctx, out, "shot_segment", AGENT, task.seed, model)
+    made = artifact(ctx, out, "shot_segment", AGENT, task.seed, model, segment_basis(task))
     return {"segments": {task.clip.shot_id: ctx.project.rel(out)}, "artifacts": [made]}
 
 

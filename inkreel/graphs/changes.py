@@ -182,5 +182,12 @@ def _retake_task(task: director.ShotTask, state: EpisodeState, changes: Changes)
     """A retaken shot's keyframe task: a new take, even when its staging did not change (a
     hosted model is asked again, with the person's note)."""
     shot_id = task.shot.id
-    earlier = sum(1 for r in state.get("reviews", []) for c in r.changed if c.startswith(shot_id))
-    return task.model_copy(update={"fix": changes.notes.get(shot_id, ""), "retake": earlier + 1})
+    retake = retakes_of(state, shot_id) + 1
+    return task.model_copy(update={"fix": changes.notes.get(shot_id, ""), "retake": retake})
+
+
+def retakes_of(state: EpisodeState, shot_id: str) -> int:
+    """How many times a person has had the shot taken again."""
+    return sum(
+        1 for r in state.get("reviews", []) for c in r.changed if c.startswith(f"{shot_id}:")
+    )

@@ -118,13 +118,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 _STATE: TypeAdapter[EpisodeState] = TypeAdapter(EpisodeState)
 
 
+def read_state(values: Any) -> EpisodeState:
+    """The state validated into the project's models (a client may have sent it as JSON)."""
+    return _STATE.validate_python(values)
+
+
 def reads_state(func: F) -> F:
     """Validate the state a node or router reads into the project's models: a LangGraph
     client sends it as JSON (an input, `update_state`), which arrives as plain dicts."""
 
     @functools.wraps(func)
     def read(state: Any, *args: Any, **kwargs: Any) -> Any:
-        return func(_STATE.validate_python(state), *args, **kwargs)
+        return func(read_state(state), *args, **kwargs)
 
     return read  # type: ignore[return-value]
 

@@ -14,6 +14,11 @@ class Artifact(BaseModel):
     model: str
     seed: int
     cost: float = 0.0
+    basis: str = Field(
+        default="",
+        description="Digest of the artifact's direct inputs (not the model, not the seed): "
+        "when the inputs in the episode's state no longer give it, the artifact is stale.",
+    )
 
 
 class Take(BaseModel):
