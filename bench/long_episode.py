@@ -196,6 +196,7 @@ ORDER = [
     "check_continuity",
     "revise_shot",
     "cut_timeline",
+    "mix_sound",
     "render_segment",
     "assemble_episode",
 ]

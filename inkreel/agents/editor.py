@@ -6,6 +6,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ ENCODER = ("offline", "libx264+aac")
 
 
 def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
-    """Lay the shots on a timeline and mix dialogue over a generated music bed."""
+    """Lay the shots and the takes on a timeline."""
     ctx = services(runtime)
     settings = ctx.settings
     shots = [state["shots"][i] for i in state["shot_order"]]
@@ -71,23 +72,40 @@ def cut_timeline(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
         title=title,
         title_frames=round(TITLE_CARD_S * settings.fps) if title else 0,
     )
-    seed = state["request"].seed
-    key = digest(mix_basis(timeline, settings.music), seed)
-    path = ctx.project.assets("mix") / f"{key}.wav"
-    if not path.exists():
-        duration = timeline.duration_s
-        # Streamed: each take is read when the mix reaches it, so memory does not grow with
-        # the runtime (a 15-minute mix held in memory took ~2.6 GB).
-        lines = [
-            (partial(audio.read_wav, ctx.project.root / clip.path), clip.start / timeline.fps)
-            for clip in timeline.audio
-        ]
-        music = mix.MusicBed(duration, seed, "calm", MIX_RATE) if settings.music else None
-        mix.mix_to_wav(path, lines, music, duration, MIX_RATE)
     ctx.event("timeline", frames=timeline.frames)
+    return {"timeline": timeline}
+
+
+def mix_sound(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """Mix the dialogue over a generated music bed at delivery loudness, and encode it for
+    the episode (content-addressed; runs beside the shot renders)."""
+    ctx = services(runtime)
+    settings = ctx.settings
+    timeline = state["timeline"]
+    seed = state["request"].seed
     basis = mix_basis(timeline, settings.music)
+    key = digest(basis, seed)
+    folder = ctx.project.assets("mix")
+    path, encoded = folder / f"{key}.wav", folder / f"{key}.m4a"
+    with local_cpu():
+        if not path.exists():
+            duration = timeline.duration_s
+            # Streamed: each take is read when the mix reaches it, so memory does not grow
+            # with the runtime (a 15-minute mix held in memory took ~2.6 GB).
+            lines = [
+                (partial(audio.read_wav, ctx.project.root / clip.path), clip.start / timeline.fps)
+                for clip in timeline.audio
+            ]
+            music = mix.MusicBed(duration, seed, "calm", MIX_RATE) if settings.music else None
+            mix.mix_to_wav(path, lines, music, duration, MIX_RATE)
+        if not encoded.exists():
+            render.encode_audio(path, encoded)
     mixed = artifact(ctx, path, "audio_mix", AGENT, seed, ("offline", "inkreel-mixer"), basis)
-    return {"timeline": timeline, "mix": ctx.project.rel(path), "artifacts": [mixed]}
+    return {
+        "mix": ctx.project.rel(path),
+        "mix_audio": ctx.project.rel(encoded),
+        "artifacts": [mixed],
+    }
 
 
 class SegmentTask(BaseModel):
@@ -341,30 +359,15 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     timeline = state["timeline"]
     root = ctx.project.root
     segments = [root / state["segments"][c.shot_id] for c in timeline.video]
-    video = render.assemble(segments, root / state["mix"], folder / "episode.mp4", folder)
-    srt = exports.write_srt(timeline.subtitles, timeline.fps, folder / "episode.srt")
-    fountain = write_text_atomic(folder / "script.fountain", write_fountain(state["script"]))
-    shots = [state["shots"][i] for i in state["shot_order"]]
-    sheet = exports.contact_sheet(
-        shots,
-        {s.id: root / state["keyframes"][s.id].path for s in shots},
-        folder / "storyboard.png",
-    )
-    report = write_text_atomic(
-        folder / "continuity.json", state["continuity"].model_dump_json(indent=2)
-    )
-    timeline_file = write_text_atomic(folder / "timeline.json", timeline.model_dump_json(indent=1))
-    board = StoryboardFile(
-        shots=shots,
-        keyframes={s.id: state["keyframes"][s.id] for s in shots},
-        cast=state["cast"],
-        locations=state["locations"],
-        script=state["script"],
-    )
-    board_file = write_text_atomic(folder / "storyboard.json", board.model_dump_json(indent=1))
-    otio_file = exports.write_otio(
-        timeline, folder / "episode.otio", request.episode, root, mix=root / state["mix"]
-    )
+    # ffmpeg joins the clips and encodes the sound while the other files are written here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assemble") as pool:
+        joined = pool.submit(
+            render.assemble, segments, root / state["mix_audio"], folder / "episode.mp4", folder
+        )
+        srt, fountain, sheet, report, timeline_file, board_file, otio_file = _write_exports(
+            ctx, state, folder
+        )
+        video = joined.result()
     credits = state.get("text_models", {})
     delivered: list[Artifact] = [
         artifact(ctx, video, "episode_video", AGENT, seed, ENCODER),
@@ -407,6 +410,38 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     outputs = {kind: ctx.project.rel(path) for kind, path in files.items()}
     ctx.event("delivered", folder=ctx.project.rel(folder))
     return {"outputs": outputs}
+
+
+def _write_exports(ctx: Services, state: EpisodeState, folder: Path) -> tuple[Path, ...]:
+    """The episode's files besides the video: subtitles, screenplay, contact sheet,
+    continuity report, timeline, storyboard and editorial timeline."""
+    request = state["request"]
+    timeline = state["timeline"]
+    root = ctx.project.root
+    srt = exports.write_srt(timeline.subtitles, timeline.fps, folder / "episode.srt")
+    fountain = write_text_atomic(folder / "script.fountain", write_fountain(state["script"]))
+    shots = [state["shots"][i] for i in state["shot_order"]]
+    sheet = exports.contact_sheet(
+        shots,
+        {s.id: root / state["keyframes"][s.id].path for s in shots},
+        folder / "storyboard.png",
+    )
+    report = write_text_atomic(
+        folder / "continuity.json", state["continuity"].model_dump_json(indent=2)
+    )
+    timeline_file = write_text_atomic(folder / "timeline.json", timeline.model_dump_json(indent=1))
+    board = StoryboardFile(
+        shots=shots,
+        keyframes={s.id: state["keyframes"][s.id] for s in shots},
+        cast=state["cast"],
+        locations=state["locations"],
+        script=state["script"],
+    )
+    board_file = write_text_atomic(folder / "storyboard.json", board.model_dump_json(indent=1))
+    otio_file = exports.write_otio(
+        timeline, folder / "episode.otio", request.episode, root, mix=root / state["mix"]
+    )
+    return srt, fountain, sheet, report, timeline_file, board_file, otio_file
 
 
 def _credit(ctx: Services, credits: dict[str, list[str]], kind: str) -> tuple[str, str]:

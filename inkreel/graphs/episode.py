@@ -68,6 +68,7 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
         destinations=("revise_shot", "redraw_sheet", "cut_timeline"),
     )
     graph.add_node("cut_timeline", reads_state(editor.cut_timeline))
+    graph.add_node("mix_sound", reads_state(editor.mix_sound), retry_policy=TRANSIENT)
     graph.add_node("assemble_episode", reads_state(editor.assemble_episode), retry_policy=TRANSIENT)
     graph.add_node("review_cut", reads_state(review_cut), destinations=(END, "apply_changes"))
     graph.add_node(
@@ -97,8 +98,9 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
     graph.add_edge("render_keyframe", "check_continuity")
     graph.add_edge("revise_shot", "check_continuity")
     graph.add_edge("redraw_sheet", "check_continuity")
-    graph.add_conditional_edges("cut_timeline", to_segments, ["render_segment"])
+    graph.add_conditional_edges("cut_timeline", to_segments, ["render_segment", "mix_sound"])
     graph.add_edge("render_segment", "assemble_episode")
+    graph.add_edge("mix_sound", "assemble_episode")
     graph.add_edge("assemble_episode", "review_cut")
     return graph
 

@@ -39,6 +39,6 @@ def keyframe_sends(state: EpisodeState, edited: dict[str, Shot] | None = None) -
 
 
 @reads_state
-def to_segments(state: EpisodeState) -> list[Send]:
-    """Fan out one encode per shot on the timeline."""
-    return [Send("render_segment", t) for t in editor.segment_tasks(state)]
+def to_segments(state: EpisodeState) -> list[Send | str]:
+    """Fan out one encode per shot on the timeline; the sound is mixed beside them."""
+    return [*(Send("render_segment", t) for t in editor.segment_tasks(state)), "mix_sound"]

@@ -93,7 +93,8 @@ class EpisodeState(TypedDict, total=False):
     takes_seen: dict[str, CheckedTake]
     continuity: ContinuityReport
     timeline: Timeline
-    mix: str
+    mix: str  # the mix (WAV)
+    mix_audio: str  # the mix encoded for the episode (AAC)
     segments: Annotated[dict[str, str], merge]
     artifacts: Annotated[list[Artifact], merge_artifacts]
     # Artifact kind (screenplay, storyboard) -> roster ids of the models that wrote it.

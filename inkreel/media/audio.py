@@ -937,7 +937,10 @@ def _true_peak_envelope(data: np.ndarray) -> np.ndarray:
             over = over.max(axis=1)
         # over[k] is the signal at time a + k / 4: row i holds sample a + i and the three
         # points between it and the next sample.
-        after = over.reshape(b - a, _OVERSAMPLE).max(axis=1)
+        # (A max over an axis of four is a slow reduction; strided maxima are the same.)
+        after = over[0::_OVERSAMPLE]
+        for k in range(1, _OVERSAMPLE):
+            after = np.maximum(after, over[k::_OVERSAMPLE])
         i0, count = lo - a, hi - lo
         before = (
             after[i0 - 1 : i0 - 1 + count]

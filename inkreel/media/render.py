@@ -47,46 +47,45 @@ def render_segment(
     return out
 
 
-def assemble(segments: list[Path], audio_wav: Path, out: Path, workdir: Path) -> Path:
-    """Join segments without re-encoding and mux the mixed audio as AAC."""
+AUDIO_PARAMS = ["-c:a", "aac", "-b:a", "160k"]
+
+
+def _ffmpeg(args: list[str], what: str) -> None:
+    done = subprocess.run(
+        [get_ffmpeg_exe(), "-y", "-loglevel", "error", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RenderError(f"ffmpeg could not {what}: {done.stderr.strip()}")
+
+
+def encode_audio(wav: Path, out: Path) -> Path:
+    """Encode the mix as AAC in an MP4 audio file (temp file, then rename), so assembling an
+    episode only copies streams."""
+    with atomic_path(out) as tmp:
+        _ffmpeg(["-i", str(wav), *AUDIO_PARAMS, "-f", "ipod", str(tmp)], f"encode {wav.name}")
+    return out
+
+
+def assemble(segments: list[Path], sound: Path, out: Path, workdir: Path) -> Path:
+    """Join segments and mux the sound without re-encoding (a WAV is encoded as AAC)."""
     listing = workdir / f".{out.stem}.concat.txt"
     listing.write_text(
         "".join(f"file '{p.resolve().as_posix()}'\n" for p in segments), encoding="utf-8"
     )
+    audio = AUDIO_PARAMS if sound.suffix.lower() == ".wav" else ["-c:a", "copy"]
     try:
         with atomic_path(out) as tmp:
-            cmd = [
-                get_ffmpeg_exe(),
-                "-y",
-                "-loglevel",
-                "error",
-                "-f",
-                "concat",
-                "-safe",
-                "0",
-                "-i",
-                str(listing),
-                "-i",
-                str(audio_wav),
-                "-map",
-                "0:v:0",
-                "-map",
-                "1:a:0",
-                "-c:v",
-                "copy",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "160k",
-                "-movflags",
-                "+faststart",
-                "-f",
-                "mp4",
-                str(tmp),
-            ]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise RenderError(f"ffmpeg could not assemble {out.name}: {done.stderr.strip()}")
+            _ffmpeg(
+                [
+                    *("-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(sound)),
+                    *("-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *audio),
+                    *("-movflags", "+faststart", "-f", "mp4", str(tmp)),
+                ],
+                f"assemble {out.name}",
+            )
     finally:
         listing.unlink(missing_ok=True)
     return out
