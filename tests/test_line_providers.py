@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inkreel import cli
+from inkreel.providers.budget import Ledger
 from inkreel.schemas import Manifest
 
 from .conftest import IDEA
@@ -245,7 +246,7 @@ def test_batch_stops_at_its_cap_and_continues_without_paying_twice(tmp_path: Pat
         assert "ep01 is already produced" in stopped.stderr
         assert "batch" in stopped.stderr and "ep02" in stopped.stderr
         assert not (root / "episodes/ep02/manifest.json").exists()
-        with cli.Ledger(root / "ledger.sqlite") as ledger:
+        with Ledger(root / "ledger.sqlite") as ledger:
             assert ledger.spent(("batch", "season")) <= cap + 1e-9
         done = runner.invoke(cli.app, [*args, "--batch-budget", "100"], env=env)
         assert done.exit_code == 0, done.output

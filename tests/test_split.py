@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from inkreel import cli
 from inkreel.media.fountain import read_fountain
+from inkreel.project import Project
+from inkreel.run import next_episode_name
 from inkreel.schemas import Manifest
 from inkreel.split import SplitError, part_names, section_breaks, split_script
 
@@ -122,6 +124,6 @@ def test_produce_split_episodes_shares_the_cast_and_goes_on_after_a_stop(tmp_pat
     again = runner.invoke(cli.app, [*args, "--episode", "ep01"])
     assert again.exit_code == 0, again.output
     assert again.output.count("is already produced; skipped") == 2
-    assert cli.next_episode_name(cli.Project.open(root)) == "ep02"
+    assert next_episode_name(Project.open(root)) == "ep02"
     idea = runner.invoke(cli.app, ["produce", "an idea", "-o", str(root), "--split-episodes", "2"])
     assert idea.exit_code == 2 and "--split-episodes" in idea.output

@@ -1,0 +1,164 @@
+"""`inkreel batch`: every episode of a batch file, under per-episode and batch caps."""
+
+from __future__ import annotations
+
+import re
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inkreel.cli.base import (
+    FallbackOption,
+    LangOption,
+    PinOption,
+    PolicyOption,
+    UserError,
+    _placeholder,
+    app,
+    check_idea,
+    check_language,
+    err,
+    fail,
+    guarded,
+    load_settings,
+    parse_models,
+    settle_language,
+)
+from inkreel.cli.progress import print_summary, run_with_progress
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.media.fountain import ScriptError, load_fountain
+from inkreel.project import Project, ProjectError
+from inkreel.providers import ProviderError
+from inkreel.providers.budget import BudgetExceeded, Ledger
+from inkreel.providers.errors import RunStop
+from inkreel.run import is_started
+
+
+def read_batch(path: Path) -> list[tuple[str | None, Path | None]]:
+    """A batch file: one episode per line, an idea or a path to a .fountain screenplay
+    (relative to the batch file); blank lines and lines starting with # are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"batch file {path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"batch file {path} is not UTF-8 text ({exc.reason}).") from None
+    except OSError as exc:
+        raise UserError(f"cannot read batch file {path}: {exc.strerror}.") from None
+    entries: list[tuple[str | None, Path | None]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.lower().endswith(".fountain"):
+            script = (path.parent / line).resolve()
+            if not script.is_file():
+                raise UserError(f"{path}:{number}: screenplay {line} does not exist.")
+            entries.append((None, script))
+        else:
+            try:
+                entries.append((check_idea(line), None))
+            except UserError as exc:
+                raise UserError(f"{path}:{number}: {exc}") from None
+    if not entries:
+        raise UserError(f"batch file {path} names no episodes (one idea or .fountain per line).")
+    return entries
+
+
+@app.command()
+@guarded
+def batch(
+    file: Annotated[Path, typer.Argument(help="One idea or .fountain path per line.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Project directory (the series).")
+    ] = Path("inkreel-project"),
+    budget: Annotated[
+        float | None, typer.Option(help="Hard cap on each episode's model spend, USD.", min=0)
+    ] = None,
+    batch_budget: Annotated[
+        float | None, typer.Option(help="Hard cap on the whole batch's model spend, USD.", min=0)
+    ] = None,
+    length: Annotated[
+        float, typer.Option(help="Target runtime per episode, seconds.", min=10, max=900)
+    ] = 60.0,
+    lang: LangOption = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the first episode (then +1 each).")] = 0,
+    policy: PolicyOption = None,
+    model: PinOption = None,
+    fallback: FallbackOption = None,
+) -> None:
+    """Produce a series overnight: every episode of FILE, under per-episode and batch caps.
+
+    Run it again after a stop (a budget, a crash, Ctrl-C): finished episodes are skipped,
+    unfinished ones resume from their checkpoints, so nothing is produced or paid twice.
+    """
+    lang = check_language(lang, screenplay=True)
+    entries = read_batch(file)
+    idea_lang = check_language(lang) if any(idea for idea, _ in entries) else lang
+    project = Project.open(output)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem) or "batch"
+    settings = load_settings(
+        project.root,
+        budget_usd=budget,
+        batch=name,
+        batch_budget_usd=batch_budget,
+        policy=policy,
+        pins=parse_models(model),
+        fallback=fallback,
+    )
+    failed: list[str] = []
+    for index, (idea, script) in enumerate(entries, 1):
+        episode = f"ep{index:02d}"
+        folder = project.root / "episodes" / episode
+        if (folder / "manifest.json").exists():
+            err.print(f"[{index}/{len(entries)}] {episode} is already produced; skipped.")
+            continue
+        started = is_started(project, episode)
+        imported = None
+        if started:
+            err.print(f"[{index}/{len(entries)}] resuming {episode}")
+        else:
+            err.print(f"[{index}/{len(entries)}] producing {episode}: {idea or script}")
+            if script is not None:
+                imported = settle_language(load_fountain(script, language=_placeholder(lang)), lang)
+        request = EpisodeRequest(
+            episode=episode,
+            idea=idea,
+            script_file=str(script) if script else None,
+            length_s=length,
+            language=imported.language if imported else idea_lang,
+            seed=seed + index - 1,
+            settings=settings.model_dump(),
+        )
+        first: dict[str, Any] | None = None if started else {"request": request}
+        if first is not None and imported is not None:
+            first["script"] = imported
+        try:
+            values = run_with_progress(
+                project, request, first, resume="the same batch command with"
+            )
+        except BudgetExceeded as exc:
+            raise UserError(
+                f"{exc} The batch stopped at {episode}; everything before it is delivered and "
+                f"{episode} is checkpointed. Continue with the same command and a higher cap."
+            ) from None
+        except (UserError, ProjectError, ScriptError, ProviderError, RunStop, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            log = project.root / "logs" / f"{episode}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            err.print(f"[red]{episode} failed[/]: {exc} (details in {log}); going on.")
+            failed.append(episode)
+            continue
+        print_summary(project, values)
+    with Ledger(project.ledger) as ledger:
+        spent = ledger.spent(("batch", name))
+    cap = f" of ${batch_budget:.4f}" if batch_budget is not None else ""
+    err.print(
+        f"Batch {name}: {len(entries) - len(failed)}/{len(entries)} episodes, ${spent:.4f}{cap}."
+    )
+    if failed:
+        fail(f"{len(failed)} episode(s) failed: {', '.join(failed)}; run the batch again.", 1)

@@ -1,0 +1,90 @@
+"""`inkreel eval consistency` and `inkreel eval continuity`: measure what the line made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from inkreel.cli.base import UserError, err, eval_app, guarded, out
+from inkreel.cli.check import check_levels, load_bundle
+from inkreel.project import Project
+from inkreel.run import check_episode_name
+
+
+@eval_app.command("consistency")
+@guarded
+def eval_consistency(
+    project_dir: Annotated[Path, typer.Argument(help="Project directory.")],
+    episode: Annotated[str, typer.Option(help="Episode to measure.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Where to write the JSON report.")
+    ] = None,
+) -> None:
+    """Score character identity, on-screen counts and set stability of an episode."""
+    from inkreel.evals.consistency import evaluate_episode, format_report, write_report
+
+    check_episode_name(episode)
+    project = Project.open(project_dir, create=False)
+    folder = project.root / "episodes" / episode
+    if not (folder / "storyboard.json").exists():
+        raise UserError(
+            f"episode {episode} in {project.root} has no storyboard.json; produce or "
+            "resume it first."
+        )
+    report = evaluate_episode(project.root, episode)
+    path = write_report(report, json_out or folder / "consistency.json")
+    out.print(format_report(report))
+    out.print(f"Report: {path}")
+
+
+@eval_app.command("continuity")
+@guarded
+def eval_continuity(
+    projects: Annotated[
+        list[Path], typer.Argument(help="Project directories whose episodes are the clean set.")
+    ],
+    episode: Annotated[
+        list[str] | None, typer.Option(help="Only these episodes (repeatable).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the planted defects.")] = 0,
+    cases: Annotated[int, typer.Option(help="Cases per defect type and level.", min=1)] = 3,
+    level: Annotated[
+        list[str] | None, typer.Option(help="Only these levels: script, storyboard, image.")
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where results.jsonl and summary.json go.")
+    ] = Path("continuity-eval"),
+) -> None:
+    """Plant one defect per case in clean episodes and score the continuity checker."""
+    from inkreel.checks import Bundle
+    from inkreel.evals.continuity import evaluate, format_summary
+
+    levels = check_levels(level)
+    bundles: dict[str, Bundle] = {}
+    for root in projects:
+        project = Project.open(root, create=False)
+        for folder in sorted((project.root / "episodes").glob("*")):
+            board = folder / "storyboard.json"
+            if episode and folder.name not in episode:
+                continue
+            if board.is_file() and (folder / "manifest.json").is_file():
+                bundles[f"{project.root.name}/{folder.name}"] = load_bundle(board, project.root)
+    if not bundles:
+        raise UserError("no produced episodes found in " + ", ".join(map(str, projects)) + ".")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bar:
+        job = bar.add_task("Planting and checking", total=None)
+        summary = evaluate(
+            bundles,
+            out_dir,
+            seed=seed,
+            cases_per_type=cases,
+            levels=levels,
+            progress=lambda case: bar.update(job, advance=1, description=case),
+        )
+    out.print(format_summary(summary), soft_wrap=True, highlight=False)
+    out.print(f"Results: {out_dir / 'results.jsonl'}, {out_dir / 'summary.json'}")

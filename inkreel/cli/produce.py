@@ -1,0 +1,182 @@
+"""`inkreel produce`: one episode from an idea or a screenplay, or a screenplay as several."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from inkreel import __version__
+from inkreel.cli.base import (
+    FallbackOption,
+    JudgeOption,
+    LangOption,
+    PinOption,
+    PolicyOption,
+    UserError,
+    _placeholder,
+    app,
+    check_idea,
+    check_language,
+    err,
+    guarded,
+    load_settings,
+    parse_models,
+    settle_language,
+)
+from inkreel.cli.progress import _run_or_report
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.media.fountain import load_fountain
+from inkreel.project import Project
+from inkreel.run import check_episode_name, is_started, next_episode_name
+from inkreel.schemas import Script
+from inkreel.split import SplitError, part_names, split_script
+
+
+@app.command()
+@guarded
+def produce(
+    idea: Annotated[
+        str | None, typer.Argument(help="The story idea, in one or two sentences.")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Project directory (a series).")
+    ] = Path("inkreel-project"),
+    script: Annotated[Path | None, typer.Option("--script", help="A Fountain screenplay.")] = None,
+    episode: Annotated[
+        str | None, typer.Option(help="Episode name (default ep01, ep02, ...).")
+    ] = None,
+    length: Annotated[
+        float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
+    ] = 60.0,
+    lang: LangOption = "auto",
+    seed: Annotated[int, typer.Option(help="Seed: same seed, same episode.")] = 0,
+    text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")] = None,
+    image_model: Annotated[
+        str | None, typer.Option(help="Keyframe model id, or auto (default: offline).")
+    ] = None,
+    speech_model: Annotated[
+        str | None, typer.Option(help="Voice model id, or auto (default: offline).")
+    ] = None,
+    video_model: Annotated[
+        str | None,
+        typer.Option(help="Image-to-video model id (seedance-2.0, viduq3-pro...), or auto."),
+    ] = None,
+    judge_model: JudgeOption = None,
+    max_attempts: Annotated[
+        int | None, typer.Option(help="Renders per shot before continuity flags it.", min=1, max=10)
+    ] = None,
+    title_card: Annotated[
+        bool | None, typer.Option("--title-card/--no-title-card", help="Open with a title card.")
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Hard cap on this episode's model spend, USD.", min=0)
+    ] = None,
+    policy: PolicyOption = None,
+    model: PinOption = None,
+    fallback: FallbackOption = None,
+    split_episodes: Annotated[
+        int,
+        typer.Option(
+            "--split-episodes",
+            min=1,
+            help="Produce the --script screenplay as N episodes (NAME-part1...), cut between "
+            "scenes at act or sequence breaks where it can, balanced by runtime.",
+        ),
+    ] = 1,
+) -> None:
+    """Produce an episode from an IDEA or a --script screenplay."""
+    if (idea is None) == (script is None):
+        raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
+    if split_episodes > 1 and script is None:
+        raise UserError("--split-episodes splits a --script screenplay; an idea is one episode.")
+    lang = check_language(lang, screenplay=script is not None)
+    imported: Script | None = None
+    if idea is not None:
+        idea = check_idea(idea)
+    else:
+        assert script is not None
+        imported = settle_language(load_fountain(script, language=_placeholder(lang)), lang)
+        lang = imported.language
+    if episode is not None:
+        check_episode_name(episode)
+    project = Project.open(output)
+    name = episode or next_episode_name(project)
+    parts: list[Script] = []
+    if split_episodes > 1:
+        assert imported is not None and script is not None
+        try:
+            parts = split_script(imported, split_episodes, script.read_text(encoding="utf-8-sig"))
+        except SplitError as exc:
+            raise UserError(str(exc)) from None
+        for part_name in part_names(name, len(parts)):
+            check_episode_name(part_name)
+    elif (project.root / "episodes" / name / "manifest.json").exists():
+        raise UserError(
+            f"episode {name} is already produced in {project.root}; choose another --episode name."
+        )
+    if not parts and is_started(project, name):
+        raise UserError(
+            f"episode {name} was started before and did not finish; continue it "
+            f"with: inkreel resume -o {project.root} --episode {name}"
+        )
+    settings = load_settings(
+        project.root,
+        text_model=text_model,
+        image_model=image_model,
+        speech_model=speech_model,
+        video_model=video_model,
+        judge_model=judge_model,
+        continuity_max_attempts=max_attempts,
+        title_card=title_card,
+        budget_usd=budget,
+        policy=policy,
+        pins=parse_models(model),
+        fallback=fallback,
+    )
+    request = EpisodeRequest(
+        episode=name,
+        idea=idea,
+        script_file=str(script) if script else None,
+        length_s=length,
+        language=lang,
+        seed=seed,
+        settings=settings.model_dump(),
+    )
+    first: dict[str, Any] = {"request": request}
+    if imported is not None:
+        first["script"] = imported
+        if imported.skipped:
+            err.print(
+                f"Screenplay import skipped {len(imported.skipped)} element(s); see the "
+                "summary and manifest."
+            )
+    if parts:
+        _produce_parts(project, request, parts)
+        return
+    err.print(f"inkreel {__version__}: producing episode [bold]{name}[/] in {project.root}")
+    _run_or_report(project, request, first)
+
+
+def _produce_parts(project: Project, request: EpisodeRequest, parts: list[Script]) -> None:
+    """Produce each part of a split screenplay as its own episode, sharing the project's cast.
+
+    A part already produced is skipped and a started one resumed, so the same command goes on
+    after a stop.
+    """
+    names = part_names(request.episode, len(parts))
+    err.print(
+        f"inkreel {__version__}: producing the screenplay as {len(parts)} episodes "
+        f"({', '.join(names)}) in {project.root}; after a stop, run the same command again "
+        f"with --episode {request.episode}."
+    )
+    for k, (name, part) in enumerate(zip(names, parts, strict=True), 1):
+        if (project.root / "episodes" / name / "manifest.json").exists():
+            err.print(f"[{k}/{len(parts)}] {name} is already produced; skipped.")
+            continue
+        started = is_started(project, name)
+        scenes = f"scenes {part.scenes[0].heading} ... {part.scenes[-1].heading}"
+        err.print(f"[{k}/{len(parts)}] {'resuming' if started else 'producing'} {name}: {scenes}")
+        mine = request.model_copy(update={"episode": name})
+        _run_or_report(project, mine, None if started else {"request": mine, "script": part})

@@ -1,0 +1,172 @@
+"""How a run shows itself: progress on stderr while it runs, a summary table when it is
+done, and a log plus the resume command when it fails."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from inkreel.cli.base import UserError, err, fail, out, warn
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.media.fountain import ScriptError
+from inkreel.project import Project, ProjectError
+from inkreel.providers import ProviderError
+from inkreel.providers.budget import BudgetExceeded
+from inkreel.providers.errors import RunStop
+from inkreel.run import run_episode, summary_rows
+from inkreel.schemas import Script
+from inkreel.settings import Settings
+
+STAGES = {
+    "write_script": "Screenwriter wrote the script",
+    "check_script": "Continuity checked the script",
+    "design_cast": "Character designer finished the cast and sets",
+    "plan_storyboard": "Director planned the storyboard",
+    "check_continuity": "Continuity checked the storyboard",
+    "cut_timeline": "Editor cut the timeline and mixed the sound",
+    "assemble_episode": "Editor delivered the episode",
+}
+
+
+# Events of an agent that got no usable answer and went on without one (the why follows).
+GAVE_UP = {
+    "script_not_revised": "continuity: scene {scene} kept as drafted, flagged",
+    "scene_not_planned": "director: scene {scene} covered by default shots",
+    "shot_not_replanned": "continuity: {shot_id} drawn again as planned",
+}
+
+
+class ProgressView:
+    """Rich progress: one line per finished stage, bars for per-line and per-shot work."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.console = console
+
+    def bar(self, key: str, label: str, total: int) -> None:
+        if key in self.tasks:
+            self.progress.update(self.tasks[key], total=total)
+        else:
+            self.tasks[key] = self.progress.add_task(label, total=total)
+
+    def advance(self, key: str) -> None:
+        if key in self.tasks:
+            self.progress.advance(self.tasks[key])
+
+    def on_event(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "take":
+            self.advance("voices")
+        elif kind == "keyframe":
+            self.advance("keyframes")
+        elif kind == "checking":
+            # Each round of the continuity gate checks the shots that changed: a fresh bar.
+            if "continuity" in self.tasks:
+                self.progress.reset(self.tasks["continuity"], total=payload["shots"])
+            else:
+                self.bar("continuity", "Checking continuity", payload["shots"])
+        elif kind == "checked":
+            self.advance("continuity")
+        elif kind == "revised":
+            self.progress.console.print(f"  continuity: revised {payload['shot_id']}")
+        elif kind == "script_revised":
+            self.progress.console.print(f"  continuity: rewrote scene {payload['scene']}")
+        elif kind == "redrawn":
+            self.progress.console.print(f"  continuity: redrew {payload['name']}'s sheet")
+        elif kind == "segment":
+            self.advance("shots")
+        elif kind == "character":
+            state = "reused from memory" if payload["reused"] else "designed"
+            self.progress.console.print(f"  {payload['name']}: {state}")
+        elif kind == "asset_repaired":
+            self.progress.console.print(
+                f"  {payload['name']}: stored design repaired: {payload['issue']}", markup=False
+            )
+        elif kind == "script_repaired":
+            self.progress.console.print(f"  screenplay repaired: {payload['issue']}", markup=False)
+        elif kind in GAVE_UP:
+            what = GAVE_UP[kind].format(**payload)
+            self.progress.console.print(f"  {what}: {payload['why']}", markup=False)
+
+    def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        if node == "design_cast" and values.get("script") is not None:
+            lines = len(values["script"].dialogue())
+            self.bar("voices", "Recording voices", lines)
+        if node == "plan_storyboard" and update:
+            self.bar("keyframes", "Rendering keyframes", len(update.get("shot_order", [])))
+        if node == "cut_timeline" and update:
+            self.bar("shots", "Rendering shots", len(update["timeline"].video))
+        if node in STAGES:
+            self.progress.console.print(f"[green]✓[/] {STAGES[node]}")
+
+
+def print_summary(project: Project, values: dict[str, Any]) -> None:
+    request: EpisodeRequest = values["request"]
+    script: Script = values["script"]
+    table = Table(title=f"{script.title} — episode {request.episode}", show_header=False)
+    for name, text in summary_rows(project, values):
+        table.add_row(name, text)
+    out.print(table)
+
+
+def run_with_progress(
+    project: Project,
+    request: EpisodeRequest,
+    first_input: dict[str, Any] | None,
+    settings: Settings | None = None,
+    resume: str | None = None,
+) -> dict[str, Any]:
+    """`run.run_episode` with progress bars on stderr."""
+    view = ProgressView(err)
+    with view.progress:
+        return run_episode(
+            project,
+            request,
+            first_input,
+            settings=settings,
+            on_event=view.on_event,
+            on_update=view.on_update,
+            resume=resume,
+            warn=warn,
+        )
+
+
+def _run_or_report(
+    project: Project,
+    request: EpisodeRequest,
+    first_input: dict[str, Any] | None,
+    settings: Settings | None = None,
+) -> None:
+    try:
+        values = run_with_progress(project, request, first_input, settings)
+    except (
+        UserError,
+        ProjectError,
+        ScriptError,
+        ProviderError,
+        RunStop,
+        BudgetExceeded,
+        KeyboardInterrupt,
+    ):
+        raise
+    except Exception as exc:
+        log = project.root / "logs" / f"{request.episode}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        fail(
+            f"episode {request.episode} failed: {exc}. Nothing finished was lost; details in "
+            f"{log}. Continue with: inkreel resume -o {project.root} --episode {request.episode}",
+            1,
+        )
+    print_summary(project, values)
