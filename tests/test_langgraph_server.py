@@ -1,6 +1,6 @@
 """The graph of langgraph.json under LangGraph's own dev server (`langgraph dev`), driven
 through langgraph-sdk as any client would: plain JSON input and context, streamed events,
-the finished state read back from the thread."""
+the finished state read back from the thread, review gates answered with a resume command."""
 
 from __future__ import annotations
 
@@ -62,6 +62,9 @@ def _server_env() -> dict[str, str]:
         LANGGRAPH_NO_VERSION_CHECK="true",
         LANGSMITH_TRACING="false",
         LANGCHAIN_TRACING_V2="false",
+        # The server's checkpointer does not know our models: strict, it gives them back as
+        # plain dicts on resume (the coming default), so the graph must read state as JSON.
+        LANGGRAPH_STRICT_MSGPACK="true",
     )
     return env
 
@@ -187,3 +190,112 @@ def test_server_runs_an_idea_into_an_episode(server: Server, tmp_path: Path) -> 
         assert not Path(path).is_absolute(), (kind, path)
         assert (project / path).is_file(), (kind, path)
     assert (project / outputs["video"]).stat().st_size > 0
+
+
+def _first_line(script: dict[str, Any]) -> str:
+    """The words of the script's first line of dialogue (Script JSON)."""
+    return next(
+        beat["text"]
+        for scene in script["scenes"]
+        for beat in scene["beats"]
+        if beat["kind"] == "dialogue"
+    )
+
+
+def _waiting_at(client: SyncLangGraphClient, thread_id: str) -> dict[str, Any]:
+    """The review request the thread waits on, as the SDK shows it: one interrupt, the same
+    in the thread's `interrupts` and in its pending task's."""
+    state = client.threads.get_state(thread_id)
+    tasks = [t for t in state["tasks"] if t["interrupts"]]
+    assert len(tasks) == 1 and len(state["interrupts"]) == 1, state["tasks"]
+    assert tasks[0]["interrupts"] == state["interrupts"]
+    assert client.threads.get(thread_id)["status"] == "interrupted"
+    return dict(state["interrupts"][0]["value"])
+
+
+def test_server_waits_at_review_gates_and_resumes_with_decisions(
+    server: Server, tmp_path: Path
+) -> None:
+    client = server.client()
+    project = tmp_path / "proj"
+    context = {"project": str(project), "episode": "ep01"}
+    thread_id = client.threads.create()["thread_id"]
+    request = {
+        "episode": "ep01",
+        "idea": IDEA,
+        "length_s": 15,
+        "language": "en",
+        "seed": 0,
+        "review": ["script", "storyboard"],
+    }
+
+    def run(**how: Any) -> dict[str, Any]:
+        try:
+            result = client.runs.wait(thread_id, "episode", context=context, **how)
+        except Exception as exc:  # the SDK raises a bare Exception for a failed run
+            pytest.fail(f"the run failed: {exc}\n{_tail(server.log)}")
+        assert isinstance(result, dict)
+        return result
+
+    waiting = run(input={"request": request})
+    asked = _waiting_at(client, thread_id)
+    assert [i["value"] for i in waiting["__interrupt__"]] == [asked]
+    assert asked["gate"] == "script" and asked["problem"] is None
+    assert asked["review_configs"] == [
+        {"action_name": "review_script", "allowed_decisions": ["approve", "edit", "reject"]}
+    ]
+    [action] = asked["action_requests"]
+    assert action["name"] == "review_script" and action["description"]
+    values = client.threads.get_state(thread_id)["values"]
+    assert not values.get("cast")  # nothing is designed before the script is approved
+
+    # The writer changes a line in the Fountain text.
+    text = action["args"]["fountain"]
+    line = _first_line(action["args"]["script"])
+    mine = "I kept your letter under the lamp for nine winters."
+    assert line in text
+    edit = {
+        "type": "edit",
+        "edited_action": {
+            "name": "review_script",
+            "args": {"fountain": text.replace(line, mine, 1)},
+        },
+    }
+    run(command={"resume": {"decisions": [edit]}})
+
+    asked = _waiting_at(client, thread_id)
+    assert asked["gate"] == "storyboard" and asked["problem"] is None, asked
+    values = client.threads.get_state(thread_id)["values"]
+    assert _first_line(values["script"]) == mine
+    assert not values.get("keyframes")  # nothing drawn before the storyboard is approved
+
+    # A shot changed by a plain JSON state update, as if the director had planned it: the
+    # gate asks again and shows the shot read back as the model.
+    shots = asked["action_requests"][0]["args"]["shots"]
+    shot = next(s for s in shots if s["framing"] in ("medium", "wide", "two_shot"))
+    client.threads.update_state(
+        thread_id,
+        {"shots": {shot["id"]: {**shot, "framing": "close_up"}}},
+        as_node="plan_storyboard",
+    )
+    run(input=None)
+    asked = _waiting_at(client, thread_id)
+    assert asked["gate"] == "storyboard", asked
+    shown = {s["id"]: s for s in asked["action_requests"][0]["args"]["shots"]}
+    assert shown[shot["id"]] == {**shot, "framing": "close_up"}
+
+    run(command={"resume": {"decisions": [{"type": "approve"}]}})
+    state = client.threads.get_state(thread_id)
+    assert not state["interrupts"] and not state["next"]
+    assert [r["status"] for r in client.runs.list(thread_id)] == ["success"] * 4
+    values = state["values"]
+    assert values["shots"][shot["id"]]["framing"] == "close_up"
+    assert [(r["gate"], r["decision"]) for r in values["reviews"]] == [
+        ("script", "edit"),
+        ("storyboard", "approve"),
+    ]
+    assert values["outputs"]["video"] == "episodes/ep01/episode.mp4"
+    for kind, path in values["outputs"].items():
+        assert (project / path).is_file(), (kind, path)
+    screenplay = project / "episodes" / "ep01" / "script.fountain"
+    assert mine in screenplay.read_text(encoding="utf-8")

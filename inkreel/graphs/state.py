@@ -54,9 +54,11 @@ def merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str
 
 def merge_artifacts(left: list[Artifact] | None, right: list[Artifact] | None) -> list[Artifact]:
     """Keep one manifest entry per path; a redone file replaces its earlier entry."""
-    by_path = {a.path: a for a in (left or [])}
-    by_path.update({a.path: a for a in (right or [])})
-    return list(by_path.values())
+    # Reducers see channel values before any node validates them: entries arrive as plain
+    # dicts from a client's JSON state update, or from a checkpoint the server restored
+    # without our model types (LANGGRAPH_STRICT_MSGPACK).
+    entries = [Artifact.model_validate(a) for a in [*(left or []), *(right or [])]]
+    return list({a.path: a for a in entries}.values())
 
 
 def merge_credits(
