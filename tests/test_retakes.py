@@ -14,6 +14,7 @@ from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.run import RunError, change_episode, episode_state, pending_review, run_episode
 from inkreel.schemas import Emotion, LineEdit, Retake
+from inkreel.status import episode_status
 
 from .conftest import IDEA
 from .fake_openai import FakeOpenAI
@@ -78,6 +79,7 @@ def test_a_retake_redraws_one_shot_and_leaves_every_other_segment_untouched(
     assert [r.changed for r in after["reviews"]] == [
         [f"{target}: framing close_up, emotion angry, note tighter"]
     ]
+    assert {r.state for r in episode_status(project, "ep01")} == {"current"}
     manifest = project.root / "episodes/ep01/manifest.json"
     assert manifest.stat().st_mtime_ns > max(m for _, m, _ in segments.values())
 
@@ -97,6 +99,8 @@ def test_an_edited_line_changes_one_voice_take_and_one_subtitle(tmp_path: Path) 
     changed = [n for n, (a, b) in enumerate(pairs) if a.content != b.content]
     assert changed == [1] and new_cues[1].content.replace("\n", " ") == words
     assert "The lamp is lit" in (project.root / "episodes/ep01/script.fountain").read_text()
+    # Everything the state points at is made from what the state says now.
+    assert {r.state for r in episode_status(project, "ep01")} == {"current"}
 
 
 def test_retakes_at_the_cut_gate_and_bad_requests(tmp_path: Path) -> None:

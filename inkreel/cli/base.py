@@ -22,7 +22,7 @@ from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.errors import RunStop
 from inkreel.providers.roster import Roster, RosterError
 from inkreel.run import RunError
-from inkreel.schemas import Script
+from inkreel.schemas import GATES, Gate, Script
 from inkreel.settings import LANGUAGES, Settings, SettingsFileError
 
 app = typer.Typer(
@@ -68,6 +68,26 @@ JudgeOption = Annotated[
         "(gpt-4.1-mini...) or auto (default: no judge)."
     ),
 ]
+
+
+ReviewOption = Annotated[
+    str,
+    typer.Option(
+        help="Stop for your decision at these gates (comma-separated): script (before any "
+        "design), storyboard (before any keyframe), cut (after assembly). Default: none."
+    ),
+]
+
+
+def parse_review(text: str) -> list[Gate]:
+    """The gates of --review, checked."""
+    gates = [g.strip() for g in text.split(",") if g.strip()]
+    unknown = [g for g in gates if g not in GATES]
+    if unknown:
+        raise UserError(
+            f"--review {', '.join(unknown)}: not a gate; use any of {', '.join(GATES)}."
+        )
+    return list(dict.fromkeys(gates))  # type: ignore[arg-type]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

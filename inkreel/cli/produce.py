@@ -14,6 +14,7 @@ from inkreel.cli.base import (
     LangOption,
     PinOption,
     PolicyOption,
+    ReviewOption,
     UserError,
     _placeholder,
     app,
@@ -23,13 +24,14 @@ from inkreel.cli.base import (
     guarded,
     load_settings,
     parse_models,
+    parse_review,
     settle_language,
 )
 from inkreel.cli.progress import _run_or_report
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import load_fountain
 from inkreel.project import Project
-from inkreel.run import check_episode_name, is_started, next_episode_name
+from inkreel.run import check_episode_name, is_started, next_episode_name, pending_review
 from inkreel.schemas import Script
 from inkreel.split import SplitError, part_names, split_script
 
@@ -85,8 +87,10 @@ def produce(
             "scenes at act or sequence breaks where it can, balanced by runtime.",
         ),
     ] = 1,
+    review: ReviewOption = "",
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
+    gates = parse_review(review)
     if (idea is None) == (script is None):
         raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
     if split_episodes > 1 and script is None:
@@ -142,6 +146,7 @@ def produce(
         length_s=length,
         language=lang,
         seed=seed,
+        review=gates,
         settings=settings.model_dump(),
     )
     first: dict[str, Any] = {"request": request}
@@ -180,3 +185,5 @@ def _produce_parts(project: Project, request: EpisodeRequest, parts: list[Script
         err.print(f"[{k}/{len(parts)}] {'resuming' if started else 'producing'} {name}: {scenes}")
         mine = request.model_copy(update={"episode": name})
         _run_or_report(project, mine, None if started else {"request": mine, "script": part})
+        if pending_review(project, name) is not None:
+            return  # the next part waits for this one's review

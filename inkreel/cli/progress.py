@@ -7,6 +7,7 @@ import traceback
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -17,7 +18,7 @@ from inkreel.project import Project, ProjectError
 from inkreel.providers import ProviderError
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.errors import RunStop
-from inkreel.run import run_episode, summary_rows
+from inkreel.run import pending_review, run_episode, summary_rows
 from inkreel.schemas import Script
 from inkreel.settings import Settings
 
@@ -27,7 +28,8 @@ STAGES = {
     "design_cast": "Character designer finished the cast and sets",
     "plan_storyboard": "Director planned the storyboard",
     "check_continuity": "Continuity checked the storyboard",
-    "cut_timeline": "Editor cut the timeline and mixed the sound",
+    "cut_timeline": "Editor cut the timeline",
+    "mix_sound": "Editor mixed the sound",
     "assemble_episode": "Editor delivered the episode",
 }
 
@@ -103,8 +105,10 @@ class ProgressView:
         if node == "design_cast" and values.get("script") is not None:
             lines = len(values["script"].dialogue())
             self.bar("voices", "Recording voices", lines)
-        if node == "plan_storyboard" and update:
-            self.bar("keyframes", "Rendering keyframes", len(update.get("shot_order", [])))
+        if node == "review_storyboard":  # passed (or answered): the keyframes are drawn
+            self.bar("keyframes", "Rendering keyframes", len(values.get("shot_order", [])))
+        if node == "apply_changes" and update:  # only the changed shots are drawn again
+            self.bar("keyframes", "Rendering keyframes", len(update.get("shots", {})))
         if node == "cut_timeline" and update:
             self.bar("shots", "Rendering shots", len(update["timeline"].video))
         if node in STAGES:
@@ -169,4 +173,41 @@ def _run_or_report(
             f"{log}. Continue with: inkreel resume -o {project.root} --episode {request.episode}",
             1,
         )
-    print_summary(project, values)
+    finish_run(project, request.episode, values)
+
+
+def how_to_answer(asked: dict[str, Any], where: str) -> str:
+    """The commands that answer a gate."""
+    edit = {
+        "script": "inkreel edit --script FILE",
+        "storyboard": "inkreel edit --storyboard SHOTS.json",
+        "cut": "inkreel retake --shot ID ... | inkreel edit-line --line N TEXT",
+    }
+    commands = {
+        "approve": "inkreel approve",
+        "edit": edit[asked["gate"]],
+        "reject": "inkreel reject --note TEXT",
+    }
+    allowed = asked["review_configs"][0]["allowed_decisions"]
+    return "; ".join(commands[d] for d in allowed) + f" ({where})"
+
+
+def finish_run(project: Project, episode: str, values: dict[str, Any]) -> None:
+    """Say where a run ended: waiting at a review gate (what to do next), or the summary."""
+    asked = pending_review(project, episode)
+    if asked is None:
+        print_summary(project, values)
+        return
+    action = asked["action_requests"][0]
+    where = f"-o {project.root} --episode {episode}"
+    if asked.get("problem"):
+        err.print(f"[bold red]Your answer was not used:[/] {escape(asked['problem'])}")
+    out.print(
+        f"Episode {episode} is waiting at the [bold]{asked['gate']}[/] gate: "
+        f"{escape(action['description'])}",
+        highlight=False,
+    )
+    out.print(
+        f"See it with: inkreel review {where}. Answer with: {how_to_answer(asked, where)}.",
+        highlight=False,
+    )

@@ -32,6 +32,7 @@ class Changes:
     shots: dict[str, Shot] = field(default_factory=dict)  # restaged (or re-worded) shots
     lines: set[str] = field(default_factory=set)  # line ids to record again
     notes: dict[str, str] = field(default_factory=dict)  # shot id -> a person's note
+    retaken_shots: set[str] = field(default_factory=set)  # shots a person asked to retake
     retaken: list[str] = field(default_factory=list)  # what a person asked for, in words
 
 
@@ -120,6 +121,7 @@ def _retake(state: EpisodeState, retake: Retake, changes: Changes) -> None:
     if retake.emotion is not None:
         shot = _with_emotion(shot, retake.emotion, retake.who)
     changes.shots[shot.id] = shot.model_copy(update={"fix_instruction": retake.note})
+    changes.retaken_shots.add(shot.id)
     if retake.note:
         changes.notes[shot.id] = retake.note
     asked = [f"{k} {v}" for k, v in retake.model_dump(exclude={"shot"}).items() if v]
@@ -179,10 +181,11 @@ def apply_changes(
 
 
 def _retake_task(task: director.ShotTask, state: EpisodeState, changes: Changes) -> Any:
-    """A retaken shot's keyframe task: a new take, even when its staging did not change (a
-    hosted model is asked again, with the person's note)."""
+    """A changed shot's keyframe task; a retaken one is a new take, even when its staging did
+    not change (a hosted model is asked again, with the person's note)."""
     shot_id = task.shot.id
-    retake = retakes_of(state, shot_id) + 1
+    # A shot whose line got new words only is not a new take: it keeps its retake number.
+    retake = retakes_of(state, shot_id) + (shot_id in changes.retaken_shots)
     return task.model_copy(update={"fix": changes.notes.get(shot_id, ""), "retake": retake})
 
 

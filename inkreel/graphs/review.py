@@ -144,9 +144,8 @@ def _script_description(script: Script, review: ScriptReview | None) -> str:
     flagged = f"; {len(findings)} open continuity finding(s)" if findings else ""
     return (
         f"Script {script.title!r}: {len(script.scenes)} scenes, {lines} lines, "
-        f"{len(script.characters)} characters{flagged}. Approve to design the cast and sets; "
-        "edit with args.fountain (Fountain text) or args.script (Script JSON); or reject "
-        "with a note for a new draft."
+        f"{len(script.characters)} characters{flagged}. Approve to design the cast and sets, "
+        "edit it, or reject it with a note for a new draft."
     )
 
 
@@ -178,8 +177,7 @@ def review_storyboard(
     }
     description = (
         f"Storyboard: {len(shots)} shots. Drawing them is estimated at ${cost.total_usd:.4f}. "
-        "Approve to draw the keyframes; edit with args.shots (the shots to replace, by id); "
-        "or reject with a note for a new plan."
+        "Approve to draw the keyframes, edit shots, or reject it with a note for a new plan."
     )
 
     def apply(decision: Decision) -> Command[Literal["plan_storyboard", "render_keyframe"]]:
@@ -249,8 +247,8 @@ def review_cut(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> Command
     args = {"outputs": outputs, "runtime_s": round(timeline.duration_s, 2), "lines": lines}
     description = (
         f"The cut: {timeline.duration_s:.1f} s, {len(state['shot_order'])} shots, in "
-        f"{outputs.get('video', 'episodes/')}. Approve to finish; edit with args.retakes "
-        "(shots to take again) or args.line_edits (new words for lines)."
+        f"{outputs.get('video', 'episodes/')}. Approve to finish, or retake shots and give "
+        "lines new words."
     )
 
     def apply(decision: Decision) -> Command[Any]:

@@ -1,0 +1,258 @@
+"""`inkreel review | approve | reject | edit | retake | edit-line | status`: a person steers
+an episode at its review gates and after it is finished."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from rich.table import Table
+
+from inkreel.cli.base import UserError, app, err, guarded, out, warn
+from inkreel.cli.progress import ProgressView, finish_run, how_to_answer
+from inkreel.project import Project
+from inkreel.run import (
+    answer_review,
+    change_episode,
+    check_episode_name,
+    pending_review,
+)
+from inkreel.schemas import Emotion, LineEdit, Retake
+from inkreel.schemas.storyboard import Angle, Framing
+from inkreel.status import episode_status
+
+OutputOption = Annotated[Path, typer.Option("-o", "--output", help="Project directory.")]
+EpisodeOption = Annotated[str, typer.Option(help="The episode's name.")]
+
+
+def _open(output: Path, episode: str) -> Project:
+    check_episode_name(episode)
+    return Project.open(output, create=False)
+
+
+def _waiting(project: Project, episode: str) -> dict[str, Any]:
+    asked = pending_review(project, episode)
+    if asked is None:
+        raise UserError(
+            f"episode {episode} is not waiting at a review gate; `inkreel status -o "
+            f"{project.root} --episode {episode}` shows where it is."
+        )
+    return asked
+
+
+def _steer(project: Project, episode: str, call: Callable[..., dict[str, Any]]) -> None:
+    """Run `call` (a run API function taking progress callbacks) with progress, then show
+    where the episode is."""
+    view = ProgressView(err)
+    with view.progress:
+        values = call(on_event=view.on_event, on_update=view.on_update, warn=warn)
+    finish_run(project, episode, values)
+
+
+@app.command()
+@guarded
+def review(
+    output: OutputOption,
+    episode: EpisodeOption,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the gate's payload as JSON.")
+    ] = False,
+) -> None:
+    """Show what the episode's review gate is waiting for."""
+    project = _open(output, episode)
+    asked = _waiting(project, episode)
+    if as_json:
+        out.print_json(json.dumps(asked, ensure_ascii=False))
+        return
+    action = asked["action_requests"][0]
+    args = action["args"]
+    out.print(f"[bold]{asked['gate']} gate[/] — {escape(action['description'])}", highlight=False)
+    if asked.get("problem"):
+        out.print(
+            f"[bold red]Your last answer was not used:[/] {escape(asked['problem'])}",
+            highlight=False,
+        )
+    if "fountain" in args:
+        out.print(args["fountain"], markup=False, highlight=False)
+    if "shots" in args:
+        _print_shots(args["shots"])
+    if "lines" in args:
+        table = Table("line", "who", "text", title=f"Lines of {args['outputs'].get('video')}")
+        for line in args["lines"]:
+            table.add_row(str(line["line"]), line["who"] or "", line["text"])
+        out.print(table)
+    where = f"-o {project.root} --episode {episode}"
+    out.print(f"Answer with: {how_to_answer(asked, where)}", highlight=False)
+
+
+def _print_shots(shots: list[dict[str, Any]]) -> None:
+    table = Table("shot", "framing", "angle", "move", "who", "line / action", "s")
+    for shot in shots:
+        who = ", ".join(b["character"] for b in shot["blocking"])
+        table.add_row(
+            shot["id"],
+            shot["framing"],
+            shot["angle"],
+            shot["move"],
+            who,
+            (f"{shot['speaker']}: " if shot.get("speaker") else "") + shot["text"],
+            f"{shot['duration_s']:.1f}",
+        )
+    out.print(table)
+
+
+@app.command()
+@guarded
+def approve(output: OutputOption, episode: EpisodeOption) -> None:
+    """Approve what the review gate shows and go on."""
+    project = _open(output, episode)
+    _waiting(project, episode)
+    decision = {"type": "approve"}
+    _steer(project, episode, lambda **kw: answer_review(project, episode, decision, **kw))
+
+
+@app.command()
+@guarded
+def reject(
+    output: OutputOption,
+    episode: EpisodeOption,
+    note: Annotated[
+        str, typer.Option(help="What to change: the screenwriter or director reads it.")
+    ],
+) -> None:
+    """Reject the script or storyboard at its gate, with a note: a new draft or plan is made."""
+    project = _open(output, episode)
+    _waiting(project, episode)
+    if not note.strip():
+        raise UserError("--note is empty; say what to change.")
+    decision = {"type": "reject", "message": note.strip()}
+    _steer(project, episode, lambda **kw: answer_review(project, episode, decision, **kw))
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"{what} {path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{what} {path} is not UTF-8 text ({exc.reason}).") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror}.") from None
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(_read_text(path, what))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{what} {path} is not JSON: {exc.msg} (line {exc.lineno}).") from None
+
+
+@app.command()
+@guarded
+def edit(
+    output: OutputOption,
+    episode: EpisodeOption,
+    script: Annotated[
+        Path | None, typer.Option(help="Your script: Fountain text, or Script JSON (.json).")
+    ] = None,
+    storyboard: Annotated[
+        Path | None,
+        typer.Option(help='Shots to change, JSON: [{"id": "s01-002", "framing": "close_up"}].'),
+    ] = None,
+) -> None:
+    """Answer the script or storyboard gate with your own version."""
+    project = _open(output, episode)
+    if (script is None) == (storyboard is None):
+        raise UserError("give either --script FILE or --storyboard FILE.")
+    asked = _waiting(project, episode)
+    gate = "script" if script is not None else "storyboard"
+    if asked["gate"] != gate:
+        raise UserError(f"episode {episode} waits at the {asked['gate']} gate, not the {gate} one.")
+    if script is not None:
+        args: dict[str, Any] = (
+            {"script": _read_json(script, "script")}
+            if script.suffix.lower() == ".json"
+            else {"fountain": _read_text(script, "script")}
+        )
+    else:
+        assert storyboard is not None
+        shots = _read_json(storyboard, "storyboard")
+        args = {"shots": shots["shots"] if isinstance(shots, dict) and "shots" in shots else shots}
+    decision = {"type": "edit", "edited_action": {"name": f"review_{gate}", "args": args}}
+    _steer(project, episode, lambda **kw: answer_review(project, episode, decision, **kw))
+
+
+@app.command()
+@guarded
+def retake(
+    output: OutputOption,
+    episode: EpisodeOption,
+    shot: Annotated[str, typer.Option(help="The shot to take again (s01-002...).")],
+    framing: Annotated[Framing | None, typer.Option(help="A new framing.")] = None,
+    angle: Annotated[Angle | None, typer.Option(help="A new camera angle.")] = None,
+    emotion: Annotated[Emotion | None, typer.Option(help="The expression of --who.")] = None,
+    line: Annotated[str | None, typer.Option(help="New words for the shot's line.")] = None,
+    who: Annotated[
+        list[str] | None, typer.Option(help="Who the camera is on (repeat, or NAME,NAME).")
+    ] = None,
+    note: Annotated[str, typer.Option(help="A note for a hosted image model.")] = "",
+) -> None:
+    """Take one shot of a finished episode again; only what that changes is made again."""
+    project = _open(output, episode)
+    names = [n.strip() for w in who or [] for n in w.split(",") if n.strip()] or None
+    try:
+        change = Retake(
+            shot=shot,
+            framing=framing,
+            angle=angle,
+            emotion=emotion,
+            line=line,
+            who=names,
+            note=note,
+        )
+    except ValidationError as exc:
+        raise UserError(f"not a retake: {exc.errors()[0]['msg']}") from None
+    _steer(project, episode, lambda **kw: change_episode(project, episode, [change], [], **kw))
+
+
+@app.command(name="edit-line")
+@guarded
+def edit_line(
+    output: OutputOption,
+    episode: EpisodeOption,
+    line: Annotated[int, typer.Option(help="The line's number in the script's dialogue, from 1.")],
+    text: Annotated[str, typer.Argument(help="The new words.")],
+) -> None:
+    """Give one line of dialogue new words: voiced again, re-timed and re-subtitled."""
+    project = _open(output, episode)
+    try:
+        change = LineEdit(line=line, text=text)
+    except ValidationError as exc:
+        raise UserError(f"not a line edit: {exc.errors()[0]['msg']}") from None
+    _steer(project, episode, lambda **kw: change_episode(project, episode, [], [change], **kw))
+
+
+@app.command()
+@guarded
+def status(output: OutputOption, episode: EpisodeOption) -> None:
+    """List the episode's takes, keyframes, clips and mix as current, stale or missing."""
+    project = _open(output, episode)
+    rows = episode_status(project, episode)
+    asked = pending_review(project, episode)
+    table = Table("kind", "for", "state", "file", title=f"episode {episode}")
+    colour = {"current": "green", "stale": "yellow", "missing": "red"}
+    for row in rows:
+        state = f"[{colour[row.state]}]{row.state}[/]"
+        table.add_row(row.kind, row.name, state, row.path or "-")
+    out.print(table)
+    counts = {s: sum(1 for r in rows if r.state == s) for s in colour}
+    where = f"; waiting at the {asked['gate']} gate" if asked else ""
+    out.print(
+        f"{counts['current']} current, {counts['stale']} stale, {counts['missing']} missing{where}",
+        highlight=False,
+    )
