@@ -12,6 +12,7 @@ from langgraph.types import Send
 from inkreel.agents import continuity, director
 from inkreel.agents.character_designer import design_cast
 from inkreel.agents.screenwriter import write_script
+from inkreel.graphs.checkpoint import checkpoint_types
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.services import EpisodeContext, services
 
@@ -158,3 +159,14 @@ def test_a_shot_that_cannot_be_fixed_is_flagged_at_the_limit(
     assert not report.passed
     outcome = {s.shot_id: s for s in report.shots}[speaking.id]
     assert outcome.status == "flagged" and outcome.attempts == limit
+
+
+def test_langgraph_json_allows_exactly_the_checkpoint_types() -> None:
+    """A LangGraph server restores the graph's models from its checkpoints only if
+    langgraph.json lists them; the list is the one the project's own checkpointer uses."""
+    config = json.loads((Path(__file__).parents[1] / "langgraph.json").read_text())
+    listed = [tuple(t) for t in config["checkpointer"]["serde"]["allowed_msgpack_modules"]]
+    assert listed == checkpoint_types(), (
+        "langgraph.json is stale: set checkpointer.serde.allowed_msgpack_modules to "
+        "inkreel.graphs.checkpoint.checkpoint_types()"
+    )
