@@ -54,6 +54,7 @@ from inkreel.schemas import (
     ShotSpec,
     StoryboardFile,
     Take,
+    Voice,
 )
 from inkreel.services import EpisodeContext, Services, services
 
@@ -78,10 +79,10 @@ class LineTask(BaseModel):
     line_id: str
     character: str
     text: str
-    voice: Any
+    voice: Voice
     language: str
     seed: int
-    chorus: list[Any] = Field(
+    chorus: list[Voice] = Field(
         default_factory=list, description="Voices that say the line with the speaker."
     )
 
@@ -119,7 +120,7 @@ def take_basis(task: LineTask) -> str:
     return digest(task.text, task.voice, task.chorus, task.language)
 
 
-def _record_voice(ctx: Services, task: LineTask, voice: Any) -> tuple[Path, tuple[str, str]]:
+def _record_voice(ctx: Services, task: LineTask, voice: Voice) -> tuple[Path, tuple[str, str]]:
     """Record the line in one voice; return the take's path and the model that spoke it."""
     calls = ctx.providers.calls
     first = calls.choose("voice")
@@ -159,7 +160,7 @@ def line_tasks(state: EpisodeState) -> list[LineTask]:
     request = state["request"]
     cast = state["cast"]
 
-    def voice(name: str) -> Any:
+    def voice(name: str) -> Voice:
         # Someone only ever heard (a narrator, an intercom) has a voice but no design.
         return cast[name].design.voice if name in cast else audio.voice_for(name, script.language)
 
