@@ -370,3 +370,31 @@ def change_episode(
         goto="apply_changes", update={"retakes": retakes, "line_edits": edits}
     )
     return run_episode(project, request, command, **progress)
+
+
+class LocalEpisode:
+    """An episode run in this process, with the calls of `remote.RemoteEpisode` (front ends
+    take either)."""
+
+    def __init__(self, project: Project, episode: str) -> None:
+        self.project = project
+        self.episode = episode
+
+    def values(self) -> dict[str, Any]:
+        return dict(episode_state(self.project, self.episode).values)
+
+    def pending_review(self) -> dict[str, Any] | None:
+        return pending_review(self.project, self.episode)
+
+    def start(
+        self, request: EpisodeRequest, first_input: dict[str, Any], **progress: Any
+    ) -> dict[str, Any]:
+        return run_episode(self.project, request, first_input, **progress)
+
+    def answer_review(self, decision: dict[str, Any], **progress: Any) -> dict[str, Any]:
+        return answer_review(self.project, self.episode, decision, **progress)
+
+    def change_episode(
+        self, retakes: list[Retake], edits: list[LineEdit], **progress: Any
+    ) -> dict[str, Any]:
+        return change_episode(self.project, self.episode, retakes, edits, **progress)

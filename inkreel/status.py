@@ -50,6 +50,11 @@ def episode_status(project: Project, episode: str) -> list[ArtifactStatus]:
     values: dict[str, Any] = dict(episode_state(project, episode).values)
     if not values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
+    return status_of(project, values)
+
+
+def status_of(project: Project, values: dict[str, Any]) -> list[ArtifactStatus]:
+    """The status of what an episode's state (`values`, as the models) points at."""
     judge = _Judge(project, values)
     rows: list[ArtifactStatus] = []
     if values.get("cast") and values.get("script"):

@@ -20,7 +20,10 @@ import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
+from typer.testing import CliRunner
 
+from inkreel import cli
+from inkreel.remote import thread_id, thread_metadata
 from tests.conftest import IDEA
 
 # The server is Elastic-2.0 licensed, so it is an optional extra, not a core dependency.
@@ -299,3 +302,58 @@ def test_server_waits_at_review_gates_and_resumes_with_decisions(
         assert (project / path).is_file(), (kind, path)
     screenplay = project / "episodes" / "ep01" / "script.fountain"
     assert mine in screenplay.read_text(encoding="utf-8")
+
+
+def test_the_cli_and_the_sdk_share_an_episodes_thread(server: Server, tmp_path: Path) -> None:
+    """A run started from the CLI on the server is seen and answered through the SDK, and a
+    thread the SDK made for a project's episode is reviewed and retaken from the CLI."""
+    runner = CliRunner()
+    client = server.client()
+    project = tmp_path / "proj"
+
+    def inkreel(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli.app, [*args, "-o", str(project), "--server", server.url])
+        return result.exit_code, result.output
+
+    # The CLI starts the run on the server; it stops at the script gate.
+    code, out = inkreel(
+        "produce", IDEA, "--episode", "ep01", "--length", "12", "--review", "script"
+    )
+    assert code == 0 and "waiting at the script gate" in out, out
+    ep01 = thread_id(project, "ep01")
+    assert (
+        client.threads.get(ep01)["metadata"] | thread_metadata(project, "ep01")
+        == (client.threads.get(ep01)["metadata"])
+    )
+    # The SDK answers it, as any LangGraph client would.
+    client.runs.wait(
+        ep01,
+        "episode",
+        context={"project": str(project), "episode": "ep01"},
+        command={"resume": {"decisions": [{"type": "approve"}]}},
+    )
+    assert (project / "episodes/ep01/manifest.json").is_file()
+
+    # The SDK starts ep02 on a thread of its own id, named for the project and episode ...
+    thread = client.threads.create(metadata=thread_metadata(project, "ep02"))["thread_id"]
+    request = {"episode": "ep02", "idea": IDEA, "length_s": 12, "review": ["cut"]}
+    client.runs.wait(
+        thread,
+        "episode",
+        input={"request": request},
+        context={"project": str(project), "episode": "ep02"},
+    )
+    # ... and the CLI finds it, shows its gate, retakes a shot and approves the cut.
+    code, out = inkreel("review", "--episode", "ep02")
+    assert code == 0 and "cut gate" in out, out
+    shot = client.threads.get_state(thread)["values"]["shot_order"][1]
+    code, out = inkreel("retake", "--episode", "ep02", "--shot", shot, "--angle", "low")
+    assert code == 0 and "waiting at the cut gate" in out, out
+    code, out = inkreel("approve", "--episode", "ep02")
+    assert code == 0 and "Runtime" in out, out
+    values = client.threads.get_state(thread)["values"]
+    assert values["shots"][shot]["angle"] == "low"
+    code, out = inkreel("status", "--episode", "ep02")
+    assert code == 0 and "0 stale, 0 missing" in out, out
+    code, out = inkreel("review", "--episode", "ep09")
+    assert code == 2 and "has no thread for episode 'ep09'" in out, out

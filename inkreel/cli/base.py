@@ -70,6 +70,13 @@ JudgeOption = Annotated[
 ]
 
 
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A LangGraph server running the graph (e.g. http://127.0.0.1:2024 from `langgraph "
+        "dev`): act on the episode's thread there instead of in this process."
+    ),
+]
 ReviewOption = Annotated[
     str,
     typer.Option(
@@ -88,6 +95,18 @@ def parse_review(text: str) -> list[Gate]:
             f"--review {', '.join(unknown)}: not a gate; use any of {', '.join(GATES)}."
         )
     return list(dict.fromkeys(gates))  # type: ignore[arg-type]
+
+
+def read_text_file(path: Path, what: str, encoding: str = "utf-8") -> str:
+    """A text file the user named, or one message saying why it cannot be read."""
+    try:
+        return path.read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise UserError(f"{what} {path} does not exist.") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{what} {path} is not UTF-8 text ({exc.reason}).") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror}.") from None
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

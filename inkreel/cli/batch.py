@@ -24,6 +24,7 @@ from inkreel.cli.base import (
     guarded,
     load_settings,
     parse_models,
+    read_text_file,
     settle_language,
 )
 from inkreel.cli.progress import print_summary, run_with_progress
@@ -39,14 +40,7 @@ from inkreel.run import is_started
 def read_batch(path: Path) -> list[tuple[str | None, Path | None]]:
     """A batch file: one episode per line, an idea or a path to a .fountain screenplay
     (relative to the batch file); blank lines and lines starting with # are skipped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"batch file {path} does not exist.") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"batch file {path} is not UTF-8 text ({exc.reason}).") from None
-    except OSError as exc:
-        raise UserError(f"cannot read batch file {path}: {exc.strerror}.") from None
+    text = read_text_file(path, "batch file")
     entries: list[tuple[str | None, Path | None]] = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()

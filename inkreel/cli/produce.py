@@ -15,6 +15,7 @@ from inkreel.cli.base import (
     PinOption,
     PolicyOption,
     ReviewOption,
+    ServerOption,
     UserError,
     _placeholder,
     app,
@@ -27,10 +28,11 @@ from inkreel.cli.base import (
     parse_review,
     settle_language,
 )
-from inkreel.cli.progress import _run_or_report
+from inkreel.cli.progress import ProgressView, _run_or_report, finish_run
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import load_fountain
 from inkreel.project import Project
+from inkreel.remote import RemoteEpisode
 from inkreel.run import check_episode_name, is_started, next_episode_name, pending_review
 from inkreel.schemas import Script
 from inkreel.split import SplitError, part_names, split_script
@@ -88,9 +90,12 @@ def produce(
         ),
     ] = 1,
     review: ReviewOption = "",
+    server: ServerOption = None,
 ) -> None:
     """Produce an episode from an IDEA or a --script screenplay."""
     gates = parse_review(review)
+    if server and split_episodes > 1:
+        raise UserError("--split-episodes runs here; produce the parts without --server.")
     if (idea is None) == (script is None):
         raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
     if split_episodes > 1 and script is None:
@@ -159,6 +164,14 @@ def produce(
             )
     if parts:
         _produce_parts(project, request, parts)
+        return
+    if server:
+        err.print(f"inkreel {__version__}: producing episode [bold]{name}[/] on {server}")
+        handle = RemoteEpisode(server, project, name)
+        view = ProgressView(err)
+        with view.progress:
+            values = handle.start(request, first, on_event=view.on_event, on_update=view.on_update)
+        finish_run(project, name, values, handle.pending_review())
         return
     err.print(f"inkreel {__version__}: producing episode [bold]{name}[/] in {project.root}")
     _run_or_report(project, request, first)

@@ -192,9 +192,13 @@ def how_to_answer(asked: dict[str, Any], where: str) -> str:
     return "; ".join(commands[d] for d in allowed) + f" ({where})"
 
 
-def finish_run(project: Project, episode: str, values: dict[str, Any]) -> None:
-    """Say where a run ended: waiting at a review gate (what to do next), or the summary."""
-    asked = pending_review(project, episode)
+def finish_run(
+    project: Project, episode: str, values: dict[str, Any], asked: dict[str, Any] | None = None
+) -> None:
+    """Say where a run ended: waiting at a review gate (`asked`, default: the project's
+    checkpoint says), with what to do next, or the summary."""
+    if asked is None and not values.get("outputs"):
+        asked = pending_review(project, episode)
     if asked is None:
         print_summary(project, values)
         return

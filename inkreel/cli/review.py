@@ -13,30 +13,40 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from inkreel.cli.base import UserError, app, err, guarded, out, warn
+from inkreel.cli.base import (
+    ServerOption,
+    UserError,
+    app,
+    err,
+    guarded,
+    out,
+    read_text_file,
+    warn,
+)
 from inkreel.cli.progress import ProgressView, finish_run, how_to_answer
 from inkreel.project import Project
-from inkreel.run import (
-    answer_review,
-    change_episode,
-    check_episode_name,
-    pending_review,
-)
+from inkreel.remote import RemoteEpisode
+from inkreel.run import LocalEpisode, check_episode_name
 from inkreel.schemas import Emotion, LineEdit, Retake
 from inkreel.schemas.storyboard import Angle, Framing
-from inkreel.status import episode_status
+from inkreel.status import status_of
 
 OutputOption = Annotated[Path, typer.Option("-o", "--output", help="Project directory.")]
 EpisodeOption = Annotated[str, typer.Option(help="The episode's name.")]
 
+Episode = LocalEpisode | RemoteEpisode
 
-def _open(output: Path, episode: str) -> Project:
+
+def _open(output: Path, episode: str, server: str | None) -> Episode:
+    """The episode, here or on a LangGraph server."""
     check_episode_name(episode)
-    return Project.open(output, create=False)
+    project = Project.open(output, create=False)
+    return RemoteEpisode(server, project, episode) if server else LocalEpisode(project, episode)
 
 
-def _waiting(project: Project, episode: str) -> dict[str, Any]:
-    asked = pending_review(project, episode)
+def _waiting(handle: Episode) -> dict[str, Any]:
+    project, episode = handle.project, handle.episode
+    asked = handle.pending_review()
     if asked is None:
         raise UserError(
             f"episode {episode} is not waiting at a review gate; `inkreel status -o "
@@ -45,13 +55,13 @@ def _waiting(project: Project, episode: str) -> dict[str, Any]:
     return asked
 
 
-def _steer(project: Project, episode: str, call: Callable[..., dict[str, Any]]) -> None:
-    """Run `call` (a run API function taking progress callbacks) with progress, then show
-    where the episode is."""
+def _steer(handle: Episode, call: Callable[..., dict[str, Any]]) -> None:
+    """Run `call` (a run API call taking progress callbacks) with progress, then show where
+    the episode is."""
     view = ProgressView(err)
     with view.progress:
         values = call(on_event=view.on_event, on_update=view.on_update, warn=warn)
-    finish_run(project, episode, values)
+    finish_run(handle.project, handle.episode, values, handle.pending_review())
 
 
 @app.command()
@@ -59,13 +69,15 @@ def _steer(project: Project, episode: str, call: Callable[..., dict[str, Any]]) 
 def review(
     output: OutputOption,
     episode: EpisodeOption,
+    server: ServerOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the gate's payload as JSON.")
     ] = False,
 ) -> None:
     """Show what the episode's review gate is waiting for."""
-    project = _open(output, episode)
-    asked = _waiting(project, episode)
+    handle = _open(output, episode, server)
+    project = handle.project
+    asked = _waiting(handle)
     if as_json:
         out.print_json(json.dumps(asked, ensure_ascii=False))
         return
@@ -108,12 +120,12 @@ def _print_shots(shots: list[dict[str, Any]]) -> None:
 
 @app.command()
 @guarded
-def approve(output: OutputOption, episode: EpisodeOption) -> None:
+def approve(output: OutputOption, episode: EpisodeOption, server: ServerOption = None) -> None:
     """Approve what the review gate shows and go on."""
-    project = _open(output, episode)
-    _waiting(project, episode)
+    handle = _open(output, episode, server)
+    _waiting(handle)
     decision = {"type": "approve"}
-    _steer(project, episode, lambda **kw: answer_review(project, episode, decision, **kw))
+    _steer(handle, lambda **kw: handle.answer_review(decision, **kw))
 
 
 @app.command()
@@ -124,30 +136,20 @@ def reject(
     note: Annotated[
         str, typer.Option(help="What to change: the screenwriter or director reads it.")
     ],
+    server: ServerOption = None,
 ) -> None:
     """Reject the script or storyboard at its gate, with a note: a new draft or plan is made."""
-    project = _open(output, episode)
-    _waiting(project, episode)
+    handle = _open(output, episode, server)
+    _waiting(handle)
     if not note.strip():
         raise UserError("--note is empty; say what to change.")
     decision = {"type": "reject", "message": note.strip()}
-    _steer(project, episode, lambda **kw: answer_review(project, episode, decision, **kw))
-
-
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"{what} {path} does not exist.") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{what} {path} is not UTF-8 text ({exc.reason}).") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror}.") from None
+    _steer(handle, lambda **kw: handle.answer_review(decision, **kw))
 
 
 def _read_json(path: Path, what: str) -> Any:
     try:
-        return json.loads(_read_text(path, what))
+        return json.loads(read_text_file(path, what, "utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise UserError(f"{what} {path} is not JSON: {exc.msg} (line {exc.lineno}).") from None
 
@@ -164,12 +166,13 @@ def edit(
         Path | None,
         typer.Option(help='Shots to change, JSON: [{"id": "s01-002", "framing": "close_up"}].'),
     ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Answer the script or storyboard gate with your own version."""
-    project = _open(output, episode)
+    handle = _open(output, episode, server)
     if (script is None) == (storyboard is None):
         raise UserError("give either --script FILE or --storyboard FILE.")
-    asked = _waiting(project, episode)
+    asked = _waiting(handle)
     gate = "script" if script is not None else "storyboard"
     if asked["gate"] != gate:
         raise UserError(f"episode {episode} waits at the {asked['gate']} gate, not the {gate} one.")
@@ -177,14 +180,14 @@ def edit(
         args: dict[str, Any] = (
             {"script": _read_json(script, "script")}
             if script.suffix.lower() == ".json"
-            else {"fountain": _read_text(script, "script")}
+            else {"fountain": read_text_file(script, "script", "utf-8-sig")}
         )
     else:
         assert storyboard is not None
         shots = _read_json(storyboard, "storyboard")
         args = {"shots": shots["shots"] if isinstance(shots, dict) and "shots" in shots else shots}
     decision = {"type": "edit", "edited_action": {"name": f"review_{gate}", "args": args}}
-    _steer(project, episode, lambda **kw: answer_review(project, episode, decision, **kw))
+    _steer(handle, lambda **kw: handle.answer_review(decision, **kw))
 
 
 @app.command()
@@ -201,9 +204,10 @@ def retake(
         list[str] | None, typer.Option(help="Who the camera is on (repeat, or NAME,NAME).")
     ] = None,
     note: Annotated[str, typer.Option(help="A note for a hosted image model.")] = "",
+    server: ServerOption = None,
 ) -> None:
     """Take one shot of a finished episode again; only what that changes is made again."""
-    project = _open(output, episode)
+    handle = _open(output, episode, server)
     names = [n.strip() for w in who or [] for n in w.split(",") if n.strip()] or None
     try:
         change = Retake(
@@ -217,7 +221,7 @@ def retake(
         )
     except ValidationError as exc:
         raise UserError(f"not a retake: {exc.errors()[0]['msg']}") from None
-    _steer(project, episode, lambda **kw: change_episode(project, episode, [change], [], **kw))
+    _steer(handle, lambda **kw: handle.change_episode([change], [], **kw))
 
 
 @app.command(name="edit-line")
@@ -227,23 +231,28 @@ def edit_line(
     episode: EpisodeOption,
     line: Annotated[int, typer.Option(help="The line's number in the script's dialogue, from 1.")],
     text: Annotated[str, typer.Argument(help="The new words.")],
+    server: ServerOption = None,
 ) -> None:
     """Give one line of dialogue new words: voiced again, re-timed and re-subtitled."""
-    project = _open(output, episode)
+    handle = _open(output, episode, server)
     try:
         change = LineEdit(line=line, text=text)
     except ValidationError as exc:
         raise UserError(f"not a line edit: {exc.errors()[0]['msg']}") from None
-    _steer(project, episode, lambda **kw: change_episode(project, episode, [], [change], **kw))
+    _steer(handle, lambda **kw: handle.change_episode([], [change], **kw))
 
 
 @app.command()
 @guarded
-def status(output: OutputOption, episode: EpisodeOption) -> None:
+def status(output: OutputOption, episode: EpisodeOption, server: ServerOption = None) -> None:
     """List the episode's takes, keyframes, clips and mix as current, stale or missing."""
-    project = _open(output, episode)
-    rows = episode_status(project, episode)
-    asked = pending_review(project, episode)
+    handle = _open(output, episode, server)
+    project = handle.project
+    values = handle.values()
+    if not values:
+        raise UserError(f"there is no episode {episode!r} in {project.root}.")
+    rows = status_of(project, values)
+    asked = handle.pending_review()
     table = Table("kind", "for", "state", "file", title=f"episode {episode}")
     colour = {"current": "green", "stale": "yellow", "missing": "red"}
     for row in rows:
