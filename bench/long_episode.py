@@ -244,7 +244,9 @@ def produce(script_path: Path, project_dir: Path, split: int, seed: int) -> dict
         previous = 0.0
         for node in ORDER:
             if node in v.finished_at:
-                took = v.finished_at[node] - previous
+                # Stages that overlap (the mix beside the shot renders) count from the
+                # end of the one before.
+                took = max(0.0, v.finished_at[node] - previous)
                 stages[node] = round(stages.get(node, 0.0) + took, 2)
                 previous = max(previous, v.finished_at[node])
                 ends.append((node, began + previous))
@@ -259,12 +261,6 @@ def produce(script_path: Path, project_dir: Path, split: int, seed: int) -> dict
         "x_realtime": round(wall / runtime, 2),
         "stage_s": stages,
         "stage_ends": ends,
-        # Shots the CLI's continuity bar counted in its last round (0 before it existed).
-        "continuity_bar_completed": sum(
-            int(v.progress.tasks[v.tasks["continuity"]].completed)
-            for v in views
-            if "continuity" in v.tasks
-        ),
         "ru_maxrss_mib_python": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "ru_maxrss_mib_largest_child": round(
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -40,5 +40,6 @@ def keyframe_sends(state: EpisodeState, edited: dict[str, Shot] | None = None) -
 
 @reads_state
 def to_segments(state: EpisodeState) -> list[Send | str]:
-    """Fan out one encode per shot on the timeline; the sound is mixed beside them."""
-    return [*(Send("render_segment", t) for t in editor.segment_tasks(state)), "mix_sound"]
+    """Fan out one encode per shot on the timeline; the sound is mixed beside them (first: it
+    is the longest single piece of work, so it should not wait for a core behind them)."""
+    return ["mix_sound", *(Send("render_segment", t) for t in editor.segment_tasks(state))]

@@ -414,8 +414,10 @@ def mix_to_wav(
                 mixed, folder / "pass0.f64", n, 1.0, ceiling, sample_rate, block
             )
             return _write_pcm(path, limited, n, sample_rate, block, trim if trim < 1.0 else None)
-        gain = _db(target_lufs - loudness)
+        gain_db = target_lufs - loudness
+        gain = _db(gain_db)
         source = mixed
+        tried: list[tuple[float, float]] = []
         for attempt in range(audio._LOUDNESS_PASSES):
             source, loudness, trim = _limit_pass(
                 source, folder / f"pass{attempt}.f64", n, gain, ceiling, sample_rate, block
@@ -428,7 +430,11 @@ def mix_to_wav(
                 or attempt == audio._LOUDNESS_PASSES - 1
             ):
                 break
-            gain = trim * _db(target_lufs - loudness)
+            # The steps of audio.normalise_loudness, whose limiter trims inside the pass.
+            tried.append((gain_db, loudness))
+            step = audio.gain_step_db(target_lufs, tried)
+            gain_db += step
+            gain = trim * _db(step)
         return _write_pcm(path, source, n, sample_rate, block, trim if trim < 1.0 else None)
 
 
