@@ -58,7 +58,7 @@ TARGET_LUFS = -16.0
 # at or under -1 dBTP.
 MIX_TRUE_PEAK_DBTP = -1.5
 # Changes whenever mix() would sound different for the same inputs: put it in mix cache keys.
-MIX_VERSION = "bs1770-16lufs-1.5dbtp-polyphase"
+MIX_VERSION = "bs1770-16lufs-1.5dbtp-polyphase-secant"
 DUCK_RAMP_S = 0.15
 
 # Loudness normalisation: BS.1770 gating block, true-peak oversampling, limiter timing.
