@@ -359,10 +359,12 @@ def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> d
     timeline = state["timeline"]
     root = ctx.project.root
     segments = [root / state["segments"][c.shot_id] for c in timeline.video]
-    # ffmpeg joins the clips and encodes the sound while the other files are written here.
+    # The encoded mix (a run checkpointed by an earlier version has only the WAV, which
+    # assembly encodes). ffmpeg joins the clips while the other files are written here.
+    sound = state.get("mix_audio") or state["mix"]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="assemble") as pool:
         joined = pool.submit(
-            render.assemble, segments, root / state["mix_audio"], folder / "episode.mp4", folder
+            render.assemble, segments, root / sound, folder / "episode.mp4", folder
         )
         srt, fountain, sheet, report, timeline_file, board_file, otio_file = _write_exports(
             ctx, state, folder
