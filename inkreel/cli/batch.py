@@ -14,6 +14,7 @@ from inkreel.cli.base import (
     LangOption,
     PinOption,
     PolicyOption,
+    ReviewOption,
     UserError,
     _placeholder,
     app,
@@ -24,17 +25,18 @@ from inkreel.cli.base import (
     guarded,
     load_settings,
     parse_models,
+    parse_review,
     read_text_file,
     settle_language,
 )
-from inkreel.cli.progress import print_summary, run_with_progress
+from inkreel.cli.progress import finish_run, run_with_progress
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import ScriptError, load_fountain
 from inkreel.project import Project, ProjectError
 from inkreel.providers import ProviderError
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.errors import RunStop
-from inkreel.run import is_started
+from inkreel.run import is_started, pending_review
 
 
 def read_batch(path: Path) -> list[tuple[str | None, Path | None]]:
@@ -82,12 +84,16 @@ def batch(
     policy: PolicyOption = None,
     model: PinOption = None,
     fallback: FallbackOption = None,
+    review: ReviewOption = "",
 ) -> None:
     """Produce a series overnight: every episode of FILE, under per-episode and batch caps.
 
     Run it again after a stop (a budget, a crash, Ctrl-C): finished episodes are skipped,
     unfinished ones resume from their checkpoints, so nothing is produced or paid twice.
+    With --review, an episode that reaches a gate waits there and the batch goes on to the
+    next; answer it (inkreel approve ...) and run the batch again.
     """
+    gates = parse_review(review)
     lang = check_language(lang, screenplay=True)
     entries = read_batch(file)
     idea_lang = check_language(lang) if any(idea for idea, _ in entries) else lang
@@ -103,6 +109,7 @@ def batch(
         fallback=fallback,
     )
     failed: list[str] = []
+    waiting: list[str] = []
     for index, (idea, script) in enumerate(entries, 1):
         episode = f"ep{index:02d}"
         folder = project.root / "episodes" / episode
@@ -124,6 +131,7 @@ def batch(
             length_s=length,
             language=imported.language if imported else idea_lang,
             seed=seed + index - 1,
+            review=gates,
             settings=settings.model_dump(),
         )
         first: dict[str, Any] | None = None if started else {"request": request}
@@ -147,12 +155,15 @@ def batch(
             err.print(f"[red]{episode} failed[/]: {exc} (details in {log}); going on.")
             failed.append(episode)
             continue
-        print_summary(project, values)
+        asked = pending_review(project, episode)
+        if asked is not None:
+            waiting.append(episode)
+        finish_run(project, episode, values, asked)
     with Ledger(project.ledger) as ledger:
         spent = ledger.spent(("batch", name))
     cap = f" of ${batch_budget:.4f}" if batch_budget is not None else ""
-    err.print(
-        f"Batch {name}: {len(entries) - len(failed)}/{len(entries)} episodes, ${spent:.4f}{cap}."
-    )
+    done = len(entries) - len(failed) - len(waiting)
+    at_gates = f", {len(waiting)} waiting for review ({', '.join(waiting)})" if waiting else ""
+    err.print(f"Batch {name}: {done}/{len(entries)} episodes{at_gates}, ${spent:.4f}{cap}.")
     if failed:
         fail(f"{len(failed)} episode(s) failed: {', '.join(failed)}; run the batch again.", 1)
