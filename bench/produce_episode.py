@@ -86,12 +86,16 @@ def main() -> None:
     stages, previous = {}, 0.0
     for node in ORDER:
         if node in clock.finished_at:
-            stages[node] = round(clock.finished_at[node] - previous, 2)
+            # Stages that overlap (the mix beside the shot renders) count from the end of
+            # the one before; an overlapped one may show 0.
+            stages[node] = round(max(0.0, clock.finished_at[node] - previous), 2)
             previous = max(previous, clock.finished_at[node])
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    video_s = stages.get("render_segment", 0.0) + stages.get("assemble_episode", 0.0)
+    # From the cut to the delivered file: shot renders, the mix beside them, and assembly.
+    done = clock.finished_at
+    video_s = done.get("assemble_episode", 0.0) - done.get("cut_timeline", 0.0)
     result = {
         "machine": machine,
         "target_runtime_s": args.length,
