@@ -94,9 +94,10 @@ def review(
     if "shots" in args:
         _print_shots(args["shots"])
     if "lines" in args:
-        table = Table("line", "who", "text", title=f"Lines of {args['outputs'].get('video')}")
+        video = escape(str(args["outputs"].get("video")))
+        table = Table("line", "who", "text", title=f"Lines of {video}")
         for line in args["lines"]:
-            table.add_row(str(line["line"]), line["who"] or "", line["text"])
+            table.add_row(str(line["line"]), escape(line["who"] or ""), escape(line["text"]))
         out.print(table)
     where = f"-o {project.root} --episode {episode}"
     out.print(f"Answer with: {how_to_answer(asked, where)}", highlight=False)
@@ -111,8 +112,8 @@ def _print_shots(shots: list[dict[str, Any]]) -> None:
             shot["framing"],
             shot["angle"],
             shot["move"],
-            who,
-            (f"{shot['speaker']}: " if shot.get("speaker") else "") + shot["text"],
+            escape(who),
+            escape((f"{shot['speaker']}: " if shot.get("speaker") else "") + shot["text"]),
             f"{shot['duration_s']:.1f}",
         )
     out.print(table)
