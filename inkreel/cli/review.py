@@ -103,6 +103,10 @@ def review(
     out.print(f"Answer with: {how_to_answer(asked, where)}", highlight=False)
 
 
+def _problem(exc: ValidationError) -> str:
+    return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+
+
 def _print_shots(shots: list[dict[str, Any]]) -> None:
     table = Table("shot", "framing", "angle", "move", "who", "line / action", "s")
     for shot in shots:
@@ -221,7 +225,7 @@ def retake(
             note=note,
         )
     except ValidationError as exc:
-        raise UserError(f"not a retake: {exc.errors()[0]['msg']}") from None
+        raise UserError(f"not a retake: {_problem(exc)}") from None
     _steer(handle, lambda **kw: handle.change_episode([change], [], **kw))
 
 
@@ -239,7 +243,7 @@ def edit_line(
     try:
         change = LineEdit(line=line, text=text)
     except ValidationError as exc:
-        raise UserError(f"not a line edit: {exc.errors()[0]['msg']}") from None
+        raise UserError(f"not a line edit: {_problem(exc)}") from None
     _steer(handle, lambda **kw: handle.change_episode([], [change], **kw))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from inkreel.schemas.script import Emotion
 from inkreel.schemas.storyboard import Angle, Framing
@@ -73,12 +73,26 @@ class Retake(BaseModel):
     )
     note: str = Field(default="", description="Free text for a hosted model; recorded.")
 
+    @field_validator("line")
+    @classmethod
+    def _words(cls, line: str | None) -> str | None:
+        if line is not None and not line.strip():
+            raise ValueError("the new words are blank")
+        return line.strip() if line is not None else None
+
 
 class LineEdit(BaseModel):
     """New words for one line of dialogue: re-voiced, re-timed and re-subtitled."""
 
     line: int = Field(ge=1, description="The line's number in the script's dialogue, from 1.")
     text: str = Field(min_length=1)
+
+    @field_validator("text")
+    @classmethod
+    def _words(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("the new words are blank")
+        return text.strip()
 
 
 class ReviewError(ValueError):
