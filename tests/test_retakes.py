@@ -66,6 +66,7 @@ def test_a_retake_redraws_one_shot_and_leaves_every_other_segment_untouched(
     shot = after["shots"][target]
     assert shot.framing == "close_up"
     assert {b.character: b.expression for b in shot.blocking}[speaker] == Emotion.angry
+    assert "anger_mark" in shot.effects and not {"sparkle", "sweat_drop"} & set(shot.effects)
     assert after["keyframes"][target].path != before["keyframes"][target].path
     # Every other segment is the same file, not written again; the retaken shot's is new, and
     # so is the clip before it if it dissolves into it (its last frames show this shot).

@@ -19,7 +19,8 @@ from langgraph.types import Command, Send
 from inkreel.agents import director
 from inkreel.graphs.fan_out import keyframe_sends
 from inkreel.graphs.state import EpisodeState
-from inkreel.schemas import Beat, LineEdit, Retake, ReviewRecord, Scene, Script, Shot
+from inkreel.providers.story_engine import EMOTION_EFFECTS
+from inkreel.schemas import Beat, Emotion, LineEdit, Retake, ReviewRecord, Scene, Script, Shot
 from inkreel.schemas.review import ReviewError
 from inkreel.services import EpisodeContext
 
@@ -128,7 +129,7 @@ def _retake(state: EpisodeState, retake: Retake, changes: Changes) -> None:
     changes.retaken.append(f"{shot.id}: {', '.join(asked) or 'again'}")
 
 
-def _with_emotion(shot: Shot, emotion: Any, who: list[str] | None) -> Shot:
+def _with_emotion(shot: Shot, emotion: Emotion, who: list[str] | None) -> Shot:
     """The shot with `who` (default: the speaker, else everyone in it) showing the emotion."""
     names = set(who or ([shot.speaker] if shot.speaker else [b.character for b in shot.blocking]))
     missing = names - {b.character for b in shot.blocking}
@@ -140,7 +141,12 @@ def _with_emotion(shot: Shot, emotion: Any, who: list[str] | None) -> Shot:
         b.model_copy(update={"expression": emotion}) if b.character in names else b
         for b in shot.blocking
     ]
-    return shot.model_copy(update={"blocking": blocking})
+    # The manga effect of the old emotion (an anger mark...) goes; the new one's comes.
+    played = set(EMOTION_EFFECTS.values())
+    effects: list[Any] = [e for e in shot.effects if e not in played]
+    if Emotion(emotion).value in EMOTION_EFFECTS:
+        effects.append(EMOTION_EFFECTS[Emotion(emotion).value])
+    return shot.model_copy(update={"blocking": blocking, "effects": effects})
 
 
 def apply_changes(
