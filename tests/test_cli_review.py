@@ -61,3 +61,10 @@ def test_a_writer_steers_an_episode_from_the_command_line(tmp_path: Path) -> Non
     assert code == 2 and "not waiting at a review gate" in err
     code, _, err = invoke("produce", IDEA, "-o", root, "--review", "script,art")
     assert code == 2 and "--review art: not a gate" in err
+
+
+def test_a_run_that_reaches_the_cut_gate_says_so(tmp_path: Path) -> None:
+    """The cut gate comes after the files are delivered: the run still waits there."""
+    root = str(tmp_path / "p")
+    code, out, _ = invoke("produce", IDEA, "-o", root, "--length", "10", "--review", "cut")
+    assert code == 0 and "waiting at the cut gate" in out and "Runtime" not in out

@@ -173,7 +173,7 @@ def _run_or_report(
             f"{log}. Continue with: inkreel resume -o {project.root} --episode {request.episode}",
             1,
         )
-    finish_run(project, request.episode, values)
+    finish_run(project, request.episode, values, pending_review(project, request.episode))
 
 
 def how_to_answer(asked: dict[str, Any], where: str) -> str:
@@ -193,12 +193,10 @@ def how_to_answer(asked: dict[str, Any], where: str) -> str:
 
 
 def finish_run(
-    project: Project, episode: str, values: dict[str, Any], asked: dict[str, Any] | None = None
+    project: Project, episode: str, values: dict[str, Any], asked: dict[str, Any] | None
 ) -> None:
-    """Say where a run ended: waiting at a review gate (`asked`, default: the project's
-    checkpoint says), with what to do next, or the summary."""
-    if asked is None and not values.get("outputs"):
-        asked = pending_review(project, episode)
+    """Say where a run ended: waiting at a review gate (`asked`: what the gate shows), with
+    what to do next, or (None) the summary."""
     if asked is None:
         print_summary(project, values)
         return
