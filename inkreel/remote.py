@@ -26,6 +26,7 @@ from inkreel.graphs.state import EpisodeRequest, read_state
 from inkreel.project import Project
 from inkreel.run import OnEvent, OnUpdate, RunError
 from inkreel.schemas import LineEdit, Retake
+from inkreel.schemas.review import cut_edit
 
 GRAPH = "episode"
 # Fixed: the same project and episode give the same thread id on every machine and version.
@@ -189,18 +190,14 @@ class RemoteEpisode:
         warn: Any = None,
     ) -> dict[str, Any]:
         """Retakes and line edits on the server's finished episode (as `run.change_episode`)."""
-        args = {
-            "retakes": [r.model_dump(mode="json") for r in retakes],
-            "line_edits": [e.model_dump(mode="json") for e in edits],
-        }
+        edit = cut_edit(retakes, edits)
         asked = self.pending_review()
         if asked is not None and asked["gate"] == "cut":
-            edit = {"type": "edit", "edited_action": {"name": "review_cut", "args": args}}
             return self.answer_review(edit, on_event=on_event, on_update=on_update)
         state = self.state()
         if asked is not None or state["next"]:
             raise RunError(f"episode {self.episode} has not finished on {self.url}.")
-        command = {"goto": "apply_changes", "update": args}
+        command = {"goto": "apply_changes", "update": edit["edited_action"]["args"]}
         return self._stream(self._request(), on_event, on_update, command=command)
 
 

@@ -32,7 +32,7 @@ from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.router import RouterError
 from inkreel.run_report import run_report
 from inkreel.schemas import LineEdit, Retake, Script
-from inkreel.schemas.review import ReviewError
+from inkreel.schemas.review import ReviewError, cut_edit
 from inkreel.services import EpisodeContext, Services, Warn, open_services
 from inkreel.settings import Settings
 
@@ -153,7 +153,10 @@ def run_episode(
 
 def pending_review(project: Project, episode: str) -> dict[str, Any] | None:
     """What the episode's review gate shows, when the run waits at one (else None)."""
-    state = episode_state(project, episode)
+    return _gate_of(episode_state(project, episode))
+
+
+def _gate_of(state: StateSnapshot) -> dict[str, Any] | None:
     for waiting in state.interrupts:
         if isinstance(waiting.value, dict) and "gate" in waiting.value:
             return waiting.value
@@ -174,7 +177,7 @@ def answer_review(
     state = episode_state(project, episode)
     if not state.values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
-    if pending_review(project, episode) is None:
+    if _gate_of(state) is None:
         where = "it is finished" if not state.next else f"it stopped before {state.next[0]}"
         raise RunError(f"episode {episode} is not waiting for a review ({where}).")
     request: EpisodeRequest = state.values["request"]
@@ -346,7 +349,7 @@ def change_episode(
     state = episode_state(project, episode)
     if not state.values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
-    waiting = pending_review(project, episode)
+    waiting = _gate_of(state)
     if (waiting is not None and waiting["gate"] != "cut") or (waiting is None and state.next):
         where = f"waits at the {waiting['gate']} gate" if waiting else "has not finished"
         raise RunError(
@@ -359,12 +362,7 @@ def change_episode(
         raise RunError(str(exc)) from None
     progress: dict[str, Any] = {"on_event": on_event, "on_update": on_update, "warn": warn}
     if waiting is not None:  # at the cut gate: the retakes are its edit
-        args = {
-            "retakes": [r.model_dump(mode="json") for r in retakes],
-            "line_edits": [e.model_dump(mode="json") for e in edits],
-        }
-        edit = {"type": "edit", "edited_action": {"name": "review_cut", "args": args}}
-        return answer_review(project, episode, edit, **progress)
+        return answer_review(project, episode, cut_edit(retakes, edits), **progress)
     request: EpisodeRequest = state.values["request"]
     command: Command[Any] = Command(
         goto="apply_changes", update={"retakes": retakes, "line_edits": edits}

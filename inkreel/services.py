@@ -145,10 +145,6 @@ def context_of(value: Any) -> EpisodeContext:
         raise ValueError(
             "the episode graph needs a context: {project: DIR, episode: NAME} at least"
         )
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    elif not isinstance(value, dict):
-        value = vars(value)
     return EpisodeContext.model_validate(value)
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.runtime import Runtime
 
 from inkreel.agents import director
 from inkreel.graphs.fan_out import keyframe_sends
@@ -173,7 +172,7 @@ def test_a_run_not_waiting_cannot_be_answered(tmp_path: Path) -> None:
         answer_review(project, "ep01", {"type": "approve"})
 
 
-def test_state_sent_as_json_is_read_as_the_models(runtime: Runtime[Any]) -> None:
+def test_state_sent_as_json_is_read_as_the_models() -> None:
     script = read_fountain(FOUNTAIN)
     request = EpisodeRequest(episode="ep01", script_file="x.fountain")
     seen: list[Any] = []

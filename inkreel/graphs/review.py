@@ -43,7 +43,13 @@ from inkreel.schemas import (
     ScriptReview,
     Shot,
 )
-from inkreel.schemas.review import DecisionType, ReviewError, read_decision, review_request
+from inkreel.schemas.review import (
+    DecisionType,
+    ReviewError,
+    problems,
+    read_decision,
+    review_request,
+)
 from inkreel.services import EpisodeContext, services
 
 EVERY_DECISION: tuple[DecisionType, ...] = ("approve", "edit", "reject")
@@ -71,10 +77,6 @@ def _record(gate: Gate, decision: Decision, changed: list[str] | None = None) ->
         gate=gate, decision=decision.type, note=decision.message or "", changed=changed or []
     )
     return {"reviews": [record]}
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
 
 
 # ----------------------------------------------------------------------------- script
@@ -122,7 +124,7 @@ def edited_script(args: dict[str, Any], before: Script) -> Script:
         try:
             script = Script.model_validate(args["script"])
         except ValidationError as exc:
-            raise ReviewError(f"the edited script is not valid: {_problems(exc)}") from None
+            raise ReviewError(f"the edited script is not valid: {problems(exc)}") from None
     else:
         raise ReviewError("an edit of the script gives args.fountain (text) or args.script")
     checked = validate_script(script)
@@ -223,7 +225,7 @@ def edited_shots(args: dict[str, Any], state: EpisodeState) -> dict[str, Shot]:
                 location = state["locations"][shot.location].design
                 merged = restaged(merged, changes, scenes[shot.scene], location, heights)
         except ValidationError as exc:
-            raise ReviewError(f"shots[{k}] ({raw['id']}): {_problems(exc)}") from None
+            raise ReviewError(f"shots[{k}] ({raw['id']}): {problems(exc)}") from None
         if merged != shot:
             edited[shot.id] = merged
     return edited
@@ -268,7 +270,7 @@ def requested_changes(args: dict[str, Any]) -> tuple[list[Retake], list[LineEdit
         retakes = [Retake.model_validate(r) for r in args.get("retakes") or []]
         edits = [LineEdit.model_validate(e) for e in args.get("line_edits") or []]
     except ValidationError as exc:
-        raise ReviewError(f"not a retake or line edit: {_problems(exc)}") from None
+        raise ReviewError(f"not a retake or line edit: {problems(exc)}") from None
     if not retakes and not edits:
         raise ReviewError("an edit of the cut gives args.retakes or args.line_edits")
     return retakes, edits

@@ -99,6 +99,22 @@ class ReviewError(ValueError):
     """An answer to a gate that cannot be used; the gate asks again, saying why."""
 
 
+def problems(exc: ValidationError, what: str = "value", most: int = 5) -> str:
+    """A validation error in one line: `where: what is wrong; ...` (the first `most`)."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or what}: {e['msg']}" for e in exc.errors()[:most]
+    )
+
+
+def cut_edit(retakes: list[Retake], edits: list[LineEdit]) -> dict[str, Any]:
+    """The cut gate's edit decision asking for these retakes and line edits."""
+    args = {
+        "retakes": [r.model_dump(mode="json") for r in retakes],
+        "line_edits": [e.model_dump(mode="json") for e in edits],
+    }
+    return {"type": "edit", "edited_action": {"name": "review_cut", "args": args}}
+
+
 def read_decision(value: Any, allowed: tuple[DecisionType, ...]) -> Decision:
     """The decision in a resume value ({"decisions": [one]}, one decision, or its type)."""
     if isinstance(value, str):
@@ -111,10 +127,7 @@ def read_decision(value: Any, allowed: tuple[DecisionType, ...]) -> Decision:
     try:
         decision = Decision.model_validate(value)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'decision'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ReviewError(f"not a decision ({problems})") from None
+        raise ReviewError(f"not a decision ({problems(exc, 'decision')})") from None
     if decision.type not in allowed:
         raise ReviewError(f"this gate takes {', '.join(allowed)}, not {decision.type}")
     return decision
