@@ -355,6 +355,33 @@ def test_true_peak_sees_between_the_samples():
     assert audio.true_peak_dbfs(np.zeros(0)) == audio.SILENCE_FLOOR_DBFS
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+def test_envelope_above_a_floor_is_the_whole_envelope_where_it_matters(channels):
+    # Bursts whose crests fall between the samples (a quarter-rate sine 45 degrees off: every
+    # sample 3 dB under the crest), quiet gaps and a few isolated clicks: the limiter's
+    # envelope, oversampled only where it could pass the floor, must equal the fully
+    # oversampled one wherever either is over the floor, and stay under it elsewhere.
+    rng = np.random.default_rng(7)
+    n = 3 * (1 << 18) + 1234  # more than one oversampling block, not a multiple of one
+    t = np.arange(n)
+    bursts = (np.sin(2 * np.pi * t / 20000) > 0.3) * np.sin(np.pi / 2 * t + np.pi / 4)
+    signal = bursts + 0.02 * rng.standard_normal(n)
+    signal[rng.integers(0, n, 40)] = rng.choice([-0.99, 0.99], 40)
+    if channels == 2:
+        signal = np.stack([signal, 0.5 * np.roll(signal, 333)], axis=1)
+    floor = 10 ** (-1.1 / 20)
+    whole = audio._true_peak_envelope(signal)
+    above = audio._true_peak_envelope(signal, floor=floor)
+    over = (whole > floor) | (above > floor)
+    assert 0.05 < over.mean() < 0.5  # both kinds of sample are there
+    np.testing.assert_array_equal(above[over], whole[over])
+    assert float(above[~over].max()) <= floor
+    quiet = 0.1 * signal
+    np.testing.assert_array_equal(
+        audio._true_peak_envelope(quiet, floor=floor), np.abs(quiet).reshape(n, -1).max(axis=1)
+    )
+
+
 def test_normalised_mix_keeps_its_loudness_through_aac(tmp_path):
     """Encode with the same AAC settings as render.assemble and read ffmpeg's R128 meter."""
     speech, speech_rate = audio.synthesize(LINE, M3, "en")

@@ -400,7 +400,10 @@ def _wrap(
 
 
 def _save_small(sheet: Image.Image, path: Path) -> None:
-    """Save as optimised PNG, reducing colours and then size until under MAX_BYTES."""
+    """Save as PNG, reducing colours and then size until under MAX_BYTES.
+
+    At zlib's default level, not PIL's `optimize` (level 9 and a filter search): a 21-shot
+    sheet came out 2 % larger (525 against 514 KB) in 0.09 s instead of 0.40 s."""
     attempts = [
         lambda im: im,
         lambda im: im.quantize(256, method=Image.Quantize.MEDIANCUT),
@@ -410,7 +413,7 @@ def _save_small(sheet: Image.Image, path: Path) -> None:
     data = b""
     for attempt in attempts:
         buffer = io.BytesIO()
-        attempt(sheet).save(buffer, format="PNG", optimize=True)
+        attempt(sheet).save(buffer, format="PNG", compress_level=6)
         data = buffer.getvalue()
         if len(data) < MAX_BYTES:
             break

@@ -457,12 +457,12 @@ def _limit_pass(
     for lo, hi in _blocks(n, block):
         a, b = max(0, lo - _LIMIT_CONTEXT), min(n, hi + _LIMIT_CONTEXT)
         data = source.read(a, b).astype(np.float64) * gain
-        env = _true_peak_envelope(data)
+        env = _true_peak_envelope(data, floor=margin)
         for _ in range(3):
             if env.size == 0 or float(env.max()) <= ceiling:
                 break
             data = data * _limit_gain(env, margin, sample_rate)
-            env = _true_peak_envelope(data)
+            env = _true_peak_envelope(data, floor=margin)
         inner = data[lo - a : hi - a]
         worst = max(worst, float(env[lo - a : hi - a].max()))
         out.write(inner)
