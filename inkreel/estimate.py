@@ -220,3 +220,31 @@ class EpisodeOverBudget(BudgetExceeded):
 def suggested_cap(spent_usd: float, rest_usd: float) -> float:
     """A cap in whole cents covering what is spent, the rest, and a margin on the rest."""
     return math.ceil((spent_usd + rest_usd * (1 + RESUME_MARGIN)) * 100 - 1e-9) / 100
+
+
+# What each step a writer approves in a chat calls: the script, the designs and voices with
+# the storyboard plan, one shot made again, one line re-voiced and its shot made again.
+STEP_TASKS = {
+    "write": frozenset({"write"}),
+    "design": frozenset({"design", "voice", "storyboard"}),
+    "retake": AFTER_STORYBOARD,
+    "line": AFTER_STORYBOARD | {"voice"},
+}
+
+
+def estimate_step(
+    script: Script,
+    length_s: float,
+    step: str,
+    roster: Roster,
+    router: Chooser,
+    judge: bool = False,
+) -> float:
+    """What one step of the line costs for this script, in USD (see STEP_TASKS)."""
+    animate = not router.choose("animate").offline
+    shape = shape_of(script, length_s)
+    if step in ("retake", "line"):  # one shot, one line
+        shape = replace(shape, beats=1, seconds=shape.seconds / max(1, shape.beats))
+        shape = replace(shape, line_chars=shape.line_chars // max(1, shape.lines), lines=1)
+    calls = planned_calls(shape, False, animate, judge)
+    return estimate([c for c in calls if c.task in STEP_TASKS[step]], roster, router).total_usd

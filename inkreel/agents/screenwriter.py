@@ -72,6 +72,14 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
         tag("runtime_seconds", f"{request.length_s:g}"),
         tag("language", request.language),
     ]
+    # What the writer settled in a chat with the showrunner, when they did.
+    if request.logline:
+        parts.append(tag("logline", request.logline))
+    if request.cast:
+        parts.append(tag("cast", json.dumps(request.cast, ensure_ascii=False)))
+    if request.outline:
+        beats = [b.model_dump(mode="json") for b in request.outline]
+        parts.append(tag("outline", json.dumps(beats, ensure_ascii=False)))
     notes = rejections(state, "script")
     if notes:
         # A person rejected the earlier draft(s): a new one, with their notes.

@@ -28,6 +28,7 @@ from inkreel.schemas import (
     Take,
     Timeline,
 )
+from inkreel.schemas.chat import OutlineBeat
 
 
 class EpisodeRequest(BaseModel):
@@ -35,6 +36,13 @@ class EpisodeRequest(BaseModel):
 
     episode: str
     idea: str | None = None
+    logline: str | None = Field(default=None, description="The logline the writer chose.")
+    outline: list[OutlineBeat] = Field(
+        default_factory=list, description="The writer's beats, for the script to follow."
+    )
+    cast: list[str] = Field(
+        default_factory=list, description="The story's characters, when the writer set them."
+    )
     script_file: str | None = None
     length_s: float = Field(default=60.0, gt=0)
     language: str = "en"

@@ -582,6 +582,106 @@ def _fill(template: str, slots: dict[str, str]) -> str:
     return template.format(**slots)
 
 
+def _cast(prompt: str, idea: str, language: str, dice: Dice) -> list[str]:
+    """The story's names: the writer's cast (`<cast>`) when the prompt gives one, else the
+    idea's names, topped up to two from the language's pool."""
+    names = [n for n in read_json_tag(prompt, "cast") or [] if str(n).strip()] or find_names(idea)
+    pool = [n for n in NAME_POOLS[language] if n not in names]
+    while len(names) < 2:
+        names.append(dice.pick(pool, "name", len(names)))
+        pool = [n for n in pool if n not in names]
+    return names
+
+
+def _props_and_places(idea: str, names: list[str]) -> tuple[list[str], list[tuple[str, bool]]]:
+    """The idea's props (nouns that are not places, names or descriptions of a character)
+    and its places (name, interior)."""
+    nouns = find_nouns(idea)
+    place_list = find_places(idea, nouns)
+    described = _descriptions(idea, names)  # "Mei, a tea-house owner, ...": Mei, not a prop
+    props = [
+        n
+        for n in nouns
+        if all(p not in n for p, _ in place_list)
+        and n not in names
+        and not any(n in d for d in described)
+    ]
+    return props, place_list
+
+
+def _story_slots(prompt: str, seed: int) -> tuple[str, list[str], dict[str, str]]:
+    """The language, cast and template slots (A, B, N, P) of a pitch or an outline."""
+    idea = (read_tag(prompt, "idea") or "").strip()
+    language = (read_tag(prompt, "language") or "en").strip()
+    dice = Dice("script", seed, idea, language)
+    names = _cast(prompt, idea, language, dice)
+    nouns, places = _props_and_places(idea, names)
+    nouns = nouns or [dice.pick(NOUN_FALLBACK[language], "noun")]
+    places = places or [dice.pick(PLACE_POOLS[language], "place")]
+    slots = {"A": names[0], "B": names[1], "N": nouns[0], "P": places[0][0]}
+    return language, names, slots
+
+
+# Three takes on one idea: a mystery, a bond, a choice.
+LOGLINES = {
+    "en": [
+        "When {A} finds the {N} at the {P}, a secret pulls {A} and {B} into one long night.",
+        "{A} and {B} must trust each other to keep the {N} safe before the night takes it.",
+        "At the {P}, {A} has until dusk to decide whether the {N} is worth losing {B}.",
+    ],
+    "zh": [
+        "{A}在{P}发现了{N}，一个秘密把{A}和{B}卷进了漫长的一夜。",
+        "{A}和{B}必须彼此信任，才能在天黑前守住{N}。",
+        "在{P}，{A}必须在黄昏前决定：{N}是否值得让{B}离开。",
+    ],
+    "ja": [
+        "{P}で{N}を見つけた{A}。ひとつの秘密が{A}と{B}を長い夜へ引き込む。",
+        "{A}と{B}は夜が来る前に{N}を守るため、互いを信じなければならない。",
+        "{P}で、{A}は夕暮れまでに{N}と{B}のどちらを選ぶか決めなければならない。",
+    ],
+}
+OUTLINE_BEATS = {
+    "en": {
+        "setup": "At the {P}, {A} comes upon the {N} and cannot leave it alone.",
+        "development": "{A} brings {B} in; together they work out what the {N} means.",
+        "turn": "Night falls and the {N} slips away; {A} must choose whom to trust.",
+        "resolution": "{A} and {B} face the dusk together, changed by what they found.",
+    },
+    "zh": {
+        "setup": "在{P}，{A}发现了{N}，再也放不下。",
+        "development": "{A}找来{B}，两人一起弄清{N}的含义。",
+        "turn": "夜幕降临，{N}不见了，{A}必须决定相信谁。",
+        "resolution": "黄昏时，{A}和{B}并肩而立，都因这次发现而改变。",
+    },
+    "ja": {
+        "setup": "{P}で、{A}は{N}を見つけ、目が離せなくなる。",
+        "development": "{A}は{B}を呼び、二人で{N}の意味を探る。",
+        "turn": "夜が来て{N}が消える。{A}は誰を信じるか選ばなければならない。",
+        "resolution": "夕暮れ、{A}と{B}は並んで立つ。見つけたものが二人を変えた。",
+    },
+}
+
+
+def pitch(prompt: str, seed: int) -> dict[str, Any]:
+    """Three loglines for the idea (`<idea>`, `<language>`, optional `<cast>`)."""
+    language, names, slots = _story_slots(prompt, seed)
+    return {
+        "loglines": [_fill(t, slots) for t in LOGLINES[language]],
+        "characters": names,
+    }
+
+
+def outline(prompt: str, seed: int) -> dict[str, Any]:
+    """The four beats of the chosen logline (`<logline>`), one per act."""
+    language, _, slots = _story_slots(prompt, seed)
+    return {
+        "beats": [
+            {"act": act, "text": _fill(text, slots)}
+            for act, text in OUTLINE_BEATS[language].items()
+        ]
+    }
+
+
 def write_script(prompt: str, seed: int) -> dict[str, Any]:
     idea = (read_tag(prompt, "idea") or "").strip()
     language = (read_tag(prompt, "language") or "en").strip()
@@ -591,23 +691,10 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
     draft = _draft(prompt)
     dice = Dice("script", seed, idea, language, runtime, *([f"draft{draft}"] if draft > 1 else []))
 
-    names = find_names(idea)
-    pool = [n for n in NAME_POOLS[language] if n not in names]
-    while len(names) < 2:
-        names.append(dice.pick(pool, "name", len(names)))
-        pool = [n for n in pool if n not in names]
+    names = _cast(prompt, idea, language, dice)
     a, b = names[0], names[1]
 
-    nouns = find_nouns(idea)
-    place_list = find_places(idea, nouns)
-    described = _descriptions(idea, names)  # "Mei, a tea-house owner, ...": Mei, not a prop
-    nouns = [
-        n
-        for n in nouns
-        if all(p not in n for p, _ in place_list)
-        and n not in names
-        and not any(n in d for d in described)
-    ]
+    nouns, place_list = _props_and_places(idea, names)
     fallback = NOUN_FALLBACK[language]
     while len(nouns) < 2:
         start = len(nouns) + int(dice.unit("noun") * 5)
@@ -646,6 +733,9 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
     ]
     outfits = _outfits(names, language, dice)
 
+    planned: dict[str, list[str]] = {}
+    for beat in read_json_tag(prompt, "outline") or []:
+        planned.setdefault(beat["act"], []).append(beat["text"])
     scenes = []
     used: dict[str, int] = {}
     shown: set[str] = set()
@@ -668,6 +758,14 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
                 "destroys": [slots[p] for p in destroys],
             }
         ]
+        # The writer's outline: each act's beats open that act's scenes, in order; an act
+        # with more beats than scenes gives its last scene the rest.
+        mine = planned.get(act, [])
+        if mine:
+            last_of_act = act not in acts[i + 1 :]
+            told = mine if last_of_act else mine[:1]
+            planned[act] = [] if last_of_act else mine[1:]
+            beats = [{"kind": "action", "text": t} for t in told] + beats
         shown.update(handled)
         lost.update(slots[p] for p in destroys)
         templates = LINES[language][act]
@@ -718,7 +816,7 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
     }[language]
     return {
         "title": title,
-        "logline": idea[:300],
+        "logline": (read_tag(prompt, "logline") or idea).strip()[:300],
         "language": language,
         "characters": names,
         "scenes": scenes,
@@ -1177,6 +1275,8 @@ GENERATORS: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "ShotPlan": plan_shots,
     "ShotSpec": revise_shot,
     "SceneRevision": revise_scene,
+    "Pitch": pitch,
+    "Outline": outline,
 }
 
 

@@ -1,0 +1,335 @@
+"""Chatting an episode into being: the library API the terminal chat and the web page call.
+
+    session = ChatSession.open(Project.open("my-series"))          # a new conversation
+    for reply in session.send("A lighthouse keeper finds a bottle.", on_event=print):
+        print(reply)
+    ChatSession.open(project, thread="chat-1a2b3c4d")              # go on with one
+
+Conversations are LangGraph threads of the chat graph (`graphs.chat`) in the project's own
+checkpointer, so any of them can be continued later, from the terminal, the web page or a
+LangGraph client. The episode a conversation makes is an ordinary episode of the project: the
+conversation drives it through `run` (its review gates, retakes and line edits).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+
+from inkreel.estimate import draft_script, estimate_step
+from inkreel.graphs.chat import ChatContext, build_chat_graph
+from inkreel.graphs.checkpoint import open_checkpointer
+from inkreel.graphs.conversation import CALLS_KEY, Conversation, EpisodeError, OnEvent
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.project import Project
+from inkreel.providers.budget import BudgetExceeded, Ledger
+from inkreel.providers.errors import UnusableAnswer
+from inkreel.providers.roster import Roster
+from inkreel.providers.router import Router, RouterError
+from inkreel.run import (
+    RunError,
+    answer_review,
+    change_episode,
+    episode_state,
+    is_delivered,
+    next_episode_name,
+    pending_review,
+    run_episode,
+)
+from inkreel.schemas import LineEdit, Retake
+from inkreel.schemas.chat import ToolCall, ToolError
+from inkreel.services import EpisodeContext, Services, open_services
+from inkreel.settings import Settings
+
+THREAD = re.compile(r"^chat-[0-9a-f]{8,32}$")
+MAX_MESSAGE_CHARS = 8000
+
+
+class ChatError(Exception):
+    """A conversation that cannot go on as asked (unknown thread, a message too long): one
+    line for the writer."""
+
+
+class LocalEpisodes:
+    """The run layer's episode calls for a conversation in this process."""
+
+    def __init__(self, context: ChatContext) -> None:
+        self.context = context
+        self.project = Project.open(Path(context.project))
+        self.settings = Settings.load(self.project.root)
+        # Every task the router would give the offline engine: nothing is paid for, and chat
+        # turns are read by the rule-based parser.
+        router = Router(
+            Roster.load(self.project.root),
+            self.settings.policy,
+            self.settings.task_models(),  # type: ignore[arg-type]
+            os.environ,
+        )
+        self.offline = all(router.choose(t).offline for t in ("write", "keyframe", "voice"))
+
+    def values(self, episode: str) -> dict[str, Any]:
+        return dict(episode_state(self.project, episode).values)
+
+    def pending_review(self, episode: str) -> dict[str, Any] | None:
+        return pending_review(self.project, episode)
+
+    def delivered(self, episode: str) -> bool:
+        return is_delivered(self.project, episode)
+
+    def new_episode(self) -> str:
+        """A free episode name, taken at once (its folder made), so two conversations
+        starting together do not get the same one."""
+        folder = self.project.root / "episodes"
+        folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(1000):
+            name = next_episode_name(self.project)
+            try:
+                (folder / name).mkdir()
+                return name
+            except FileExistsError:  # another conversation took it first
+                continue
+        raise EpisodeError(f"no free episode name in {folder}")
+
+    def request(self, **fields: Any) -> EpisodeRequest:
+        return EpisodeRequest(
+            length_s=self.context.length_s,
+            language=self.context.language,
+            seed=self.context.seed,
+            settings=self.settings.model_dump(),
+            **fields,
+        )
+
+    def start(self, request: EpisodeRequest, on_event: OnEvent) -> None:
+        with _errors():
+            run_episode(self.project, request, {"request": request}, on_event=on_event)
+
+    def answer(self, episode: str, decision: dict[str, Any], on_event: OnEvent) -> None:
+        with _errors():
+            answer_review(self.project, episode, decision, on_event=on_event)
+
+    def resume(self, episode: str, on_event: OnEvent) -> None:
+        request: EpisodeRequest = self.values(episode)["request"]
+        with _errors():
+            run_episode(self.project, request, None, on_event=on_event)
+
+    def change(
+        self, episode: str, retakes: list[Retake], edits: list[LineEdit], on_event: OnEvent
+    ) -> None:
+        with _errors():
+            change_episode(self.project, episode, retakes, edits, on_event=on_event)
+
+    def spent_usd(self, episode: str) -> float:
+        ledger = Ledger(self.project.ledger)
+        try:
+            return ledger.spent(("episode", episode))
+        finally:
+            ledger.close()
+
+    def estimate_usd(self, episode: str, request: EpisodeRequest, task: str | None) -> float:
+        """What the next step costs on the models the router would choose (0 offline)."""
+        if self.offline:
+            return 0.0
+        values = self.values(episode)
+        script = values.get("script") or draft_script(
+            request.idea or "", request.length_s, request.language, request.seed
+        )
+        with self.services(episode) as live:
+            return estimate_step(
+                script,
+                request.length_s,
+                task or "write",
+                live.providers.roster,
+                live.providers.calls.router,
+                live.settings.judge_model is not None,
+            )
+
+    @contextmanager
+    def services(self, episode: str) -> Iterator[Services]:
+        context = EpisodeContext(
+            project=str(self.project.root),
+            episode=episode,
+            seed=self.context.seed,
+            settings=self.settings.model_dump(),
+        )
+        with _errors(), open_services(context) as live:
+            yield live
+
+    def files(self, episode: str) -> dict[str, str]:
+        return dict(self.values(episode).get("outputs") or {})
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """The run's refusals as one line for the writer."""
+    try:
+        yield
+    except (RunError, BudgetExceeded, UnusableAnswer, RouterError) as exc:
+        raise EpisodeError(str(exc).splitlines()[0]) from None
+
+
+class _Opener:
+    """Opens a conversation's services per turn (the graph's context is plain data)."""
+
+    @contextmanager
+    def open(self, context: ChatContext) -> Iterator[Conversation]:
+        yield Conversation(LocalEpisodes(context))
+
+
+def build_graph() -> Any:
+    """The chat graph with this process's episodes (compile with a checkpointer)."""
+    return build_chat_graph(_Opener())
+
+
+# Compiled without a checkpointer for `langgraph.json` (LangGraph tooling supplies its own).
+graph = build_graph().compile()
+
+
+# ----------------------------------------------------------------------------- sessions
+
+
+@dataclass(frozen=True)
+class ThreadInfo:
+    """A conversation of the project, as listed."""
+
+    thread: str
+    episode: str | None
+    stage: str
+    last: str
+
+
+class ChatSession:
+    """One conversation of a project, run in this process on the project's checkpointer."""
+
+    def __init__(self, project: Project, thread: str, context: ChatContext) -> None:
+        self.project = project
+        self.thread = thread
+        self.context = context
+
+    @classmethod
+    def open(
+        cls,
+        project: Project,
+        thread: str | None = None,
+        *,
+        language: str = "en",
+        length_s: float = 60.0,
+        seed: int = 0,
+    ) -> ChatSession:
+        """A new conversation, or the project's conversation `thread`."""
+        if thread is not None:
+            if not THREAD.match(thread) or thread not in {t.thread for t in list_threads(project)}:
+                raise ChatError(
+                    f"there is no conversation {thread!r} in {project.root} "
+                    "(`inkreel chat --list` shows them)"
+                )
+        else:
+            thread = f"chat-{secrets.token_hex(4)}"
+        context = ChatContext(
+            project=str(project.root), language=language, length_s=length_s, seed=seed
+        )
+        return cls(project, thread, context)
+
+    def config(self) -> RunnableConfig:
+        return {"configurable": {"thread_id": self.thread}, "recursion_limit": 50}
+
+    def values(self) -> dict[str, Any]:
+        with open_checkpointer(self.project.checkpoints) as saver:
+            state = build_graph().compile(checkpointer=saver).get_state(self.config())
+        return dict(state.values)
+
+    def waiting(self) -> dict[str, Any] | None:
+        """The review gate the conversation waits at (its payload), or None."""
+        with open_checkpointer(self.project.checkpoints) as saver:
+            state = build_graph().compile(checkpointer=saver).get_state(self.config())
+        for pending in state.interrupts:
+            if isinstance(pending.value, dict):
+                return pending.value
+        return None
+
+    def send(
+        self,
+        text: str | dict[str, Any],
+        on_event: OnEvent | None = None,
+        calls: list[ToolCall] | None = None,
+    ) -> list[str]:
+        """Say something (or answer the waiting gate with a decision; or, with `calls`, ask
+        for those tool calls, `text` saying what they are); return the showrunner's replies."""
+        if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
+            raise ChatError(
+                f"the message is {len(text)} characters; keep it under {MAX_MESSAGE_CHARS}"
+            )
+        for call in calls or []:
+            try:
+                call.action()
+            except ToolError as exc:
+                raise ChatError(str(exc)) from None
+        said: Any = text
+        if isinstance(text, str):
+            extra = {CALLS_KEY: [c.model_dump() for c in calls]} if calls else {}
+            said = HumanMessage(text, additional_kwargs=extra)
+        if self.waiting() is not None:
+            # The gate takes a decision, or a message (a string; one with calls as itself).
+            first: Any = Command(resume=said if calls else text)
+        elif isinstance(said, HumanMessage):
+            first = {"messages": [said]}
+        else:
+            raise ChatError("nothing is waiting for a decision; say something instead")
+        before = len(self.values().get("messages") or [])
+        with open_checkpointer(self.project.checkpoints) as saver:
+            chat = build_graph().compile(checkpointer=saver)
+            for mode, data in chat.stream(
+                first,
+                self.config(),
+                context=self.context,
+                stream_mode=["custom", "updates"],
+                durability="sync",
+            ):
+                if mode == "custom" and on_event is not None and isinstance(data, dict):
+                    payload = dict(data)
+                    on_event(str(payload.pop("event", "")), payload)
+            messages = chat.get_state(self.config()).values.get("messages") or []
+        return [
+            m.content
+            for m in messages[before:]
+            if isinstance(m, AIMessage) and isinstance(m.content, str)
+        ]
+
+
+def list_threads(project: Project) -> list[ThreadInfo]:
+    """The project's conversations, the most recent first."""
+    if not project.checkpoints.exists():
+        return []
+    with sqlite3.connect(str(project.checkpoints)) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT thread_id, MAX(checkpoint_id) FROM checkpoints "
+                "WHERE thread_id LIKE 'chat-%' AND checkpoint_ns = '' GROUP BY thread_id "
+                "ORDER BY MAX(checkpoint_id) DESC"
+            ).fetchall()
+        except sqlite3.OperationalError:  # no checkpoint table yet
+            return []
+    found = []
+    for thread, _ in rows:
+        values = ChatSession(project, thread, ChatContext(project=str(project.root))).values()
+        messages = values.get("messages") or []
+        last = messages[-1].content if messages else ""
+        found.append(
+            ThreadInfo(
+                thread,
+                values.get("episode"),
+                str(values.get("stage", "idea")),
+                last if isinstance(last, str) else "",
+            )
+        )
+    return found
