@@ -45,6 +45,7 @@ from inkreel.run import (
     is_delivered,
     next_episode_name,
     pending_review,
+    progress_events,
     run_episode,
 )
 from inkreel.schemas import LineEdit, Retake
@@ -112,22 +113,22 @@ class LocalEpisodes:
 
     def start(self, request: EpisodeRequest, on_event: OnEvent) -> None:
         with _errors():
-            run_episode(self.project, request, {"request": request}, on_event=on_event)
+            run_episode(self.project, request, {"request": request}, **_progress(on_event))
 
     def answer(self, episode: str, decision: dict[str, Any], on_event: OnEvent) -> None:
         with _errors():
-            answer_review(self.project, episode, decision, on_event=on_event)
+            answer_review(self.project, episode, decision, **_progress(on_event))
 
     def resume(self, episode: str, on_event: OnEvent) -> None:
         request: EpisodeRequest = self.values(episode)["request"]
         with _errors():
-            run_episode(self.project, request, None, on_event=on_event)
+            run_episode(self.project, request, None, **_progress(on_event))
 
     def change(
         self, episode: str, retakes: list[Retake], edits: list[LineEdit], on_event: OnEvent
     ) -> None:
         with _errors():
-            change_episode(self.project, episode, retakes, edits, on_event=on_event)
+            change_episode(self.project, episode, retakes, edits, **_progress(on_event))
 
     def spent_usd(self, episode: str) -> float:
         ledger = Ledger(self.project.ledger)
@@ -167,6 +168,17 @@ class LocalEpisodes:
 
     def files(self, episode: str) -> dict[str, str]:
         return dict(self.values(episode).get("outputs") or {})
+
+
+def _progress(on_event: OnEvent) -> dict[str, Any]:
+    """The run's progress callbacks: its events, and its node updates as `bar` and
+    `stage_done` events (JSON, for any front end)."""
+
+    def on_update(node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        for kind, payload in progress_events(node, update, values):
+            on_event(kind, payload)
+
+    return {"on_event": on_event, "on_update": on_update}
 
 
 @contextmanager

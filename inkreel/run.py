@@ -45,6 +45,42 @@ OnEvent = Callable[[str, dict[str, Any]], None]
 OnUpdate = Callable[[str, dict[str, Any] | None, dict[str, Any]], None]
 
 
+# What a finished node did, in words (a progress line).
+STAGES = {
+    "write_script": "Screenwriter wrote the script",
+    "check_script": "Continuity checked the script",
+    "design_cast": "Character designer finished the cast and sets",
+    "plan_storyboard": "Director planned the storyboard",
+    "check_continuity": "Continuity checked the storyboard",
+    "cut_timeline": "Editor cut the timeline",
+    "mix_sound": "Editor mixed the sound",
+    "assemble_episode": "Editor delivered the episode",
+}
+
+
+def progress_events(
+    node: str, update: dict[str, Any] | None, values: dict[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """What a node's update means for progress, as events (JSON): `bar` (a count of work
+    that `take`, `keyframe` and `segment` events advance) and `stage_done`."""
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    def bar(key: str, label: str, total: int) -> None:
+        events.append(("bar", {"bar": key, "label": label, "total": total}))
+
+    if node == "design_cast" and values.get("script") is not None:
+        bar("voices", "Recording voices", len(values["script"].dialogue()))
+    if node == "review_storyboard":  # passed (or answered): the keyframes are drawn
+        bar("keyframes", "Rendering keyframes", len(values.get("shot_order", [])))
+    if node == "apply_changes" and update:  # only the changed shots are drawn again
+        bar("keyframes", "Rendering keyframes", len(update.get("shots", {})))
+    if node == "cut_timeline" and update:
+        bar("shots", "Rendering shots", len(update["timeline"].video))
+    if node in STAGES:
+        events.append(("stage_done", {"node": node, "text": STAGES[node]}))
+    return events
+
+
 class StageClock:
     """Seconds from the start of a run to each node's last update (`on_update`)."""
 

@@ -18,21 +18,9 @@ from inkreel.project import Project, ProjectError
 from inkreel.providers import ProviderError
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.errors import RunStop
-from inkreel.run import pending_review, run_episode, summary_rows
+from inkreel.run import pending_review, progress_events, run_episode, summary_rows
 from inkreel.schemas import Script
 from inkreel.settings import Settings
-
-STAGES = {
-    "write_script": "Screenwriter wrote the script",
-    "check_script": "Continuity checked the script",
-    "design_cast": "Character designer finished the cast and sets",
-    "plan_storyboard": "Director planned the storyboard",
-    "check_continuity": "Continuity checked the storyboard",
-    "cut_timeline": "Editor cut the timeline",
-    "mix_sound": "Editor mixed the sound",
-    "assemble_episode": "Editor delivered the episode",
-}
-
 
 # Events of an agent that got no usable answer and went on without one (the why follows).
 GAVE_UP = {
@@ -68,7 +56,11 @@ class ProgressView:
             self.progress.advance(self.tasks[key])
 
     def on_event(self, kind: str, payload: dict[str, Any]) -> None:
-        if kind == "take":
+        if kind == "bar":
+            self.bar(payload["bar"], payload["label"], payload["total"])
+        elif kind == "stage_done":
+            self.progress.console.print(f"[green]✓[/] {payload['text']}")
+        elif kind == "take":
             self.advance("voices")
         elif kind == "keyframe":
             self.advance("keyframes")
@@ -102,17 +94,8 @@ class ProgressView:
             self.progress.console.print(f"  {what}: {payload['why']}", markup=False)
 
     def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
-        if node == "design_cast" and values.get("script") is not None:
-            lines = len(values["script"].dialogue())
-            self.bar("voices", "Recording voices", lines)
-        if node == "review_storyboard":  # passed (or answered): the keyframes are drawn
-            self.bar("keyframes", "Rendering keyframes", len(values.get("shot_order", [])))
-        if node == "apply_changes" and update:  # only the changed shots are drawn again
-            self.bar("keyframes", "Rendering keyframes", len(update.get("shots", {})))
-        if node == "cut_timeline" and update:
-            self.bar("shots", "Rendering shots", len(update["timeline"].video))
-        if node in STAGES:
-            self.progress.console.print(f"[green]✓[/] {STAGES[node]}")
+        for kind, payload in progress_events(node, update, values):
+            self.on_event(kind, payload)
 
 
 def print_summary(project: Project, values: dict[str, Any]) -> None:
