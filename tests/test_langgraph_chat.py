@@ -197,14 +197,6 @@ def test_a_client_chats_an_idea_into_an_episode_through_the_gates(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Conversation.decide passes the client's whole resume value "
-    "({'decisions': [{'type': 'approve'}]}, the agent-inbox shape the chat graph documents) "
-    "to run.answer_review as ONE decision, which wraps it in {'decisions': [...]} again: the "
-    "episode's gate rejects it ('not a decision (type: Field required)') and stays at the "
-    "script gate",
-)
 def test_a_decision_answers_the_script_gate(server: Server, tmp_path: Path) -> None:  # noqa: F811
     chat = Chat(server, tmp_path / "proj")
     chat.to_the_script_gate()

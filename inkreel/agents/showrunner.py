@@ -15,13 +15,18 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
 from inkreel.agents.common import ask
 from inkreel.checks.answers import Checked
+from inkreel.prompts import system_prompt
 from inkreel.providers import chat_rules
+from inkreel.providers.dispatch import ToolTurn
 from inkreel.providers.prompt_io import tag
 from inkreel.providers.story_engine import TIME_WORDS
 from inkreel.schemas import Script, Shot
 from inkreel.schemas.chat import (
+    TOOLS,
     EditOutline,
     Outline,
     OutlineBeat,
@@ -35,6 +40,7 @@ from inkreel.services import Services
 
 AGENT = "showrunner"
 MAX_IDEA_CHARS = 4000
+HISTORY = 10  # messages of the conversation a hosted model sees with each new one
 
 
 # ----------------------------------------------------------------------------- asking
@@ -66,9 +72,55 @@ def _accept(value: Any) -> Checked[Any]:
     return Checked(value)
 
 
-def understand(message: str, cast: Sequence[str]) -> list[ToolCall]:
-    """The tool calls the writer's message asks for (offline: the rule-based parser)."""
-    return chat_rules.understand(message, cast)
+# A hosted model calls the tools by their models' names; the chat runs them by tool name.
+_TOOL_NAMES = {tool.__name__: name for name, tool in TOOLS.items()}
+
+
+def understand(
+    ctx: Services | None,
+    message: str,
+    cast: Sequence[str],
+    work: str = "",
+    history: Sequence[BaseMessage] = (),
+) -> tuple[list[ToolCall], str]:
+    """The tool calls the writer's message asks for, and what the model said besides.
+
+    Offline (or without services) the rule-based parser reads the message; a hosted model
+    gets the tools, `work` (where the work stands) and the recent `history`.
+    """
+    if ctx is None or ctx.providers.calls.choose("write").offline:
+        return chat_rules.understand(message, cast), ""
+    messages = [
+        SystemMessage(system_prompt("showrunner_chat")),
+        HumanMessage(
+            "\n".join(
+                [
+                    tag("work", work),
+                    tag("conversation", _transcript(history[-HISTORY:])),
+                    tag("message", message),
+                ]
+            )
+        ),
+    ]
+
+    def by_rules(_: Sequence[BaseMessage]) -> ToolTurn:
+        return ToolTurn(calls=[c.model_dump() for c in chat_rules.understand(message, cast)])
+
+    turn = ctx.providers.calls.converse(AGENT, list(TOOLS.values()), messages, by_rules).value
+    calls = [
+        ToolCall(name=_TOOL_NAMES.get(c["name"], c["name"]), args=c.get("args") or {})
+        for c in turn.calls
+    ]
+    return calls, turn.text.strip()
+
+
+def _transcript(history: Sequence[BaseMessage]) -> str:
+    said = []
+    for m in history:
+        who = "writer" if isinstance(m, HumanMessage) else "showrunner"
+        text = m.content if isinstance(m.content, str) else ""
+        said.append(f"{who}: {text[:600]}")
+    return "\n".join(said)
 
 
 # ----------------------------------------------------------------------------- the outline

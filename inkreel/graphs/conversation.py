@@ -39,6 +39,7 @@ from inkreel.schemas.chat import (
     ToolCall,
     ToolError,
 )
+from inkreel.schemas.review import ReviewError, read_decision
 from inkreel.services import Services
 
 OnEvent = Callable[[str, dict[str, Any]], None]
@@ -123,14 +124,19 @@ class Conversation:
         stage = self.stage(work)
         # A front end's button (a retake, a line edited in place) sends its tool calls along.
         given = message.additional_kwargs.get(CALLS_KEY)
-        calls = (
-            [ToolCall.model_validate(c) for c in given]
-            if given
-            else showrunner.understand(text, work.get("cast") or self._cast(work))
-        )
+        if given:
+            calls = [ToolCall.model_validate(c) for c in given]
+        else:
+            try:
+                calls, words = self._understand(work, text, state.get("messages") or [])
+            except EpisodeError as exc:
+                work.said.append(f"I could not read that: {exc}")
+                return self._done(work)
+            if words:
+                work.said.append(words)
         if not calls and stage == "idea":
             calls = [ToolCall(name="propose_loglines", args={"idea": text})]
-        if not calls:
+        if not calls and not work.said:
             work.said.append("I did not understand that. " + self._help_text(work))
         for call in calls:
             try:
@@ -141,12 +147,26 @@ class Conversation:
         return self._done(work)
 
     def decide(self, state: dict[str, Any], answer: Any, on_event: OnEvent) -> Turn:
-        """Answer the waiting gate with a client's decision (the agent inbox's shape)."""
+        """Answer the waiting gate with a client's decision (the agent inbox's shape:
+        {"decisions": [one]}, or the decision itself). An approval carries what the writer
+        changed in the conversation (the script draft, the shot edits), as "approve" in the
+        chat does; an edit or a rejection is sent as it is."""
         work = _Work(state)
         episode = work.get("episode")
         try:
-            self.driver.answer(episode, answer, on_event)
-            self._after_gate(work, "answered")
+            decision = read_decision(answer, ("approve", "edit", "reject"))
+        except ReviewError as exc:
+            work.said.append(f"The gate could not take that: {exc}")
+            return self._done(work)
+        stage = self.stage(work)
+        try:
+            if decision.type == "approve" and stage == "script":
+                self._answer_script(work, on_event)
+            elif decision.type == "approve" and stage == "storyboard":
+                self._answer_storyboard(work, on_event)
+            else:
+                self.driver.answer(episode, decision.model_dump(exclude_none=True), on_event)
+                self._after_gate(work, stage)
         except EpisodeError as exc:
             work.said.append(f"The gate could not take that: {exc}")
         return self._done(work)
@@ -154,6 +174,39 @@ class Conversation:
     def gate_payload(self, state: dict[str, Any]) -> dict[str, Any] | None:
         episode = state.get("episode")
         return self.driver.pending_review(episode) if episode else None
+
+    def _understand(self, work: _Work, text: str, history: list[Any]) -> tuple[list[ToolCall], str]:
+        """The tool calls in the writer's message (a hosted model reads the work and the
+        conversation too; offline, the rule-based parser reads the message)."""
+        cast = work.get("cast") or self._cast(work)
+        if self.driver.offline:
+            return showrunner.understand(None, text, cast)
+        episode = work.get("episode")
+        if not episode:  # the conversation's calls are paid for in its episode
+            episode = self.driver.new_episode()
+            work.set(episode=episode)
+        with self.driver.services(episode) as ctx:
+            return showrunner.understand(ctx, text, cast, self._summary(work), history)
+
+    def _summary(self, work: _Work) -> str:
+        """Where the work stands, for a hosted model: stage, cast, and what it can name."""
+        stage = self.stage(work)
+        parts = [f"stage: {stage}", f"cast: {', '.join(work.get('cast') or self._cast(work))}"]
+        if stage in ("idea", "logline", "outline"):
+            parts += [f"logline {i}: {t}" for i, t in enumerate(work.get("loglines") or [], 1)]
+            parts += [f"beat {i}: {b['text']}" for i, b in enumerate(work.get("outline") or [], 1)]
+            return "\n".join(parts)
+        if stage == "script":
+            parts.append(showrunner.show_script(self._draft(work, stage, "show the script")))
+            return "\n".join(parts)
+        values = self.driver.values(work.get("episode"))
+        shots = [values["shots"][i] for i in values.get("shot_order") or []]
+        parts.append(showrunner.show_storyboard(shots, None))
+        parts += [
+            f"line {n}: {beat.character}: {beat.text}"
+            for n, (_, _, _, beat) in enumerate(numbered_lines(values["script"]), 1)
+        ]
+        return "\n".join(parts)
 
     def stage(self, work: _Work) -> Stage:
         episode = work.get("episode")
@@ -587,21 +640,23 @@ def _changes(retakes: list[Retake], edits: list[LineEdit]) -> str:
 def _reverse(
     values: dict[str, Any], retakes: list[Retake], edits: list[LineEdit]
 ) -> dict[str, Any]:
-    """The pending changes that would put the shots and lines back as they were (their files
-    are content-addressed, so making them again finds them)."""
+    """The changes that would put retaken shots and edited lines back as they were: the
+    old framing, angle, who is in the shot and their expression, and the old words (a new
+    take of the old staging)."""
     lines = numbered_lines(values["script"])
-    by_id = {line_id: beat for line_id, _, _, beat in lines}
     back_shots = []
     for r in retakes:
         shot = values["shots"][r.shot]
-        beat = by_id.get(shot.line_id or "")
-        emotion = beat.emotion if (r.emotion is not None and beat is not None) else None
+        who = [b.character for b in shot.blocking]
+        asked = set(r.who or ([shot.speaker] if shot.speaker else who))
+        felt = {b.expression for b in shot.blocking if b.character in asked}
+        emotion = felt.pop() if r.emotion is not None and len(felt) == 1 else None
         back = Retake(
             shot=r.shot,
             framing=shot.framing,
             angle=shot.angle,
+            who=who if r.who else None,
             emotion=emotion,
-            who=r.who if emotion else None,
         )
         back_shots.append(back.model_dump(mode="json", exclude_none=True))
     back_lines = [LineEdit(line=e.line, text=lines[e.line - 1][3].text).model_dump() for e in edits]

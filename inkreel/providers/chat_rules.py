@@ -336,6 +336,7 @@ def _rule_list() -> list[Rule]:
         (
             _rx(
                 rf"add (?:a |another )?(?:new )?character(?: named| called)?\s*[:：]?\s*{_named('name')}",
+                rf"^add {_named('namea')}(?: to the (?:story|cast))?$",
                 rf"(?:加|添加|增加)(?:一个)?角色(?:叫|名叫|：|:)?\s*{_named('namez')}",
                 rf"キャラクター(?:を)?追加\s*[:：]?\s*{_named('namej')}",
                 rf"{_named('namek')}を(?:キャラクターとして)?追加",

@@ -23,10 +23,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from langchain_core.messages import BaseMessage
-from pydantic import BaseModel
+from langchain_core.messages import BaseMessage, SystemMessage
+from pydantic import BaseModel, Field
 
 from inkreel.checks.answers import Checked, Issue
 from inkreel.project import atomic_path
@@ -59,6 +59,7 @@ AGENT_TASKS: dict[str, Task] = {
     "character_designer": "design",
     "director": "storyboard",
     "continuity": "judge",
+    "showrunner": "write",
 }
 
 
@@ -114,6 +115,15 @@ class AnswerRejected(Exception):
     def __init__(self, model_id: str, problems: list[str]) -> None:
         self.problems = problems
         super().__init__(f"{model_id}: unusable answer: {'; '.join(problems[:4])}")
+
+
+class ToolTurn(BaseModel):
+    """A model's turn in a conversation with tools: what it says, and the tools it calls."""
+
+    text: str = ""
+    calls: list[dict[str, Any]] = Field(
+        default_factory=list, description="Tool calls in order: {name, args}."
+    )
 
 
 class BadPayload(ValueError):
@@ -292,6 +302,67 @@ class Dispatch:
                 raise UnusableAnswer(_unusable_message(agent, schema, exc)) from None
             raise
 
+    def converse(
+        self,
+        agent: str,
+        tools: Sequence[type[BaseModel]],
+        messages: Sequence[BaseMessage],
+        offline: Callable[[Sequence[BaseMessage]], ToolTurn],
+        label: str = "",
+    ) -> Answer[ToolTurn]:
+        """One turn of a conversation with tools: the best usable model's text and tool
+        calls (`offline` answers for the offline engine). Paid once: the same conversation
+        and tools to the same model are answered from the ledger."""
+        task = AGENT_TASKS.get(agent, "write")
+        # The tools are part of the request: another set is another call.
+        keyed = [*messages, SystemMessage(_tool_names(tools))]
+
+        def run(entry: ModelEntry) -> Answer[ToolTurn]:
+            key = call_key(task, entry.id, self.context, ToolTurn, keyed, self.seed)
+            estimate = self._estimate(entry, messages)
+            with self.ledger.charge(
+                key, self.scope, estimate, agent=agent, model=entry.id, shot=label, task=task
+            ) as charge:
+                if charge.already_paid and charge.result is not None:
+                    turn = ToolTurn.model_validate_json(charge.result)
+                else:
+                    turn, usd = self._turn(entry, tools, messages, offline)
+                    charge.settle(usd, result=turn.model_dump_json())
+            return Answer(turn, entry.id, entry.provider, entry.model)
+
+        return self.router.call(task, run, label=label or agent)
+
+    def _turn(
+        self,
+        entry: ModelEntry,
+        tools: Sequence[type[BaseModel]],
+        messages: Sequence[BaseMessage],
+        offline: Callable[[Sequence[BaseMessage]], ToolTurn],
+    ) -> tuple[ToolTurn, float]:
+        self._wait_latency(entry)
+        if entry.offline:
+            return offline(messages), 0.0
+        message, usage = self._client(entry).converse(tools, messages)
+        calls = [{"name": c["name"], "args": c["args"]} for c in message.tool_calls]
+        text = message.content if isinstance(message.content, str) else ""
+        cost = entry.price.cost(
+            {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
+        )
+        return ToolTurn(text=text, calls=calls), cost
+
+    def _client(self, entry: ModelEntry) -> StructuredText:
+        assert entry.base_url and entry.api_key_env
+        return StructuredText(
+            entry.model,
+            entry.base_url,
+            self.key(entry),
+            entry.timeout_s,
+            method=entry.structured_output,
+            temperature=entry.temperature,
+            max_tokens=entry.max_tokens,
+            seed=self.seed if entry.send_seed else None,
+        )
+
     def _checked(
         self, value: M, check: Check[M, T] | None, entry: ModelEntry, fitted: list[str]
     ) -> Answer[T]:
@@ -368,22 +439,15 @@ class Dispatch:
             if problems:  # the engine is deterministic: asking it again changes nothing
                 raise AnswerRejected(entry.id, problems)
             return result, 0.0, []
-        assert entry.base_url and entry.api_key_env
-        client = StructuredText(
-            entry.model,
-            entry.base_url,
-            self.key(entry),
-            entry.timeout_s,
-            method=entry.structured_output,
-            temperature=entry.temperature,
-            max_tokens=entry.max_tokens,
-            seed=self.seed if entry.send_seed else None,
-        )
-        result, usage = client.generate(schema, messages, review)
+        result, usage = self._client(entry).generate(schema, messages, review)
         cost = entry.price.cost(
             {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
         )
         return result, cost, usage.repaired
+
+
+def _tool_names(tools: Sequence[type[BaseModel]]) -> str:
+    return " ".join(sorted(t.__name__ for t in tools))
 
 
 def _review(check: Check[M, T] | None) -> Review | None:

@@ -479,6 +479,26 @@ class StructuredText:
             )
         return history
 
+    def converse(
+        self, tools: Sequence[type[BaseModel]], messages: Sequence[BaseMessage]
+    ) -> tuple[AIMessage, Usage]:
+        """One turn of a conversation with tools the model may call (tool calling, choice
+        left to the model): its message (text, tool calls or both) and the tokens used."""
+        bound = self._chat.bind_tools(list(tools))
+        with _call(self.model, self._secrets):
+            out = bound.invoke(list(messages))
+        if not isinstance(out, AIMessage):
+            raise ProviderCallError(
+                "invalid_output", "no assistant message in the response", model=self.model
+            )
+        for bad in out.invalid_tool_calls:
+            raise ProviderCallError(
+                "invalid_output",
+                f"a tool call that is not JSON: {_excerpt(str(bad.get('args')), 200)!r}",
+                model=self.model,
+            )
+        return out, Usage(model=self.model).add(out)
+
     def _ask(
         self, schema: type[BaseModel], history: list[BaseMessage]
     ) -> tuple[AIMessage, Any, BaseException | None]:
