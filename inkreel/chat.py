@@ -48,7 +48,7 @@ from inkreel.run import (
     progress_events,
     run_episode,
 )
-from inkreel.schemas import LineEdit, Retake
+from inkreel.schemas import LineEdit, Redesign, Retake
 from inkreel.schemas.chat import ToolCall, ToolError
 from inkreel.services import EpisodeContext, Services, open_services
 from inkreel.settings import Settings
@@ -125,10 +125,17 @@ class LocalEpisodes:
             run_episode(self.project, request, None, **_progress(on_event))
 
     def change(
-        self, episode: str, retakes: list[Retake], edits: list[LineEdit], on_event: OnEvent
+        self,
+        episode: str,
+        retakes: list[Retake],
+        edits: list[LineEdit],
+        redesigns: list[Redesign],
+        on_event: OnEvent,
     ) -> None:
         with _errors():
-            change_episode(self.project, episode, retakes, edits, **_progress(on_event))
+            change_episode(
+                self.project, episode, retakes, edits, redesigns=redesigns, **_progress(on_event)
+            )
 
     def spent_usd(self, episode: str) -> float:
         ledger = Ledger(self.project.ledger)

@@ -31,7 +31,7 @@ from inkreel.project import Project, write_text_atomic
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.router import RouterError
 from inkreel.run_report import run_report
-from inkreel.schemas import LineEdit, Retake, Script
+from inkreel.schemas import LineEdit, Redesign, Retake, Script
 from inkreel.schemas.review import ReviewError, cut_edit
 from inkreel.services import EpisodeContext, Services, Warn, open_services
 from inkreel.settings import Settings
@@ -376,12 +376,14 @@ def change_episode(
     retakes: list[Retake],
     edits: list[LineEdit],
     *,
+    redesigns: list[Redesign] | None = None,
     on_event: OnEvent | None = None,
     on_update: OnUpdate | None = None,
     warn: Warn | None = None,
 ) -> dict[str, Any]:
-    """Retake shots and give lines new words on a finished episode (or one waiting at its cut
-    gate); only what that makes stale is made again, and the episode is cut again."""
+    """Retake shots, give lines new words and characters new looks on a finished episode
+    (or one waiting at its cut gate); only what that makes stale is made again, and the
+    episode is cut again."""
     state = episode_state(project, episode)
     if not state.values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
@@ -393,15 +395,16 @@ def change_episode(
             "inkreel approve)."
         )
     try:
-        plan_changes(state.values, retakes, edits)  # type: ignore[arg-type]
+        plan_changes(state.values, retakes, edits, redesigns)  # type: ignore[arg-type]
     except ReviewError as exc:
         raise RunError(str(exc)) from None
     progress: dict[str, Any] = {"on_event": on_event, "on_update": on_update, "warn": warn}
     if waiting is not None:  # at the cut gate: the retakes are its edit
-        return answer_review(project, episode, cut_edit(retakes, edits), **progress)
+        return answer_review(project, episode, cut_edit(retakes, edits, redesigns), **progress)
     request: EpisodeRequest = state.values["request"]
     command: Command[Any] = Command(
-        goto="apply_changes", update={"retakes": retakes, "line_edits": edits}
+        goto="apply_changes",
+        update={"retakes": retakes, "line_edits": edits, "redesigns": redesigns or []},
     )
     return run_episode(project, request, command, **progress)
 

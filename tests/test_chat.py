@@ -53,8 +53,10 @@ def test_idea_to_outline_with_edits_undo_and_bad_input(tmp_path: Path) -> None:
     assert moved.splitlines()[1].startswith("  1. [setup] Night falls")
     assert "there is no beat 9" in say(chat, "cut beat 9")
     assert "Taken back" in say(chat, "undo")
-    assert say(chat, "beat 2: Mei reads the message aloud.").splitlines()[2].endswith(
-        "Mei reads the message aloud"
+    assert (
+        say(chat, "beat 2: Mei reads the message aloud.")
+        .splitlines()[2]
+        .endswith("Mei reads the message aloud")
     )
     assert "Lin" in say(chat, "rename Mei to Lin")
     assert "Ken joins the story" in say(chat, "add a character named Ken")
@@ -118,7 +120,9 @@ def test_a_chat_makes_an_episode_then_retakes_one_shot_and_undoes_it(tmp_path: P
     segments = {i: sha(root / values["segments"][i]) for i in values["shot_order"]}
     pending = say(chat, "shot 2 should be a close-up, and Aiko is angry there")
     assert f"retake {second} (close up, angry, Aiko)" in pending and "render" in pending
-    assert video.stat().st_mtime_ns == (root / "episodes" / episode / "episode.mp4").stat().st_mtime_ns
+    assert (
+        video.stat().st_mtime_ns == (root / "episodes" / episode / "episode.mp4").stat().st_mtime_ns
+    )
     assert "Done" in say(chat, "render")
     after = episode_state(Project.open(root), episode).values
     assert after["shots"][second].framing == "close_up"
@@ -135,6 +139,33 @@ def test_a_chat_makes_an_episode_then_retakes_one_shot_and_undoes_it(tmp_path: P
     staged = [(b.character, b.expression) for b in back.blocking]
     assert staged == [(b.character, b.expression) for b in before.blocking]
     assert "nothing to render" in say(chat, "render")
+
+    # A new look: the character's sheets and every shot with them are drawn again, no other.
+    values = episode_state(Project.open(root), episode).values
+    segments = {i: sha(root / values["segments"][i]) for i in values["shot_order"]}
+    with_aiko = {
+        i
+        for i in values["shot_order"]
+        if any(b.character == "Aiko" for b in values["shots"][i].blocking)
+    }
+    assert "Aiko's outfit #2e6fd0" in say(chat, "Aiko的衣服换成蓝色")
+    assert "Done" in say(chat, "render")
+    after = episode_state(Project.open(root), episode).values
+    assert after["cast"]["Aiko"].design.outfit_colour == "#2e6fd0"
+    assert after["cast"]["Mei"].design == values["cast"]["Mei"].design
+    assert (root / after["cast"]["Aiko"].sheet).exists()
+    redrawn = {i for i in values["shot_order"] if sha(root / after["segments"][i]) != segments[i]}
+    assert redrawn and redrawn <= with_aiko | _dissolving_into(values, with_aiko)
+    plaid = ToolCall(
+        name="change_look", args={"character": "Mei", "part": "hair", "colour": "plaid"}
+    )
+    assert "not a colour I know" in say(chat, "Mei's hair plaid", calls=[plaid])
+
+
+def _dissolving_into(values: dict[str, Any], shots: set[str]) -> set[str]:
+    """Shots whose clip dissolves into one of `shots` (their clip holds its first frames)."""
+    order = values["shot_order"]
+    return {order[i - 1] for i, shot in enumerate(order) if shot in shots and i > 0}
 
 
 def test_buttons_send_tool_calls_that_are_checked(tmp_path: Path) -> None:

@@ -137,6 +137,19 @@ class SheetTask(BaseModel):
     fix: str = ""
 
 
+def redesign(
+    ctx: Services, character: Character, changes: dict[str, str], seed: int, episode: str
+) -> tuple[Character, list[Artifact]]:
+    """A person's change to a character's look: the new design drawn (turnaround,
+    expressions, sheet) and kept in the asset memory, so later episodes get it too."""
+    design = character.design.model_copy(update=changes)
+    drawn, files = _draw_character(ctx, design, seed, episode)
+    drawn = drawn.model_copy(update={"first_episode": character.first_episode})
+    ctx.memory.put_character(drawn, ctx.project.root)
+    ctx.event("redesigned", name=design.name, **changes)
+    return drawn, files
+
+
 def redraw_sheet(task: SheetTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
     """Redraw a reference sheet that is off its design; keyframes are then checked against
     the new one (and redrawn by the director if they still do not match it)."""

@@ -1,4 +1,5 @@
-"""Changes after the fact: retakes of single shots and new words for single lines.
+"""Changes after the fact: retakes of single shots, new words for single lines, and a
+character's new look (their sheets and every shot they are in are drawn again).
 
 `plan_changes` works out what a list of retakes and line edits changes (pure: the run API
 uses it to refuse a bad request before anything runs); the `apply_changes` node applies it:
@@ -17,12 +18,23 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
 from inkreel.agents import director
+from inkreel.agents.character_designer import redesign
 from inkreel.graphs.fan_out import keyframe_sends
 from inkreel.graphs.state import EpisodeState
 from inkreel.providers.story_engine import EMOTION_EFFECTS
-from inkreel.schemas import Beat, Emotion, LineEdit, Retake, ReviewRecord, Scene, Script, Shot
+from inkreel.schemas import (
+    Beat,
+    Emotion,
+    LineEdit,
+    Redesign,
+    Retake,
+    ReviewRecord,
+    Scene,
+    Script,
+    Shot,
+)
 from inkreel.schemas.review import ReviewError
-from inkreel.services import EpisodeContext
+from inkreel.services import EpisodeContext, services
 
 
 @dataclass
@@ -34,6 +46,7 @@ class Changes:
     lines: set[str] = field(default_factory=set)  # line ids to record again
     notes: dict[str, str] = field(default_factory=dict)  # shot id -> a person's note
     retaken_shots: set[str] = field(default_factory=set)  # shots a person asked to retake
+    looks: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> new colours
     retaken: list[str] = field(default_factory=list)  # what a person asked for, in words
 
 
@@ -47,8 +60,14 @@ def numbered_lines(script: Script) -> list[tuple[str, Scene, int, Beat]]:
     ]
 
 
-def plan_changes(state: EpisodeState, retakes: list[Retake], edits: list[LineEdit]) -> Changes:
-    """The script and shots after the retakes and edits; ReviewError says what is wrong."""
+def plan_changes(
+    state: EpisodeState,
+    retakes: list[Retake],
+    edits: list[LineEdit],
+    redesigns: list[Redesign] | None = None,
+) -> Changes:
+    """The script and shots after the retakes, edits and redesigns; ReviewError says what
+    is wrong."""
     if not state.get("shot_order"):
         raise ReviewError("the episode has no storyboard yet: nothing to retake")
     lines = numbered_lines(state["script"])
@@ -71,7 +90,23 @@ def plan_changes(state: EpisodeState, retakes: list[Retake], edits: list[LineEdi
             changes.shots[shot_id] = shot.model_copy(update={"text": words[shot.line_id]})
     for retake in retakes:
         _retake(state, retake, changes)
+    for look in redesigns or []:
+        _redesign(state, look, changes)
     return changes
+
+
+def _redesign(state: EpisodeState, look: Redesign, changes: Changes) -> None:
+    """A character's new look: every shot they are in is drawn again (as it is staged)."""
+    cast = state["cast"]
+    if look.character not in cast:
+        raise ReviewError(f"{look.character} is not in the cast ({', '.join(cast)})")
+    changes.looks[look.character] = {**changes.looks.get(look.character, {}), **look.changes()}
+    for shot_id in state["shot_order"]:
+        shot = changes.shots.get(shot_id) or state["shots"][shot_id]
+        if any(b.character == look.character for b in shot.blocking):
+            changes.shots[shot_id] = shot
+    colours = ", ".join(f"{k.replace('_colour', '')} {v}" for k, v in look.changes().items())
+    changes.retaken.append(f"{look.character}: {colours}")
 
 
 def _shot(state: EpisodeState, shot_id: str) -> Shot:
@@ -153,10 +188,13 @@ def apply_changes(
     state: EpisodeState, runtime: Runtime[EpisodeContext]
 ) -> Command[Literal["render_keyframe", "check_continuity"]]:
     """Apply the pending retakes and line edits; draw the changed shots again."""
-    changes = plan_changes(state, state.get("retakes", []), state.get("line_edits", []))
-    view: dict[str, Any] = {**state, "script": changes.script}
+    changes = plan_changes(
+        state, state.get("retakes", []), state.get("line_edits", []), state.get("redesigns", [])
+    )
+    cast, drawn = _redrawn_cast(state, changes, runtime)
+    view: dict[str, Any] = {**state, "script": changes.script, "cast": {**state["cast"], **cast}}
     takes: dict[str, Any] = {}
-    artifacts: list[Any] = []
+    artifacts: list[Any] = list(drawn)
     for task in director.line_tasks(view):  # type: ignore[arg-type]
         if task.line_id in changes.lines:
             made = director.record_line(task, runtime)
@@ -179,11 +217,29 @@ def apply_changes(
         "takes": takes,
         "artifacts": artifacts,
         "attempts": {shot_id: 0 for shot_id in shots},  # the continuity loop starts afresh
+        "cast": cast,
         "retakes": [],
         "line_edits": [],
+        "redesigns": [],
         "reviews": [record],
     }
     return Command(goto=sends or "check_continuity", update=update)
+
+
+def _redrawn_cast(
+    state: EpisodeState, changes: Changes, runtime: Runtime[EpisodeContext]
+) -> tuple[dict[str, Any], list[Any]]:
+    """The characters whose look changed, drawn again, and their files."""
+    ctx = services(runtime)
+    request = state["request"]
+    cast: dict[str, Any] = {}
+    files: list[Any] = []
+    for name, colours in changes.looks.items():
+        cast[name], drawn = redesign(
+            ctx, state["cast"][name], colours, request.seed, request.episode
+        )
+        files += drawn
+    return cast, files
 
 
 def _retake_task(task: director.ShotTask, state: EpisodeState, changes: Changes) -> Any:

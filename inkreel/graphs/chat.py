@@ -54,6 +54,7 @@ class ChatState(TypedDict, total=False):
     shot_edits: dict[str, dict[str, Any]]
     retakes: list[dict[str, Any]]
     line_edits: list[dict[str, Any]]
+    redesigns: list[dict[str, Any]]
     undo: list[dict[str, Any]]
     stage: Stage
 

@@ -22,10 +22,12 @@ from pydantic import BaseModel
 from inkreel.agents import showrunner
 from inkreel.graphs.changes import numbered_lines
 from inkreel.graphs.state import EpisodeRequest
-from inkreel.schemas import LineEdit, Retake, Script
+from inkreel.providers import chat_rules
+from inkreel.schemas import LineEdit, Redesign, Retake, Script
 from inkreel.schemas.chat import (
     AddCharacter,
     Ask,
+    ChangeLook,
     ChangeShot,
     ChooseLogline,
     EditLine,
@@ -70,7 +72,12 @@ class EpisodeDriver(Protocol):
     def answer(self, episode: str, decision: dict[str, Any], on_event: OnEvent) -> None: ...
     def resume(self, episode: str, on_event: OnEvent) -> None: ...
     def change(
-        self, episode: str, retakes: list[Retake], edits: list[LineEdit], on_event: OnEvent
+        self,
+        episode: str,
+        retakes: list[Retake],
+        edits: list[LineEdit],
+        redesigns: list[Redesign],
+        on_event: OnEvent,
     ) -> None: ...
     def spent_usd(self, episode: str) -> float: ...
     def estimate_usd(self, episode: str, request: EpisodeRequest, task: str | None) -> float: ...
@@ -399,8 +406,27 @@ class Conversation:
         work.set(retakes=[*retakes, merged])
         work.said.append(self._pending(work))
 
-    def _change_look(self, work: _Work, action: BaseModel, stage: Stage, on_event: OnEvent) -> None:
-        raise ToolError("changing a character's design from the chat is not built yet")
+    def _change_look(
+        self, work: _Work, action: ChangeLook, stage: Stage, on_event: OnEvent
+    ) -> None:
+        if stage != "episode":
+            raise ToolError(
+                "a look is changed once the episode is made (its sheets and shots are drawn "
+                "again then): ask again after the render"
+            )
+        values = self.driver.values(work.get("episode"))
+        who = showrunner.resolve_name(action.character, list(values["cast"]))
+        colour = chat_rules.colour_hex(action.colour)
+        if colour is None:
+            raise ToolError(f"{action.colour!r} is not a colour I know; try red or #aa3322")
+        look = Redesign.model_validate({"character": who, f"{action.part}_colour": colour})
+        work.remember()
+        looks = [d for d in work.get("redesigns") or [] if d["character"] != who]
+        earlier: dict[str, Any] = next(
+            (d for d in work.get("redesigns") or [] if d["character"] == who), {}
+        )
+        work.set(redesigns=[*looks, {**earlier, **look.model_dump(exclude_none=True)}])
+        work.said.append(self._pending(work))
 
     def _approve(self, work: _Work, action: BaseModel, stage: Stage, on_event: OnEvent) -> None:
         if stage == "logline":
@@ -495,20 +521,19 @@ class Conversation:
         self._after_gate(work, "storyboard")
 
     def _apply_changes(self, work: _Work, on_event: OnEvent) -> None:
-        retakes = [Retake.model_validate(r) for r in work.get("retakes") or []]
-        edits = [LineEdit.model_validate(e) for e in work.get("line_edits") or []]
-        if not retakes and not edits:
+        retakes, edits, looks = _asked(work)
+        if not retakes and not edits and not looks:
             raise ToolError("there is nothing to render: ask for a change first")
         episode = work.get("episode")
         before = self.driver.values(episode)
-        self.driver.change(episode, retakes, edits, on_event)
-        # Undo brings the shots and lines back as they were (their files are still there).
+        self.driver.change(episode, retakes, edits, looks, on_event)
+        # Undo asks for the shots, lines and looks as they were.
         work.remember()
         history = work.get("undo")
-        history[-1] = {**history[-1], **_reverse(before, retakes, edits)}
-        work.set(undo=history)
-        work.set(retakes=[], line_edits=[])
-        work.said.append(f"Done: {_changes(retakes, edits)}. " + self._delivered(episode))
+        history[-1] = {**history[-1], **_reverse(before, retakes, edits, looks)}
+        work.set(undo=history, retakes=[], line_edits=[], redesigns=[])
+        done = _changes(retakes, edits, looks)
+        work.said.append(f"Done: {done}. " + self._delivered(episode))
 
     def _after_gate(self, work: _Work, what: str) -> None:
         """Say where the episode is now: at a gate (with what it shows), or delivered."""
@@ -545,9 +570,7 @@ class Conversation:
             )
         if stage == "rendering":
             return f"Episode {episode} stopped before it was finished; say 'render' to go on."
-        return self._delivered(episode) + (
-            f"\n{self._pending(work)}" if work.get("retakes") or work.get("line_edits") else ""
-        )
+        return self._delivered(episode) + (f"\n{self._pending(work)}" if any(_asked(work)) else "")
 
     def _delivered(self, episode: str) -> str:
         files = self.driver.files(episode)
@@ -557,16 +580,22 @@ class Conversation:
         )
 
     def _pending(self, work: _Work) -> str:
-        retakes = [Retake.model_validate(r) for r in work.get("retakes") or []]
-        edits = [LineEdit.model_validate(e) for e in work.get("line_edits") or []]
+        retakes, edits, looks = _asked(work)
         episode = work.get("episode")
-        request = self.driver.values(episode)["request"]
-        usd = self.driver.estimate_usd(episode, request, "retake") * len(retakes) + (
-            self.driver.estimate_usd(episode, request, "line") * len(edits)
+        values = self.driver.values(episode)
+        request = values["request"]
+        # A new look draws again every shot the character is in.
+        redrawn = sum(
+            1
+            for look in looks
+            for shot in values["shots"].values()
+            if any(b.character == look.character for b in shot.blocking)
         )
+        usd = self.driver.estimate_usd(episode, request, "retake") * (len(retakes) + redrawn)
+        usd += self.driver.estimate_usd(episode, request, "line") * len(edits)
         return (
-            f"To do: {_changes(retakes, edits)} (estimated ${usd:.4f}). Say 'render' to make "
-            "it, 'undo' to take the last one back."
+            f"To do: {_changes(retakes, edits, looks)} (estimated ${usd:.4f}). Say 'render' "
+            "to make it, 'undo' to take the last one back."
         )
 
     def _script_cost(self, work: _Work) -> str:
@@ -621,7 +650,16 @@ def _spec(edit: dict[str, Any]) -> str:
     return ", ".join(str(v).replace("_", " ") for k, v in edit.items() if k != "id")
 
 
-def _changes(retakes: list[Retake], edits: list[LineEdit]) -> str:
+def _asked(work: _Work) -> tuple[list[Retake], list[LineEdit], list[Redesign]]:
+    """The changes asked for since the last render."""
+    return (
+        [Retake.model_validate(r) for r in work.get("retakes") or []],
+        [LineEdit.model_validate(e) for e in work.get("line_edits") or []],
+        [Redesign.model_validate(d) for d in work.get("redesigns") or []],
+    )
+
+
+def _changes(retakes: list[Retake], edits: list[LineEdit], looks: list[Redesign]) -> str:
     parts = [
         f"retake {r.shot} ("
         + ", ".join(
@@ -634,11 +672,16 @@ def _changes(retakes: list[Retake], edits: list[LineEdit]) -> str:
         for r in retakes
     ]
     parts += [f"line {e.line}: {e.text!r}" for e in edits]
+    parts += [
+        f"{d.character}'s "
+        + " and ".join(f"{k.replace('_colour', '')} {v}" for k, v in d.changes().items())
+        for d in looks
+    ]
     return "; ".join(parts)
 
 
 def _reverse(
-    values: dict[str, Any], retakes: list[Retake], edits: list[LineEdit]
+    values: dict[str, Any], retakes: list[Retake], edits: list[LineEdit], looks: list[Redesign]
 ) -> dict[str, Any]:
     """The changes that would put retaken shots and edited lines back as they were: the
     old framing, angle, who is in the shot and their expression, and the old words (a new
@@ -660,4 +703,11 @@ def _reverse(
         )
         back_shots.append(back.model_dump(mode="json", exclude_none=True))
     back_lines = [LineEdit(line=e.line, text=lines[e.line - 1][3].text).model_dump() for e in edits]
-    return {"retakes": back_shots, "line_edits": back_lines}
+    back_looks = [
+        Redesign.model_validate(
+            {"character": d.character}
+            | {k: getattr(values["cast"][d.character].design, k) for k in d.changes()}
+        ).model_dump()
+        for d in looks
+    ]
+    return {"retakes": back_shots, "line_edits": back_lines, "redesigns": back_looks}

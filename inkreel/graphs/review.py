@@ -37,6 +37,7 @@ from inkreel.schemas import (
     Decision,
     Gate,
     LineEdit,
+    Redesign,
     Retake,
     ReviewRecord,
     Script,
@@ -235,9 +236,10 @@ def edited_shots(args: dict[str, Any], state: EpisodeState) -> dict[str, Shot]:
 
 
 def review_cut(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> Command[Any]:
-    """The cut gate: the delivered episode; approve it, or ask for retakes and line edits
-    (`args.retakes`: [{shot, framing, angle, emotion, line, who, note}], `args.line_edits`:
-    [{line, text}])."""
+    """The cut gate: the delivered episode; approve it, or ask for retakes, line edits and
+    redesigns (`args.retakes`: [{shot, framing, angle, emotion, line, who, note}],
+    `args.line_edits`: [{line, text}], `args.redesigns`: [{character, hair_colour,
+    outfit_colour}])."""
     if "cut" not in state["request"].review:
         return Command(goto=END)
     outputs = state.get("outputs", {})
@@ -257,20 +259,27 @@ def review_cut(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> Command
         if decision.type == "approve":
             return Command(goto=END, update=_record("cut", decision))
         assert decision.edited_action is not None
-        retakes, edits = requested_changes(decision.edited_action.args)
-        plan_changes(state, retakes, edits)  # a bad request is asked again, not run
-        return Command(goto="apply_changes", update={"retakes": retakes, "line_edits": edits})
+        retakes, edits, looks = requested_changes(decision.edited_action.args)
+        plan_changes(state, retakes, edits, looks)  # a bad request is asked again, not run
+        update = {"retakes": retakes, "line_edits": edits, "redesigns": looks}
+        return Command(goto="apply_changes", update=update)
 
     return _ask("cut", args, description, ("approve", "edit"), apply)
 
 
-def requested_changes(args: dict[str, Any]) -> tuple[list[Retake], list[LineEdit]]:
-    """Retakes and line edits from an edit's args; ReviewError says what is wrong."""
+def requested_changes(
+    args: dict[str, Any],
+) -> tuple[list[Retake], list[LineEdit], list[Redesign]]:
+    """Retakes, line edits and redesigns from an edit's args; ReviewError says what is
+    wrong."""
     try:
         retakes = [Retake.model_validate(r) for r in args.get("retakes") or []]
         edits = [LineEdit.model_validate(e) for e in args.get("line_edits") or []]
+        looks = [Redesign.model_validate(d) for d in args.get("redesigns") or []]
     except ValidationError as exc:
-        raise ReviewError(f"not a retake or line edit: {problems(exc)}") from None
-    if not retakes and not edits:
-        raise ReviewError("an edit of the cut gives args.retakes or args.line_edits")
-    return retakes, edits
+        raise ReviewError(f"not a retake, line edit or redesign: {problems(exc)}") from None
+    if not retakes and not edits and not looks:
+        raise ReviewError(
+            "an edit of the cut gives args.retakes, args.line_edits or args.redesigns"
+        )
+    return retakes, edits, looks

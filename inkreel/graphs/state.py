@@ -20,6 +20,7 @@ from inkreel.schemas import (
     Keyframe,
     LineEdit,
     Location,
+    Redesign,
     Retake,
     ReviewRecord,
     Script,
@@ -113,6 +114,7 @@ class EpisodeState(TypedDict, total=False):
     reviews: Annotated[list[ReviewRecord], operator.add]  # decisions taken at gates
     retakes: list[Retake]  # asked for and not yet applied (graphs.changes)
     line_edits: list[LineEdit]
+    redesigns: list[Redesign]
 
 
 class EpisodeOutput(TypedDict, total=False):

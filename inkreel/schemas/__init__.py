@@ -27,6 +27,7 @@ from inkreel.schemas.review import (
     EditedAction,
     Gate,
     LineEdit,
+    Redesign,
     Retake,
     ReviewRecord,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "LocationDraft",
     "Manifest",
     "Move",
+    "Redesign",
     "Retake",
     "ReviewRecord",
     "Scene",

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from inkreel.schemas.design import HexColour
 from inkreel.schemas.script import Emotion
 from inkreel.schemas.storyboard import Angle, Framing
 
@@ -95,6 +96,24 @@ class LineEdit(BaseModel):
         return text.strip()
 
 
+class Redesign(BaseModel):
+    """A change to a character's look: their sheets are drawn again, and every shot they are
+    in; fields left out keep what the design has."""
+
+    character: str = Field(description="The character's name in the cast.")
+    hair_colour: HexColour | None = None
+    outfit_colour: HexColour | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Redesign:
+        if self.hair_colour is None and self.outfit_colour is None:
+            raise ValueError("a redesign gives hair_colour or outfit_colour")
+        return self
+
+    def changes(self) -> dict[str, str]:
+        return self.model_dump(exclude={"character"}, exclude_none=True)
+
+
 class ReviewError(ValueError):
     """An answer to a gate that cannot be used; the gate asks again, saying why."""
 
@@ -106,12 +125,16 @@ def problems(exc: ValidationError, what: str = "value", most: int = 5) -> str:
     )
 
 
-def cut_edit(retakes: list[Retake], edits: list[LineEdit]) -> dict[str, Any]:
-    """The cut gate's edit decision asking for these retakes and line edits."""
+def cut_edit(
+    retakes: list[Retake], edits: list[LineEdit], redesigns: list[Redesign] | None = None
+) -> dict[str, Any]:
+    """The cut gate's edit decision asking for these retakes, line edits and redesigns."""
     args = {
         "retakes": [r.model_dump(mode="json") for r in retakes],
         "line_edits": [e.model_dump(mode="json") for e in edits],
     }
+    if redesigns:
+        args["redesigns"] = [d.model_dump(mode="json") for d in redesigns]
     return {"type": "edit", "edited_action": {"name": "review_cut", "args": args}}
 
 
