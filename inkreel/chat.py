@@ -41,8 +41,8 @@ from inkreel.run import (
     RunError,
     answer_review,
     change_episode,
+    episode_stage,
     episode_state,
-    is_delivered,
     next_episode_name,
     pending_review,
     progress_events,
@@ -85,8 +85,8 @@ class LocalEpisodes:
     def pending_review(self, episode: str) -> dict[str, Any] | None:
         return pending_review(self.project, episode)
 
-    def delivered(self, episode: str) -> bool:
-        return is_delivered(self.project, episode)
+    def stage(self, episode: str) -> str:
+        return episode_stage(self.project, episode)
 
     def new_episode(self) -> str:
         """A free episode name, taken at once (its folder made), so two conversations

@@ -15,33 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langgraph.types import StateSnapshot
-
 from inkreel.graphs.changes import numbered_lines
 from inkreel.project import Project
 from inkreel.providers.budget import Ledger
-from inkreel.run import EPISODE_NAME, episode_state, is_delivered
+from inkreel.run import EPISODE_NAME, episode_stage, episode_state
 from inkreel.schemas import Script
-
-# The gates a conversation shows as its own stage (the cut gate is not one of them).
-CHAT_GATES = ("script", "storyboard")
-
-
-def episode_stage(project: Project, episode: str) -> str:
-    """Where the episode is, as a conversation's stage: waiting at the script or storyboard
-    gate, delivered ("episode"), being made or stopped while being made ("rendering"); ""
-    when it was never started."""
-    return _stage(project, episode, episode_state(project, episode))
-
-
-def _stage(project: Project, episode: str, state: StateSnapshot) -> str:
-    if not state.values:
-        return ""
-    for waiting in state.interrupts:
-        gate = waiting.value.get("gate") if isinstance(waiting.value, dict) else None
-        if gate in CHAT_GATES:
-            return str(gate)
-    return "episode" if is_delivered(project, episode) else "rendering"
 
 
 def episode_view(
@@ -72,7 +50,7 @@ def episode_view(
     values = dict(state.values)
     if not values:
         return view
-    view["stage"] = _stage(project, episode, state)
+    view["stage"] = episode_stage(project, episode, state)
     draft = chat.get("script_draft") if view["stage"] == "script" else None
     script = _script(draft, values.get("script"))
     if script is not None:

@@ -140,6 +140,32 @@ def episode_state(project: Project, episode: str) -> StateSnapshot:
     return state._replace(values=read_state(state.values)) if state.values else state
 
 
+def work_left(state: StateSnapshot) -> bool:
+    """Whether a run stopped with steps to go: tasks of its last checkpoint still to run, or
+    run but not yet applied (a process stopped between a step's tasks finishing and its
+    checkpoint; `next` is empty then, and resuming applies them and goes on)."""
+    return bool(state.next or state.tasks)
+
+
+# The gates a conversation shows as its own stage (the cut gate is not one of them).
+CHAT_GATES = ("script", "storyboard")
+
+
+def episode_stage(project: Project, episode: str, state: StateSnapshot | None = None) -> str:
+    """Where the episode is, as a conversation's stage: waiting at the script or storyboard
+    gate; "rendering" while it has steps left to run (being made, or stopped while being
+    made, a retake too); "episode" when delivered; "" when it was never started."""
+    state = state if state is not None else episode_state(project, episode)
+    if not state.values:
+        return ""
+    gate = _gate_of(state)
+    if gate is not None and gate["gate"] in CHAT_GATES:
+        return str(gate["gate"])
+    if gate is None and work_left(state):
+        return "rendering"
+    return "episode" if is_delivered(project, episode) else "rendering"
+
+
 def context_for(project: Project, request: EpisodeRequest) -> EpisodeContext:
     """The graph's context for a request: its project, name, seed and resolved settings."""
     return EpisodeContext(
@@ -214,7 +240,7 @@ def answer_review(
     if not state.values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
     if _gate_of(state) is None:
-        where = "it is finished" if not state.next else f"it stopped before {state.next[0]}"
+        where = "it stopped before it finished" if work_left(state) else "it is finished"
         raise RunError(f"episode {episode} is not waiting for a review ({where}).")
     request: EpisodeRequest = state.values["request"]
     resume: Command[Any] = Command(resume={"decisions": [decision]})
@@ -388,7 +414,7 @@ def change_episode(
     if not state.values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
     waiting = _gate_of(state)
-    if (waiting is not None and waiting["gate"] != "cut") or (waiting is None and state.next):
+    if (waiting is not None and waiting["gate"] != "cut") or (waiting is None and work_left(state)):
         where = f"waits at the {waiting['gate']} gate" if waiting else "has not finished"
         raise RunError(
             f"episode {episode} {where}; finish it before retaking shots (inkreel resume or "

@@ -13,7 +13,8 @@ import pytest
 from inkreel.chat import ChatError, ChatSession, list_threads
 from inkreel.project import Project
 from inkreel.providers.budget import Ledger
-from inkreel.run import episode_state
+from inkreel.run import change_episode, episode_state
+from inkreel.schemas import Retake
 from inkreel.schemas.chat import ToolCall
 
 from .conftest import IDEA
@@ -217,3 +218,27 @@ def test_a_hosted_model_chats_through_tool_calls(tmp_path: Path, monkeypatch) ->
         assert ledger.spent(("episode", chat.values()["episode"])) > 0
     finally:
         ledger.close()
+
+
+def test_a_retake_stopped_midway_goes_on_when_the_writer_says_render(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    chat = session(root)
+    for text in (IDEA, "logline 1", "approve", "approve", "approve"):
+        say(chat, text)
+    episode = chat.values()["episode"]
+    second = episode_state(Project.open(root), episode).values["shot_order"][1]
+
+    def stop(kind: str, payload: dict[str, Any]) -> None:
+        if kind == "keyframe":  # the process is stopped while the retake is drawn
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        change_episode(
+            Project.open(root), episode, [Retake(shot=second, framing="wide")], [], on_event=stop
+        )
+    # The episode was delivered before, but it has steps left: it is being made, not done.
+    assert "stopped before it was finished" in say(chat, "status")
+    assert "Going on with episode" in say(chat, "render")
+    values = episode_state(Project.open(root), episode).values
+    assert values["shots"][second].framing == "wide"
+    assert "is ready" in say(chat, "status")

@@ -13,7 +13,7 @@ from inkreel.cli.base import FallbackOption, UserError, app, err, guarded
 from inkreel.cli.progress import _run_or_report
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
-from inkreel.run import check_episode_name, episode_state
+from inkreel.run import check_episode_name, episode_state, work_left
 from inkreel.settings import Settings
 
 
@@ -33,7 +33,7 @@ def resume(
     state = episode_state(project, episode)
     if not state.values:
         raise UserError(f"there is no episode {episode!r} in {project.root} to resume.")
-    if not state.next:
+    if not work_left(state):
         raise UserError(
             f"episode {episode} is already finished; files are in "
             f"{project.root / 'episodes' / episode}."
@@ -47,6 +47,7 @@ def resume(
     except ValidationError as exc:
         raise UserError(f"invalid settings: {exc.errors()[0]['msg']}") from None
     err.print(
-        f"inkreel {__version__}: resuming episode [bold]{episode}[/] at {', '.join(state.next)}"
+        f"inkreel {__version__}: resuming episode [bold]{episode}[/] at "
+        f"{', '.join(state.next or [t.name for t in state.tasks])}"
     )
     _run_or_report(project, request, None, settings)

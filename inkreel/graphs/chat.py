@@ -31,6 +31,11 @@ from inkreel.graphs.conversation import Conversation, Turn
 from inkreel.schemas.chat import Stage
 
 OnEvent = Callable[[str, dict[str, Any]], None]
+# What the chat waits with when its episode stopped after a gate was answered.
+STALE_GATE: dict[str, Any] = {
+    "gate": None,
+    "problem": "the episode no longer waits at a gate: say what to do next ('render' goes on)",
+}
 
 
 class ChatContext(BaseModel):
@@ -87,14 +92,16 @@ def build_chat_graph(
     ) -> Command[Literal["gate", "__end__"]]:
         with episodes.open(runtime.context) as conversation:
             waiting = conversation.gate_payload(dict(state))
-        if waiting is None:
-            return Command(goto=END)  # type: ignore[arg-type]
-        answer = interrupt(waiting)
+        # A gate left over from a run that stopped after it was answered (the episode no
+        # longer waits there): what comes next is an ordinary turn.
+        answer = interrupt(waiting if waiting is not None else STALE_GATE)
         with episodes.open(runtime.context) as conversation:
-            if isinstance(answer, str):
-                said = HumanMessage(answer)
+            if isinstance(answer, (str, HumanMessage)):
+                said = answer if isinstance(answer, HumanMessage) else HumanMessage(answer)
                 done = conversation.turn(dict(state), said, _writer(runtime))
                 done.update["messages"] = [said, *done.update.get("messages", [])]
+            elif waiting is None:
+                done = conversation.turn(dict(state), HumanMessage("status"), _writer(runtime))
             else:
                 done = conversation.decide(dict(state), answer, _writer(runtime))
         return _after(done)

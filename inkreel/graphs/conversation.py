@@ -65,7 +65,7 @@ class EpisodeDriver(Protocol):
 
     def values(self, episode: str) -> dict[str, Any]: ...
     def pending_review(self, episode: str) -> dict[str, Any] | None: ...
-    def delivered(self, episode: str) -> bool: ...
+    def stage(self, episode: str) -> str: ...
     def new_episode(self) -> str: ...
     def request(self, **fields: Any) -> EpisodeRequest: ...
     def start(self, request: EpisodeRequest, on_event: OnEvent) -> None: ...
@@ -217,11 +217,9 @@ class Conversation:
 
     def stage(self, work: _Work) -> Stage:
         episode = work.get("episode")
-        if episode and self.driver.values(episode):
-            waiting = self.driver.pending_review(episode)
-            if waiting is not None and waiting["gate"] in ("script", "storyboard"):
-                return waiting["gate"]
-            return "episode" if self.driver.delivered(episode) else "rendering"
+        where = self.driver.stage(episode) if episode else ""
+        if where:
+            return where  # type: ignore[return-value]
         if work.get("outline"):
             return "outline"
         if work.get("loglines"):

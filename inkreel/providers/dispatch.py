@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -30,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from inkreel.checks.answers import Checked, Issue
 from inkreel.project import atomic_path
-from inkreel.providers.budget import JobJournal, Ledger
+from inkreel.providers.budget import Charge, JobJournal, Ledger
 from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.faults import FaultLog, FaultPlan, FaultRecord, InjectedFault
 from inkreel.providers.limits import LatencyModel
@@ -281,10 +282,7 @@ class Dispatch:
 
         def run(entry: ModelEntry) -> Answer[T]:
             key = call_key(task, entry.id, self.context, schema, messages, self.seed)
-            estimate = self._estimate(entry, messages)
-            with self.ledger.charge(
-                key, self.scope, estimate, agent=agent, model=entry.id, shot=label, task=task
-            ) as charge:
+            with self._charge(key, entry, messages, agent, label, task) as charge:
                 if charge.already_paid and charge.result is not None:
                     answer = schema.model_validate_json(charge.result)
                     return self._checked(answer, check, entry, [])
@@ -319,10 +317,7 @@ class Dispatch:
 
         def run(entry: ModelEntry) -> Answer[ToolTurn]:
             key = call_key(task, entry.id, self.context, ToolTurn, keyed, self.seed)
-            estimate = self._estimate(entry, messages)
-            with self.ledger.charge(
-                key, self.scope, estimate, agent=agent, model=entry.id, shot=label, task=task
-            ) as charge:
+            with self._charge(key, entry, messages, agent, label, task) as charge:
                 if charge.already_paid and charge.result is not None:
                     turn = ToolTurn.model_validate_json(charge.result)
                 else:
@@ -388,6 +383,21 @@ class Dispatch:
                     "repairs": [str(i) for i in repairs],
                 }
             )
+
+    def _charge(
+        self,
+        key: str,
+        entry: ModelEntry,
+        messages: Sequence[BaseMessage],
+        agent: str,
+        label: str,
+        task: str,
+    ) -> AbstractContextManager[Charge]:
+        """The ledger's charge for a text call: reserved at its estimate, settled after."""
+        estimate = self._estimate(entry, messages)
+        return self.ledger.charge(
+            key, self.scope, estimate, agent=agent, model=entry.id, shot=label, task=task
+        )
 
     def _estimate(self, entry: ModelEntry, messages: Sequence[BaseMessage]) -> float:
         units = {"input_tokens": prompt_tokens(messages), "output_tokens": ESTIMATED_OUTPUT_TOKENS}

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 
-from inkreel.schemas.review import problems
+from inkreel.schemas.review import LineEdit, problems
 from inkreel.schemas.script import Emotion, TimeOfDay
 from inkreel.schemas.storyboard import Angle, Framing
 
@@ -104,18 +104,8 @@ class ChangeShot(BaseModel):
     who: str | None = Field(default=None, description="Whose emotion (default: the speaker).")
 
 
-class EditLine(BaseModel):
+class EditLine(LineEdit):
     """Give a line of dialogue new words."""
-
-    line: int = Field(ge=1, description="The line's number in the script's dialogue, from 1.")
-    text: str = Field(min_length=1)
-
-    @field_validator("text")
-    @classmethod
-    def _words(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("the new words are blank")
-        return text.strip()
 
 
 class ChangeLook(BaseModel):

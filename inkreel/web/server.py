@@ -44,10 +44,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inkreel.chat import MAX_MESSAGE_CHARS, ChatError, ChatSession, list_threads
-from inkreel.episode_view import CHAT_GATES, episode_view
-from inkreel.graphs.conversation import OnEvent
+from inkreel.episode_view import episode_view
 from inkreel.project import Project
-from inkreel.run import pending_review
+from inkreel.run import CHAT_GATES
 from inkreel.schemas.chat import ToolCall, ToolError
 
 STATIC = Path(__file__).parent / "static"
@@ -252,7 +251,7 @@ class Desk:
                 job.progress("queued", {"why": "another conversation of the project is working"})
                 self._project_turn.acquire()
             try:
-                replies = self._send(session, text, calls, job.progress)
+                replies = session.send(text, on_event=job.progress, calls=calls)
             finally:
                 self._project_turn.release()
         except ChatError as exc:
@@ -265,38 +264,6 @@ class Desk:
         for reply in replies:
             job.add("reply", {"text": reply})
         job.add("done", {"replies": len(replies)}, last=True)
-
-    def _send(
-        self,
-        session: ChatSession,
-        text: str,
-        calls: list[ToolCall] | None,
-        on_event: OnEvent,
-    ) -> list[str]:
-        gate = self._gate(session)
-        if gate == "stale":
-            # The conversation still waits at the gate of a render that was stopped (the
-            # server was killed while drawing): its gate ends on the first message without
-            # taking it, so the writer's message goes in again after.
-            session.send(text, calls=calls)
-        elif gate == "live" and calls:
-            # A gate takes a message as text only (tool calls sent to it are read as a
-            # decision): each call goes as the words the showrunner reads it from.
-            replies: list[str] = []
-            for call in calls:
-                replies += session.send(spoken(call) or text, on_event=on_event)
-            return replies
-        return session.send(text, on_event=on_event, calls=calls)
-
-    def _gate(self, session: ChatSession) -> str | None:
-        """Whether the conversation waits at a gate: "live" (its episode waits there too),
-        "stale" (the episode went on and stopped), or None."""
-        if session.waiting() is None:
-            return None
-        episode = session.values().get("episode")
-        if isinstance(episode, str) and pending_review(self.project, episode) is None:
-            return "stale"
-        return "live"
 
     # ------------------------------------------------------------------ files
 
@@ -335,32 +302,6 @@ def _calls(raw: Any) -> list[ToolCall] | None:
             raise WebError(400, f"calls[{k}]: {one_line(exc)}") from None
         calls.append(call)
     return calls or None
-
-
-def spoken(call: ToolCall) -> str | None:
-    """A line edit or a shot change in the words the showrunner understands them from (None
-    for other calls)."""
-    args = call.args
-    if call.name == "edit_line":
-        return f'change line {args["line"]} to "{args["text"]}"'
-    if call.name == "change_shot":
-        shot = args["shot"]
-        parts = [f"shot {shot} {words(args[k])}" for k in ("framing", "angle") if args.get(k)]
-        if args.get("angle"):
-            parts[-1] += " angle" if args["angle"] != "eye_level" else ""
-        if args.get("emotion"):
-            who = args.get("who")
-            parts.append(
-                f"make {who} {args['emotion']} in shot {shot}"
-                if who
-                else f"shot {shot} {args['emotion']}"
-            )
-        return "; ".join(parts) or None
-    return None
-
-
-def words(value: Any) -> str:
-    return str(value).replace("_", " ")
 
 
 def _said(calls: list[ToolCall]) -> str:
