@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,12 @@ from inkreel.settings import Settings
 
 THREAD = re.compile(r"^chat-[0-9a-f]{8,32}$")
 MAX_MESSAGE_CHARS = 8000
+# LangGraph's channel for the answer given to an interrupt, kept until the node finishes.
+_RESUME_CHANNEL = "__resume__"
+STOPPED = (
+    "The last turn stopped before it finished (what it made is kept); "
+    "say 'render' to go on, or 'status'."
+)
 
 
 class ChatError(Exception):
@@ -62,11 +69,17 @@ class ChatError(Exception):
     line for the writer."""
 
 
-class LocalEpisodes:
-    """The run layer's episode calls for a conversation in this process."""
+class TurnStopped(Exception):
+    """The writer stopped the turn (Ctrl-C): raised inside its run at the next step."""
 
-    def __init__(self, context: ChatContext) -> None:
+
+class LocalEpisodes:
+    """The run layer's episode calls for a conversation in this process. Setting `stop`
+    makes a run in progress stop at its next progress event (what was made is kept)."""
+
+    def __init__(self, context: ChatContext, stop: threading.Event | None = None) -> None:
         self.context = context
+        self.stop = stop or threading.Event()
         self.project = Project.open(Path(context.project))
         self.settings = Settings.load(self.project.root)
         # Every task the router would give the offline engine: nothing is paid for, and chat
@@ -113,16 +126,16 @@ class LocalEpisodes:
 
     def start(self, request: EpisodeRequest, on_event: OnEvent) -> None:
         with _errors():
-            run_episode(self.project, request, {"request": request}, **_progress(on_event))
+            run_episode(self.project, request, {"request": request}, **self._progress(on_event))
 
     def answer(self, episode: str, decision: dict[str, Any], on_event: OnEvent) -> None:
         with _errors():
-            answer_review(self.project, episode, decision, **_progress(on_event))
+            answer_review(self.project, episode, decision, **self._progress(on_event))
 
     def resume(self, episode: str, on_event: OnEvent) -> None:
         request: EpisodeRequest = self.values(episode)["request"]
         with _errors():
-            run_episode(self.project, request, None, **_progress(on_event))
+            run_episode(self.project, request, None, **self._progress(on_event))
 
     def change(
         self,
@@ -134,7 +147,12 @@ class LocalEpisodes:
     ) -> None:
         with _errors():
             change_episode(
-                self.project, episode, retakes, edits, redesigns=redesigns, **_progress(on_event)
+                self.project,
+                episode,
+                retakes,
+                edits,
+                redesigns=redesigns,
+                **self._progress(on_event),
             )
 
     def spent_usd(self, episode: str) -> float:
@@ -176,16 +194,21 @@ class LocalEpisodes:
     def files(self, episode: str) -> dict[str, str]:
         return dict(self.values(episode).get("outputs") or {})
 
+    def _progress(self, on_event: OnEvent) -> dict[str, Any]:
+        """The run's progress callbacks: its events, and its node updates as `bar` and
+        `stage_done` events (JSON, for any front end); either stops the run once `stop` is
+        set (they are called between the run's steps, in the thread that drives it)."""
 
-def _progress(on_event: OnEvent) -> dict[str, Any]:
-    """The run's progress callbacks: its events, and its node updates as `bar` and
-    `stage_done` events (JSON, for any front end)."""
-
-    def on_update(node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
-        for kind, payload in progress_events(node, update, values):
+        def relay(kind: str, payload: dict[str, Any]) -> None:
+            if self.stop.is_set():
+                raise TurnStopped("stopped by the writer")
             on_event(kind, payload)
 
-    return {"on_event": on_event, "on_update": on_update}
+        def on_update(node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
+            for kind, payload in progress_events(node, update, values):
+                relay(kind, payload)
+
+        return {"on_event": relay, "on_update": on_update}
 
 
 @contextmanager
@@ -200,14 +223,18 @@ def _errors() -> Iterator[None]:
 class _Opener:
     """Opens a conversation's services per turn (the graph's context is plain data)."""
 
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        self.stop = stop
+
     @contextmanager
     def open(self, context: ChatContext) -> Iterator[Conversation]:
-        yield Conversation(LocalEpisodes(context))
+        yield Conversation(LocalEpisodes(context, self.stop))
 
 
-def build_graph() -> Any:
-    """The chat graph with this process's episodes (compile with a checkpointer)."""
-    return build_chat_graph(_Opener())
+def build_graph(stop: threading.Event | None = None) -> Any:
+    """The chat graph with this process's episodes (compile with a checkpointer); setting
+    `stop` stops a turn's run at its next step."""
+    return build_chat_graph(_Opener(stop))
 
 
 # Compiled without a checkpointer for `langgraph.json` (LangGraph tooling supplies its own).
@@ -250,7 +277,7 @@ class ChatSession:
             if not THREAD.match(thread) or thread not in {t.thread for t in list_threads(project)}:
                 raise ChatError(
                     f"there is no conversation {thread!r} in {project.root} "
-                    "(`inkreel chat --list` shows them)"
+                    "(/threads in `inkreel chat` lists them)"
                 )
         else:
             thread = f"chat-{secrets.token_hex(4)}"
@@ -276,14 +303,31 @@ class ChatSession:
                 return pending.value
         return None
 
+    def _settle_stopped_gate(self) -> None:
+        """A gate answered in a turn that stopped before it finished (Ctrl-C, a killed process)
+        keeps its answer, which LangGraph would give the gate again whatever is said next.
+        The stop is said instead, so that the next message is a turn of its own."""
+        with open_checkpointer(self.project.checkpoints) as saver:
+            saved = saver.get_tuple(self.config())
+            if saved is None or not any(
+                channel == _RESUME_CHANNEL for _, channel, _ in saved.pending_writes or []
+            ):
+                return
+            chat = build_graph().compile(checkpointer=saver)
+            chat.update_state(self.config(), {"messages": [AIMessage(STOPPED)]}, as_node="gate")
+
     def send(
         self,
         text: str | dict[str, Any],
         on_event: OnEvent | None = None,
         calls: list[ToolCall] | None = None,
+        stop: threading.Event | None = None,
     ) -> list[str]:
         """Say something (or answer the waiting gate with a decision; or, with `calls`, ask
-        for those tool calls, `text` saying what they are); return the showrunner's replies."""
+        for those tool calls, `text` saying what they are); return the showrunner's replies.
+        Stopped (`stop` set, e.g. by a Ctrl-C handler; or KeyboardInterrupt while streaming),
+        the turn's run stops at its next step, what it made is kept, and saying "render" goes
+        on from there; a stopped turn raises ChatError(STOPPED)."""
         if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
             raise ChatError(
                 f"the message is {len(text)} characters; keep it under {MAX_MESSAGE_CHARS}"
@@ -293,6 +337,7 @@ class ChatSession:
                 call.action()
             except ToolError as exc:
                 raise ChatError(str(exc)) from None
+        self._settle_stopped_gate()
         said: Any = text
         if isinstance(text, str):
             extra = {CALLS_KEY: [c.model_dump() for c in calls]} if calls else {}
@@ -305,18 +350,29 @@ class ChatSession:
         else:
             raise ChatError("nothing is waiting for a decision; say something instead")
         before = len(self.values().get("messages") or [])
+        stop = stop or threading.Event()
         with open_checkpointer(self.project.checkpoints) as saver:
-            chat = build_graph().compile(checkpointer=saver)
-            for mode, data in chat.stream(
+            chat = build_graph(stop).compile(checkpointer=saver)
+            stream = chat.stream(
                 first,
                 self.config(),
                 context=self.context,
                 stream_mode=["custom", "updates"],
                 durability="sync",
-            ):
-                if mode == "custom" and on_event is not None and isinstance(data, dict):
-                    payload = dict(data)
-                    on_event(str(payload.pop("event", "")), payload)
+            )
+            try:
+                for mode, data in stream:
+                    if mode == "custom" and on_event is not None and isinstance(data, dict):
+                        payload = dict(data)
+                        on_event(str(payload.pop("event", "")), payload)
+            except TurnStopped:
+                raise ChatError(STOPPED) from None
+            except BaseException:
+                # Ctrl-C (or a failing on_event) here: the turn runs in LangGraph's worker
+                # thread, so stop its run too, and wait until it has (at its next step).
+                stop.set()
+                stream.close()
+                raise
             messages = chat.get_state(self.config()).values.get("messages") or []
         return [
             m.content

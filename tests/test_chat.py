@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -220,12 +221,36 @@ def test_a_hosted_model_chats_through_tool_calls(tmp_path: Path, monkeypatch) ->
         ledger.close()
 
 
-def test_a_retake_stopped_midway_goes_on_when_the_writer_says_render(tmp_path: Path) -> None:
+def test_a_render_or_retake_stopped_midway_goes_on_when_the_writer_says_render(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "p"
     chat = session(root)
-    for text in (IDEA, "logline 1", "approve", "approve", "approve"):
+    for text in (IDEA, "logline 1", "approve", "approve"):
         say(chat, text)
     episode = chat.values()["episode"]
+    mp4 = root / "episodes" / episode / "episode.mp4"
+    events: list[str] = []
+
+    def ctrl_c(kind: str, payload: dict[str, Any]) -> None:
+        events.append(kind)
+        if kind == "keyframe":  # Ctrl-C in the terminal while the first keyframe is drawn
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        chat.send("approve", on_event=ctrl_c)
+    # The turn runs in LangGraph's worker thread: it stopped too, and did not go on to the end.
+    assert not mp4.exists() and events.count("keyframe") == 1
+    assert "stopped before it was finished" in say(chat, "status")
+    # A turn stopped by its caller (the CLI's Ctrl-C handler sets the event) says so; the
+    # next message is a turn of its own.
+    stopped = threading.Event()
+    stopped.set()
+    with pytest.raises(ChatError, match="stopped before it finished"):
+        chat.send("render", stop=stopped)
+    assert not mp4.exists()
+    assert "Going on with episode" in say(chat, "render")
+    assert mp4.exists() and "is ready" in say(chat, "status")
     second = episode_state(Project.open(root), episode).values["shot_order"][1]
 
     def stop(kind: str, payload: dict[str, Any]) -> None:

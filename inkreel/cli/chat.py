@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -68,8 +73,8 @@ def _greet(session: ChatSession, project: Project, again: bool) -> None:
 def _say(session: ChatSession, text: str) -> None:
     view = ProgressView(err)
     try:
-        with view.progress:
-            replies = session.send(text, on_event=view.on_event)
+        with view.progress, _stopped_by_ctrl_c() as stop:
+            replies = session.send(text, on_event=view.on_event, stop=stop)
     except ChatError as exc:
         err.print(f"[red]{escape(str(exc))}[/]")
         return
@@ -81,6 +86,23 @@ def _say(session: ChatSession, text: str) -> None:
     for reply in replies:
         out.print("showrunner> ", end="")
         out.print(reply, markup=False, highlight=False)
+
+
+@contextmanager
+def _stopped_by_ctrl_c() -> Iterator[threading.Event]:
+    """An event Ctrl-C sets before it raises KeyboardInterrupt: the turn's run (in LangGraph's
+    worker thread, which KeyboardInterrupt never reaches) stops at its next step."""
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _command(text: str, session: ChatSession, project: Project) -> bool:
