@@ -303,18 +303,33 @@ class ChatSession:
                 return pending.value
         return None
 
-    def _settle_stopped_gate(self) -> None:
-        """A gate answered in a turn that stopped before it finished (Ctrl-C, a killed process)
-        keeps its answer, which LangGraph would give the gate again whatever is said next.
-        The stop is said instead, so that the next message is a turn of its own."""
+    def _settle_stopped_turn(self) -> None:
+        """Say, in the conversation, that its last turn stopped before it finished (Ctrl-C,
+        the page's stop, a killed process), so that the next message is a turn of its own:
+        a stopped turn would be run again, and a gate answered in it would be given the same
+        answer again, whatever is said next."""
         with open_checkpointer(self.project.checkpoints) as saver:
             saved = saver.get_tuple(self.config())
-            if saved is None or not any(
-                channel == _RESUME_CHANNEL for _, channel, _ in saved.pending_writes or []
-            ):
+            if saved is None:
                 return
             chat = build_graph().compile(checkpointer=saver)
-            chat.update_state(self.config(), {"messages": [AIMessage(STOPPED)]}, as_node="gate")
+            unfinished = chat.get_state(self.config()).next
+            answered = any(
+                channel == _RESUME_CHANNEL for _, channel, _ in saved.pending_writes or []
+            )
+            if "turn" in unfinished:
+                node = "turn"
+            elif "gate" in unfinished and answered:
+                node = "gate"
+            else:
+                return
+            update: dict[str, Any] = {"messages": [AIMessage(STOPPED)]}
+            episode = chat.get_state(self.config()).values.get("episode")
+            if episode and episode_stage(self.project, episode) == "rendering":
+                # The turn handed its changes to the episode before it stopped: they are the
+                # episode's work now ("render" goes on with them), not the conversation's.
+                update.update(retakes=[], line_edits=[], redesigns=[])
+            chat.update_state(self.config(), update, as_node=node)
 
     def send(
         self,
@@ -337,7 +352,7 @@ class ChatSession:
                 call.action()
             except ToolError as exc:
                 raise ChatError(str(exc)) from None
-        self._settle_stopped_gate()
+        self._settle_stopped_turn()
         said: Any = text
         if isinstance(text, str):
             extra = {CALLS_KEY: [c.model_dump() for c in calls]} if calls else {}
@@ -366,12 +381,14 @@ class ChatSession:
                         payload = dict(data)
                         on_event(str(payload.pop("event", "")), payload)
             except TurnStopped:
+                self._settle_stopped_turn()
                 raise ChatError(STOPPED) from None
             except BaseException:
                 # Ctrl-C (or a failing on_event) here: the turn runs in LangGraph's worker
                 # thread, so stop its run too, and wait until it has (at its next step).
                 stop.set()
                 stream.close()
+                self._settle_stopped_turn()
                 raise
             messages = chat.get_state(self.config()).values.get("messages") or []
         return [
@@ -399,12 +416,10 @@ def list_threads(project: Project) -> list[ThreadInfo]:
         values = ChatSession(project, thread, ChatContext(project=str(project.root))).values()
         messages = values.get("messages") or []
         last = messages[-1].content if messages else ""
+        episode = values.get("episode")
+        # Once the episode is started, its own stage (a stopped render is "rendering").
+        stage = (episode_stage(project, episode) if episode else "") or values.get("stage")
         found.append(
-            ThreadInfo(
-                thread,
-                values.get("episode"),
-                str(values.get("stage", "idea")),
-                last if isinstance(last, str) else "",
-            )
+            ThreadInfo(thread, episode, str(stage or "idea"), last if isinstance(last, str) else "")
         )
     return found

@@ -17,6 +17,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -140,11 +141,26 @@ def episode_state(project: Project, episode: str) -> StateSnapshot:
     return state._replace(values=read_state(state.values)) if state.values else state
 
 
-def work_left(state: StateSnapshot) -> bool:
+def work_left(project: Project, episode: str, state: StateSnapshot) -> bool:
     """Whether a run stopped with steps to go: tasks of its last checkpoint still to run, or
     run but not yet applied (a process stopped between a step's tasks finishing and its
-    checkpoint; `next` is empty then, and resuming applies them and goes on)."""
-    return bool(state.next or state.tasks)
+    checkpoint; `next` is empty then, and resuming applies them and goes on), or a command
+    given (a change's Command) before it took its first step (resuming takes it)."""
+    return bool(state.next or state.tasks) or _command_left(project, episode)
+
+
+# LangGraph keeps the writes of a Command under this task id until a step takes them.
+_COMMAND_TASK_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _command_left(project: Project, episode: str) -> bool:
+    if not project.checkpoints.exists():
+        return False
+    with open_checkpointer(project.checkpoints) as saver:
+        saved = saver.get_tuple(thread_config(episode))
+    return saved is not None and any(
+        task == _COMMAND_TASK_ID for task, _, _ in saved.pending_writes or []
+    )
 
 
 # The gates a conversation shows as its own stage (the cut gate is not one of them).
@@ -161,7 +177,7 @@ def episode_stage(project: Project, episode: str, state: StateSnapshot | None = 
     gate = _gate_of(state)
     if gate is not None and gate["gate"] in CHAT_GATES:
         return str(gate["gate"])
-    if gate is None and work_left(state):
+    if gate is None and work_left(project, episode, state):
         return "rendering"
     return "episode" if is_delivered(project, episode) else "rendering"
 
@@ -240,7 +256,11 @@ def answer_review(
     if not state.values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
     if _gate_of(state) is None:
-        where = "it stopped before it finished" if work_left(state) else "it is finished"
+        where = (
+            "it stopped before it finished"
+            if work_left(project, episode, state)
+            else "it is finished"
+        )
         raise RunError(f"episode {episode} is not waiting for a review ({where}).")
     request: EpisodeRequest = state.values["request"]
     resume: Command[Any] = Command(resume={"decisions": [decision]})
@@ -265,22 +285,27 @@ def _stream(
     with open_checkpointer(project.checkpoints) as saver:
         graph = build_episode_graph().compile(checkpointer=saver)
         values: dict[str, Any] = {}
-        for mode, data in graph.stream(  # type: ignore[call-overload]
-            first_input,
-            config,
-            context=live.context,
-            stream_mode=["updates", "values", "custom"],
-            durability="sync",
-        ):
-            if mode == "values":
-                values = data
-            elif mode == "custom":
-                if on_event is not None and isinstance(data, dict) and "event" in data:
-                    payload = dict(data)
-                    on_event(payload.pop("event"), payload)
-            elif on_update is not None:
-                for node, update in data.items():
-                    on_update(node, update, values)
+        # Closed however the loop ends (a callback raising too): closing waits for the
+        # step's tasks in flight, which must not outlive the checkpointer they write to.
+        with closing(
+            graph.stream(  # type: ignore[call-overload]
+                first_input,
+                config,
+                context=live.context,
+                stream_mode=["updates", "values", "custom"],
+                durability="sync",
+            )
+        ) as stream:
+            for mode, data in stream:
+                if mode == "values":
+                    values = data
+                elif mode == "custom":
+                    if on_event is not None and isinstance(data, dict) and "event" in data:
+                        payload = dict(data)
+                        on_event(payload.pop("event"), payload)
+                elif on_update is not None:
+                    for node, update in data.items():
+                        on_update(node, update, values)
         return graph.get_state(config)
 
 
@@ -414,7 +439,9 @@ def change_episode(
     if not state.values:
         raise RunError(f"there is no episode {episode!r} in {project.root}.")
     waiting = _gate_of(state)
-    if (waiting is not None and waiting["gate"] != "cut") or (waiting is None and work_left(state)):
+    if (waiting is not None and waiting["gate"] != "cut") or (
+        waiting is None and work_left(project, episode, state)
+    ):
         where = f"waits at the {waiting['gate']} gate" if waiting else "has not finished"
         raise RunError(
             f"episode {episode} {where}; finish it before retaking shots (inkreel resume or "

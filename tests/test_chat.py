@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from inkreel.chat import ChatError, ChatSession, list_threads
+from inkreel.chat import STOPPED, ChatError, ChatSession, list_threads
 from inkreel.project import Project
 from inkreel.providers.budget import Ledger
 from inkreel.run import change_episode, episode_state
@@ -241,6 +241,7 @@ def test_a_render_or_retake_stopped_midway_goes_on_when_the_writer_says_render(
         chat.send("approve", on_event=ctrl_c)
     # The turn runs in LangGraph's worker thread: it stopped too, and did not go on to the end.
     assert not mp4.exists() and events.count("keyframe") == 1
+    assert chat.values()["messages"][-1].content == STOPPED  # said in the conversation
     assert "stopped before it was finished" in say(chat, "status")
     # A turn stopped by its caller (the CLI's Ctrl-C handler sets the event) says so; the
     # next message is a turn of its own.
@@ -248,7 +249,7 @@ def test_a_render_or_retake_stopped_midway_goes_on_when_the_writer_says_render(
     stopped.set()
     with pytest.raises(ChatError, match="stopped before it finished"):
         chat.send("render", stop=stopped)
-    assert not mp4.exists()
+    assert not mp4.exists() and chat.values()["messages"][-1].content == STOPPED
     assert "Going on with episode" in say(chat, "render")
     assert mp4.exists() and "is ready" in say(chat, "status")
     second = episode_state(Project.open(root), episode).values["shot_order"][1]
@@ -266,4 +267,16 @@ def test_a_render_or_retake_stopped_midway_goes_on_when_the_writer_says_render(
     assert "Going on with episode" in say(chat, "render")
     values = episode_state(Project.open(root), episode).values
     assert values["shots"][second].framing == "wide"
+    assert "is ready" in say(chat, "status")
+    # A retake stopped at its first step (the page's Stop pressed at once): the change was
+    # handed to the episode, which goes on with it; the conversation does not ask it again.
+    assert "To do: retake" in say(chat, "shot 2 close-up")
+    with pytest.raises(ChatError, match="stopped before it finished"):
+        chat.send("render", stop=stopped)
+    assert chat.values()["retakes"] == []
+    assert [t.stage for t in list_threads(Project.open(root))] == ["rendering"]
+    assert "stopped before it was finished" in say(chat, "status")
+    assert "Going on with episode" in say(chat, "render")
+    values = episode_state(Project.open(root), episode).values
+    assert values["shots"][second].framing == "close_up"
     assert "is ready" in say(chat, "status")

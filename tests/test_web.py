@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from inkreel.chat import ChatError, ChatSession
+from inkreel.chat import STOPPED, ChatError, ChatSession
 from inkreel.cli import app as cli_app
 from inkreel.episode_view import episode_view
 from inkreel.graphs.changes import numbered_lines
@@ -117,14 +117,25 @@ def test_an_idea_gets_loglines_and_survives_a_restart(client: TestClient, projec
 
 @pytest.fixture
 def blocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, threading.Event]]:
-    """ChatSession.send that reports one event, then waits until released."""
+    """ChatSession.send that reports one event, then waits until released (or stopped, as
+    the real one stops at its run's next step)."""
     started, release = threading.Event(), threading.Event()
 
-    def send(self: ChatSession, text: Any, on_event: Any = None, calls: Any = None) -> list[str]:
+    def send(
+        self: ChatSession,
+        text: Any,
+        on_event: Any = None,
+        calls: Any = None,
+        stop: threading.Event | None = None,
+    ) -> list[str]:
         on_event("keyframe", {"shot_id": "s01-001"})
         started.set()
-        assert release.wait(60), "the test never released the turn"
-        return [f"Did: {text}"]
+        for _ in range(6000):
+            if stop is not None and stop.is_set():
+                raise ChatError(STOPPED)
+            if release.wait(0.01):
+                return [f"Did: {text}"]
+        raise AssertionError("the test never released the turn")
 
     monkeypatch.setattr(ChatSession, "send", send)
     yield started, release
@@ -161,10 +172,36 @@ def test_a_second_message_while_one_runs_is_refused(
     assert events(client, thread)[-1] == ("done", {"replies": 1})
 
 
+def test_a_running_turn_stops_when_asked_and_when_the_server_stops(
+    client: TestClient, blocked: tuple[threading.Event, threading.Event]
+) -> None:
+    started, _ = blocked
+    thread = new_thread(client)
+    idle = client.post(f"/api/threads/{thread}/stop")
+    assert idle.status_code == 409 and "nothing is running" in idle.json()["error"]
+    assert (
+        client.post(f"/api/threads/{thread}/messages", json={"text": "render"}).status_code == 202
+    )
+    assert started.wait(60)
+    assert client.post(f"/api/threads/{thread}/stop").status_code == 202
+    assert events(client, thread)[-1] == ("stopped", {"text": STOPPED})
+    assert client.get(f"/api/threads/{thread}").json()["busy"] is False
+    # The server stopping stops every running turn and waits for it.
+    started.clear()
+    assert (
+        client.post(f"/api/threads/{thread}/messages", json={"text": "render"}).status_code == 202
+    )
+    assert started.wait(60)
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    assert desk.running() == [thread]
+    assert desk.stop_all(60) == [] and desk.running() == []
+    assert events(client, thread)[-1] == ("stopped", {"text": STOPPED})
+
+
 def test_a_failed_turn_ends_with_one_line(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(self: ChatSession, text: Any, on_event: Any = None, calls: Any = None) -> None:
+    def broken(self: ChatSession, text: Any, **kw: Any) -> None:
         raise RuntimeError("the disk is full\nTraceback (most recent call last): ...")
 
     monkeypatch.setattr(ChatSession, "send", broken)
@@ -172,7 +209,7 @@ def test_a_failed_turn_ends_with_one_line(
     assert client.post(f"/api/threads/{thread}/messages", json={"text": "hi"}).status_code == 202
     assert events(client, thread)[-1] == ("error", {"error": "the turn failed: the disk is full"})
 
-    def refused(self: ChatSession, text: Any, on_event: Any = None, calls: Any = None) -> None:
+    def refused(self: ChatSession, text: Any, **kw: Any) -> None:
         raise ChatError("nothing is waiting for a decision; say something instead")
 
     monkeypatch.setattr(ChatSession, "send", refused)

@@ -33,7 +33,7 @@ def resume(
     state = episode_state(project, episode)
     if not state.values:
         raise UserError(f"there is no episode {episode!r} in {project.root} to resume.")
-    if not work_left(state):
+    if not work_left(project, episode, state):
         raise UserError(
             f"episode {episode} is already finished; files are in "
             f"{project.root / 'episodes' / episode}."

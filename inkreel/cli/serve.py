@@ -16,6 +16,7 @@ from inkreel.cli.base import UserError, app, err, guarded, out
 from inkreel.project import Project
 
 HOST = "127.0.0.1"
+STOP_WAIT_S = 60.0  # how long a running turn gets to reach its next step when stopped
 
 
 def listen(port: int) -> socket.socket:
@@ -78,14 +79,19 @@ def serve(
         sock.close()
     working = web.state.desk.running()
     if working:
-        # A turn still runs in a worker thread: stop it as a kill would (every step is
+        # A turn still runs in a worker thread: its run stops at its next step (what it made
+        # is kept), or, if that step does not end in time, as a kill would (every step is
         # checkpointed), rather than have the interpreter tear it down mid-call.
-        err.print(
-            f'inkreel: stopped while {", ".join(working)} worked; say "render" there to go on.',
-            soft_wrap=True,
-            highlight=False,
-            markup=False,
-        )
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+        names = ", ".join(working)
+        _note(f"inkreel: stopping {names} at the next step...")
+        left = web.state.desk.stop_all(STOP_WAIT_S)
+        _note(f'inkreel: stopped while {names} worked; say "render" there to go on.')
+        if left:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise typer.Exit(130)
+
+
+def _note(text: str) -> None:
+    err.print(text, soft_wrap=True, highlight=False, markup=False)

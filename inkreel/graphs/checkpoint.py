@@ -51,8 +51,13 @@ def checkpoint_types() -> list[tuple[str, str]]:
 @contextmanager
 def open_checkpointer(path: Path) -> Iterator[SqliteSaver]:
     conn = sqlite3.connect(str(path), check_same_thread=False)
+    serde = JsonPlusSerializer(allowed_msgpack_modules=checkpoint_types())
+    saver = SqliteSaver(conn, serde=serde)
     try:
-        serde = JsonPlusSerializer(allowed_msgpack_modules=checkpoint_types())
-        yield SqliteSaver(conn, serde=serde)
+        yield saver
     finally:
-        conn.close()
+        # Under the saver's lock: a graph whose start failed can leave a write of its
+        # checkpoint running in a worker thread (LangGraph does not wait for it then), and
+        # closing the connection under a statement in flight crashes the interpreter.
+        with saver.lock:
+            conn.close()

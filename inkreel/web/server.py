@@ -10,6 +10,7 @@ Routes (errors are JSON, {"error": "one line"}, with their status):
     POST /api/threads                a new conversation: {"thread": "chat-..."}
     GET  /api/threads/{id}           its messages, stage, whether it works, the episode's view
     POST /api/threads/{id}/messages  {"text": ...} or {"text": ..., "calls": [{name, args}]}
+    POST /api/threads/{id}/stop      stop its running turn at the run's next step (409 if none)
     GET  /api/threads/{id}/events    server-sent events of its running (or last) turn
     GET  /media/{path}               a file of the project (keyframes, the episode's video)
 
@@ -26,6 +27,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import suppress
 from pathlib import Path
@@ -43,7 +45,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from inkreel.chat import MAX_MESSAGE_CHARS, ChatError, ChatSession, list_threads
+from inkreel.chat import MAX_MESSAGE_CHARS, STOPPED, ChatError, ChatSession, list_threads
 from inkreel.episode_view import episode_view
 from inkreel.project import Project
 from inkreel.run import CHAT_GATES
@@ -79,6 +81,8 @@ class Job:
         self.text = text
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.finished = False
+        self.stop = threading.Event()  # set: the turn's run stops at its next step
+        self.worker: threading.Thread | None = None
         self._lock = threading.Lock()
         self._watchers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
@@ -233,11 +237,33 @@ class Desk:
             job = Job(next(self._turns), text)
             self._jobs[thread] = job
         job.add("start", {"text": text, "thread": thread})
-        worker = threading.Thread(
+        job.worker = threading.Thread(
             target=self._work, args=(session, job, text, calls), name=f"turn-{thread}", daemon=True
         )
-        worker.start()
+        job.worker.start()
         return job
+
+    def stop(self, thread: str) -> Job:
+        """Stop the conversation's running turn (its run stops at its next step and keeps
+        what it made); 409 when none runs."""
+        job = self.busy(thread)
+        if job is None:
+            raise WebError(409, f"nothing is running in {thread}")
+        job.stop.set()
+        return job
+
+    def stop_all(self, timeout_s: float) -> list[str]:
+        """Stop every running turn and wait up to `timeout_s` for them; the conversations
+        whose turn still runs then."""
+        with self._lock:
+            jobs = {t: j for t, j in self._jobs.items() if not j.finished}
+        for job in jobs.values():
+            job.stop.set()
+        deadline = time.monotonic() + timeout_s
+        for job in jobs.values():
+            if job.worker is not None:
+                job.worker.join(max(0.0, deadline - time.monotonic()))
+        return [t for t, job in jobs.items() if job.worker is not None and job.worker.is_alive()]
 
     def job(self, thread: str) -> Job | None:
         with self._lock:
@@ -251,10 +277,13 @@ class Desk:
                 job.progress("queued", {"why": "another conversation of the project is working"})
                 self._project_turn.acquire()
             try:
-                replies = session.send(text, on_event=job.progress, calls=calls)
+                replies = session.send(text, on_event=job.progress, calls=calls, stop=job.stop)
             finally:
                 self._project_turn.release()
         except ChatError as exc:
+            if str(exc) == STOPPED:
+                job.add("stopped", {"text": one_line(exc)}, last=True)
+                return
             job.add("error", {"error": one_line(exc)}, last=True)
             return
         except Exception as exc:
@@ -357,6 +386,10 @@ def create_app(project: Project, length_s: float = 60.0) -> Starlette:
         job = await run_in_threadpool(desk.start, thread, text, calls)
         return JSONResponse({"thread": thread, "turn": job.turn}, status_code=202)
 
+    async def stop(request: Request) -> Response:
+        job = await run_in_threadpool(desk.stop, request.path_params["thread"])
+        return JSONResponse({"thread": request.path_params["thread"], "turn": job.turn}, 202)
+
     async def events(request: Request) -> Response:
         thread = request.path_params["thread"]
         await run_in_threadpool(desk.session, thread)  # 404 for an unknown one
@@ -394,6 +427,7 @@ def create_app(project: Project, length_s: float = 60.0) -> Starlette:
         Route("/api/threads", new_thread, methods=["POST"]),
         Route("/api/threads/{thread}", thread, methods=["GET"]),
         Route("/api/threads/{thread}/messages", message, methods=["POST"]),
+        Route("/api/threads/{thread}/stop", stop, methods=["POST"]),
         Route("/api/threads/{thread}/events", events, methods=["GET"]),
         Route("/media/{path:path}", media, methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -186,6 +186,10 @@ function follow() {
   });
   source.addEventListener("progress", (event) => onProgress(data(event)));
   source.addEventListener("reply", (event) => appendMessage("showrunner", data(event).text));
+  source.addEventListener("stopped", (event) => {
+    appendMessage("showrunner", data(event).text);
+    finish();
+  });
   source.addEventListener("done", finish);
   source.addEventListener("idle", finish);
   source.addEventListener("error", (event) => {
@@ -199,10 +203,24 @@ function follow() {
   });
 }
 
+// Stop the running turn: its run stops at the next step and keeps what it made.
+async function stopTurn() {
+  if (!state.thread || !state.working) return;
+  $("stop").disabled = true;
+  try {
+    await api("POST", `/api/threads/${encodeURIComponent(state.thread)}/stop`);
+    $("working-text").textContent = "Stopping at the next step…";
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
 function setWorking(working) {
   state.working = working;
   $("send").disabled = working;
   $("progress").hidden = !working;
+  $("stop").disabled = !working;
+  if (working) $("working-text").textContent = "The showrunner is working…";
   if (!working) resetProgress();
   for (const button of document.querySelectorAll(".needs-idle")) button.disabled = working;
   scrollDown();
@@ -611,6 +629,7 @@ async function start() {
       $("composer").requestSubmit();
     }
   });
+  $("stop").addEventListener("click", stopTurn);
   $("new-thread").addEventListener("click", () => newThread().catch((e) => showError(e.message)));
   for (const tab of document.querySelectorAll("#tabs [role=tab]")) tab.addEventListener("click", () => selectTab(tab.dataset.tab));
   try {
