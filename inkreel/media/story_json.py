@@ -24,7 +24,8 @@ Shot texts are objects keyed by language; character fields carry the language as
 ViStoryBench's Chinese code is `ch`; here it is read as our language `zh`. The character
 key is by their convention the English name, and "Characters Appearing" lists names in each
 language (their scorer matches the `en` list against the keys); a name is resolved here
-against the key, `name_en` or the name in the story's language.
+against the key, `name_en` or the name in the story's language. Shots carry `index` 1, 2,
+3, ... in file order, which their scorer uses to find each shot's image.
 
 Japanese (not in ViStoryBench) uses the same pattern with `ja`: `"ja"` in the shot objects,
 `name_ja` and `prompt_ja` on characters. A Japanese text that is missing falls back to the
@@ -38,10 +39,10 @@ loader ignores (it reads only "Story_type", "Characters" and "Shots"):
     "inkreel": {"language": "ja", "length_s": 30, "tags": ["mystery"],
                 "title": {"en": "...", "ja": "..."}}
 
-All of it is optional: `title` is a string or an object by language (the story id
-otherwise); `language` is en, zh or ja (otherwise English when there are English texts);
-`length_s` is the target length in seconds. The language given to `load_story` wins over
-the metadata.
+All of it is optional: `title` is a string or an object keyed like the shot texts (en, ch,
+ja; the story id when there is none); `language` is en, zh or ja (otherwise English when
+there are English texts); `length_s` is the target length in seconds (5-3600); `tags` are
+free words (genre and so on). The language given to `load_story` wins over the metadata.
 """
 
 from __future__ import annotations
