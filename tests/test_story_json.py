@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from inkreel.media.story_json import StoryError, load_story
+from inkreel.media.story_json import Story, StoryError, load_story
 
 # ViStoryBench's layout (their dataset_load.py), with text written for this test.
 EXAMPLE: dict[str, Any] = {
@@ -279,3 +280,52 @@ def test_top_level_not_an_object(tmp_path: Path) -> None:
 
 def test_bad_language_argument(tmp_path: Path) -> None:
     assert "language 'ch' is not one of en, zh, ja" in _error(tmp_path, EXAMPLE, language="ch")
+
+
+# ----------------------------------------------------------------- the shipped dataset
+
+DATASET = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "inkreel-12"
+TIME_WORDS = {"day": ("day", "morning", "afternoon"), "night": ("night",)}
+
+
+def _shipped() -> list[Story]:
+    return [load_story(p) for p in sorted(DATASET.glob("*/story.json"))]
+
+
+def test_shipped_dataset_is_varied() -> None:
+    stories = _shipped()
+    assert len(stories) >= 12
+    # numbered folders: ViStoryBench's loader and scorer read only those
+    assert all(s.id.isdigit() for s in stories)
+    languages = [s.language for s in stories]
+    assert languages.count("zh") >= 3 and languages.count("ja") >= 3 and "en" in languages
+    assert all(1 <= len(s.characters) <= 4 for s in stories)
+    assert {1, 4} <= {len(s.characters) for s in stories}
+    assert all(4 <= len(s.shots) <= 8 for s in stories)
+    assert all(s.length_s is not None and 20 <= s.length_s <= 40 for s in stories)
+    genres = {s.tags[0] for s in stories}
+    assert {"mystery", "comedy", "romance", "adventure", "slice of life", "sci-fi"} <= genres
+    times = {s.id: {"day", "night"} & set(s.tags) for s in stories}
+    places = {s.id: {"interior", "exterior"} & set(s.tags) for s in stories}
+    assert all(len(t) == 1 for t in times.values()) and all(len(p) == 1 for p in places.values())
+    assert set().union(*times.values()) == {"day", "night"}
+    assert set().union(*places.values()) == {"interior", "exterior"}
+
+
+def test_shipped_stories_read_in_english_and_say_their_time_of_day() -> None:
+    """Every story has the English texts ViStoryBench's tooling reads, matching its tags."""
+    for path in sorted(DATASET.glob("*/story.json")):
+        story = load_story(path, language="en")
+        time = next(t for t in ("day", "night") if t in story.tags)
+        settings = " ".join(s.setting.lower() for s in story.shots)
+        assert any(word in settings for word in TIME_WORDS[time]), story.id
+
+
+def test_shipped_stories_in_their_own_language() -> None:
+    for story in _shipped():
+        if story.language == "en":
+            continue
+        script = "\u3040-\u30ff" if story.language == "ja" else "\u4e00-\u9fff"
+        texts = [story.title, *(c.prompt for c in story.characters)]
+        texts += [s.plot for s in story.shots]
+        assert all(re.search(f"[{script}]", text) for text in texts), story.id
