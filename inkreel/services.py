@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inkreel.memory import AssetMemory
 from inkreel.project import Project
+from inkreel.prompts import system_prompt
 from inkreel.providers import Providers, build_providers
 from inkreel.providers.budget import Ledger
 from inkreel.providers.roster import Roster
@@ -71,6 +72,11 @@ class Services:
     providers: Providers
     memory: AssetMemory
     writer: Callable[[Any], None] = _ignore
+
+    def prompt(self, agent: str) -> str:
+        """The agent's system prompt, from the settings' `prompts_dir` when it has one."""
+        folder = self.settings.prompts_dir
+        return system_prompt(agent, self.project.root / folder if folder else None)
 
     def event(self, kind: str, **payload: Any) -> None:
         """Report progress (a take recorded, a shot checked...) to whoever streams the run."""

@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     video_poll_s: float = Field(
         default=5.0, gt=0, description="Seconds between status polls of a video task."
     )
+    prompts_dir: str | None = Field(
+        default=None,
+        description="A folder of prompt files that override the packaged ones file by file "
+        "(e.g. screenwriter.md); to compare prompt variants. Relative to the project.",
+    )
     concurrency: int | None = Field(
         default=None,
         ge=1,

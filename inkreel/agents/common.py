@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from inkreel.checks.answers import Checked
 from inkreel.graphs.state import EpisodeState
 from inkreel.project import sha256_file
-from inkreel.prompts import system_prompt
 from inkreel.providers.dispatch import Answer
 from inkreel.schemas import Artifact, Gate
 from inkreel.services import Services
@@ -33,7 +32,7 @@ def ask(
     """Ask the model the router picks for the agent's task for `schema`, checked by `check`
     (see `checks.answers`); `system` names the prompt template when the agent has more than
     one (default: the agent's own)."""
-    messages = [SystemMessage(system_prompt(system or agent)), HumanMessage(prompt)]
+    messages = [SystemMessage(ctx.prompt(system or agent)), HumanMessage(prompt)]
     return ctx.providers.calls.structured(agent, schema, messages, label, check)
 
 

@@ -19,7 +19,6 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from inkreel.agents.common import ask
 from inkreel.checks.answers import Checked
-from inkreel.prompts import system_prompt
 from inkreel.providers import chat_rules
 from inkreel.providers.dispatch import ToolTurn
 from inkreel.providers.prompt_io import tag
@@ -91,7 +90,7 @@ def understand(
     if ctx is None or ctx.providers.calls.choose("write").offline:
         return chat_rules.understand(message, cast), ""
     messages = [
-        SystemMessage(system_prompt("showrunner_chat")),
+        SystemMessage(ctx.prompt("showrunner_chat")),
         HumanMessage(
             "\n".join(
                 [

@@ -6,10 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from inkreel.cli.base import UserError, err, eval_app, guarded, out
+from inkreel.cli.base import UserError, err, eval_app, fail, guarded, out
 from inkreel.cli.check import check_levels, load_bundle
+from inkreel.evalruns.configs import ConfigError, parse_configs
+from inkreel.evalruns.dataset import DatasetError
+from inkreel.evalruns.runner import Cell, EvalRun, EvalRunError
+from inkreel.evalruns.scores import PLANT_LEVELS
 from inkreel.project import Project
 from inkreel.run import check_episode_name
 
@@ -88,3 +93,70 @@ def eval_continuity(
         )
     out.print(format_summary(summary), soft_wrap=True, highlight=False)
     out.print(f"Results: {out_dir / 'results.jsonl'}, {out_dir / 'summary.json'}")
+
+
+@eval_app.command("run")
+@guarded
+def eval_run(
+    dataset: Annotated[
+        Path,
+        typer.Argument(help="A folder of ID/story.json, a .jsonl of ideas, or .fountain files."),
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="The run directory (resumed if it exists).")
+    ],
+    config: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=FILE.toml: a settings file to compare (repeatable)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Cells produced at once (processes).", min=1)] = 1,
+    limit: Annotated[int | None, typer.Option(help="Only the first K items.", min=1)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every episode and planted defect.")] = 0,
+    plant: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Plant continuity defects at these levels only: script, storyboard, image."
+        ),
+    ] = None,
+) -> None:
+    """Produce every item of DATASET under every --config, scored per agent."""
+    try:
+        run = EvalRun.open(
+            out_dir,
+            dataset,
+            parse_configs(config or []),
+            seed=seed,
+            limit=limit,
+            plant_levels=tuple(plant or PLANT_LEVELS),
+        )
+    except (DatasetError, ConfigError, EvalRunError) as exc:
+        raise UserError(str(exc)) from None
+    total = len(run.items) * len(run.configs)
+    err.print(
+        f"inkreel: {len(run.items)} item(s) x {len(run.configs)} configuration(s) into "
+        f"{run.root} ({jobs} at a time)"
+    )
+    failed: list[str] = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as bar:
+        job = bar.add_task("Cells", total=total)
+
+        def done(cell: Cell) -> None:
+            mark = "reused" if cell.reused else f"{cell.wall_s:.1f} s"
+            if cell.status != "done":
+                failed.append(f"{cell.config}/{cell.item}: {cell.error}")
+                mark = "FAILED"
+            bar.console.print(f"  {cell.config}/{cell.item}: {mark}", highlight=False)
+            bar.update(job, advance=1)
+
+        run.run(jobs=jobs, on_cell=done)
+    out.print(f"Results: {run.root / 'results.jsonl'}")
+    if failed:
+        for line in failed:
+            err.print(f"[red]failed[/] {escape(line)}")
+        fail(
+            f"{len(failed)} of {total} cell(s) failed (details in each cell's error.log); "
+            "run the same command again to retry them.",
+            1,
+        )
