@@ -210,6 +210,17 @@ def test_a_run_scores_every_agent_resumes_and_shows_a_planted_regression(tmp_pat
     assert (out / "results.jsonl").read_text("utf-8") == before
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
 
+    # The report compares the configurations and names the planted regression first.
+    report = CliRunner().invoke(app, ["eval", "report", str(out), "--baseline", "base"])
+    assert report.exit_code == 0, report.output
+    html = (out / "report.html").read_text("utf-8")
+    assert all(i["id"] in html for i in IDEAS) and "drift" in html and "http" not in html
+    summary = (out / "summary.md").read_text("utf-8")
+    regressions = summary.replace("\\_", "_").split("## ")[1]
+    assert "script_errors" in regressions and "screenwriter" in regressions, summary[:2000]
+    missing = CliRunner().invoke(app, ["eval", "report", str(out), "--baseline", "nope"])
+    assert missing.exit_code == 2 and "nope" in missing.output
+
     # The same run directory with another seed, or a changed configuration, is refused.
     with pytest.raises(EvalRunError, match="seed"):
         EvalRun.open(out, dataset, parse_configs(["base="]), seed=1)

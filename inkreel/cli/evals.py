@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,8 @@ from inkreel.cli.base import UserError, err, eval_app, fail, guarded, out
 from inkreel.cli.check import check_levels, load_bundle
 from inkreel.evalruns.configs import ConfigError, parse_configs
 from inkreel.evalruns.dataset import DatasetError
+from inkreel.evalruns.export import ExportError, export_run
+from inkreel.evalruns.report import ReportError, write_report
 from inkreel.evalruns.runner import Cell, EvalRun, EvalRunError
 from inkreel.evalruns.scores import PLANT_LEVELS
 from inkreel.project import Project
@@ -160,3 +163,52 @@ def eval_run(
             "run the same command again to retry them.",
             1,
         )
+
+
+@eval_app.command("report")
+@guarded
+def eval_report(
+    rundirs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where report.html and summary.md go.")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="The configuration (or RUN/CONFIG) compared against.")
+    ] = None,
+) -> None:
+    """Compare evaluation runs: report.html (self-contained) and summary.md."""
+    try:
+        html, summary = write_report(rundirs, out_dir or rundirs[0], baseline)
+    except ReportError as exc:
+        raise UserError(str(exc)) from None
+    out.print(f"Report: {html}\nSummary: {summary}")
+
+
+@eval_app.command("export")
+@guarded
+def eval_export(
+    rundir: Annotated[Path, typer.Argument(help="An evaluation run of story.json items.")],
+    vistorybench: Annotated[
+        Path, typer.Option("--vistorybench", help="ViStoryBench's outputs folder to write into.")
+    ],
+    config: Annotated[
+        str | None, typer.Option(help="The configuration to export (default: the only one).")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option(help="Method name in their layout (default: inkreel-CONFIG).")
+    ] = None,
+) -> None:
+    """Write a run's keyframes in ViStoryBench's generated-output layout."""
+    try:
+        configs = list(json.loads((rundir / "run.json").read_text("utf-8"))["configs"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{rundir} is not an evaluation run ({exc}).") from None
+    if config is None and len(configs) != 1:
+        raise UserError(
+            f"{rundir} has configurations {', '.join(configs)}: choose one with --config."
+        )
+    try:
+        written = export_run(rundir, vistorybench, config or configs[0], method)
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    out.print(f"Wrote {len(written)} keyframe(s) under {vistorybench}")

@@ -33,6 +33,7 @@ replaces a story's shots whole, with no shot left over from a longer earlier tak
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -41,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["ExportError", "export_vistorybench", "shot_name"]
+__all__ = ["ExportError", "export_run", "export_vistorybench", "shot_name"]
 
 SHOTS_FOLDER = "shots"
 TIMESTAMP = re.compile(r"^\d{8}[_-]\d{6}$")
@@ -185,3 +186,54 @@ def _make_writable(out: Path, run_dir: Path) -> None:
         ) from None
     if not os.access(run_dir, os.W_OK | os.X_OK):
         raise ExportError(f"cannot write to {run_dir}; give a folder you can write to.")
+
+
+def export_run(rundir: Path, out: Path, config: str, method: str | None = None) -> list[Path]:
+    """A run's keyframes for `config`, story items only, in ViStoryBench's layout: method
+    `inkreel-CONFIG` (or `method`), their mode = the dataset's folder name, the run's start as
+    the timestamp, Japanese stories under `en`."""
+    rundir = Path(rundir)
+    try:
+        run = json.loads((rundir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ExportError(f"{rundir} is not an evaluation run ({exc}).") from None
+    if config not in run.get("configs", {}):
+        known = ", ".join(run.get("configs", {})) or "none"
+        raise ExportError(f"{rundir} has no configuration {config!r} (it has {known}).")
+    languages = _story_languages(rundir, config)
+    if not languages:
+        raise ExportError(
+            f"{rundir} has no finished story.json item under {config}; ViStoryBench scores "
+            "stories of its own layout only."
+        )
+    created = datetime.fromisoformat(run["created"]).strftime("%Y%m%d_%H%M%S")
+    dataset = Path(run["dataset"]).name
+    written: list[Path] = []
+    for language in sorted(set(languages.values())):
+        stories = {
+            item: _cell_keyframes(rundir / "cells" / config / item)
+            for item, lang in languages.items()
+            if lang == language
+        }
+        target = "en" if language == "ja" else language
+        written += export_vistorybench(
+            stories, out, method or f"inkreel-{config}", dataset, created, language=target
+        )
+    return written
+
+
+def _story_languages(rundir: Path, config: str) -> dict[str, str]:
+    """Finished cells of story items (ViStoryBench's numeric ids) and their language."""
+    found: dict[str, str] = {}
+    for cell in sorted((rundir / "cells" / config).glob("*/cell.json")):
+        data = json.loads(cell.read_text(encoding="utf-8"))
+        if data.get("status") != "done" or not STORY_ID.match(data["item"]):
+            continue
+        manifest = cell.parent / "episodes" / "ep01" / "manifest.json"
+        found[data["item"]] = json.loads(manifest.read_text(encoding="utf-8")).get("language", "en")
+    return found
+
+
+def _cell_keyframes(folder: Path) -> list[Path]:
+    data = json.loads((folder / "cell.json").read_text(encoding="utf-8"))
+    return [folder / path for path in data["keyframes"]]
