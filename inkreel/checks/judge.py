@@ -192,13 +192,13 @@ def _request(bundle: Bundle, shot: Shot) -> tuple[list[BaseMessage] | None, str]
     keyframe = bundle.board.keyframes.get(shot.id)
     if keyframe is None:
         return None, "no keyframe in the storyboard"
-    frame = _data_url(bundle.root / keyframe.path)
+    frame = image_data_url(bundle.root / keyframe.path)
     if frame is None:
         return None, f"keyframe {keyframe.path} is missing or not an image"
     images = [frame]
     captions = [f"1: the keyframe of shot {shot.id}"]
     for caption, path in _references(bundle, shot):
-        url = _data_url(bundle.root / path)
+        url = image_data_url(bundle.root / path)
         if url is not None:
             images.append(url)
             captions.append(f"{len(images)}: {caption}")
@@ -298,7 +298,8 @@ def _set_facts(bundle: Bundle, shot: Shot) -> dict[str, Any]:
     }
 
 
-def _data_url(path: Path) -> str | None:
+def image_data_url(path: Path) -> str | None:
+    """The image as a JPEG data URL for a vision model (None when it cannot be read)."""
     try:
         stat = path.stat()
     except OSError:

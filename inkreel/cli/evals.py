@@ -115,6 +115,10 @@ def eval_run(
     jobs: Annotated[int, typer.Option(help="Cells produced at once (processes).", min=1)] = 1,
     limit: Annotated[int | None, typer.Option(help="Only the first K items.", min=1)] = None,
     seed: Annotated[int, typer.Option(help="Seed of every episode and planted defect.")] = 0,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(help="A roster model that reads images: grade each shot's prompt alignment."),
+    ] = None,
     plant: Annotated[
         list[str] | None,
         typer.Option(
@@ -131,6 +135,7 @@ def eval_run(
             seed=seed,
             limit=limit,
             plant_levels=tuple(plant or PLANT_LEVELS),
+            judge_model=judge_model,
         )
     except (DatasetError, ConfigError, EvalRunError) as exc:
         raise UserError(str(exc)) from None

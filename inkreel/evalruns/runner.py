@@ -31,10 +31,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from inkreel.checks import Bundle
 from inkreel.evalruns.configs import EvalConfig
 from inkreel.evalruns.dataset import Item, load_dataset
+from inkreel.evalruns.judge import judge_alignment
 from inkreel.evalruns.scores import (
     PLANT_LEVELS,
+    Score,
     agent_costs,
     agent_seconds,
     rows,
@@ -46,6 +49,8 @@ from inkreel.media.languages import LanguageError, resolve_language
 from inkreel.project import Project, write_text_atomic
 from inkreel.run import StageClock, episode_state, is_delivered, run_episode
 from inkreel.schemas import Script
+from inkreel.services import EpisodeContext, open_services
+from inkreel.settings import Settings
 
 EPISODE = "ep01"
 RUN_FORMAT = 1
@@ -69,6 +74,14 @@ class Cell:
     reused: bool = False  # finished in an earlier invocation of the run
 
 
+@dataclass(frozen=True)
+class CellOptions:
+    """How every cell of a run is scored besides its configuration."""
+
+    plant_levels: tuple[str, ...] = PLANT_LEVELS
+    judge_model: str | None = None  # a roster id that reads images: prompt alignment
+
+
 class EvalRun:
     def __init__(
         self,
@@ -78,8 +91,10 @@ class EvalRun:
         configs: list[EvalConfig],
         seed: int,
         plant_levels: tuple[str, ...] = PLANT_LEVELS,
+        judge_model: str | None = None,
     ) -> None:
         self.root = root
+        self.judge_model = judge_model
         self.dataset = dataset
         self.items = items
         self.configs = configs
@@ -100,6 +115,7 @@ class EvalRun:
         seed: int = 0,
         limit: int | None = None,
         plant_levels: tuple[str, ...] = PLANT_LEVELS,
+        judge_model: str | None = None,
     ) -> EvalRun:
         """A new run in `root`, or the run already there (same dataset, seed, planted levels
         and configs)."""
@@ -109,7 +125,9 @@ class EvalRun:
                 f"planted levels are some of {', '.join(PLANT_LEVELS)}, not {unknown or 'none'}"
             )
         items = load_dataset(dataset)[:limit]
-        run = cls(Path(root), Path(dataset), items, list(configs), seed, tuple(plant_levels))
+        run = cls(
+            Path(root), Path(dataset), items, list(configs), seed, tuple(plant_levels), judge_model
+        )
         run._claim()
         return run
 
@@ -120,6 +138,7 @@ class EvalRun:
             "dataset": str(self.dataset.resolve()),
             "seed": self.seed,
             "plant_levels": list(self.plant_levels),
+            "judge_model": self.judge_model,
             "configs": {
                 c.name: {
                     "settings": str(c.file) if c.file else None,
@@ -140,7 +159,7 @@ class EvalRun:
                 had = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
                 raise EvalRunError(f"{path} cannot be read ({exc}); use another --out.") from None
-            for key in ("dataset", "seed", "plant_levels"):
+            for key in ("dataset", "seed", "plant_levels", "judge_model"):
                 if had.get(key) != wanted[key]:
                     raise EvalRunError(
                         f"{self.root} is a run with {key} {had.get(key)!r}, not "
@@ -165,6 +184,10 @@ class EvalRun:
         except OSError as exc:
             raise EvalRunError(f"cannot write the run into {self.root}: {exc.strerror}.") from None
 
+    @property
+    def options(self) -> CellOptions:
+        return CellOptions(self.plant_levels, self.judge_model)
+
     def cell_dir(self, config: str, item: str) -> Path:
         return self.root / "cells" / config / item
 
@@ -184,7 +207,7 @@ class EvalRun:
                 pending.append((config, item))
         if jobs <= 1:
             for config, item in pending:
-                cell = run_cell(self.root, self.name, config, item, self.seed, self.plant_levels)
+                cell = run_cell(self.root, self.name, config, item, self.seed, self.options)
                 cells[(config.name, item.id)] = cell
                 self.write_results(cells)
                 if on_cell is not None:
@@ -192,7 +215,7 @@ class EvalRun:
         elif pending:
             with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
                 futures = [
-                    pool.submit(run_cell, self.root, self.name, c, i, self.seed, self.plant_levels)
+                    pool.submit(run_cell, self.root, self.name, c, i, self.seed, self.options)
                     for c, i in pending
                 ]
                 for future in as_completed(futures):
@@ -233,7 +256,7 @@ def run_cell(
     config: EvalConfig,
     item: Item,
     seed: int,
-    plant_levels: tuple[str, ...] = PLANT_LEVELS,
+    options: CellOptions | None = None,
 ) -> Cell:
     """Produce (or resume) and score one cell; a failure is recorded, never raised."""
     folder = root / "cells" / config.name / item.id
@@ -251,16 +274,21 @@ def run_cell(
                 request, first = first_input(item, seed, settings.model_dump())
                 run_episode(project, request, first, on_update=clock.on_update)
         wall_s = time.perf_counter() - started
+        options = options or CellOptions()
         scores = score_item(
-            folder, EPISODE, item, wall_s=wall_s, seed=seed, plant_levels=plant_levels
+            folder, EPISODE, item, wall_s=wall_s, seed=seed, plant_levels=options.plant_levels
         )
+        judge_usd = 0.0
+        if options.judge_model is not None:
+            judged, judge_usd = _judged(folder, settings, seed, options.judge_model)
+            scores.append(judged)
         report = json.loads((folder / "episodes" / EPISODE / "run.json").read_text("utf-8"))
         lines = rows(
             scores,
             run=run_name,
             item=item.id,
             config=config.name,
-            costs=agent_costs(report),
+            costs={**agent_costs(report), "judge": judge_usd},
             seconds=agent_seconds(clock.finished_at),
         )
         write_text_atomic(
@@ -274,7 +302,7 @@ def run_cell(
             error=None,
             keyframes=_keyframes(folder),
             wall_s=round(wall_s, 3),
-            cost_usd=float(report.get("spent_usd") or 0.0),
+            cost_usd=float(report.get("spent_usd") or 0.0) + judge_usd,
         )
     except Exception as exc:  # a cell that fails is recorded; the run goes on
         folder.mkdir(parents=True, exist_ok=True)
@@ -331,3 +359,25 @@ def _keyframes(folder: Path) -> list[str]:
     board = json.loads((folder / "episodes" / EPISODE / "storyboard.json").read_text("utf-8"))
     frames = board.get("keyframes") or {}
     return [frames[s["id"]]["path"] for s in board.get("shots", []) if s["id"] in frames]
+
+
+def _judged(folder: Path, settings: Settings, seed: int, judge_model: str) -> tuple[Score, float]:
+    """The judge's prompt alignment of the cell's keyframes (the mean grade, each shot's in
+    the comment and in judge.json) and what it cost."""
+    judged = settings.model_copy(update={"judge_model": judge_model})
+    context = EpisodeContext(
+        project=str(folder), episode=EPISODE, seed=seed, settings=judged.model_dump()
+    )
+    bundle = Bundle.load(folder / "episodes" / EPISODE / "storyboard.json", folder)
+    with open_services(context) as live:
+        before = live.ledger.spent(("episode", EPISODE))
+        grades = judge_alignment(live.providers.calls, bundle)
+        cost = live.ledger.spent(("episode", EPISODE)) - before
+    write_text_atomic(
+        folder / "judge.json",
+        json.dumps({k: {"score": g, "reason": r} for k, (g, r) in grades.items()}, indent=2) + "\n",
+    )
+    given = [g for g, _ in grades.values() if g is not None]
+    comment = "; ".join(f"{k}={g if g is not None else '-'}" for k, (g, _) in grades.items())
+    mean = sum(given) / len(given) if given else None
+    return Score("judge", "prompt_alignment", mean, comment), cost
