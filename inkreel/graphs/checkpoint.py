@@ -36,16 +36,24 @@ def _types_in(annotation: Any, found: set[type]) -> None:
         _types_in(arg, found)
 
 
+# Types that checkpoints written by an earlier version name by another module (still
+# importable from there), so an episode started before the move resumes.
+MOVED_TYPES = [
+    ("inkreel.schemas.storyboard", "Angle"),  # now in inkreel.schemas.framing
+    ("inkreel.schemas.storyboard", "Framing"),
+]
+
+
 def checkpoint_types() -> list[tuple[str, str]]:
     """(module, class) of every model and enum a checkpoint of the episode graph can hold:
     those of its state and of its nodes' inputs (the Send payloads), found by walking their
-    fields, so a new payload or field type cannot be left off."""
+    fields, so a new payload or field type cannot be left off; and MOVED_TYPES."""
     builder = build_episode_graph()
     found: set[type] = set()
     _types_in(builder.state_schema, found)
     for node in builder.nodes.values():
         _types_in(node.input_schema, found)
-    return sorted((t.__module__, t.__qualname__) for t in found)
+    return sorted({*((t.__module__, t.__qualname__) for t in found), *MOVED_TYPES})
 
 
 @contextmanager

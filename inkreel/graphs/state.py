@@ -45,6 +45,9 @@ class EpisodeRequest(BaseModel):
         default_factory=list, description="The story's characters, when the writer set them."
     )
     script_file: str | None = None
+    story_file: str | None = Field(
+        default=None, description="The story.json the script was made from, if any."
+    )
     length_s: float = Field(default=60.0, gt=0)
     language: str = "en"
     seed: int = 0

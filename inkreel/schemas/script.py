@@ -9,6 +9,9 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from inkreel.schemas.framing import Angle, Framing
 
 # A delivery note that puts the line somewhere else: its speaker is heard, not seen.
 OFFSCREEN_NOTE = re.compile(
@@ -43,6 +46,29 @@ class Act(StrEnum):
     development = "development"
     turn = "turn"
     resolution = "resolution"
+
+
+class ShotDirection(BaseModel):
+    """A shot decided before the director's turn (a story's own shot list): the director
+    shoots its beat as exactly this one shot and plans only what it leaves open."""
+
+    number: int = Field(ge=1, description="The shot's number in the story, from 1.")
+    framing: Framing | None = Field(
+        default=None, description="The shot size asked for; empty: the director's choice."
+    )
+    angle: Angle | None = Field(
+        default=None, description="The camera angle asked for; empty: the director's choice."
+    )
+    on_screen: list[str] = Field(
+        default_factory=list,
+        description="Exactly who is seen in the shot, names from the cast list (may be nobody).",
+    )
+    perspective: str = Field(default="", description="The story's own words for the camera.")
+    picture: str = Field(
+        default="",
+        description="What the shot shows, as the story tells it; kept when a line is "
+        "written for the shot, so the picture is not lost to the words.",
+    )
 
 
 class Beat(BaseModel):
@@ -123,6 +149,10 @@ class Beat(BaseModel):
         default_factory=list,
         description="Characters who die, or leave the story for good, in this beat; they "
         "appear in no later scene except a flashback.",
+    )
+    # Not in the schema a writer (a model) sees: only a story's import sets it.
+    shot: SkipJsonSchema[ShotDirection | None] = Field(
+        default=None, description="The shot this beat must be, when the story decided it."
     )
 
 
@@ -206,6 +236,29 @@ class ScriptDraft(BaseModel):
     scenes: list[Scene] = Field(min_length=1)
 
 
+class ShotLine(BaseModel):
+    """One line of dialogue said in one of a story's shots."""
+
+    shot: int = Field(description="The number of the shot the line is said in.")
+    character: str = Field(description="Who says it: one of the characters on screen in that shot.")
+    text: str = Field(description="The words said aloud, in the story's language.")
+    emotion: Emotion = Field(default=Emotion.neutral, description="How the line is played.")
+    addressee: str | None = Field(
+        default=None,
+        description="Who it is said to, a character in the same scene; empty when it is said "
+        "to nobody in particular.",
+    )
+
+
+class ShotLines(BaseModel):
+    """Dialogue for a story whose shots are already decided: at most one line per shot."""
+
+    lines: list[ShotLine] = Field(
+        default_factory=list,
+        description="The lines in shot order; shots without a line are left out.",
+    )
+
+
 class Script(ScriptDraft):
     """The episode's screenplay: a draft, or an imported one, with its bookkeeping."""
 
@@ -215,12 +268,17 @@ class Script(ScriptDraft):
         "such as en, zh, ja, ru, te; 639-3 where there is none, such as yue), detected from "
         "the dialogue when a screenplay is imported.",
     )
-    source: Literal["idea", "fountain"] = "idea"
+    source: Literal["idea", "fountain", "story"] = "idea"
     skipped: list[SkippedElement] = Field(default_factory=list)
     voices: list[str] = Field(
         default_factory=list,
         description="Speakers who are only ever heard (a narrator, an intercom, a crowd): "
         "they get a voice but are not designed or drawn.",
+    )
+    appearance: dict[str, str] = Field(
+        default_factory=dict,
+        description="Character name -> how the story describes their look (hair, clothes, "
+        "build); their design follows it.",
     )
 
     def dialogue(self) -> list[tuple[Scene, Beat]]:

@@ -8,23 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from inkreel.schemas.design import Character, Location
+from inkreel.schemas.framing import Angle, Framing
 from inkreel.schemas.script import Emotion, Script
-
-
-class Framing(StrEnum):
-    extreme_wide = "extreme_wide"
-    wide = "wide"
-    medium = "medium"
-    close_up = "close_up"
-    extreme_close_up = "extreme_close_up"
-    over_the_shoulder = "over_the_shoulder"
-    two_shot = "two_shot"
-
-
-class Angle(StrEnum):
-    eye_level = "eye_level"
-    high = "high"
-    low = "low"
 
 
 class Move(StrEnum):
