@@ -12,7 +12,7 @@ import json
 import random
 import tempfile
 import wave
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,9 @@ ASPECT = HEIGHT / WIDTH
 SPACING_M = 1.4
 INTERIOR_WIDE_M = 9.0
 DIALOGUE_TAIL_S = 0.45
+# A shot the story directed shows everyone it names: each at least this far inside the frame
+# edge (a fraction of its width), the view widened if the framing is too tight for them.
+HOLD_MARGIN = 0.12
 HELD_BEAT_RATE = 22050
 
 
@@ -203,10 +206,13 @@ def place_camera(
     heights: dict[str, float],
     location: LocationDesign,
     looks_at: str | None = None,
+    hold: Sequence[str] = (),
 ) -> Camera:
     """Place the camera for the framing, on the subjects, with head room and lead room.
 
     `looks_at` is who the first subject looks at (their addressee); by default, the others.
+    `hold` are people the frame must show whole (a shot the story directed): a framing too
+    tight for them all is widened just enough, as a tight two- or three-shot.
     """
     subjects = [s for s in spec.subjects if s in positions] or list(positions)[:1]
     xs = [positions[s] for s in subjects] or [location.width / 2]
@@ -258,6 +264,13 @@ def place_camera(
         if others:
             toward = 1.0 if sum(others) / len(others) > positions[lead] else -1.0
             x = positions[lead] + toward * vw / 6
+    held = [positions[n] for n in hold if n in positions]
+    if held and framing not in (Framing.extreme_wide, Framing.wide):
+        reach = 0.5 - HOLD_MARGIN
+        if any(abs(h - x) > reach * vw for h in held):
+            x = (max(held) + min(held)) / 2
+            vw = max(vw, (max(held) - min(held)) / (2 * reach))
+            y = head_top_at(vw, 0.12)
     tilt = {Angle.eye_level: 0.0, Angle.high: 0.5, Angle.low: -0.5}[spec.angle]
     y += {Angle.eye_level: 0.0, Angle.high: 0.12, Angle.low: -0.08}[spec.angle] * vw * ASPECT
     return Camera(
@@ -280,10 +293,15 @@ def make_shot(
     # A voice from elsewhere moves no lips; a chorus speaks together.
     speaking = set() if beat.unseen() else set(beat.voices())
     addressee = beat.addressee if speaker and beat.addressee in positions else None
-    camera = place_camera(spec, positions, heights, location, addressee)
+    # A shot the story directed shows exactly whom it names; the others stay in the set,
+    # out of the picture.
+    shown = beat.shot.on_screen if beat.shot is not None else None
+    camera = place_camera(spec, positions, heights, location, addressee, shown or ())
     centre = sum(positions.values()) / max(1, len(positions))
     blocking = []
     for name, x in positions.items():
+        if shown is not None and name not in shown:
+            continue
         sx = screen_x(camera, x)
         if not -0.25 <= sx <= 1.25:
             continue

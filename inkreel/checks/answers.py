@@ -33,6 +33,7 @@ from inkreel.schemas import (
     Script,
     ScriptDraft,
     SetElement,
+    ShotLines,
     ShotPlan,
     ShotSpec,
 )
@@ -163,8 +164,20 @@ def validate_script(script: Script) -> Checked[Script]:
         title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,.;:-")
         issues.append(Issue("title", "a title longer than a title card", f"cut to {title!r}"))
     drawn = [n for n in cast.names if n not in voices]
+    # A description is kept under the name's one spelling; it never brings anyone in.
+    appearance = {
+        known: " ".join(text.split())
+        for name, text in script.appearance.items()
+        if (known := cast.known(name)) and text.strip()
+    }
     value = script.model_copy(
-        update={"title": title, "characters": drawn, "scenes": scenes, "voices": voices}
+        update={
+            "title": title,
+            "characters": drawn,
+            "scenes": scenes,
+            "voices": voices,
+            "appearance": appearance,
+        }
     )
     return Checked(value, issues)
 
@@ -255,6 +268,10 @@ def _beat(
             dict.fromkeys(p for p in (" ".join(x.split()) for x in getattr(beat, key)) if p)
         )
     update["addressee"] = cast.add(beat.addressee)
+    if beat.shot is not None:
+        update["shot"] = beat.shot.model_copy(
+            update={"on_screen": _names(beat.shot.on_screen, cast)}
+        )
     if beat.kind == "dialogue":
         speaker = cast.add(beat.character)
         update["chorus"] = [n for n in _names(beat.chorus, cast) if n != speaker]
@@ -304,6 +321,64 @@ def validate_scene_revision(scene: Scene, script: Script) -> Checked[Scene]:
     if not fixed.beats:
         issues.append(Issue("scene.beats", "the rewritten scene has no beat"))
     return Checked(fixed, issues)
+
+
+def validate_shot_lines(answer: ShotLines, script: Script) -> Checked[Script]:
+    """Write a story's lines into its script without changing a shot or the cast.
+
+    A line turns its shot's beat into dialogue (the shot's picture stays in its direction).
+    Lines for shots the story does not have or that already have a line, lines by someone
+    not on screen in their shot and empty lines are dropped; an addressee outside the scene
+    is left out; a line not in the script's language goes back to the model.
+    """
+    issues: list[Issue] = []
+    cast = Cast()
+    for name in script.characters:
+        cast.add(name)
+    open_shots = {
+        b.shot.number: (s, k)
+        for s, scene in enumerate(script.scenes)
+        for k, b in enumerate(scene.beats)
+        if b.shot is not None and b.kind == "action"
+    }
+    beats = [list(scene.beats) for scene in script.scenes]
+    said: set[int] = set()
+    for i, line in enumerate(answer.lines):
+        where = f"lines[{i}]"
+        if line.shot not in open_shots or line.shot in said:
+            why = "a second line for" if line.shot in said else "no shot without a line is"
+            issues.append(Issue(f"{where}.shot", f"{why} shot {line.shot}", "dropped"))
+            continue
+        s, k = open_shots[line.shot]
+        scene, direction = script.scenes[s], beats[s][k].shot
+        assert direction is not None
+        speaker = cast.known(line.character)
+        text = " ".join(line.text.split())
+        if speaker is None or speaker not in direction.on_screen:
+            on_screen = ", ".join(direction.on_screen) or "nobody"
+            problem = f"{line.character!r} is not on screen in shot {line.shot} ({on_screen})"
+            issues.append(Issue(f"{where}.character", problem, "dropped"))
+            continue
+        if not text:
+            issues.append(Issue(f"{where}.text", "an empty line", "dropped"))
+            continue
+        addressee = cast.known(line.addressee)
+        if addressee == speaker or addressee not in scene.characters:
+            addressee = None
+        said.add(line.shot)
+        beats[s][k] = beats[s][k].model_copy(
+            update={
+                "kind": "dialogue",
+                "text": _line(text, f"{where}.text", script.language, issues, False),
+                "character": speaker,
+                "addressee": addressee,
+                "emotion": line.emotion,
+            }
+        )
+    scenes = [
+        scene.model_copy(update={"beats": b}) for scene, b in zip(script.scenes, beats, strict=True)
+    ]
+    return Checked(script.model_copy(update={"scenes": scenes}), issues)
 
 
 # --------------------------------------------------------------------------- designs
@@ -420,7 +495,8 @@ def validate_shot_plan(plan: ShotPlan, scene: Scene) -> Checked[ShotPlan]:
 
     Shots for beats the scene does not have, or for a beat already covered, are dropped;
     subjects not in the scene are dropped; a beat no shot covers gets a medium shot on its
-    speaker (or a wide one for action), so every line is heard and every action seen.
+    speaker (or a wide one for action), so every line is heard and every action seen. A beat
+    the story directed (`Beat.shot`) gets the framing, angle and people its direction names.
     """
     issues: list[Issue] = []
     names = _scene_names(scene)
@@ -433,7 +509,8 @@ def validate_shot_plan(plan: ShotPlan, scene: Scene) -> Checked[ShotPlan]:
         elif spec.beat in shots:
             issues.append(Issue(f"{where}.beat", f"beat {spec.beat} is shot twice", "dropped"))
         else:
-            shots[spec.beat] = _subjects(spec, names, where, issues)
+            spec = _subjects(spec, names, where, issues)
+            shots[spec.beat] = _as_directed(spec, scene, where, issues)
     missing = [i for i in range(len(scene.beats)) if i not in shots]
     for i in missing:
         shots[i] = default_shot(scene, i)
@@ -443,11 +520,42 @@ def validate_shot_plan(plan: ShotPlan, scene: Scene) -> Checked[ShotPlan]:
 
 
 def default_shot(scene: Scene, beat: int) -> ShotSpec:
-    """Plain coverage of a beat: its speaker in a medium shot, or the scene wide."""
+    """Plain coverage of a beat: its speaker in a medium shot, or the scene wide; as the
+    story directed it, when it did."""
     line = scene.beats[beat]
     if line.kind == "dialogue" and line.character:
-        return ShotSpec(beat=beat, framing=Framing.medium, subjects=[line.character])
-    return ShotSpec(beat=beat, framing=Framing.wide, subjects=list(scene.characters))
+        spec = ShotSpec(beat=beat, framing=Framing.medium, subjects=[line.character])
+    else:
+        spec = ShotSpec(beat=beat, framing=Framing.wide, subjects=list(scene.characters))
+    return _as_directed(spec, scene, "", [])
+
+
+def _as_directed(spec: ShotSpec, scene: Scene, where: str, issues: list[Issue]) -> ShotSpec:
+    """The shot with what its beat's direction decided (framing, angle, who is on screen,
+    the speaker first); the rest (move, side of the line, effects) stays the director's."""
+    beat = scene.beats[spec.beat]
+    direction = beat.shot
+    if direction is None:
+        return spec
+    at = f"{where}." if where else ""
+    number = f"the story's shot {direction.number}"
+    update: dict[str, Any] = {}
+    if direction.framing is not None and spec.framing != direction.framing:
+        update["framing"] = direction.framing
+        issues.append(Issue(f"{at}framing", f"{number} is {direction.framing.value}", "framed so"))
+    if direction.angle is not None and spec.angle != direction.angle:
+        update["angle"] = direction.angle
+        issues.append(Issue(f"{at}angle", f"{number} is {direction.angle.value}", "angled so"))
+    speaker = beat.character if beat.kind == "dialogue" else None
+    first = [speaker] if speaker in direction.on_screen else []
+    kept = [s for s in spec.subjects if s in direction.on_screen]
+    subjects = list(dict.fromkeys([*first, *kept, *direction.on_screen]))
+    if set(subjects) != set(spec.subjects):
+        shown = ", ".join(direction.on_screen) or "nobody"
+        issues.append(Issue(f"{at}subjects", f"{number} shows {shown}", "those on screen"))
+    if subjects != spec.subjects:
+        update["subjects"] = subjects
+    return spec.model_copy(update=update) if update else spec
 
 
 def validate_shot_spec(spec: ShotSpec, beat: int, scene: Scene | None) -> Checked[ShotSpec]:
@@ -458,6 +566,8 @@ def validate_shot_spec(spec: ShotSpec, beat: int, scene: Scene | None) -> Checke
         spec = spec.model_copy(update={"beat": beat})
     if scene is not None:
         spec = _subjects(spec, _scene_names(scene), "", issues)
+        if 0 <= beat < len(scene.beats):
+            spec = _as_directed(spec, scene, "", issues)
     return Checked(spec, issues)
 
 

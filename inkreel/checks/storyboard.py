@@ -1,7 +1,8 @@
 """Storyboard-level continuity: the line, eyelines, jump cuts, teleports, and the script.
 
 The checks read the staging (camera, blocking with world and screen positions, facing) and,
-when the storyboard carries its script, compare each shot with its scene. Facing is a
+when the storyboard carries its script, compare each shot with its scene, and a shot the
+story directed with its direction (exactly whom it names is seen). Facing is a
 direction in the set (the renderer mirrors it for a reverse camera), so eyelines are judged
 in the set and a camera that jumps the line is left to `line_crossed`.
 Findings go to the director and name the shot to redo.
@@ -17,7 +18,7 @@ from itertools import pairwise
 from typing import TypeVar
 
 from inkreel.checks import Bundle
-from inkreel.schemas import Blocking, Finding, Framing, Scene, Shot
+from inkreel.schemas import Blocking, Finding, Framing, Scene, Shot, ShotDirection
 
 DETECTS: dict[str, set[str]] = {
     "line_crossed": {"line_flip"},
@@ -59,7 +60,7 @@ def check_storyboard(bundle: Bundle) -> list[Finding]:
         presence = scene.presence() if scene is not None else None
         findings += line_crossed(shots)
         findings += eyelines(shots, scene, presence)
-        findings += jump_cuts(shots)
+        findings += jump_cuts(shots, scene)
         findings += teleports(shots, scene)
         if scene is not None:
             for shot in shots:
@@ -210,11 +211,18 @@ def eyelines(
     return findings
 
 
-def jump_cuts(shots: list[Shot]) -> list[Finding]:
-    """Flag a cut between two nearly identical set-ups of the same subjects."""
+def jump_cuts(shots: list[Shot], scene: Scene | None = None) -> list[Finding]:
+    """Flag a cut between two nearly identical set-ups of the same subjects.
+
+    A cut to a shot whose framing the story decided (`Beat.shot`) is the story's, not the
+    director's, to change: it is not flagged.
+    """
     findings = []
     for before, shot in pairwise(shots):
         a, b = before.camera, shot.camera
+        direction = _direction(shot, scene)
+        if direction is not None and direction.framing is not None:
+            continue
         if (
             before.framing != shot.framing
             or before.angle != shot.angle
@@ -345,7 +353,10 @@ def against_script(
             )
         )
     findings += _speaker_missing(shot, scene)
-    if shot.framing in WIDE and 0 <= shot.beat < len(scene.beats):
+    direction = _direction(shot, scene)
+    if direction is not None:
+        findings += _against_direction(shot, direction)
+    elif shot.framing in WIDE and 0 <= shot.beat < len(scene.beats):
         blocked = {b.character for b in shot.blocking}
         present = (presence if presence is not None else scene.presence())[shot.beat]
         # The speaker has a finding of their own.
@@ -366,6 +377,51 @@ def against_script(
                 )
             )
     return findings
+
+
+def _against_direction(shot: Shot, direction: ShotDirection) -> list[Finding]:
+    """Compare a shot the story directed with its direction: exactly whom it names is seen."""
+    findings = []
+    shown = _in_frame(shot)
+    blocked = {b.character for b in shot.blocking}
+    asked = ", ".join(direction.on_screen) or "nobody"
+    number = f"story shot {direction.number}"
+    # The speaker has a finding of their own.
+    missing = [c for c in direction.on_screen if c not in shown and c != shot.speaker]
+    if missing:
+        findings.append(
+            _finding(
+                "missing_character",
+                shot,
+                [shot.id],
+                message=f"{', '.join(missing)} should be seen in {shot.id} ({number} shows "
+                f"{asked}) but {'are' if len(missing) > 1 else 'is'} not in the frame.",
+                fix_instruction=f"Show {', '.join(missing)} in {shot.id}: frame everyone "
+                f"{number} shows ({asked}).",
+                evidence={"characters": ", ".join(missing), "story_shot": direction.number},
+            )
+        )
+    extra = [b for b in sorted(blocked) if b not in direction.on_screen]
+    if extra:
+        findings.append(
+            _finding(
+                "extra_character",
+                shot,
+                [shot.id],
+                message=f"{', '.join(extra)} in {shot.id}, but {number} shows {asked}.",
+                fix_instruction=f"Remove {', '.join(extra)} from {shot.id}: {number} shows "
+                f"{asked}.",
+                evidence={"characters": ", ".join(extra), "story_shot": direction.number},
+            )
+        )
+    return findings
+
+
+def _direction(shot: Shot, scene: Scene | None) -> ShotDirection | None:
+    """The story's direction for the shot's beat, if it has one."""
+    if scene is None or not 0 <= shot.beat < len(scene.beats):
+        return None
+    return scene.beats[shot.beat].shot
 
 
 def _speaker_missing(shot: Shot, scene: Scene | None) -> list[Finding]:
