@@ -1,7 +1,8 @@
 """The screenwriter: an idea becomes a Script, checked and revised before anything is designed.
 
 `write_script` drafts the script from the idea (an imported screenplay passes straight
-through). `check_script` runs the script-level continuity checks (`inkreel.checks.script`):
+through; an imported story gets lines written for some of its shots, its shots and cast
+kept). `check_script` runs the script-level continuity checks (`inkreel.checks.script`):
 who is where, who has left, props, time of day and wardrobe. A draft with errors goes to
 `revise_script`, which rewrites only the scenes at fault, each with its findings' fix
 instructions, and comes back to be checked again, up to `continuity_max_attempts` drafts. At
@@ -29,6 +30,7 @@ from inkreel.checks.answers import (
     validate_scene_revision,
     validate_script,
     validate_script_draft,
+    validate_shot_lines,
 )
 from inkreel.graphs.state import EpisodeState
 from inkreel.media.fountain import write_fountain
@@ -41,6 +43,7 @@ from inkreel.schemas import (
     Script,
     ScriptDraft,
     ScriptReview,
+    ShotLines,
     StoryboardFile,
 )
 from inkreel.services import EpisodeContext, Services, services
@@ -66,6 +69,8 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
     request = state["request"]
     earlier = state.get("script")
     if earlier is not None and request.idea is None:
+        if earlier.source == "story":
+            return _with_lines(ctx, _stageable(earlier, ctx), request.length_s)
         return {"script": _stageable(earlier, ctx)}
     parts = [
         tag("idea", request.idea or ""),
@@ -100,6 +105,50 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
     if defect is not None:
         script = drifted(script, defect, request.seed)
     return {"script": script, "text_models": credit("screenplay", answer)}
+
+
+def _with_lines(ctx: Services, script: Script, runtime_s: float) -> dict[str, Any]:
+    """A story's script with lines written for the shots where someone on screen speaks;
+    every shot and the cast stay as the story has them (`validate_shot_lines`)."""
+    shots = [
+        {
+            "shot": beat.shot.number,
+            "place": scene.location,
+            "time_of_day": scene.time_of_day.value,
+            "framing": beat.shot.framing.value if beat.shot.framing else None,
+            "on_screen": beat.shot.on_screen,
+            "picture": beat.shot.picture or beat.text,
+        }
+        for scene in script.scenes
+        for beat in scene.beats
+        if beat.shot is not None and beat.kind == "action"
+    ]
+    if not any(shot["on_screen"] for shot in shots):
+        return {"script": script}  # nobody on screen to say anything
+    prompt = "\n".join(
+        [
+            tag("title", script.title),
+            tag("characters", json.dumps(script.characters, ensure_ascii=False)),
+            tag("shots", json.dumps(shots, ensure_ascii=False)),
+            tag("runtime_seconds", f"{runtime_s:g}"),
+            tag("language", script.language),
+        ]
+    )
+    try:
+        answer = ask(
+            ctx,
+            AGENT,
+            ShotLines,
+            prompt,
+            lambda lines: validate_shot_lines(lines, script),
+            "dialogue",
+            system="screenwriter_lines",
+        )
+    except UnusableAnswer as exc:
+        # The story stands without words: its pictures are what it is made of.
+        ctx.event("story_lines_not_written", why=str(exc))
+        return {"script": script}
+    return {"script": answer.value, "text_models": credit("screenplay", answer)}
 
 
 def _stageable(script: Script, ctx: Services) -> Script:

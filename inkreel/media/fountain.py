@@ -678,7 +678,8 @@ def write_fountain(script: Script) -> str:
     dialogue line is a beat of its own); an emotion without a parenthetical is written as
     one, e.g. "(angry)"; a dual beat with no dialogue beat right before it is written as
     an ordinary cue. An off-screen line gets "(V.O.)" for a voice and "(O.S.)" for a
-    character, and a chorus line one cue naming everyone ("EDWARD AND WILL").
+    character, and a chorus line one cue naming everyone ("EDWARD AND WILL"). A line said
+    in a story's shot comes after that shot's picture, as action.
     """
     metadata = {"title": " ".join(script.title.split()) or "Untitled"}
     if script.logline.strip():
@@ -776,6 +777,8 @@ def _scene_body(beats: list[Beat], heard: set[str]) -> list[FountainElement]:
             out.append(_action_element(beats[i].text))
             i += 1
             continue
+        if _picture(beats[i]):  # a story's shot: what it shows, then the line said over it
+            out.append(_action_element(_picture(beats[i])))
         left_end = _run_end(beats, i)
         if left_end < len(beats) and beats[left_end].kind == "dialogue" and beats[left_end].dual:
             right_end = _run_end(beats, left_end)
@@ -808,10 +811,16 @@ def _run_end(beats: list[Beat], start: int) -> int:
         end < len(beats)
         and beats[end].kind == "dialogue"
         and not beats[end].dual
+        and not _picture(beats[end])
         and _voice(beats[end]) == _voice(beats[start])
     ):
         end += 1
     return end
+
+
+def _picture(beat: Beat) -> str:
+    """What a line's shot shows, when a story directed it (`ShotDirection.picture`)."""
+    return beat.shot.picture if beat.kind == "dialogue" and beat.shot is not None else ""
 
 
 def _element_with(kind: ElementType, metadata: dict[str, MetadataValue]) -> FountainElement:
