@@ -55,16 +55,18 @@ def _story_context(script: Script, name: str) -> str:
 def _design_character(
     ctx: Services, script: Script, name: str, cast: list[CharacterDesign]
 ) -> CharacterDesign:
-    """Design `name`, told (and checked) to look unlike the cast designed so far."""
-    prompt = "\n".join(
-        [
-            tag("character", name),
-            tag("story", _story_context(script, name)),
-            tag("language", script.language),
-            tag("voices", ctx.providers.voices),
-            tag("cast_so_far", [_brief(d) for d in cast]),
-        ]
-    )
+    """Design `name`, told (and checked) to look unlike the cast designed so far, and as the
+    story describes them when it does."""
+    parts = [
+        tag("character", name),
+        tag("story", _story_context(script, name)),
+        tag("language", script.language),
+        tag("voices", ctx.providers.voices),
+        tag("cast_so_far", [_brief(d) for d in cast]),
+    ]
+    if script.appearance.get(name):
+        parts.insert(1, tag("appearance", script.appearance[name]))
+    prompt = "\n".join(parts)
     check = lambda d: validate_character(d, name, cast)  # noqa: E731
     return ask(ctx, AGENT, CharacterDraft, prompt, check).value
 
