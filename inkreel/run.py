@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from typing import Any
 
@@ -28,17 +28,20 @@ from inkreel.graphs.changes import plan_changes
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeRequest, read_state
+from inkreel.media.story_import import script_from_story
+from inkreel.media.story_json import Story
 from inkreel.project import Project, write_text_atomic
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.router import RouterError
 from inkreel.run_report import run_report
-from inkreel.schemas import LineEdit, Redesign, Retake, Script
+from inkreel.schemas import Gate, LineEdit, Redesign, Retake, Script
 from inkreel.schemas.review import ReviewError, cut_edit
 from inkreel.services import EpisodeContext, Services, Warn, open_services
 from inkreel.settings import Settings
 
 EPISODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 RECURSION_LIMIT = 200
+DEFAULT_LENGTH_S = 60.0  # an idea's or a story's runtime when nobody says
 
 # Progress: an agent's event (kind, payload), and a node's finished update (node, update,
 # the state before it).
@@ -114,6 +117,35 @@ def next_episode_name(project: Project) -> str:
     while f"ep{n:02d}" in existing:
         n += 1
     return f"ep{n:02d}"
+
+
+def story_input(
+    story: Story,
+    episode: str,
+    *,
+    length_s: float | None = None,
+    seed: int = 0,
+    settings: dict[str, Any] | None = None,
+    review: Sequence[Gate] = (),
+    story_file: str | None = None,
+) -> tuple[EpisodeRequest, dict[str, Any]]:
+    """The request and the first graph input that produce `story` as `episode`.
+
+    The story's characters and shots are kept (`media.story_import`), in its language;
+    the episode runs `length_s` seconds, else the story's own length, else 60 s. Pass both
+    to `run_episode(project, request, first)`.
+    """
+    script = script_from_story(story)
+    request = EpisodeRequest(
+        episode=episode,
+        story_file=story_file,
+        length_s=length_s or story.length_s or DEFAULT_LENGTH_S,
+        language=story.language,
+        seed=seed,
+        review=list(review),
+        settings=dict(settings or {}),
+    )
+    return request, {"request": request, "script": script}
 
 
 def thread_config(episode: str) -> RunnableConfig:
@@ -370,8 +402,9 @@ def summary_rows(project: Project, values: dict[str, Any]) -> list[tuple[str, st
         kinds: dict[str, int] = {}
         for s in script.skipped:
             kinds[s.kind] = kinds.get(s.kind, 0) + 1
+        source = "story" if script.source == "story" else "screenplay"
         rows.append(
-            ("Skipped from screenplay", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+            (f"Skipped from {source}", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
         )
     rows += report_rows(project, request.episode)
     rows.append(("Files", str(project.root / "episodes" / request.episode)))

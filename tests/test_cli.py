@@ -48,7 +48,7 @@ def test_unknown_language(tmp_path: Path) -> None:
 
 
 def test_idea_and_script_together_or_neither(tmp_path: Path) -> None:
-    assert_user_error(run("produce", "-o", str(tmp_path / "p")), "either an IDEA")
+    assert_user_error(run("produce", "-o", str(tmp_path / "p")), "one of an IDEA")
 
 
 def test_missing_script(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""`inkreel produce`: one episode from an idea or a screenplay, or a screenplay as several."""
+"""`inkreel produce`: one episode from an idea, a screenplay or a story (ViStoryBench's
+story.json), or a screenplay as several."""
 
 from __future__ import annotations
 
@@ -30,10 +31,19 @@ from inkreel.cli.base import (
 )
 from inkreel.cli.progress import ProgressView, _run_or_report, finish_run
 from inkreel.graphs.state import EpisodeRequest
+from inkreel.media import languages
 from inkreel.media.fountain import load_fountain
+from inkreel.media.story_json import Story, StoryError, load_story
 from inkreel.project import Project
 from inkreel.remote import RemoteEpisode
-from inkreel.run import check_episode_name, is_started, next_episode_name, pending_review
+from inkreel.run import (
+    DEFAULT_LENGTH_S,
+    check_episode_name,
+    is_started,
+    next_episode_name,
+    pending_review,
+    story_input,
+)
 from inkreel.schemas import Script
 from inkreel.split import SplitError, part_names, split_script
 
@@ -48,12 +58,25 @@ def produce(
         Path, typer.Option("-o", "--output", help="Project directory (a series).")
     ] = Path("inkreel-project"),
     script: Annotated[Path | None, typer.Option("--script", help="A Fountain screenplay.")] = None,
+    story: Annotated[
+        Path | None,
+        typer.Option(
+            "--story",
+            help="A story in ViStoryBench's story.json layout (the file or its folder): its "
+            "characters and shots are kept.",
+        ),
+    ] = None,
     episode: Annotated[
         str | None, typer.Option(help="Episode name (default ep01, ep02, ...).")
     ] = None,
     length: Annotated[
-        float, typer.Option(help="Target runtime in seconds.", min=10, max=900)
-    ] = 60.0,
+        float | None,
+        typer.Option(
+            help="Target runtime in seconds (default 60; a story's own length if it has one).",
+            min=10,
+            max=900,
+        ),
+    ] = None,
     lang: LangOption = "auto",
     seed: Annotated[int, typer.Option(help="Seed: same seed, same episode.")] = 0,
     text_model: Annotated[str | None, typer.Option(help="Text model (default: offline).")] = None,
@@ -92,20 +115,34 @@ def produce(
     review: ReviewOption = "",
     server: ServerOption = None,
 ) -> None:
-    """Produce an episode from an IDEA or a --script screenplay."""
+    """Produce an episode from an IDEA, a --script screenplay or a --story."""
     gates = parse_review(review)
     if server and split_episodes > 1:
         raise UserError("--split-episodes runs here; produce the parts without --server.")
-    if (idea is None) == (script is None):
-        raise UserError("give either an IDEA or --script FILE.fountain (not both, not neither).")
+    if sum(x is not None for x in (idea, script, story)) != 1:
+        raise UserError(
+            "give one of an IDEA, --script FILE.fountain or --story story.json (exactly one)."
+        )
     if split_episodes > 1 and script is None:
-        raise UserError("--split-episodes splits a --script screenplay; an idea is one episode.")
-    lang = check_language(lang, screenplay=script is not None)
+        raise UserError(
+            "--split-episodes splits a --script screenplay; an idea or a story is one episode."
+        )
     imported: Script | None = None
-    if idea is not None:
+    told: Story | None = None
+    if story is not None:
+        # A story is in the language it is read in: its own unless --lang picks another.
+        wanted = None if lang.strip().lower() == languages.AUTO else check_language(lang)
+        try:
+            told = load_story(story, wanted)
+        except StoryError as exc:
+            raise UserError(str(exc)) from None
+        lang = told.language
+    elif idea is not None:
+        lang = check_language(lang)
         idea = check_idea(idea)
     else:
         assert script is not None
+        lang = check_language(lang, screenplay=True)
         imported = settle_language(load_fountain(script, language=_placeholder(lang)), lang)
         lang = imported.language
     if episode is not None:
@@ -144,17 +181,35 @@ def produce(
         pins=parse_models(model),
         fallback=fallback,
     )
-    request = EpisodeRequest(
-        episode=name,
-        idea=idea,
-        script_file=str(script) if script else None,
-        length_s=length,
-        language=lang,
-        seed=seed,
-        review=gates,
-        settings=settings.model_dump(),
-    )
-    first: dict[str, Any] = {"request": request}
+    first: dict[str, Any]
+    if told is not None:
+        request, first = story_input(
+            told,
+            name,
+            length_s=length,
+            seed=seed,
+            settings=settings.model_dump(),
+            review=gates,
+            story_file=str(story),
+        )
+        unread = [s for s in first["script"].skipped if s.kind == "perspective"]
+        if unread:
+            err.print(
+                f"Story import: {len(unread)} shot perspective(s) not read; the director chose "
+                "their framing (see the summary and manifest)."
+            )
+    else:
+        request = EpisodeRequest(
+            episode=name,
+            idea=idea,
+            script_file=str(script) if script else None,
+            length_s=length or DEFAULT_LENGTH_S,
+            language=lang,
+            seed=seed,
+            review=gates,
+            settings=settings.model_dump(),
+        )
+        first = {"request": request}
     if imported is not None:
         first["script"] = imported
         if imported.skipped:
