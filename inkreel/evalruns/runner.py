@@ -46,8 +46,9 @@ from inkreel.evalruns.scores import (
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import load_fountain
 from inkreel.media.languages import LanguageError, resolve_language
+from inkreel.media.story_json import StoryError, load_story
 from inkreel.project import Project, write_text_atomic
-from inkreel.run import StageClock, episode_state, is_delivered, run_episode
+from inkreel.run import StageClock, episode_state, is_delivered, run_episode, story_input
 from inkreel.schemas import Script
 from inkreel.services import EpisodeContext, open_services
 from inkreel.settings import Settings
@@ -327,6 +328,19 @@ def first_input(
     item: Item, seed: int, settings: dict[str, Any]
 ) -> tuple[EpisodeRequest, dict[str, Any]]:
     """The episode request (and first graph input) that produces `item`."""
+    if item.kind == "story":
+        try:
+            story = load_story(item.source)
+        except StoryError as exc:
+            raise EvalRunError(str(exc)) from None
+        return story_input(
+            story,
+            EPISODE,
+            length_s=item.length_s,
+            seed=seed,
+            settings=settings,
+            story_file=str(item.source),
+        )
     language = item.language
     script: Script | None = None
     if item.kind == "fountain":
@@ -337,8 +351,6 @@ def first_input(
         except LanguageError as exc:
             raise EvalRunError(f"{item.source}: {exc}") from None
         script = script.model_copy(update={"language": language})
-    elif item.kind != "idea":
-        raise EvalRunError(f"{item.source}: {item.kind} items are not supported yet")
     request = EpisodeRequest(
         episode=EPISODE,
         idea=item.idea,
