@@ -225,7 +225,7 @@ def test_a_render_or_retake_stopped_midway_goes_on_when_the_writer_says_render(
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "p"
-    chat = session(root)
+    chat = session(root, length_s=10.0)
     for text in (IDEA, "logline 1", "approve", "approve"):
         say(chat, text)
     episode = chat.values()["episode"]

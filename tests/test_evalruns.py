@@ -18,9 +18,6 @@ from inkreel.evalruns.metrics import BY_KEY
 from inkreel.evalruns.runner import EvalRun, EvalRunError
 from inkreel.prompts import system_prompt
 
-from .fake_openai import FakeOpenAI
-
-ROOT = Path(__file__).resolve().parent.parent
 IDEAS = [
     {
         "id": "lamp",
@@ -161,17 +158,9 @@ def test_a_run_scores_every_agent_resumes_and_shows_a_planted_regression(tmp_pat
     drift.write_text("drift_rate = 1.0\ncontinuity_max_attempts = 1\n", "utf-8")
     out = tmp_path / "run"
     args = ["eval", "run", str(dataset), "--out", str(out), "--config", "base="]
-    # Image-level planting redraws keyframes (the continuity eval's own tests cover it).
-    args += [
-        "--config",
-        f"drift={drift}",
-        "--jobs",
-        "2",
-        "--plant",
-        "script",
-        "--plant",
-        "storyboard",
-    ]
+    # Defects planted in the script only: image planting redraws keyframes, and the
+    # continuity eval's own tests cover every level.
+    args += ["--config", f"drift={drift}", "--jobs", "2", "--plant", "script"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
@@ -230,81 +219,3 @@ def test_a_run_scores_every_agent_resumes_and_shows_a_planted_regression(tmp_pat
     drift.write_text("drift_rate = 0.5\ncontinuity_max_attempts = 1\n", "utf-8")
     changed = CliRunner().invoke(app, args)
     assert changed.exit_code == 2 and "configuration drift changed" in changed.output
-
-
-def test_a_judge_model_grades_prompt_alignment_through_the_real_client(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The judge is a vision model on the local OpenAI-compatible server (tests/fake_openai),
-    reached through the real openai / langchain-openai clients; its grades are paid once."""
-
-    def grade(schema: str, request_json: dict[str, Any]) -> dict[str, Any]:
-        assert schema == "AlignmentVerdict"
-        parts = request_json["messages"][-1]["content"]
-        assert any(p.get("type") == "image_url" for p in parts)
-        asked = json.dumps(parts[0]["text"])
-        return {"score": 4 if "close_up" in asked else 2, "reason": "the framing decided it"}
-
-    monkeypatch.setenv("LOCAL_VISION_KEY", "sk-vision-test")
-    dataset = write_jsonl(tmp_path / "ideas.jsonl", IDEAS[:1])
-    out = tmp_path / "run"
-    with FakeOpenAI(answer=grade) as server:
-        toml = tmp_path / "vision.toml"
-        toml.write_text(
-            "[[models]]\n"
-            'id = "local-vision"\ncapability = "text"\nprovider = "openai"\n'
-            f'model = "vision-test"\nbase_url = "{server.base_url}"\n'
-            'api_key_env = "LOCAL_VISION_KEY"\ntasks = ["judge"]\n'
-            "price = { usd_per_1k_input_tokens = 0.001, usd_per_1k_output_tokens = 0.002 }\n",
-            "utf-8",
-        )
-        args = ["eval", "run", str(dataset), "--out", str(out), "--config", f"v={toml}"]
-        args += ["--judge-model", "local-vision", "--plant", "script"]
-        result = CliRunner().invoke(app, args)
-        assert result.exit_code == 0, result.output
-        asked = len(server.requests_to("chat"))
-        cell = out / "cells" / "v" / "lamp"
-        grades = json.loads((cell / "judge.json").read_text("utf-8"))
-        board = json.loads((cell / "episodes" / "ep01" / "storyboard.json").read_text("utf-8"))
-        assert asked == len(grades) == len(board["shots"])
-        expected = [4 if s["framing"] == "close_up" else 2 for s in board["shots"]]
-        assert [g["score"] for g in grades.values()] == expected
-        rows = [json.loads(x) for x in (out / "results.jsonl").read_text("utf-8").splitlines()]
-        (judged,) = [r for r in rows if r["agent"] == "judge"]
-        assert judged["metric"] == "prompt_alignment"
-        assert judged["score"] == pytest.approx(sum(expected) / len(expected))
-        assert judged["cost_usd"] > 0
-        # Scored again (the cell's marker gone): the grades come from the ledger, not the model.
-        (cell / "cell.json").unlink()
-        again = CliRunner().invoke(app, args)
-        assert again.exit_code == 0, again.output
-        assert len(server.requests_to("chat")) == asked
-
-
-def test_a_story_dataset_runs_and_exports_in_vistorybench_layout(tmp_path: Path) -> None:
-    """A story.json item keeps its shots; its keyframes go out one per story shot, in order."""
-    story = json.loads(
-        (ROOT / "evals" / "datasets" / "inkreel-12" / "01" / "story.json").read_text("utf-8")
-    )
-    story["Shots"] = story["Shots"][:3]
-    story["inkreel"] = {**story.get("inkreel", {}), "length_s": 10}
-    dataset = tmp_path / "stories"
-    (dataset / "01").mkdir(parents=True)
-    (dataset / "01" / "story.json").write_text(json.dumps(story), "utf-8")
-    out = tmp_path / "run"
-    args = ["eval", "run", str(dataset), "--out", str(out), "--plant", "script"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    cell = json.loads((out / "cells" / "default" / "01" / "cell.json").read_text("utf-8"))
-    assert cell["status"] == "done" and len(cell["keyframes"]) == 3
-    exported = tmp_path / "outputs"
-    done = CliRunner().invoke(app, ["eval", "export", str(out), "--vistorybench", str(exported)])
-    assert done.exit_code == 0, done.output
-    shots = sorted(exported.glob("inkreel-default/stories/en/*/01/shots/shot_*.png"))
-    assert [p.name for p in shots] == ["shot_01.png", "shot_02.png", "shot_03.png"]
-    frames = [out / "cells" / "default" / "01" / k for k in cell["keyframes"]]
-    assert [p.read_bytes() for p in shots] == [f.read_bytes() for f in frames]
-    wrong = CliRunner().invoke(
-        app, ["eval", "export", str(out), "--vistorybench", str(exported), "--config", "x"]
-    )
-    assert wrong.exit_code == 2 and "no configuration 'x'" in wrong.output

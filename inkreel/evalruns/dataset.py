@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from inkreel.evalruns.jsonl import read_jsonl
 from inkreel.media.story_json import StoryError, load_story
 from inkreel.settings import LANGUAGES
 
@@ -95,21 +96,8 @@ def _story(path: Path) -> Item:
 
 
 def _ideas(path: Path) -> list[Item]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(
-            f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8."
-        ) from None
     items: list[Item] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{where}: not JSON ({exc.msg}, column {exc.colno}).") from None
+    for where, raw in read_jsonl(path, DatasetError):
         items.append(_idea(raw, where, path, len(items) + 1))
     if not items:
         raise DatasetError(f"{path} holds no idea (one JSON object per line).")

@@ -35,6 +35,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from PIL import Image, UnidentifiedImageError
 
 from inkreel.evalruns import plots
+from inkreel.evalruns.jsonl import read_jsonl
 from inkreel.evalruns.metrics import BY_KEY, Metric
 
 REL_TOL = 0.05
@@ -227,18 +228,7 @@ def _run_json(path: Path) -> dict[str, Any]:
 def _results(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
     if not path.is_file():
         raise ReportError(f"{path.parent} has no results.jsonl; has the run scored anything?")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReportError(f"{path} is not UTF-8 text (byte {exc.start}).") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ReportError(f"{where}: not JSON ({exc.msg}, column {exc.colno}).") from None
+    for where, row in read_jsonl(path, ReportError):
         if not isinstance(row, dict):
             raise ReportError(f"{where}: a result is a JSON object.")
         for name in ("item", "config", "agent", "metric"):
