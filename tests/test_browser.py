@@ -45,7 +45,7 @@ RENDER_MS = 300_000
 def server(tmp_path: Path) -> Iterator[str]:
     """`inkreel serve` on a free port; its URL."""
     command = [sys.executable, "-m", "inkreel.cli", "serve", "-o", str(tmp_path / "series")]
-    command += ["--port", "0", "--length", "20"]
+    command += ["--port", "0", "--length", "12"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

@@ -103,7 +103,7 @@ def test_script_gate_edits_reach_the_script_and_bad_ones_are_refused(tmp_path: P
 
 def test_a_chat_makes_an_episode_then_retakes_one_shot_and_undoes_it(tmp_path: Path) -> None:
     root = tmp_path / "p"
-    chat = session(root)
+    chat = session(root, length_s=12.0)
     for text in (IDEA, "logline 2", "approve", "approve"):
         say(chat, text)
     events: list[str] = []

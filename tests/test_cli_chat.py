@@ -18,7 +18,7 @@ runner = CliRunner()
 
 def chat(root: Path, lines: list[str], *args: str) -> str:
     result = runner.invoke(
-        cli.app, ["chat", "-o", str(root), "--length", "20", *args], input="\n".join(lines) + "\n"
+        cli.app, ["chat", "-o", str(root), "--length", "12", *args], input="\n".join(lines) + "\n"
     )
     assert result.exit_code == 0, result.output
     return result.output

@@ -68,7 +68,7 @@ class Chat:
         self.project = project
         self.context: dict[str, Any] = {
             "project": str(project),
-            "length_s": 20,
+            "length_s": 12,
             "language": "en",
             "seed": 0,
         }
