@@ -152,12 +152,16 @@ def test_an_agent_asks_with_the_configured_prompt(tmp_path: Path) -> None:
 
 def test_a_run_scores_every_agent_resumes_and_shows_a_planted_regression(tmp_path: Path) -> None:
     dataset = write_jsonl(tmp_path / "ideas.jsonl", IDEAS)
+    # Small frames keep the six episodes quick; both configurations share them.
+    small = "width = 640\nheight = 360\nfps = 12\nmusic = false\n"
+    base = tmp_path / "base.toml"
+    base.write_text(small, "utf-8")
     drift = tmp_path / "drift.toml"
     # The drift drill makes every sheet and keyframe take with a defect, and one attempt
     # leaves them for a person: a configuration that must score worse.
-    drift.write_text("drift_rate = 1.0\ncontinuity_max_attempts = 1\n", "utf-8")
+    drift.write_text(small + "drift_rate = 1.0\ncontinuity_max_attempts = 1\n", "utf-8")
     out = tmp_path / "run"
-    args = ["eval", "run", str(dataset), "--out", str(out), "--config", "base="]
+    args = ["eval", "run", str(dataset), "--out", str(out), "--config", f"base={base}"]
     # Defects planted in the script only: image planting redraws keyframes, and the
     # continuity eval's own tests cover every level.
     args += ["--config", f"drift={drift}", "--jobs", "2", "--plant", "script"]
@@ -215,7 +219,7 @@ def test_a_run_scores_every_agent_resumes_and_shows_a_planted_regression(tmp_pat
 
     # The same run directory with another seed, or a changed configuration, is refused.
     with pytest.raises(EvalRunError, match="seed"):
-        EvalRun.open(out, dataset, parse_configs(["base="]), seed=1)
-    drift.write_text("drift_rate = 0.5\ncontinuity_max_attempts = 1\n", "utf-8")
+        EvalRun.open(out, dataset, parse_configs([f"base={base}"]), seed=1)
+    drift.write_text(small + "drift_rate = 0.5\ncontinuity_max_attempts = 1\n", "utf-8")
     changed = CliRunner().invoke(app, args)
     assert changed.exit_code == 2 and "configuration drift changed" in changed.output

@@ -34,7 +34,7 @@ def test_a_judge_model_grades_prompt_alignment_through_the_real_client(
     with FakeOpenAI(answer=grade) as server:
         toml = tmp_path / "vision.toml"
         toml.write_text(
-            "[[models]]\n"
+            "width = 640\nheight = 360\nfps = 12\nmusic = false\n[[models]]\n"
             'id = "local-vision"\ncapability = "text"\nprovider = "openai"\n'
             f'model = "vision-test"\nbase_url = "{server.base_url}"\n'
             'api_key_env = "LOCAL_VISION_KEY"\ntasks = ["judge"]\n'
