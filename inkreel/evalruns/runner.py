@@ -247,8 +247,11 @@ def read_cell(folder: Path) -> Cell | None:
     path = folder / "cell.json"
     if not path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Cell(**{**data, "reused": True})
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Cell(**{**data, "reused": True})
+    except (ValueError, TypeError):  # unreadable (edited by hand, damaged): made again
+        return None
 
 
 def run_cell(
