@@ -365,10 +365,24 @@ def rest_of_episode(
 
 
 def write_run_report(project: Project, request: EpisodeRequest, live: Services) -> None:
-    """Write what the run cost, survived and handed on next to the episode."""
+    """Write what the run cost, survived and handed on next to the episode.
+
+    `sessions` keeps every run of the episode (a first run, its resumes, retakes): when it
+    started and its wall time, so a report can tell how long the episode took in all.
+    """
     report = run_report(request.episode, live.providers, live.ledger)
     folder = project.episode_dir(request.episode)
-    write_text_atomic(folder / "run.json", json.dumps(report, indent=2, default=str))
+    path = folder / "run.json"
+    try:
+        before = json.loads(path.read_text(encoding="utf-8")).get("sessions") or []
+    except (OSError, ValueError, AttributeError):
+        before = []
+    now = time.time()
+    report["sessions"] = [
+        *before,
+        {"started_at": round(live.started_at, 3), "wall_s": round(now - live.started_at, 3)},
+    ]
+    write_text_atomic(path, json.dumps(report, indent=2, default=str))
 
 
 def summary_rows(project: Project, values: dict[str, Any]) -> list[tuple[str, str]]:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ class Services:
     providers: Providers
     memory: AssetMemory
     writer: Callable[[Any], None] = _ignore
+    started_at: float = field(default_factory=time.time)  # when this run's services opened
 
     def prompt(self, agent: str) -> str:
         """The agent's system prompt, from the settings' `prompts_dir` when it has one."""
