@@ -402,6 +402,12 @@ def summary_rows(project: Project, values: dict[str, Any]) -> list[tuple[str, st
         ("Characters new", ", ".join(values.get("cast_new", [])) or "none"),
         ("Characters reused", ", ".join(values.get("cast_reused", [])) or "none"),
     ]
+    if values.get("cast_matched"):
+        # A name the script spells differently from the stored asset it resolved to.
+        matched = [
+            f"{m['name']} → {m['matched']} ({m['score']:.2f})" for m in values["cast_matched"]
+        ]
+        rows.append(("Matched in memory", ", ".join(matched)))
     lines = script.dialogue()
     heard = sum(1 for _, beat in lines if beat.unseen())
     rows.append(

@@ -98,6 +98,8 @@ class EpisodeState(TypedDict, total=False):
     locations: dict[str, Location]
     cast_new: list[str]
     cast_reused: list[str]
+    # Names resolved to a stored asset by similarity: {kind, name, matched, score}.
+    cast_matched: list[dict[str, Any]]
     takes: Annotated[dict[str, Take], merge]
     shot_order: list[str]
     shots: Annotated[dict[str, Shot], merge]
