@@ -1,0 +1,1 @@
+"""A series as a whole: its episodes read together (the morning report)."""
