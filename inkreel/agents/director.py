@@ -27,6 +27,7 @@ from inkreel.checks.answers import default_shot, validate_shot_plan, validate_sh
 from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, renderer
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
+from inkreel.memory.retrieval import choose_references, labelled_references, shot_references
 from inkreel.project import atomic_path, digest
 from inkreel.providers.dispatch import Answer
 from inkreel.providers.errors import UnusableAnswer
@@ -481,16 +482,20 @@ def keyframe_prompt(task: ShotTask) -> str:
 def reference_paths(
     shot: Shot, cast: Mapping[str, Character], location: Location, everyone: bool = False
 ) -> list[str]:
-    """A hosted edit's references: each blocked character's front view (with `everyone`, of
-    the whole cast, for a revision that may re-block), then the set's plate at the shot's time
-    of day (project-relative paths)."""
-    refs = []
-    names = list(cast) if everyone else [b.character for b in shot.blocking]
+    """A hosted edit's references: each blocked character's sheet images for the shot (the
+    turnaround view the shot sees them from, their face when it matters; with `everyone`, the
+    rest of the cast's front views too, for a revision that may re-block), then the set's
+    plate at the shot's time of day (project-relative paths)."""
+    refs: list[str] = []
+    blocked = {b.character: b for b in shot.blocking}
+    names = list(dict.fromkeys([*blocked, *cast])) if everyone else list(blocked)
     for name in names:
-        views = cast[name].turnaround if name in cast else {}
-        front = views.get("front") or next(iter(views.values()), None)
-        if front:
-            refs.append(front)
+        if name not in cast:
+            continue
+        if name in blocked:
+            refs += shot_references(cast[name], shot, blocked[name])
+        else:
+            refs += choose_references(labelled_references(cast[name]))
     plate = location.plates.get(shot.time_of_day) or next(iter(location.plates.values()), None)
     if plate:
         refs.append(plate)

@@ -7,7 +7,8 @@ draw. The judge asks a hosted model that reads images the same questions in word
 works for keyframes no renderer of ours drew: one request per shot carries the storyboard's
 facts (who should be on screen with their design colours, the set, the time of day, the
 framing), the keyframe and at most MAX_REFERENCES references (each expected character's
-turnaround front view, then the set's plate at the shot's time of day), each downscaled to
+turnaround view as the shot sees them, then the set's plate at the shot's time of day, then
+their faces where the shot shows them: `memory.retrieval`), each downscaled to
 IMAGE_MAX_SIDE px. The model answers a `JudgeVerdict`; each problem in it becomes an
 image-level Finding named like the image checks' findings (`DETECTS`), so it routes, scores
 and evaluates like theirs, with `evidence["source"] == "judge"`, the model's confidence and
@@ -35,6 +36,12 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel.checks import Bundle
+from inkreel.memory.retrieval import (
+    choose_references,
+    labelled_references,
+    shot_expression,
+    shot_view,
+)
 from inkreel.prompts import system_prompt
 from inkreel.providers.dispatch import Answer, Dispatch
 from inkreel.providers.errors import UnusableAnswer
@@ -216,8 +223,10 @@ def _request(bundle: Bundle, shot: Shot) -> tuple[list[BaseMessage] | None, str]
 
 
 def _references(bundle: Bundle, shot: Shot) -> list[tuple[str, str]]:
-    """(caption, project-relative path): expected characters' front views (the speaker
-    first), then the set's plate at the shot's time of day; at most MAX_REFERENCES."""
+    """(caption, project-relative path): each expected character's turnaround view as the
+    shot sees them (the speaker first), then the set's plate at the shot's time of day, then
+    their expression heads where the shot shows their face, while there is room; at most
+    MAX_REFERENCES."""
     location = bundle.board.locations.get(shot.location)
     plate = None
     if location is not None:
@@ -226,17 +235,31 @@ def _references(bundle: Bundle, shot: Shot) -> list[tuple[str, str]]:
     if shot.speaker in names:
         names.remove(shot.speaker)
         names.insert(0, shot.speaker)
-    room = MAX_REFERENCES - (1 if plate else 0)
-    refs: list[tuple[str, str]] = []
+    blocked = {b.character: b for b in shot.blocking}
+    views: list[tuple[str, str]] = []
+    faces: list[tuple[str, str]] = []
     for name in names:
         character = bundle.board.cast.get(name)
-        views = character.turnaround if character is not None else {}
-        front = views.get("front") or next(iter(views.values()), None)
-        if front and len(refs) < room:
-            refs.append((f"{name}, front view from the reference sheet", front))
+        if character is None:
+            continue
+        labels = labelled_references(character)
+        view, expression = shot_view(shot, blocked[name]), shot_expression(shot, blocked[name])
+        picked = choose_references(labels, view, expression)
+        if not picked:
+            continue
+        drawn = next((k for k, v in character.turnaround.items() if v == picked[0]), view)
+        caption = f"{name}, {drawn.replace('_', ' ')} view from the reference sheet"
+        if drawn in ("three_quarter", "side") and blocked[name].facing == "left":
+            caption += " (drawn facing right; the shot has them facing left)"
+        views.append((caption, picked[0]))
+        if len(picked) > 1:
+            face = next((k for k, v in character.expressions.items() if v == picked[1]), "")
+            faces.append((f"{name}'s face, {face}, from the reference sheet", picked[1]))
+    room = MAX_REFERENCES - (1 if plate else 0)
+    refs = views[:room]
     if plate:
         refs.append((f"the set {shot.location} at {shot.time_of_day}, nobody in it", plate))
-    return refs
+    return refs + faces[: MAX_REFERENCES - len(refs)]
 
 
 def _shot_facts(shot: Shot) -> dict[str, Any]:

@@ -2,7 +2,12 @@
 
 Text embeddings of each asset's description find it by meaning; image embeddings of its
 reference files let the continuity checker (and later episodes) compare renders against it.
-Records are keyed by a normalised name so episode 2 finds episode 1's cast.
+Records are keyed by a normalised name so episode 2 finds episode 1's cast; a name written
+differently resolves to a stored asset by similarity (`resolve_character`, `matching`), and
+a shot's references are picked by view and expression (`references_for`, `retrieval`).
+
+The memory is embedded (a directory, chromadb's PersistentClient) or a chroma server
+(`AssetMemory.connect("http://HOST:PORT")`).
 """
 
 from __future__ import annotations
@@ -10,11 +15,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import chromadb
+import httpx
+from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 
 from inkreel.memory.embeddings import HashingTextEmbedder, image_embedding
+from inkreel.memory.matching import Match, match_score, match_threshold
+from inkreel.memory.retrieval import FRONT, choose_references, labelled_references
 from inkreel.schemas.design import Character, CharacterDesign, Location, LocationDesign
 from inkreel.schemas.script import name_key
 
@@ -36,14 +46,63 @@ def describe_location(design: LocationDesign) -> str:
     return f"{design.name}: {where} set {design.width} m wide with {kinds}."
 
 
-class AssetMemory:
-    """Characters and locations of one project, persisted with chromadb's PersistentClient."""
+class MemoryUnavailable(Exception):
+    """The asset memory cannot be reached or opened; the message says where and what to do."""
 
-    def __init__(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+
+def _is_url(where: Path | str) -> bool:
+    return isinstance(where, str) and where.startswith(("http://", "https://"))
+
+
+def _server_client(url: str) -> ClientAPI:
+    parts = urlsplit(url)
+    ssl = parts.scheme == "https"
+    try:
+        port = parts.port or (443 if ssl else 8000)
+    except ValueError:
+        port = -1
+    if not parts.hostname or port < 0:
+        raise MemoryUnavailable(
+            f"{url!r} is not a chroma server address; write it as http://HOST:PORT."
         )
+    try:
+        return chromadb.HttpClient(
+            host=parts.hostname,
+            port=port,
+            ssl=ssl,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+    except (ValueError, httpx.HTTPError) as exc:  # chromadb says ValueError: cannot connect
+        raise MemoryUnavailable(
+            f"cannot reach the asset memory at {url}: {exc}; start it with `chroma run --host "
+            f"{parts.hostname} --port {port} --path DIR` or fix memory in inkreel.toml."
+        ) from None
+
+
+class AssetMemory:
+    """Characters and locations of one project, in an embedded chromadb or a chroma server."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        client: ClientAPI | None = None,
+        threshold: float | None = None,
+    ) -> None:
+        """Open the memory in directory `path` (created if need be), or on `client`.
+
+        `threshold`: the score at or above which a name resolves to a stored asset (default:
+        the one measured on `calibration.toml`).
+        """
+        if client is None:
+            if path is None:
+                raise TypeError("AssetMemory needs a directory or a chromadb client")
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(
+                path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+            )
+        self.client = client
+        self.threshold = match_threshold() if threshold is None else threshold
         embedder = HashingTextEmbedder()
         space: dict[str, Any] = {"hnsw:space": "cosine"}
         self.characters = self.client.get_or_create_collection(
@@ -64,6 +123,23 @@ class AssetMemory:
             metadata=space,
         )
 
+    @classmethod
+    def connect(cls, where: Path | str, threshold: float | None = None) -> AssetMemory:
+        """Open the memory at `where`: a chroma server's http(s)://HOST:PORT, or a directory.
+
+        Raises MemoryUnavailable when a server does not answer.
+        """
+        if _is_url(where):
+            url = str(where)
+            client = _server_client(url)
+            try:
+                return cls(client=client, threshold=threshold)
+            except (ValueError, httpx.HTTPError) as exc:
+                raise MemoryUnavailable(
+                    f"cannot open the asset memory at {url}: {exc}; check the chroma server."
+                ) from None
+        return cls(Path(where), threshold=threshold)
+
     # ----------------------------------------------------------------- characters
     def find_character(self, name: str) -> Character | None:
         return self._find(self.characters, name, Character)
@@ -78,9 +154,12 @@ class AssetMemory:
 
     def put_character(self, character: Character, root: Path) -> None:
         self._put(self.characters, character, describe_character(character.design))
-        files = {f"turnaround:{k}": v for k, v in character.turnaround.items()}
-        files |= {f"expression:{k}": v for k, v in character.expressions.items()}
-        self._put_references(character.id, "character", files, root)
+        self._put_references(character.id, "character", labelled_references(character), root)
+
+    def resolve_character(self, name: str, description: str = "") -> Match | None:
+        """The stored character `name` is: the one of its name, else the most alike by name
+        and description at or above the threshold, else None."""
+        return self._resolve(self.characters, name, description)
 
     def search_characters(self, text: str, n: int = 3) -> list[tuple[Character, float]]:
         return [
@@ -97,7 +176,41 @@ class AssetMemory:
         plates = {f"plate:{k}": v for k, v in location.plates.items()}
         self._put_references(location.id, "location", plates, root)
 
+    def resolve_location(self, name: str, description: str = "") -> Match | None:
+        """The stored set `name` is (see `resolve_character`); `description` such as
+        "exterior set"."""
+        return self._resolve(self.locations, name, description)
+
     # ----------------------------------------------------------------- records
+    def character_records(self) -> list[dict[str, Any]]:
+        """Every stored character as JSON data (unchecked), in name order."""
+        return self._records(self.characters)
+
+    def location_records(self) -> list[dict[str, Any]]:
+        return self._records(self.locations)
+
+    @staticmethod
+    def _records(collection: Any) -> list[dict[str, Any]]:
+        metas = collection.get(include=["metadatas"]).get("metadatas") or []
+        return [json.loads(str(m["json"])) for m in sorted(metas, key=lambda m: str(m["key"]))]
+
+    def _resolve(self, collection: Any, name: str, description: str) -> Match | None:
+        record = self._record(collection, name)
+        if record is not None:
+            return Match(name=_stored_name(record, name), record=record, score=1.0)
+        found = collection.get(include=["metadatas", "documents"])
+        best: Match | None = None
+        for meta, document in zip(
+            found.get("metadatas") or [], found.get("documents") or [], strict=True
+        ):
+            stored = str(meta["name"])
+            # The stored document starts with the name: the description is what follows.
+            text = str(document or "").removeprefix(f"{stored}:").strip()
+            score = match_score(name, description, stored, text)
+            if score >= self.threshold and (best is None or score > best.score):
+                best = Match(name=stored, record=json.loads(str(meta["json"])), score=score)
+        return best
+
     @staticmethod
     def _find(collection: Any, name: str, model: type[A]) -> A | None:
         record = AssetMemory._record(collection, name)
@@ -126,6 +239,16 @@ class AssetMemory:
         )
 
     # ----------------------------------------------------------------- references
+    def references_for(
+        self, asset_id: str, view: str = FRONT, expression: str | None = None
+    ) -> list[str]:
+        """A character's stored reference images for a view and, if given, an expression
+        (project-relative paths): the view (else the front), then the expression's head
+        (else the neutral one)."""
+        found = self.references.get(where={"asset_id": asset_id}, include=["metadatas"])
+        labels = {str(m["label"]): str(m["path"]) for m in found.get("metadatas") or []}
+        return choose_references(labels, view, expression)
+
     def reference_vectors(self, asset_id: str) -> dict[str, list[float]]:
         found = self.references.get(where={"asset_id": asset_id}, include=["embeddings"])
         ids = found.get("ids") or []
@@ -154,3 +277,9 @@ class AssetMemory:
             return []
         res = collection.query(query_texts=[text], n_results=min(n, count))
         return list(zip(res["metadatas"][0], res["distances"][0], strict=True))
+
+
+def _stored_name(record: dict[str, Any], fallback: str) -> str:
+    design = record.get("design")
+    name = design.get("name") if isinstance(design, dict) else None
+    return str(name) if name else fallback
