@@ -54,10 +54,11 @@ def _print_summary(made: MorningReport) -> None:
         where = " with a run in that time" if made.since is not None else ""
         out.print(f"No episodes{where} in {made.project}.", highlight=False)
         return
+    flagged = len(made.flagged_shots)
     out.print(
         f"{len(made.group('finished'))} finished, {len(made.group('stopped'))} stopped, "
         f"{len(made.group('failed'))} failed; spent {usd(made.spent_usd)}, "
-        f"wall time {wall(made.wall_s)}, {len(made.flagged_shots)} shot(s) flagged.",
+        f"wall time {wall(made.wall_s)}, {flagged} shot{'s' if flagged != 1 else ''} flagged.",
         highlight=False,
     )
     for e in made.episodes:

@@ -357,20 +357,32 @@ def _status(facts: _Facts, delivered: bool, log: Path | None) -> tuple[Status, s
                 return "over_budget", f"stopped by a budget: {message}"
             return "over_budget", (
                 f"stopped by the {stop['kind']} budget at {_step(facts)}: ${stop['spent']} of "
-                f"${stop['cap']} spent or reserved, and the next call needs ${stop['needed']}"
+                f"${stop['cap']} spent or reserved, and the next call needs ${stop['needed']} "
+                f"(a cap above ${float(stop['spent']) + float(stop['needed']):.4f} pays for that "
+                "call only; `inkreel estimate` prices a whole episode)"
             )
         return "failed", f"failed at {_step(facts)}: {kind}: {message}"
     if facts.work_left:
         if log is not None:
-            return "failed", f"failed at {_step(facts)} (see the log)"
+            return "failed", f"failed at {_step(facts)}: {_last_line(log)}"
         return "interrupted", f"interrupted at {_step(facts)}, with work left"
     if delivered:
         return "finished", "delivered"
     if log is not None:
-        return "failed", "failed before it was delivered (see the log)"
+        return "failed", f"failed before it was delivered: {_last_line(log)}"
     if not facts.values:
         return "failed", "stopped before its first checkpoint; nothing was made"
     return "failed", "ended without being delivered"
+
+
+def _last_line(log: Path, limit: int = 240) -> str:
+    """The last line of a failure log: a traceback ends with the error."""
+    try:
+        lines = [line for line in log.read_text("utf-8", errors="replace").splitlines() if line]
+    except OSError:
+        return "see its log"
+    last = lines[-1].strip() if lines else "see its log"
+    return last if len(last) <= limit else last[: limit - 1] + "…"
 
 
 def _step(facts: _Facts) -> str:
@@ -419,14 +431,12 @@ def _next_steps(project: Project, episode: EpisodeReport, facts: _Facts) -> list
                 f"raise the cap of batch {stop['name']}: run its batch file again with a higher "
                 f"cap: inkreel batch FILE -o {shlex.quote(str(project.root))} --batch-budget USD"
             ]
-        at_least = ""
-        if stop is not None:
-            at_least = f" (above ${float(stop['spent']) + float(stop['needed']):.4f})"
-        return [f"inkreel resume {where} --budget USD{at_least}"]
+        return [f"inkreel resume {where} --budget USD"]
     if episode.status == "interrupted":
         return [f"inkreel resume {where}"]
     if episode.status == "failed":
-        steps = [f"read {episode.log}"] if episode.log is not None else []
+        log = episode.log
+        steps = [f"tail -n 40 {shlex.quote(str(log))}"] if log is not None else []
         if facts.work_left:
             steps.append(f"inkreel resume {where}")
         else:
