@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import colorsys
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from langgraph.runtime import Runtime
 from PIL import Image
@@ -15,7 +16,8 @@ from inkreel.agents.common import artifact, ask
 from inkreel.checks.answers import Issue, repair_record, validate_character, validate_location
 from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, renderer
-from inkreel.project import atomic_path, digest
+from inkreel.memory import Match
+from inkreel.project import atomic_path, digest, write_text_atomic
 from inkreel.providers.limits import local_cpu
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import (
@@ -32,6 +34,7 @@ from inkreel.schemas import (
 from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "character_designer"
+CAST_RECORD = "cast.json"  # in the episode's folder: its names -> the stored assets
 # Reference sheets and set plates are always drawn by the procedural renderer: they are the
 # references a hosted image model is given for keyframes, so they must be exact.
 REFERENCE_ARTIST = ("offline", "inkreel-procedural-renderer")
@@ -203,35 +206,71 @@ def _design_location(
     ]
 
 
-def _recall_character(
-    ctx: Services, name: str, language: str
-) -> tuple[Character | None, list[Issue]]:
-    """The stored character of this name, repaired to today's types if it must be (a voice
-    eSpeak does not have, a colour that does not parse), with what was repaired."""
-    record = ctx.memory.character_record(name)
-    if record is None:
-        return None, []
-    design = CharacterDesign(name=name, voice=audio.voice_for(name, language))
+class Recall(NamedTuple):
+    """A stored asset found for a script's name (repaired to today's types if it must be),
+    or None; what was repaired (or why it could not be); the match when the name is written
+    differently from the stored one."""
+
+    found: Any
+    issues: list[Issue]
+    match: Match | None = None
+
+
+def _matched(ctx: Services, kind: str, name: str, match: Match | None) -> dict[str, Any] | None:
+    """The summary entry (and event) of a name resolved by similarity, else None."""
+    if match is None or match.score >= 1.0:
+        return None
+    ctx.event("asset_matched", asset=kind, name=name, matched=match.name, score=match.score)
+    return {"kind": kind, "name": name, "matched": match.name, "score": round(match.score, 3)}
+
+
+def _recall_character(ctx: Services, name: str, script: Script) -> Recall:
+    """The stored character of this name (else the one it resolves to by name and the
+    story's description of them), repaired to today's types if it must be (a voice eSpeak
+    does not have, a colour that does not parse), with what was repaired."""
+    match = ctx.memory.resolve_character(name, script.appearance.get(name, ""))
+    if match is None:
+        return Recall(None, [])
+    record = match.record
+    design = CharacterDesign(name=match.name, voice=audio.voice_for(match.name, script.language))
     template = Character(id=str(record.get("id") or ""), design=design)
     checked = repair_record(Character, record, template)
-    return (checked.value, checked.repairs) if checked.ok else (None, checked.issues)
+    if not checked.ok:
+        return Recall(None, checked.issues)
+    return Recall(checked.value, checked.repairs, match)
 
 
-def _recall_location(ctx: Services, scene: Scene) -> tuple[Location | None, list[Issue]]:
-    """The stored set of this name, repaired to today's types and lit for every time."""
-    record = ctx.memory.location_record(scene.location)
-    if record is None:
-        return None, []
-    design = LocationDesign(name=scene.location, interior=scene.interior, lighting={})
+def _recall_location(ctx: Services, scene: Scene) -> Recall:
+    """The stored set of this name (else the one it resolves to by name and whether it is
+    an interior), repaired to today's types and lit for every time."""
+    where = "interior" if scene.interior else "exterior"
+    match = ctx.memory.resolve_location(scene.location, f"{where} set")
+    if match is None:
+        return Recall(None, [])
+    record = match.record
+    design = LocationDesign(name=match.name, interior=scene.interior, lighting={})
     template = Location(id=str(record.get("id") or ""), design=design)
     stored = repair_record(Location, record, template)
     if not stored.ok:
-        return None, stored.issues
+        return Recall(None, stored.issues)
     found = stored.value
     lit = validate_location(found.design, found.design.name, found.design.interior)
     if lit.repairs:
         found = found.model_copy(update={"design": lit.value})
-    return found, [*stored.repairs, *lit.repairs]
+    return Recall(found, [*stored.repairs, *lit.repairs], match)
+
+
+def write_cast_record(
+    ctx: Services, episode: str, cast: dict[str, Character], locations: dict[str, Location]
+) -> Path:
+    """Record which stored assets the episode's names are (`inkreel cast` reads it)."""
+    record = {
+        "episode": episode,
+        "characters": {n: {"asset": c.design.name, "id": c.id} for n, c in cast.items()},
+        "locations": {n: {"asset": loc.design.name, "id": loc.id} for n, loc in locations.items()},
+    }
+    path = ctx.project.episode_dir(episode) / CAST_RECORD
+    return write_text_atomic(path, json.dumps(record, indent=2, ensure_ascii=False))
 
 
 def _brief(design: CharacterDesign) -> dict[str, str]:
@@ -265,10 +304,15 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
     for scene in script.scenes:
         first_scenes.setdefault(scene.location, scene)
     recalled = {place: _recall_location(ctx, scene) for place, scene in first_scenes.items()}
+    matched = [
+        entry
+        for place, recall in recalled.items()
+        if (entry := _matched(ctx, "location", place, recall.match)) is not None
+    ]
     # A set stored before and repaired now is rendered again under its repaired design.
     new_sets = {
         place: found.design if found is not None and repairs else None
-        for place, (found, repairs) in recalled.items()
+        for place, (found, repairs, _) in recalled.items()
         if found is None or repairs
     }
     reused: dict[str, Character] = {}
@@ -286,7 +330,9 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
         }
         drawing = {}
         for name in names:
-            found, repairs = _recall_character(ctx, name, script.language)
+            found, repairs, match = _recall_character(ctx, name, script)
+            if found is not None and (entry := _matched(ctx, "character", name, match)):
+                matched.append(entry)
             episode = request.episode
             if found is not None and not repairs:
                 reused[name] = found
@@ -320,14 +366,16 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
             ctx.memory.put_location(location, ctx.project.root)
             artifacts += files
         else:
-            found_loc, _ = recalled[place]
+            found_loc = recalled[place].found
             assert found_loc is not None
             location = found_loc
         locations[place] = location
+    write_cast_record(ctx, request.episode, cast, locations)
     return {
         "cast": cast,
         "locations": locations,
         "cast_new": list(drawn),
         "cast_reused": list(reused),
+        "cast_matched": matched,
         "artifacts": artifacts,
     }

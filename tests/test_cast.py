@@ -1,0 +1,112 @@
+"""The series' cast across episodes: a set named differently resolves to the stored one, a new
+person with a look like another's stays new, and `inkreel cast` lists who appears where."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inkreel import cli
+from inkreel.graphs.checkpoint import open_checkpointer
+from inkreel.graphs.episode import build_episode_graph
+from inkreel.project import Project
+from inkreel.run import summary_rows
+
+runner = CliRunner()
+SMALL = "width = 640\nheight = 360\nfps = 12\nmusic = false\ncontinuity_max_attempts = 1\n"
+PILOT = """Title: The Wall
+
+EXT. HARBOUR WALL - DAY
+
+Nadia runs along the wall with a sealed letter.
+
+NADIA
+Mei! The boat is in.
+
+MEI
+Then we go tonight.
+"""
+SECOND = """Title: The Letter
+
+EXT. THE HARBOR WALL - DUSK
+
+Lena, a young courier in a red coat, waits where the wall ends.
+
+LENA
+You are Nadia?
+
+NADIA
+Who sent you?
+"""
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two short episodes of one series: the second names the pilot's set differently."""
+    root = tmp_path_factory.mktemp("cast") / "series"
+    root.mkdir()
+    (root / "inkreel.toml").write_text(SMALL)
+    for episode, text in (("ep01", PILOT), ("ep02", SECOND)):
+        script = root.parent / f"{episode}.fountain"
+        script.write_text(text)
+        args = ["produce", "--script", str(script), "-o", str(root), "--episode", episode]
+        result = runner.invoke(cli.app, args)
+        assert result.exit_code == 0, result.output + str(result.exception)
+    return root
+
+
+def state_of(root: Path, episode: str) -> dict[str, object]:
+    with open_checkpointer(Path(root) / "checkpoints.sqlite") as saver:
+        graph = build_episode_graph().compile(checkpointer=saver)
+        return dict(graph.get_state({"configurable": {"thread_id": episode}}).values)
+
+
+def test_a_set_named_differently_is_the_stored_one_and_the_match_is_in_the_summary(
+    series: Path,
+) -> None:
+    pilot, second = state_of(series, "ep01"), state_of(series, "ep02")
+    wall = pilot["locations"]["Harbour Wall"]  # type: ignore[index]
+    assert second["locations"]["The Harbor Wall"] == wall  # type: ignore[index]
+    (matched,) = second["cast_matched"]  # type: ignore[misc]
+    assert matched["kind"] == "location" and matched["matched"] == "Harbour Wall"
+    assert 0.88 <= matched["score"] < 1.0
+    rows = dict(summary_rows(Project.open(series, create=False), second))
+    assert rows["Matched in memory"] == f"The Harbor Wall → Harbour Wall ({matched['score']:.2f})"
+    # Nadia is the pilot's; Lena, another young courier, is designed anew.
+    assert second["cast_reused"] == ["NADIA"] and second["cast_new"] == ["LENA"]
+    assert "Matched in memory" not in dict(summary_rows(Project.open(series), pilot))
+
+
+def test_cast_lists_each_asset_with_its_files_and_episodes(series: Path) -> None:
+    result = runner.invoke(cli.app, ["cast", "-o", str(series), "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    people = {c["name"]: c for c in listed["characters"]}
+    assert set(people) == {"NADIA", "MEI", "LENA"}
+    assert people["NADIA"]["episodes"] == ["ep01", "ep02"]
+    assert people["MEI"]["episodes"] == ["ep01"] and people["LENA"]["episodes"] == ["ep02"]
+    assert people["NADIA"]["first_episode"] == "ep01"
+    for person in people.values():
+        (sheet,) = person["files"]
+        assert sheet.endswith("sheet.png") and (series / sheet).is_file()
+    (wall,) = listed["locations"]
+    assert wall["name"] == "Harbour Wall" and wall["episodes"] == ["ep01", "ep02"]
+    assert wall["also_named"] == ["The Harbor Wall"]
+    assert len(wall["files"]) == 3 and all((series / p).is_file() for p in wall["files"])
+    table = runner.invoke(cli.app, ["cast", "-o", str(series)], terminal_width=200)
+    assert table.exit_code == 0, table.output
+    nadia = next(line for line in table.output.splitlines() if "NADIA" in line)
+    assert "ep01, ep02" in nadia and people["NADIA"]["files"][0] in nadia
+    assert "also The Harbor Wall" in table.output
+
+
+def test_cast_of_a_directory_that_is_not_a_project_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a series")
+    result = runner.invoke(cli.app, ["cast", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is not an inkreel project" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "memory").exists()
