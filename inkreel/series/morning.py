@@ -271,8 +271,6 @@ class _Facts:
 
 
 def _facts(project: Project, name: str) -> _Facts:
-    if not project.checkpoints.exists():  # reading must not create one
-        return _Facts()
     state: StateSnapshot = episode_state(project, name)
     if not state.values:
         return _Facts()
