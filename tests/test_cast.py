@@ -7,13 +7,19 @@ import json
 from pathlib import Path
 
 import pytest
+from langgraph.runtime import Runtime
 from typer.testing import CliRunner
 
 from inkreel import cli
+from inkreel.agents.character_designer import design_cast
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
+from inkreel.graphs.state import EpisodeRequest
+from inkreel.media.fountain import read_fountain
 from inkreel.project import Project
 from inkreel.run import summary_rows
+from inkreel.schemas import Character, CharacterDesign, Voice
+from tests.conftest import open_context
 
 runner = CliRunner()
 SMALL = "width = 640\nheight = 360\nfps = 12\nmusic = false\ncontinuity_max_attempts = 1\n"
@@ -110,3 +116,44 @@ def test_cast_of_a_directory_that_is_not_a_project_is_one_error(tmp_path: Path) 
     assert "is not an inkreel project" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "memory").exists()
+
+
+DOCTOR = """Title: Rounds
+
+INT. CLINIC - NIGHT
+
+Dr. Chen checks the chart. Nadine, a young courier in a red coat, brings the letter.
+
+DR. CHEN
+Who sent this?
+
+NADINE
+Nadia.
+"""
+
+
+def test_the_designer_maps_a_name_written_differently_to_the_stored_character(
+    tmp_path: Path,
+) -> None:
+    with open_context(tmp_path / "project", music=False) as ctx:
+        runtime = Runtime(context=ctx.context)
+        stored = {}
+        for name, look in (("DR CHEN", "#9a9a9a"), ("NADIA", "#2b2b2b")):
+            design = CharacterDesign(
+                name=name,
+                role="courier",
+                hair_colour=look,
+                voice=Voice(variant="f2", pitch=50, speed=170),
+            )
+            stored[name] = Character(id=f"chr-{name.lower().replace(' ', '-')}", design=design)
+            ctx.memory.put_character(stored[name], ctx.project.root)
+        request = EpisodeRequest(episode="ep02", script_file="rounds.fountain", seed=1)
+        state = {"request": request, "script": read_fountain(DOCTOR)}
+        update = design_cast(state, runtime)  # type: ignore[arg-type]
+    assert set(update["cast"]) == {"DR. CHEN", "NADINE"}
+    assert update["cast"]["DR. CHEN"] == stored["DR CHEN"]  # the stored asset, under the name
+    assert update["cast_reused"] == ["DR. CHEN"] and update["cast_new"] == ["NADINE"]
+    assert update["cast"]["NADINE"].id != stored["NADIA"].id
+    (matched,) = [m for m in update["cast_matched"] if m["kind"] == "character"]
+    assert (matched["name"], matched["matched"]) == ("DR. CHEN", "DR CHEN")
+    assert matched["score"] >= 0.88

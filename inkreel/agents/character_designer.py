@@ -31,6 +31,7 @@ from inkreel.schemas import (
     Scene,
     Script,
 )
+from inkreel.schemas.script import name_key
 from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "character_designer"
@@ -218,7 +219,7 @@ class Recall(NamedTuple):
 
 def _matched(ctx: Services, kind: str, name: str, match: Match | None) -> dict[str, Any] | None:
     """The summary entry (and event) of a name resolved by similarity, else None."""
-    if match is None or match.score >= 1.0:
+    if match is None or name_key(match.name) == name_key(name):
         return None
     ctx.event("asset_matched", asset=kind, name=name, matched=match.name, score=match.score)
     return {"kind": kind, "name": name, "matched": match.name, "score": round(match.score, 3)}
