@@ -146,7 +146,7 @@ def next_steps(markdown: str) -> dict[str, list[str]]:
 
 
 def test_every_episode_is_listed_with_its_status_spend_and_next_command(night: Night) -> None:
-    root = night.root
+    root = night.root.resolve()
     result, _, markdown = report(root)
     rows = episode_rows(markdown)
     status = {name: cells[2] for name, cells in rows.items()}

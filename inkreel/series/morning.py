@@ -232,7 +232,8 @@ def morning_report(
 ) -> MorningReport:
     """Read every episode of the project (those with a run started since `since`, if given)."""
     folders = sorted(
-        (p for p in (project.root / "episodes").glob("*") if p.is_dir()), key=lambda p: p.name
+        (p for p in (project.root.resolve() / "episodes").glob("*") if p.is_dir()),
+        key=lambda p: p.name,
     )
     ledger = Ledger(project.ledger) if project.ledger.exists() else None
     try:
@@ -247,7 +248,7 @@ def morning_report(
         if ledger is not None:
             ledger.close()
     return MorningReport(
-        project=project.root,
+        project=project.root.resolve(),
         made_at=time.time() if now is None else now,
         since=since,
         episodes=episodes,
@@ -357,7 +358,7 @@ def _status(facts: _Facts, delivered: bool, log: Path | None) -> tuple[Status, s
                 f"stopped by the {stop['kind']} budget at {_step(facts)}: ${stop['spent']} of "
                 f"${stop['cap']} spent or reserved, and the next call needs ${stop['needed']} "
                 f"(a cap above ${float(stop['spent']) + float(stop['needed']):.4f} pays for that "
-                "call only; `inkreel estimate` prices a whole episode)"
+                "call only; inkreel estimate prices a whole episode)"
             )
         return "failed", f"failed at {_step(facts)}: {kind}: {message}"
     if facts.work_left:
@@ -417,7 +418,8 @@ def _source(request: Any) -> str:
 
 
 def _next_steps(project: Project, episode: EpisodeReport, facts: _Facts) -> list[str]:
-    where = f"-o {shlex.quote(str(project.root))} --episode {shlex.quote(episode.name)}"
+    root = shlex.quote(str(project.root.resolve()))
+    where = f"-o {root} --episode {shlex.quote(episode.name)}"
     if episode.status == "waiting":
         assert facts.gate is not None
         return _gate_commands(facts.gate, where)
@@ -427,7 +429,7 @@ def _next_steps(project: Project, episode: EpisodeReport, facts: _Facts) -> list
         if stop is not None and stop["kind"] == "batch":
             return [
                 f"raise the cap of batch {stop['name']}: run its batch file again with a higher "
-                f"cap: inkreel batch FILE -o {shlex.quote(str(project.root))} --batch-budget USD"
+                f"cap: inkreel batch FILE -o {root} --batch-budget USD"
             ]
         return [f"inkreel resume {where} --budget USD"]
     if episode.status == "interrupted":
@@ -495,7 +497,7 @@ def _run_starts(folder: Path, run: dict[str, Any] | None) -> list[float]:
 
 def _recent_log(project: Project, name: str, sessions: list[Session]) -> Path | None:
     """The failure log `inkreel batch` wrote, unless a run started after it was written."""
-    log = project.root / "logs" / f"{name}.log"
+    log = project.root.resolve() / "logs" / f"{name}.log"
     try:
         written = log.stat().st_mtime
     except OSError:
@@ -543,7 +545,7 @@ def _flagged_shots(
         if outcome.status != "flagged":
             continue
         relative = keyframes.get(outcome.shot_id)
-        image = project.root / relative if relative else None
+        image = project.root.resolve() / relative if relative else None
         flagged.append(
             FlaggedShot(
                 episode=name,
