@@ -6,7 +6,7 @@ import colorsys
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from langgraph.runtime import Runtime
 from PIL import Image
@@ -36,6 +36,7 @@ from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "character_designer"
 CAST_RECORD = "cast.json"  # in the episode's folder: its names -> the stored assets
+A = TypeVar("A", Character, Location)
 # Reference sheets and set plates are always drawn by the procedural renderer: they are the
 # references a hosted image model is given for keyframes, so they must be exact.
 REFERENCE_ARTIST = ("offline", "inkreel-procedural-renderer")
@@ -207,12 +208,11 @@ def _design_location(
     ]
 
 
-class Recall(NamedTuple):
+class Recall(NamedTuple, Generic[A]):
     """A stored asset found for a script's name (repaired to today's types if it must be),
-    or None; what was repaired (or why it could not be); the match when the name is written
-    differently from the stored one."""
+    or None; what was repaired (or why it could not be); the match it was found by."""
 
-    found: Any
+    found: A | None
     issues: list[Issue]
     match: Match | None = None
 
@@ -225,7 +225,7 @@ def _matched(ctx: Services, kind: str, name: str, match: Match | None) -> dict[s
     return {"kind": kind, "name": name, "matched": match.name, "score": round(match.score, 3)}
 
 
-def _recall_character(ctx: Services, name: str, script: Script) -> Recall:
+def _recall_character(ctx: Services, name: str, script: Script) -> Recall[Character]:
     """The stored character of this name (else the one it resolves to by name and the
     story's description of them), repaired to today's types if it must be (a voice eSpeak
     does not have, a colour that does not parse), with what was repaired."""
@@ -241,7 +241,7 @@ def _recall_character(ctx: Services, name: str, script: Script) -> Recall:
     return Recall(checked.value, checked.repairs, match)
 
 
-def _recall_location(ctx: Services, scene: Scene) -> Recall:
+def _recall_location(ctx: Services, scene: Scene) -> Recall[Location]:
     """The stored set of this name (else the one it resolves to by name and whether it is
     an interior), repaired to today's types and lit for every time."""
     where = "interior" if scene.interior else "exterior"
