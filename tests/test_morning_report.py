@@ -3,7 +3,8 @@
 One project is made once for the module, on the local OpenAI-compatible fake (priced text
 and judge models, offline pictures and voices): a batch of two episodes, ep01 delivered with
 a shot the judge keeps flagging and two vendor errors survived, ep02 failing in the director
-(a drill); ep03 stopped by its episode budget; ep04 waiting at the script gate.
+(a drill); ep03 stopped by its episode budget; ep04 waiting at the script gate; ep05 stopped
+with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from inkreel import cli
-from inkreel.agents import director
+from inkreel.agents import director, screenwriter
 from inkreel.project import Project
 from inkreel.providers.budget import Ledger
 from inkreel.series.morning import SinceError, parse_since
@@ -77,12 +78,17 @@ class Night:
 def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
     base = tmp_path_factory.mktemp("morning")
     root = base / "series"
-    plan = director.plan_storyboard
+    plan, write = director.plan_storyboard, screenwriter.write_script
 
     def crashing_plan(state: Any, runtime: Any) -> Any:
         if runtime.context.episode == "ep02":
             raise RuntimeError("the director's plan crashed (drill)")
         return plan(state, runtime)
+
+    def ctrl_c(state: Any, runtime: Any) -> Any:
+        if runtime.context.episode == "ep05":
+            raise KeyboardInterrupt
+        return write(state, runtime)
 
     batch_file = base / "night.txt"
     batch_file.write_text(f"{IDEA}\nA baker and a thief share one umbrella in the rain.\n")
@@ -93,6 +99,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
         root.mkdir()
         (root / "inkreel.toml").write_text(settings_file(server.base_url))
         mp.setattr(director, "plan_storyboard", crashing_plan)
+        mp.setattr(screenwriter, "write_script", ctrl_c)
         for _ in range(2):  # the screenwriter's first call meets two server errors
             server.fail("chat", status=500)
         batch = runner.invoke(
@@ -106,6 +113,8 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
         assert stopped.exit_code == 2, stopped.output
         waiting = runner.invoke(cli.app, [*boats, "--review", "script"], env=ENV)
         assert waiting.exit_code == 0, waiting.output
+        cut = runner.invoke(cli.app, ["produce", "A kite.", *common, "--episode", "ep05"], env=ENV)
+        assert cut.exit_code == 130, cut.output
     yield Night(root, batch.output)
 
 
@@ -155,13 +164,15 @@ def test_every_episode_is_listed_with_its_status_spend_and_next_command(night: N
         "ep02": "failed",
         "ep03": "over budget",
         "ep04": "waiting for review",
+        "ep05": "interrupted",
     }
-    assert "**1 finished, 2 stopped (1 waiting for review, 1 over budget), 1 failed.**" in markdown
+    stopped = "3 stopped (1 waiting for review, 1 over budget, 1 interrupted)"
+    assert f"**1 finished, {stopped}, 1 failed.**" in markdown
     # Spend per episode is the ledger's, and ep03's cap is its --budget.
     with Ledger(root / "ledger.sqlite") as ledger:
         spent = {ep: ledger.spent(("episode", ep)) for ep in status}
         batch = ledger.spent(("batch", "night"))
-    assert all(spent.values())
+    assert all(usd for ep, usd in spent.items() if ep != "ep05")
     for ep, cells in rows.items():
         assert cells[3] == usd(spent[ep])
     assert rows["ep03"][4] == "$0.0060" and rows["ep01"][4] == "-"
@@ -192,9 +203,10 @@ def test_every_episode_is_listed_with_its_status_spend_and_next_command(night: N
     assert steps["ep02"] == [f"tail -n 40 {log}", f"inkreel resume {where} ep02"]
     assert steps["ep03"] == [f"inkreel resume {where} ep03 --budget USD"]
     assert steps["ep04"][:2] == [f"inkreel review {where} ep04", f"inkreel approve {where} ep04"]
+    assert steps["ep05"] == [f"inkreel resume {where} ep05"]
     assert "the director's plan crashed (drill)" in markdown
     # The terminal gets the same in short, and where the files are.
-    assert "1 finished, 2 stopped, 1 failed" in result.stdout
+    assert "1 finished, 3 stopped, 1 failed" in result.stdout
     assert f"ep03: over budget {usd(spent['ep03'])} -> inkreel resume {where} ep03" in " ".join(
         result.stdout.split()
     )
@@ -238,14 +250,14 @@ def test_the_page_is_self_contained_and_shows_the_flagged_keyframe(night: Night)
 
 
 def test_since_keeps_the_episodes_run_since_then(night: Night) -> None:
-    run = json.loads((night.root / "episodes/ep04/run.json").read_text())
+    run = json.loads((night.root / "episodes/ep05/run.json").read_text())
     started = run["sessions"][-1]["started_at"]
     since = datetime.fromtimestamp(started).isoformat()
     _, _, markdown = report(night.root, "--since", since)
-    assert list(episode_rows(markdown)) == ["ep04"]
-    assert "(1 of 4)" in markdown
+    assert list(episode_rows(markdown)) == ["ep05"]
+    assert "(1 of 5)" in markdown
     _, _, markdown = report(night.root, "--since", "12h")
-    assert list(episode_rows(markdown)) == ["ep01", "ep02", "ep03", "ep04"]
+    assert list(episode_rows(markdown)) == ["ep01", "ep02", "ep03", "ep04", "ep05"]
     later = datetime.fromtimestamp(started + 3600).isoformat()
     result, _, markdown = report(night.root, "--since", later)
     assert "No episode of this series had a run started since" in markdown

@@ -54,6 +54,8 @@ STATUS_LABEL: dict[Status, str] = {
     "failed": "failed",
 }
 
+# Errors a checkpoint keeps when a person (Ctrl-C) or the system stopped the run, not a fault.
+STOPPED_BY_HAND = frozenset({"KeyboardInterrupt", "SystemExit", "CancelledError"})
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _SPAN_S = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _CLOCK = re.compile(r"^\s*\d{1,2}:\d{2}(:\d{2})?\s*$")
@@ -350,6 +352,8 @@ def _status(facts: _Facts, delivered: bool, log: Path | None) -> tuple[Status, s
         )
     if facts.error is not None:
         kind, message = _error_parts(facts.error)
+        if kind in STOPPED_BY_HAND:
+            return "interrupted", f"interrupted at {_step(facts)} ({kind}), with work left"
         if kind == "BudgetExceeded":
             stop = _BUDGET_STOP.search(message)
             if stop is None:
