@@ -37,8 +37,9 @@ from pydantic import BaseModel, Field
 
 from inkreel.checks import Bundle
 from inkreel.memory.retrieval import (
-    choose_references,
     labelled_references,
+    pick_face,
+    pick_view,
     shot_expression,
     shot_view,
 )
@@ -243,18 +244,17 @@ def _references(bundle: Bundle, shot: Shot) -> list[tuple[str, str]]:
         if character is None:
             continue
         labels = labelled_references(character)
-        view, expression = shot_view(shot, blocked[name]), shot_expression(shot, blocked[name])
-        picked = choose_references(labels, view, expression)
-        if not picked:
-            continue
-        drawn = next((k for k, v in character.turnaround.items() if v == picked[0]), view)
-        caption = f"{name}, {drawn.replace('_', ' ')} view from the reference sheet"
-        if drawn in ("three_quarter", "side") and blocked[name].facing == "left":
-            caption += " (drawn facing right; the shot has them facing left)"
-        views.append((caption, picked[0]))
-        if len(picked) > 1:
-            face = next((k for k, v in character.expressions.items() if v == picked[1]), "")
-            faces.append((f"{name}'s face, {face}, from the reference sheet", picked[1]))
+        seen = pick_view(labels, shot_view(shot, blocked[name]))
+        if seen is not None:
+            view, path = seen
+            caption = f"{name}, {view.replace('_', ' ')} view from the reference sheet"
+            if view in ("three_quarter", "side") and blocked[name].facing == "left":
+                caption += " (drawn facing right; the shot has them facing left)"
+            views.append((caption, path))
+        expression = shot_expression(shot, blocked[name])
+        face = pick_face(labels, expression) if expression else None
+        if face is not None:
+            faces.append((f"{name}'s face, {face[0]}, from the reference sheet", face[1]))
     room = MAX_REFERENCES - (1 if plate else 0)
     refs = views[:room]
     if plate:

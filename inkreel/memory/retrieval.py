@@ -30,17 +30,35 @@ def labelled_references(character: Character) -> dict[str, str]:
     return files
 
 
+def _kind(labels: Mapping[str, str], kind: str) -> dict[str, str]:
+    return {k.split(":", 1)[1]: v for k, v in labels.items() if k.startswith(f"{kind}:")}
+
+
+def pick_view(labels: Mapping[str, str], view: str = FRONT) -> tuple[str, str] | None:
+    """(view, path): the view asked for, else the front, else any turnaround view."""
+    views = _kind(labels, TURNAROUND)
+    for name in (view, FRONT, *views):
+        if views.get(name):
+            return name, views[name]
+    return None
+
+
+def pick_face(labels: Mapping[str, str], expression: str) -> tuple[str, str] | None:
+    """(expression, path): the expression's head asked for, else the neutral one."""
+    faces = _kind(labels, EXPRESSION)
+    for name in (expression, NEUTRAL):
+        if faces.get(name):
+            return name, faces[name]
+    return None
+
+
 def choose_references(
     labels: Mapping[str, str], view: str = FRONT, expression: str | None = None
 ) -> list[str]:
-    """The view (else the front, else any turnaround view), then with `expression` its head
-    (else the neutral one): paths as stored, the missing ones left out."""
-    views = {k.split(":", 1)[1]: v for k, v in labels.items() if k.startswith(f"{TURNAROUND}:")}
-    faces = {k.split(":", 1)[1]: v for k, v in labels.items() if k.startswith(f"{EXPRESSION}:")}
-    picked = [views.get(view) or views.get(FRONT) or next(iter(views.values()), None)]
-    if expression is not None:
-        picked.append(faces.get(expression) or faces.get(NEUTRAL))
-    return [p for p in picked if p]
+    """The view (`pick_view`), then with `expression` its head (`pick_face`): paths as
+    stored, the missing ones left out."""
+    picked = [pick_view(labels, view), pick_face(labels, expression) if expression else None]
+    return [p[1] for p in picked if p is not None]
 
 
 def shot_view(shot: Shot, blocking: Blocking) -> str:
