@@ -1,4 +1,5 @@
-"""Asset memory: records found by name, by description, and with their image vectors."""
+"""Asset memory: records found by name, by similarity of name and description, by view and
+expression, with their image vectors; embedded and on a chroma server."""
 
 from __future__ import annotations
 
