@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from inkreel.agents.director import reference_paths
+from inkreel.checks.judge import judge_shots
 from inkreel.memory import AssetMemory, HashingTextEmbedder, MemoryUnavailable, image_embedding
 from inkreel.memory.matching import (
     choose_threshold,
@@ -22,6 +23,8 @@ from inkreel.schemas import (
     Blocking,
     Character,
     CharacterDesign,
+    Emotion,
+    Framing,
     Location,
     LocationDesign,
     SetElement,
@@ -30,6 +33,8 @@ from inkreel.schemas import (
 )
 from inkreel.schemas.design import STANDARD_LIGHTING
 from tests.chroma_server import chroma_url, free_port  # noqa: F401
+from tests.fake_openai import FakeOpenAI
+from tests.test_judge import make_bundle, user_content, verdict, vision_providers
 
 
 def character(tmp: Path, name: str, hair: str, outfit: str) -> Character:
@@ -265,3 +270,33 @@ def test_an_unreachable_server_is_one_clear_error() -> None:
         AssetMemory.connect(url)
     with pytest.raises(MemoryUnavailable, match="not a chroma server address"):
         AssetMemory.connect("http://:80x")
+
+
+def test_the_judge_is_sent_the_view_and_the_face_the_shot_shows(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path)
+    ana = bundle.board.cast["Ana"]
+    for label in ("turnaround-three_quarter", "expression-neutral", "expression-angry"):
+        Image.new("RGB", (64, 64), "#808080").save(tmp_path / f"refs/Ana-{label}.png")
+    turned = "refs/Ana-turnaround-three_quarter.png"
+    bundle.board.cast["Ana"] = ana.model_copy(
+        update={
+            "turnaround": {**ana.turnaround, "three_quarter": turned},
+            "expressions": {e: f"refs/Ana-expression-{e}.png" for e in ("neutral", "angry")},
+        }
+    )
+    first = bundle.board.shots[0]  # a two-shot: Ana faces right, Ben left
+    blocking = [
+        b.model_copy(update={"expression": Emotion.angry}) if b.character == "Ana" else b
+        for b in first.blocking
+    ]
+    close = first.model_copy(update={"framing": Framing.close_up, "blocking": blocking})
+    bundle.board.shots[0] = close
+    with FakeOpenAI(answer=lambda _schema, rj: verdict(rj)) as server:
+        providers = vision_providers(tmp_path, server.base_url)
+        judge_shots(providers.calls, bundle, [first.id])
+        (chat,) = server.requests_to("chat")
+    images = user_content(chat.json)[0]["text"].split("<images>")[1]
+    assert "Ana, three quarter view from the reference sheet" in images
+    assert "Ben, front view" in images  # no three-quarter view on Ben's sheet: the front
+    assert "Ana's face, angry, from the reference sheet" in images
+    assert "Ben's face" not in images  # no heads on Ben's sheet
