@@ -21,6 +21,7 @@ from inkreel.agents.character_designer import CAST_RECORD
 from inkreel.memory import AssetMemory
 from inkreel.project import Project
 from inkreel.schemas.script import name_key
+from inkreel.services import open_memory
 
 
 class CastEntry(BaseModel):
@@ -46,9 +47,10 @@ class SeriesCast(BaseModel):
 def series_cast(project: Project, memory: AssetMemory | None = None) -> SeriesCast:
     """The series' characters and locations with their files and episodes (name order)."""
     uses = episode_uses(project)
-    if memory is None and not project.memory_dir.exists():
+    embedded = project.storage.memory is None
+    if memory is None and embedded and not project.memory_dir.exists():
         return SeriesCast(project=str(project.root), characters=[], locations=[])
-    memory = memory or AssetMemory(project.memory_dir)
+    memory = memory or open_memory(project)
     characters = [_entry("character", r, uses) for r in memory.character_records()]
     locations = [_entry("location", r, uses) for r in memory.location_records()]
     return SeriesCast(project=str(project.root), characters=characters, locations=locations)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ from langgraph.types import Command
 
 from inkreel.estimate import draft_script, estimate_step
 from inkreel.graphs.chat import ChatContext, build_chat_graph
-from inkreel.graphs.checkpoint import open_checkpointer
+from inkreel.graphs.checkpoint import latest_threads, open_checkpointer
 from inkreel.graphs.conversation import CALLS_KEY, Conversation, EpisodeError, OnEvent
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
@@ -104,16 +103,7 @@ class LocalEpisodes:
     def new_episode(self) -> str:
         """A free episode name, taken at once (its folder made), so two conversations
         starting together do not get the same one."""
-        folder = self.project.root / "episodes"
-        folder.mkdir(parents=True, exist_ok=True)
-        for _ in range(1000):
-            name = next_episode_name(self.project)
-            try:
-                (folder / name).mkdir()
-                return name
-            except FileExistsError:  # another conversation took it first
-                continue
-        raise EpisodeError(f"no free episode name in {folder}")
+        return next_episode_name(self.project)
 
     def request(self, **fields: Any) -> EpisodeRequest:
         return EpisodeRequest(
@@ -156,7 +146,7 @@ class LocalEpisodes:
             )
 
     def spent_usd(self, episode: str) -> float:
-        ledger = Ledger(self.project.ledger)
+        ledger = Ledger.open(self.project)
         try:
             return ledger.spent(("episode", episode))
         finally:
@@ -290,13 +280,13 @@ class ChatSession:
         return {"configurable": {"thread_id": self.thread}, "recursion_limit": 50}
 
     def values(self) -> dict[str, Any]:
-        with open_checkpointer(self.project.checkpoints) as saver:
+        with open_checkpointer(self.project) as saver:
             state = build_graph().compile(checkpointer=saver).get_state(self.config())
         return dict(state.values)
 
     def waiting(self) -> dict[str, Any] | None:
         """The review gate the conversation waits at (its payload), or None."""
-        with open_checkpointer(self.project.checkpoints) as saver:
+        with open_checkpointer(self.project) as saver:
             state = build_graph().compile(checkpointer=saver).get_state(self.config())
         for pending in state.interrupts:
             if isinstance(pending.value, dict):
@@ -308,7 +298,7 @@ class ChatSession:
         the page's stop, a killed process), so that the next message is a turn of its own:
         a stopped turn would be run again, and a gate answered in it would be given the same
         answer again, whatever is said next."""
-        with open_checkpointer(self.project.checkpoints) as saver:
+        with open_checkpointer(self.project) as saver:
             saved = saver.get_tuple(self.config())
             if saved is None:
                 return
@@ -366,7 +356,7 @@ class ChatSession:
             raise ChatError("nothing is waiting for a decision; say something instead")
         before = len(self.values().get("messages") or [])
         stop = stop or threading.Event()
-        with open_checkpointer(self.project.checkpoints) as saver:
+        with open_checkpointer(self.project) as saver:
             chat = build_graph(stop).compile(checkpointer=saver)
             stream = chat.stream(
                 first,
@@ -400,19 +390,8 @@ class ChatSession:
 
 def list_threads(project: Project) -> list[ThreadInfo]:
     """The project's conversations, the most recent first."""
-    if not project.checkpoints.exists():
-        return []
-    with sqlite3.connect(str(project.checkpoints)) as conn:
-        try:
-            rows = conn.execute(
-                "SELECT thread_id, MAX(checkpoint_id) FROM checkpoints "
-                "WHERE thread_id LIKE 'chat-%' AND checkpoint_ns = '' GROUP BY thread_id "
-                "ORDER BY MAX(checkpoint_id) DESC"
-            ).fetchall()
-        except sqlite3.OperationalError:  # no checkpoint table yet
-            return []
     found = []
-    for thread, _ in rows:
+    for thread in latest_threads(project, "chat-"):
         values = ChatSession(project, thread, ChatContext(project=str(project.root))).values()
         messages = values.get("messages") or []
         last = messages[-1].content if messages else ""

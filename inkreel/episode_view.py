@@ -197,7 +197,7 @@ def spent_usd(project: Project, episode: str) -> float:
     """What the episode has cost so far (0 when nothing was ever paid in the project)."""
     if not project.ledger.exists():
         return 0.0
-    ledger = Ledger(project.ledger)
+    ledger = Ledger.open(project)
     try:
         return round(float(ledger.spent(("episode", episode))), 6)
     finally:

@@ -7,11 +7,18 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from inkreel import PROJECT_FORMAT, __version__
+from inkreel.liveness import alive_here, owner_token
+from inkreel.pg import advisory_lock
+from inkreel.storage import Storage, StorageError
 
 MARKER = "inkreel-project.json"
 
@@ -61,12 +68,24 @@ def _read_umask() -> int:
 UMASK = _read_umask()
 
 
+# A temporary file is named .STEM.OWNER.RANDOM.partSUFFIX: OWNER is the writing process's
+# token, so a sweep removes only the leftovers of processes that are gone.
+PARTIAL_GLOB = ".*.part*"
+# A leftover of a process on another host (whose liveness this host cannot see) is swept
+# only when it is this old: no write takes that long.
+FOREIGN_PARTIAL_AGE_S = 12 * 3600
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling path; rename it onto target only if the block succeeds."""
+    """Yield a temporary sibling path; rename it onto target only if the block succeeds.
+
+    Safe when two processes (two machines on a shared filesystem) write the same
+    content-addressed file: each writes its own temporary file and the rename is atomic.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=target.parent
+        prefix=f".{target.stem}.{owner_token()}.", suffix=f".part{target.suffix}", dir=target.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -79,6 +98,17 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def _project_id(marker: Path, meta: dict[str, Any]) -> str:
+    """The project's id, given to a project made before ids existed on first open."""
+    found = meta.get("project_id")
+    if isinstance(found, str) and found:
+        return found
+    meta = {**meta, "project_id": uuid.uuid4().hex[:16]}
+    with contextlib.suppress(OSError):
+        write_text_atomic(marker, json.dumps(meta, indent=2))
+    return str(meta["project_id"])
+
+
 def write_bytes_atomic(target: Path, data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
@@ -89,11 +119,32 @@ def write_text_atomic(target: Path, text: str) -> Path:
     return write_bytes_atomic(target, text.encode("utf-8"))
 
 
+def _partial_owner(path: Path) -> str | None:
+    """The owner token in a temporary file's name (None for an older, unnamed one)."""
+    parts = path.name.split(".")
+    return parts[2] if len(parts) >= 5 and parts[2].count("-") == 2 else None
+
+
+def partial_is_orphan(path: Path, now: float | None = None) -> bool:
+    """Whether a temporary file was left by a process that is gone."""
+    owner = _partial_owner(path)
+    alive = alive_here(owner) if owner is not None else None
+    if alive is not None:
+        return not alive
+    try:
+        age = (now or time.time()) - path.stat().st_mtime
+    except OSError:
+        return False
+    return age > FOREIGN_PARTIAL_AGE_S
+
+
 class Project:
     """Paths inside a project directory, created on first use and version-checked."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, project_id: str = "", storage: Storage | None = None) -> None:
         self.root = root
+        self.id = project_id
+        self.storage = storage if storage is not None else Storage()
 
     @classmethod
     def open(cls, root: Path, create: bool = True) -> Project:
@@ -101,6 +152,7 @@ class Project:
         if root.exists() and not root.is_dir():
             raise ProjectError(f"{root} exists and is not a directory; choose another -o path.")
         marker = root / MARKER
+        meta: dict[str, Any] = {}
         if marker.exists():
             try:
                 meta = json.loads(marker.read_text(encoding="utf-8"))
@@ -126,20 +178,23 @@ class Project:
                 )
             try:
                 root.mkdir(parents=True, exist_ok=True)
-                write_text_atomic(
-                    marker,
-                    json.dumps(
-                        {"project_format": PROJECT_FORMAT, "inkreel_version": __version__},
-                        indent=2,
-                    ),
-                )
+                meta = {
+                    "project_format": PROJECT_FORMAT,
+                    "inkreel_version": __version__,
+                    "project_id": uuid.uuid4().hex[:16],
+                }
+                write_text_atomic(marker, json.dumps(meta, indent=2))
             except OSError as exc:
                 raise ProjectError(
                     f"cannot create project directory {root}: {exc.strerror}."
                 ) from None
         if not os.access(root, os.W_OK):
             raise ProjectError(f"{root} is not writable.")
-        return cls(root)
+        try:
+            storage = Storage.load(root)
+        except StorageError as exc:
+            raise ProjectError(str(exc)) from None
+        return cls(root, _project_id(marker, meta), storage)
 
     @classmethod
     def settings_root(cls, root: Path) -> Path:
@@ -176,16 +231,56 @@ class Project:
         return path
 
     def sweep_partials(self) -> int:
-        """Delete temporary files a killed run left behind; return how many.
+        """Delete temporary files that dead runs left behind; return how many.
 
-        Only safe while no other run writes into this project (one run per project today).
+        Files of live runs (other episodes being made now, on this or another machine) stay.
         """
         swept = 0
+        now = time.time()
         for folder in (self.root / "assets", self.root / "episodes"):
-            for leftover in folder.glob("**/.*.part*"):
-                leftover.unlink(missing_ok=True)
-                swept += 1
+            for leftover in folder.glob(f"**/{PARTIAL_GLOB}"):
+                if partial_is_orphan(leftover, now):
+                    leftover.unlink(missing_ok=True)
+                    swept += 1
         return swept
+
+    def claim_episode_name(self, name: str) -> bool:
+        """Create the episode's folder if nobody has: True if this call created it."""
+        folder = self.root / "episodes" / name
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def unclaimed_if_unused(self, name: str) -> Iterator[None]:
+        """Give a claimed name back (remove its folder while still empty) if the block fails
+        before anything of the episode is written: a run refused at its start (a missing key,
+        an unreachable database) leaves nothing behind."""
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(OSError):
+                (self.root / "episodes" / name).rmdir()  # only an empty folder goes
+                (self.root / "episodes").rmdir()
+            raise
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold the project-wide lock `name` (one holder at a time, across processes).
+
+        A lock file in the project; with a shared database the database's advisory lock
+        instead (`providers.ledger_db.advisory_lock`), which every machine sees.
+        """
+        if self.storage.database is not None:
+            with advisory_lock(self.storage.database, "inkreel", self.id, name):
+                yield
+            return
+        path = self.root / "locks" / f"{name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(path):
+            yield
 
     def rel(self, path: Path | str) -> str:
         return str(Path(path).resolve().relative_to(self.root.resolve()))

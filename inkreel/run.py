@@ -25,7 +25,7 @@ from langgraph.types import Command, StateSnapshot
 
 from inkreel.estimate import over_budget
 from inkreel.graphs.changes import plan_changes
-from inkreel.graphs.checkpoint import open_checkpointer
+from inkreel.graphs.checkpoint import has_checkpoints, open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeRequest, read_state
 from inkreel.media.story_import import script_from_story
@@ -110,11 +110,12 @@ def check_episode_name(name: str) -> str:
 
 
 def next_episode_name(project: Project) -> str:
-    """The first free epNN of the project."""
+    """The first free epNN of the project, claimed (its folder made) so that two runs
+    starting at once, on one machine or two, never get the same name."""
     # The parts of a split screenplay (ep03-part1, ...) take their base name too.
     existing = {re.sub(r"-part\d+$", "", p.name) for p in (project.root / "episodes").glob("*")}
     n = 1
-    while f"ep{n:02d}" in existing:
+    while f"ep{n:02d}" in existing or not project.claim_episode_name(f"ep{n:02d}"):
         n += 1
     return f"ep{n:02d}"
 
@@ -160,13 +161,13 @@ def is_delivered(project: Project, episode: str) -> bool:
 
 def is_started(project: Project, episode: str) -> bool:
     """Whether the episode has a checkpoint (started, finished or not)."""
-    with open_checkpointer(project.checkpoints) as saver:
+    with open_checkpointer(project) as saver:
         return saver.get_tuple(thread_config(episode)) is not None
 
 
 def episode_state(project: Project, episode: str) -> StateSnapshot:
     """The episode's last checkpoint (empty values when it was never started)."""
-    with open_checkpointer(project.checkpoints) as saver:
+    with open_checkpointer(project) as saver:
         graph = build_episode_graph().compile(checkpointer=saver)
         state = graph.get_state(thread_config(episode))
     # What a LangGraph client wrote with update_state is JSON: read it as the models.
@@ -186,9 +187,9 @@ _COMMAND_TASK_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def _command_left(project: Project, episode: str) -> bool:
-    if not project.checkpoints.exists():
+    if not has_checkpoints(project):
         return False
-    with open_checkpointer(project.checkpoints) as saver:
+    with open_checkpointer(project) as saver:
         saved = saver.get_tuple(thread_config(episode))
     return saved is not None and any(
         task == _COMMAND_TASK_ID for task, _, _ in saved.pending_writes or []
@@ -245,7 +246,10 @@ def run_episode(
     if settings is not None:
         request = request.model_copy(update={"settings": settings.model_dump(mode="json")})
     # The ledger is closed however the run ends (a budget stop, a crash, Ctrl-C).
-    with open_services(context_for(project, request), warn) as live:
+    with (
+        project.unclaimed_if_unused(request.episode),
+        open_services(context_for(project, request), warn) as live,
+    ):
         try:
             final = _stream(project, request, first_input, live, on_event, on_update)
         except BudgetExceeded as stop:
@@ -314,7 +318,7 @@ def _stream(
         "max_concurrency": live.providers.concurrency(live.settings),
         "recursion_limit": RECURSION_LIMIT,
     }
-    with open_checkpointer(project.checkpoints) as saver:
+    with open_checkpointer(project) as saver:
         graph = build_episode_graph().compile(checkpointer=saver)
         values: dict[str, Any] = {}
         # Closed however the loop ends (a callback raising too): closing waits for the

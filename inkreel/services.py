@@ -106,7 +106,7 @@ def build_services(context: EpisodeContext, warn: Warn | None = None) -> Service
     """Open the project, its ledger and memory, and the providers the settings choose."""
     project = Project.open(Path(context.project))
     settings = Settings.load(project.root, **context.settings)
-    ledger = Ledger(project.ledger)
+    ledger = Ledger.open(project)
     try:
         providers = build_providers(
             settings,
@@ -119,8 +119,20 @@ def build_services(context: EpisodeContext, warn: Warn | None = None) -> Service
     except BaseException:
         ledger.close()
         raise
-    memory = AssetMemory(project.memory_dir)
+    try:
+        memory = open_memory(project)
+    except BaseException:
+        ledger.close()
+        raise
     return Services(context, settings, project, ledger, providers, memory)
+
+
+def open_memory(project: Project) -> AssetMemory:
+    """The project's asset memory: its chroma server (collections named after the project),
+    else the embedded one in the project directory."""
+    if project.storage.memory is not None:
+        return AssetMemory.connect(project.storage.memory, namespace=f"inkreel-{project.id}")
+    return AssetMemory(project.memory_dir)
 
 
 _OPEN: dict[tuple[str, str, int, str], Services] = {}

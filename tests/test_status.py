@@ -17,7 +17,7 @@ from .conftest import IDEA
 
 def update(project: Project, values: dict) -> None:
     """Change the state as a LangGraph client would: JSON, through update_state."""
-    with open_checkpointer(project.checkpoints) as saver:
+    with open_checkpointer(project) as saver:
         graph = build_episode_graph().compile(checkpointer=saver)
         graph.update_state(thread_config("ep01"), values, as_node="review_cut")
 

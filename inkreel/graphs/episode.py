@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
 from pydantic import BaseModel
 
@@ -31,10 +32,18 @@ from inkreel.graphs.state import (
     reads_payload,
     reads_state,
 )
-from inkreel.services import EpisodeContext
+from inkreel.services import EpisodeContext, services
 
 # Transient faults (an encoder hiccup, a provider timeout) get a few retries with backoff.
 TRANSIENT = RetryPolicy(max_attempts=3, retry_on=(OSError, TimeoutError, ConnectionError))
+
+
+def design_cast_once(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:
+    """`design_cast` under the project's cast lock: episodes of a series made at the same
+    moment (workers on several machines) design a shared character once; the others wait,
+    then find it in the asset memory."""
+    with services(runtime).project.lock("cast"):
+        return design_cast(state, runtime)
 
 
 def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInput, EpisodeOutput]:
@@ -55,7 +64,7 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
     graph.add_node(
         "review_script", reads_state(review_script), destinations=("design_cast", "write_script")
     )
-    graph.add_node("design_cast", reads_state(design_cast))
+    graph.add_node("design_cast", reads_state(design_cast_once))
     graph.add_node("plan_storyboard", reads_state(director.plan_storyboard))
     graph.add_node(
         "review_storyboard",

@@ -88,12 +88,15 @@ class AssetMemory:
         *,
         client: ClientAPI | None = None,
         threshold: float | None = None,
+        namespace: str = "",
     ) -> None:
         """Open the memory in directory `path` (created if need be), or on `client`.
 
         `threshold`: the score at or above which a name resolves to a stored asset (default:
-        the one measured on `calibration.toml`).
+        the one measured on `calibration.toml`). `namespace` prefixes the collections' names:
+        one chroma server keeps many projects apart.
         """
+        prefix = f"{namespace}-" if namespace else ""
         if client is None:
             if path is None:
                 raise TypeError("AssetMemory needs a directory or a chromadb client")
@@ -106,26 +109,29 @@ class AssetMemory:
         embedder = HashingTextEmbedder()
         space: dict[str, Any] = {"hnsw:space": "cosine"}
         self.characters = self.client.get_or_create_collection(
-            "characters",
+            f"{prefix}characters",
             embedding_function=embedder,  # type: ignore[arg-type]
             metadata=space,
         )
         self.locations = self.client.get_or_create_collection(
-            "locations",
+            f"{prefix}locations",
             embedding_function=embedder,  # type: ignore[arg-type]
             metadata=space,
         )
         # Image vectors are computed by us and passed explicitly; the embedder is only there so
         # chromadb never falls back to its downloading default.
         self.references = self.client.get_or_create_collection(
-            "references",
+            f"{prefix}references",
             embedding_function=embedder,  # type: ignore[arg-type]
             metadata=space,
         )
 
     @classmethod
-    def connect(cls, where: Path | str, threshold: float | None = None) -> AssetMemory:
-        """Open the memory at `where`: a chroma server's http(s)://HOST:PORT, or a directory.
+    def connect(
+        cls, where: Path | str, threshold: float | None = None, namespace: str = ""
+    ) -> AssetMemory:
+        """Open the memory at `where`: a chroma server's http(s)://HOST:PORT (its collections
+        named after `namespace`, the project), or a directory.
 
         Raises MemoryUnavailable when a server does not answer.
         """
@@ -133,7 +139,7 @@ class AssetMemory:
             url = str(where)
             client = _server_client(url)
             try:
-                return cls(client=client, threshold=threshold)
+                return cls(client=client, threshold=threshold, namespace=namespace)
             except (ValueError, httpx.HTTPError) as exc:
                 raise MemoryUnavailable(
                     f"cannot open the asset memory at {url}: {exc}; check the chroma server."

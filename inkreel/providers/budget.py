@@ -1,7 +1,9 @@
 """Money: reserve before a paid call, reconcile after, never pay twice for the same call.
 
 A `Ledger` is a SQLite file in the project (WAL, one lock per transaction, BEGIN IMMEDIATE
-so two processes on one project also serialise). Each paid call has an idempotency
+so two processes on one project also serialise), or the project's schema in a shared
+PostgreSQL database (`Ledger.open`; `providers.ledger_db`), where every worker on every
+machine serialises on one advisory lock. Each paid call has an idempotency
 `call_key` (a hash of its inputs, so the same call after a resume has the same key):
 
     r = ledger.reserve(key, [("episode", "ep01"), ("batch", "night-1")], 0.12,
@@ -20,8 +22,10 @@ so two processes on one project also serialise). Each paid call has an idempoten
 is reserved plus this call would pass the cap; the message says how much more is needed.
 A pending reservation left by a killed run keeps counting until the same call_key is
 reserved again (the resume), which replaces it; `interrupted` lists such calls and their
-possible cost for the run report. A call interrupted in the process (Ctrl-C) is left the same
-way, since whether the provider billed it is unknown.
+possible cost for the run report. A pending reservation of another process that is alive (a
+second worker making the same request at the same moment) is waited for, and then answered
+from the ledger: the request is sent once. A call interrupted in the process (Ctrl-C) is
+left the same way, since whether the provider billed it is unknown.
 
 Asynchronous paid jobs (video tasks) keep their provider task id here too (`store_job`,
 committed before the first poll), so a retry or a resume polls the task it already paid for
@@ -33,7 +37,6 @@ Amounts are stored as integer micro-dollars, so sums are exact; reservations rou
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,67 +45,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from inkreel.liveness import owner_token
+from inkreel.pg import schema_name
+from inkreel.project import Project
+from inkreel.providers.ledger_db import Database, PostgresDatabase, SqliteDatabase
 from inkreel.providers.roster import UNIT_KEYS, ModelEntry, Roster, Task
 
 Scope = tuple[str, str]
 
 _MICRO = 1_000_000
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS reservations (
-    call_key TEXT PRIMARY KEY,
-    status TEXT NOT NULL CHECK (status IN ('reserved', 'paid', 'failed')),
-    reserved_micros INTEGER NOT NULL DEFAULT 0,
-    agent TEXT NOT NULL DEFAULT '',
-    model TEXT NOT NULL DEFAULT '',
-    shot TEXT NOT NULL DEFAULT '',
-    task TEXT NOT NULL DEFAULT '',
-    updated_at REAL NOT NULL,
-    result BLOB
-);
-CREATE TABLE IF NOT EXISTS charges (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    call_key TEXT NOT NULL,
-    actual_micros INTEGER NOT NULL,
-    ok INTEGER NOT NULL,
-    agent TEXT NOT NULL DEFAULT '',
-    model TEXT NOT NULL DEFAULT '',
-    shot TEXT NOT NULL DEFAULT '',
-    task TEXT NOT NULL DEFAULT '',
-    at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS charges_by_key ON charges (call_key);
-CREATE TABLE IF NOT EXISTS scope_members (
-    call_key TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    PRIMARY KEY (kind, name, call_key)
-);
-CREATE TABLE IF NOT EXISTS caps (
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    cap_micros INTEGER NOT NULL,
-    PRIMARY KEY (kind, name)
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    call_key TEXT PRIMARY KEY,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    task_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS interrupted_calls (
-    call_key TEXT NOT NULL,
-    reserved_micros INTEGER NOT NULL,
-    agent TEXT NOT NULL DEFAULT '',
-    model TEXT NOT NULL DEFAULT '',
-    shot TEXT NOT NULL DEFAULT '',
-    task TEXT NOT NULL DEFAULT '',
-    reserved_at REAL NOT NULL,
-    resumed_at REAL NOT NULL
-);
-"""
+# The open ledgers of this process, per database: the calls any of them reserved and has not
+# settled are this process's calls in flight (two runs in one worker are one owner); a closed
+# ledger's unsettled calls are orphaned, as a dead process's are.
+_LIVE: dict[str, list[Ledger]] = {}
+_LIVE_LOCK = threading.Lock()
+# How long a call waits, at most, between looks at another live worker's pending call of the
+# same request (it is answered from the ledger once that one is paid).
+_IN_FLIGHT_POLL_S = (0.05, 2.0)
+
 # Job states after which the vendor will never deliver: only then is a new task created.
 DEAD_JOB_STATES = frozenset({"failed", "cancelled", "expired"})
 
@@ -206,7 +166,7 @@ def _micros(usd: float, *, up: bool) -> int:
 
 
 def _usd(micros: int | None) -> float:
-    return (micros or 0) / _MICRO
+    return int(micros or 0) / _MICRO  # PostgreSQL sums come back as Decimal
 
 
 def _check_scope(scope: Any) -> Scope:
@@ -224,39 +184,71 @@ def _check_scope(scope: Any) -> Scope:
 class Ledger:
     """Reservations, charges and caps for one project, safe across threads and resumes."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path | None = None, *, database: Database | None = None) -> None:
+        """A ledger on the SQLite file `path`, or on `database` (see `Ledger.open`)."""
+        if database is None:
+            if path is None:
+                raise ValueError("a Ledger needs a path or a database")
+            self.path: Path | None = Path(path)
+            database = SqliteDatabase(self.path)
+            self._where = str(self.path.resolve())
+        else:
+            self.path = path
+            self._where = f"{type(database).__name__}:{id(database)}"
+        self._db = database
         self._lock = threading.RLock()
-        # Calls this Ledger has reserved and not settled: a 'reserved' row outside this set
-        # was left by another process (one that died, unless another worker is running it).
-        self._held: set[str] = set()
-        self._conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        with self._tx() as db:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+        self._mine: set[str] = set()  # calls this ledger reserved and has not settled
+        self._live(self._where)
+
+    def _live(self, where: str) -> None:
+        with _LIVE_LOCK:
+            if hasattr(self, "_where") and self in _LIVE.get(self._where, []):
+                _LIVE[self._where].remove(self)
+            self._where = where
+            _LIVE.setdefault(where, []).append(self)
+
+    @classmethod
+    def open(cls, project: Project) -> Ledger:
+        """The project's ledger: its SQLite file, or its schema in the shared database."""
+        if project.storage.database is None:
+            return cls(project.ledger)
+        ledger = cls(database=PostgresDatabase(project.storage.database, schema_name(project.id)))
+        ledger._live(f"{project.storage.database}#{project.id}")
+        return ledger
+
+    @property
+    def _held(self) -> set[str]:
+        """Calls reserved and not settled by this process's open ledgers on this database: a
+        'reserved' row outside it belongs to another process (alive, or dead), or is one of
+        ours orphaned by an interrupt or a closed ledger."""
+        with _LIVE_LOCK:
+            return set().union(*(ledger._mine for ledger in _LIVE.get(self._where, [])))
+
+    def _discard_everywhere(self, call_key: str) -> None:
+        """A settled call is no longer in flight, whichever of our ledgers reserved it."""
+        with _LIVE_LOCK:
+            for ledger in _LIVE.get(self._where, []):
+                ledger._mine.discard(call_key)
 
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> Iterator[Database]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._db.begin()
             try:
-                yield self._conn
+                yield self._db
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._db.rollback()
                 raise
-            self._conn.execute("COMMIT")
+            self._db.commit()
 
     def close(self) -> None:
+        with _LIVE_LOCK:
+            if self in _LIVE.get(self._where, []):
+                _LIVE[self._where].remove(self)
         with self._lock:
-            self._conn.close()
+            self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -265,7 +257,7 @@ class Ledger:
         self.close()
 
     @staticmethod
-    def _spent_micros(db: sqlite3.Connection, scope: Scope) -> int:
+    def _spent_micros(db: Database, scope: Scope) -> int:
         row = db.execute(
             "SELECT COALESCE(SUM(c.actual_micros), 0) FROM charges c "
             "JOIN scope_members m ON m.call_key = c.call_key WHERE m.kind = ? AND m.name = ?",
@@ -274,12 +266,13 @@ class Ledger:
         return int(row[0])
 
     @staticmethod
-    def _reserved_micros(db: sqlite3.Connection, scope: Scope, exclude: str | None = None) -> int:
+    def _reserved_micros(db: Database, scope: Scope, exclude: str | None = None) -> int:
         row = db.execute(
             "SELECT COALESCE(SUM(r.reserved_micros), 0) FROM reservations r "
             "JOIN scope_members m ON m.call_key = r.call_key "
-            "WHERE m.kind = ? AND m.name = ? AND r.status = 'reserved' AND r.call_key IS NOT ?",
-            (*scope, exclude),
+            "WHERE m.kind = ? AND m.name = ? AND r.status = 'reserved' "
+            "AND (CAST(? AS TEXT) IS NULL OR r.call_key <> ?)",
+            (*scope, exclude, exclude),
         ).fetchone()
         return int(row[0])
 
@@ -301,7 +294,7 @@ class Ledger:
     def cap(self, scope: Scope) -> float | None:
         scope = _check_scope(scope)
         with self._lock:
-            row = self._conn.execute(
+            row = self._db.execute(
                 "SELECT cap_micros FROM caps WHERE kind = ? AND name = ?", scope
             ).fetchone()
         return None if row is None else _usd(row[0])
@@ -329,13 +322,29 @@ class Ledger:
             raise ValueError("call_key must be a non-empty string")
         scopes = [_check_scope(s) for s in scope]
         amount = _micros(amount_usd, up=True)
+        details = (agent, model, shot, task)
+        wait = _IN_FLIGHT_POLL_S[0]
+        while True:
+            reservation = self._try_reserve(call_key, scopes, amount, details)
+            if reservation is not None:
+                return reservation
+            # Another live worker is making this very call: wait for its answer, not pay twice.
+            time.sleep(wait)
+            wait = min(wait * 2, _IN_FLIGHT_POLL_S[1])
+
+    def _try_reserve(
+        self, call_key: str, scopes: list[Scope], amount: int, details: tuple[str, str, str, str]
+    ) -> Reservation | None:
+        """Reserve in one transaction; None while another live process has the call pending."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT status FROM reservations WHERE call_key = ?", (call_key,)
+                "SELECT status, owner FROM reservations WHERE call_key = ?", (call_key,)
             ).fetchone()
             if row is not None and row[0] == "paid":
                 return Reservation(call_key, 0.0, already_paid=True)
             if row is not None and row[0] == "reserved" and call_key not in self._held:
+                if db.owner_alive(row[1]):
+                    return None
                 self._note_interrupted(db, call_key)
             members = {
                 (k, n)
@@ -353,23 +362,24 @@ class Ledger:
                 if committed + amount > cap_row[0]:
                     raise BudgetExceeded(s, _usd(cap_row[0]), _usd(committed), _usd(amount))
             db.execute(
-                "INSERT INTO reservations "
-                "(call_key, status, reserved_micros, agent, model, shot, task, updated_at) "
-                "VALUES (?, 'reserved', ?, ?, ?, ?, ?, ?) ON CONFLICT (call_key) DO UPDATE SET "
+                "INSERT INTO reservations (call_key, status, reserved_micros, agent, model, "
+                "shot, task, updated_at, owner) VALUES (?, 'reserved', ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (call_key) DO UPDATE SET "
                 "status = 'reserved', reserved_micros = excluded.reserved_micros, "
                 "agent = excluded.agent, model = excluded.model, shot = excluded.shot, "
-                "task = excluded.task, updated_at = excluded.updated_at",
-                (call_key, amount, agent, model, shot, task, time.time()),
+                "task = excluded.task, updated_at = excluded.updated_at, owner = excluded.owner",
+                (call_key, amount, *details, time.time(), owner_token()),
             )
             db.executemany(
-                "INSERT OR IGNORE INTO scope_members (call_key, kind, name) VALUES (?, ?, ?)",
+                "INSERT INTO scope_members (call_key, kind, name) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [(call_key, k, n) for k, n in scopes],
             )
-            self._held.add(call_key)
+            self._mine.add(call_key)
         return Reservation(call_key, _usd(amount))
 
     @staticmethod
-    def _note_interrupted(db: sqlite3.Connection, call_key: str) -> None:
+    def _note_interrupted(db: Database, call_key: str) -> None:
         """Keep a dead process's pending reservation before a resume replaces it."""
         db.execute(
             "INSERT INTO interrupted_calls (call_key, reserved_micros, agent, model, shot, "
@@ -423,9 +433,9 @@ class Ledger:
             db.execute(
                 "UPDATE reservations SET status = ?, reserved_micros = 0, updated_at = ?, "
                 "result = COALESCE(?, result) WHERE call_key = ?",
-                ("paid" if ok else "failed", time.time(), result, call_key),
+                ("paid" if ok else "failed", time.time(), db.encode_result(result), call_key),
             )
-            self._held.discard(call_key)
+            self._discard_everywhere(call_key)
 
     def store_result(self, call_key: str, payload: bytes | str) -> None:
         """Keep a paid call's result so a resume can reuse it instead of paying again."""
@@ -435,20 +445,23 @@ class Ledger:
             ).fetchone()
             if row is None or row[0] != "paid":
                 raise LedgerError(f"call {call_key!r} is not paid; reconcile it with ok=True first")
-            db.execute("UPDATE reservations SET result = ? WHERE call_key = ?", (payload, call_key))
+            db.execute(
+                "UPDATE reservations SET result = ? WHERE call_key = ?",
+                (db.encode_result(payload), call_key),
+            )
 
     def result_for(self, call_key: str) -> bytes | str | None:
         """The stored result of a paid call (str or bytes as stored), else None."""
         with self._lock:
-            row = self._conn.execute(
+            row = self._db.execute(
                 "SELECT result FROM reservations WHERE call_key = ? AND status = 'paid'",
                 (call_key,),
             ).fetchone()
-        return None if row is None else row[0]
+        return None if row is None else self._db.decode_result(row[0])
 
     def is_paid(self, call_key: str) -> bool:
         with self._lock:
-            row = self._conn.execute(
+            row = self._db.execute(
                 "SELECT 1 FROM reservations WHERE call_key = ? AND status = 'paid'", (call_key,)
             ).fetchone()
         return row is not None
@@ -495,7 +508,7 @@ class Ledger:
             raise
         except BaseException:
             with self._lock:
-                self._held.discard(call_key)  # orphaned, like a dead process's call
+                self._mine.discard(call_key)  # orphaned, like a dead process's call
             raise
         actual = reservation.amount_usd if current.actual_usd is None else current.actual_usd
         self.reconcile(call_key, actual, ok=True, result=current.payload)
@@ -530,7 +543,7 @@ class Ledger:
     def job(self, call_key: str) -> Job | None:
         """The provider task a call created last, if any."""
         with self._lock:
-            row = self._conn.execute(
+            row = self._db.execute(
                 "SELECT call_key, provider, model, task_id, state FROM jobs WHERE call_key = ?",
                 (call_key,),
             ).fetchone()
@@ -554,7 +567,7 @@ class Ledger:
         """
         scope = _check_scope(scope)
         with self._lock:
-            pending = self._conn.execute(
+            pending = self._db.execute(
                 "SELECT r.call_key, r.agent, r.task, r.model, r.shot, r.reserved_micros, "
                 "r.updated_at, 0, j.task_id FROM reservations r "
                 "JOIN scope_members m ON m.call_key = r.call_key "
@@ -562,7 +575,7 @@ class Ledger:
                 "WHERE m.kind = ? AND m.name = ? AND r.status = 'reserved'",
                 scope,
             ).fetchall()
-            resumed = self._conn.execute(
+            resumed = self._db.execute(
                 "SELECT i.call_key, i.agent, i.task, i.model, i.shot, i.reserved_micros, "
                 "i.reserved_at, 1, j.task_id FROM interrupted_calls i "
                 "JOIN scope_members m ON m.call_key = i.call_key "
@@ -587,19 +600,19 @@ class Ledger:
     def spent(self, scope: Scope) -> float:
         scope = _check_scope(scope)
         with self._lock:
-            return _usd(self._spent_micros(self._conn, scope))
+            return _usd(self._spent_micros(self._db, scope))
 
     def reserved(self, scope: Scope) -> float:
         scope = _check_scope(scope)
         with self._lock:
-            return _usd(self._reserved_micros(self._conn, scope))
+            return _usd(self._reserved_micros(self._db, scope))
 
     def committed(self, scope: Scope) -> float:
         """Spent plus reserved: what the cap is checked against."""
         scope = _check_scope(scope)
         with self._lock:
             return _usd(
-                self._spent_micros(self._conn, scope) + self._reserved_micros(self._conn, scope)
+                self._spent_micros(self._db, scope) + self._reserved_micros(self._db, scope)
             )
 
     def remaining(self, scope: Scope) -> float | None:
@@ -610,14 +623,14 @@ class Ledger:
         """Cost rows per agent, shot and model for a scope, plus what is still reserved."""
         scope = _check_scope(scope)
         with self._lock:
-            charged = self._conn.execute(
+            charged = self._db.execute(
                 "SELECT c.agent, c.shot, c.model, SUM(c.ok), SUM(1 - c.ok), "
                 "SUM(c.actual_micros) FROM charges c "
                 "JOIN scope_members m ON m.call_key = c.call_key "
                 "WHERE m.kind = ? AND m.name = ? GROUP BY c.agent, c.shot, c.model",
                 scope,
             ).fetchall()
-            pending = self._conn.execute(
+            pending = self._db.execute(
                 "SELECT r.agent, r.shot, r.model, SUM(r.reserved_micros) FROM reservations r "
                 "JOIN scope_members m ON m.call_key = r.call_key "
                 "WHERE m.kind = ? AND m.name = ? AND r.status = 'reserved' "

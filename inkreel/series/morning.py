@@ -237,7 +237,8 @@ def morning_report(
         (p for p in (project.root.resolve() / "episodes").glob("*") if p.is_dir()),
         key=lambda p: p.name,
     )
-    ledger = Ledger(project.ledger) if project.ledger.exists() else None
+    shared = project.storage.database is not None
+    ledger = Ledger.open(project) if shared or project.ledger.exists() else None
     try:
         episodes = []
         for folder in folders:
