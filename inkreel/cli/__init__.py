@@ -10,6 +10,6 @@ from inkreel.cli.base import app, main
 from inkreel.cli import produce, batch, report, resume, review, chat, estimate  # noqa: F401
 from inkreel.cli import serve  # noqa: F401
 from inkreel.cli import cast  # noqa: F401
-from inkreel.cli import catalog, check, evals, version  # noqa: F401
+from inkreel.cli import catalog, check, evals, version, worker  # noqa: F401
 
 __all__ = ["app", "main"]

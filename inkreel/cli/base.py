@@ -4,6 +4,7 @@ and the checks of their input."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -16,14 +17,23 @@ from rich.markup import escape
 from inkreel.estimate import EpisodeOverBudget
 from inkreel.media import languages
 from inkreel.media.fountain import ScriptError
+from inkreel.memory import MemoryUnavailable
 from inkreel.project import ProjectError
 from inkreel.providers import ProviderError
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.errors import RunStop
 from inkreel.providers.roster import Roster, RosterError
+from inkreel.queue import QueueError
 from inkreel.run import RunError
 from inkreel.schemas import GATES, Gate, Script
 from inkreel.settings import LANGUAGES, Settings, SettingsFileError
+from inkreel.storage import (
+    DATABASE_ENV,
+    MEMORY_ENV,
+    StorageError,
+    check_database_url,
+    check_memory_url,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -215,7 +225,16 @@ def guarded(func: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (UserError, ProjectError, ScriptError, ProviderError, RunStop) as exc:
+        except (
+            UserError,
+            ProjectError,
+            ScriptError,
+            ProviderError,
+            RunStop,
+            StorageError,
+            QueueError,
+            MemoryUnavailable,
+        ) as exc:
             fail(str(exc))
         except EpisodeOverBudget as exc:
             fail(f"{exc} (the run is checkpointed: nothing is paid twice).")
@@ -225,6 +244,35 @@ def guarded(func: Any) -> Any:
             fail("interrupted; the run is checkpointed: continue it with `inkreel resume`.", 130)
 
     return wrapper
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="PostgreSQL URL for checkpoints, ledger and queue (default: `database` in the "
+        "project's inkreel.toml storage table, else SQLite files in the project).",
+        show_default=False,
+    ),
+]
+MemoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory",
+        help="Chroma server URL for the asset memory, http://HOST:PORT (default: `memory` "
+        "in inkreel.toml's storage table, else embedded in the project).",
+        show_default=False,
+    ),
+]
+
+
+def use_storage(database: str | None, memory: str | None) -> None:
+    """Flags over the environment: every project this process (and its children) opens
+    uses them."""
+    if database is not None:
+        os.environ[DATABASE_ENV] = check_database_url(database) or ""
+    if memory is not None:
+        os.environ[MEMORY_ENV] = check_memory_url(memory) or ""
 
 
 def main() -> None:

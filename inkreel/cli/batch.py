@@ -10,8 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from inkreel.cli.base import (
+    DatabaseOption,
     FallbackOption,
     LangOption,
+    MemoryOption,
     PinOption,
     PolicyOption,
     ReviewOption,
@@ -28,6 +30,7 @@ from inkreel.cli.base import (
     parse_review,
     read_text_file,
     settle_language,
+    use_storage,
 )
 from inkreel.cli.progress import finish_run, run_with_progress
 from inkreel.graphs.state import EpisodeRequest
@@ -36,7 +39,10 @@ from inkreel.project import Project, ProjectError
 from inkreel.providers import ProviderError
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.errors import RunStop
-from inkreel.run import is_started, pending_review
+from inkreel.queue import QueuedEpisode, copy_script, enqueue, queue_counts, queue_name
+from inkreel.run import is_delivered, is_started, pending_review
+from inkreel.schemas.review import Gate
+from inkreel.settings import Settings
 
 
 def read_batch(path: Path) -> list[tuple[str | None, Path | None]]:
@@ -85,6 +91,16 @@ def batch(
     model: PinOption = None,
     fallback: FallbackOption = None,
     review: ReviewOption = "",
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue",
+            help="Put the episodes on the project's queue (PostgreSQL) for `inkreel worker` "
+            "processes, on this machine or others, instead of producing them here.",
+        ),
+    ] = False,
+    database: DatabaseOption = None,
+    memory: MemoryOption = None,
 ) -> None:
     """Produce a series overnight: every episode of FILE, under per-episode and batch caps.
 
@@ -93,6 +109,7 @@ def batch(
     With --review, an episode that reaches a gate waits there and the batch goes on to the
     next; answer it (inkreel approve ...) and run the batch again.
     """
+    use_storage(database, memory)
     gates = parse_review(review)
     lang = check_language(lang, screenplay=True)
     entries = read_batch(file)
@@ -108,6 +125,9 @@ def batch(
         pins=parse_models(model),
         fallback=fallback,
     )
+    if queue:
+        _enqueue(project, entries, settings, length, idea_lang, lang, seed, gates)
+        return
     failed: list[str] = []
     waiting: list[str] = []
     for index, (idea, script) in enumerate(entries, 1):
@@ -159,7 +179,7 @@ def batch(
         if asked is not None:
             waiting.append(episode)
         finish_run(project, episode, values, asked)
-    with Ledger(project.ledger) as ledger:
+    with Ledger.open(project) as ledger:
         spent = ledger.spent(("batch", name))
     cap = f" of ${batch_budget:.4f}" if batch_budget is not None else ""
     done = len(entries) - len(failed) - len(waiting)
@@ -167,3 +187,53 @@ def batch(
     err.print(f"Batch {name}: {done}/{len(entries)} episodes{at_gates}, ${spent:.4f}{cap}.")
     if failed:
         fail(f"{len(failed)} episode(s) failed: {', '.join(failed)}; run the batch again.", 1)
+
+
+def _enqueue(
+    project: Project,
+    entries: list[tuple[str | None, Path | None]],
+    settings: Settings,
+    length: float,
+    idea_lang: str,
+    lang: str,
+    seed: int,
+    gates: list[Gate],
+) -> None:
+    """Queue every episode not yet delivered; say how many wait and how many workers run."""
+    items = []
+    for index, (idea, script) in enumerate(entries, 1):
+        episode = f"ep{index:02d}"
+        if is_delivered(project, episode):
+            err.print(f"[{index}/{len(entries)}] {episode} is already produced; skipped.")
+            continue
+        language = idea_lang
+        if script is not None:
+            language = settle_language(
+                load_fountain(script, language=_placeholder(lang)), lang
+            ).language
+        request = EpisodeRequest(
+            episode=episode,
+            idea=idea,
+            script_file=str(script) if script else None,
+            length_s=length,
+            language=language,
+            seed=seed + index - 1,
+            review=gates,
+            settings=settings.model_dump(),
+        )
+        copied = copy_script(project, script) if script is not None else None
+        items.append(QueuedEpisode(project_id=project.id, request=request, script_file=copied))
+    ids = enqueue(project, items)
+    queued = sum(1 for i in ids if i is not None)
+    already = len(ids) - queued
+    counts = queue_counts(project)
+    err.print(
+        f"Queued {queued} episode(s) on {queue_name(project)}"
+        + (f" ({already} already waiting)" if already else "")
+        + f"; {counts.todo} waiting, {counts.doing} running."
+    )
+    if counts.workers == 0:
+        err.print(
+            "[yellow]No worker is running.[/] Start one on each machine that shares "
+            f"{project.root}: inkreel worker -o {project.root}"
+        )
