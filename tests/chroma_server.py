@@ -2,6 +2,7 @@
 
     from tests.chroma_server import chroma_url  # noqa: F401
 
+`.ci/run` starts one and sets INKREEL_TEST_CHROMA_URL; without it the fixture starts its own.
 The `chroma` command ships with the chromadb package, next to the interpreter. Without it the
 tests that need the server are skipped, unless INKREEL_REQUIRE_SERVICES=1 (CI), then they fail.
 """
@@ -42,6 +43,10 @@ def _missing(reason: str) -> None:
 @pytest.fixture(scope="session")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a chroma server on a free local port, with its data in a temp dir."""
+    given = os.environ.get("INKREEL_TEST_CHROMA_URL")
+    if given:
+        yield given
+        return
     exe = chroma_executable()
     if exe is None:
         _missing(f"no chroma executable next to {sys.executable}")

@@ -3,6 +3,7 @@ expression, with their image vectors; embedded and on a chroma server."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -234,11 +235,12 @@ def test_the_memory_works_on_a_chroma_server_across_episodes(
     chroma_url: str,  # noqa: F811 (the fixture)
     tmp_path: Path,
 ) -> None:
-    first = AssetMemory.connect(chroma_url)  # episode 1 designs and stores
+    project = f"t{uuid.uuid4().hex[:12]}"  # one server serves many projects (CI shares one)
+    first = AssetMemory.connect(chroma_url, namespace=project)  # episode 1 designs and stores
     stored_series(tmp_path, first)
     aiko = sheet_character(tmp_path, ["front", "three_quarter"], ["neutral", "angry"])
     first.put_character(aiko, tmp_path)
-    second = AssetMemory.connect(chroma_url)  # episode 2, another connection
+    second = AssetMemory.connect(chroma_url, namespace=project)  # episode 2, another connection
     nadia = second.find_character("nadia")
     assert nadia is not None and nadia.design.role == "courier"
     wall = second.resolve_location("the harbor wall", "exterior set")
