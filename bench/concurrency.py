@@ -41,6 +41,36 @@ ENTRIES = {
 }
 
 
+def episode_bound(
+    values: dict, run: dict, latency: LatencyModel
+) -> tuple[dict[str, int], float, list[tuple[str, int, int]], int, int, int]:
+    """The calls an episode made (from its run.json) and the least wall time they allow:
+    (calls per task, bound, stages, characters designed, sets designed, shots)."""
+    made: dict[str, int] = {}
+    for call in run["calls"]:
+        if call["outcome"] == "ok":
+            made[call["task"]] = made.get(call["task"], 0) + 1
+    shots = len(values["shot_order"])
+    scenes = len([s for s in values["script"].scenes if s.beats])
+    characters = len(values["cast_new"])
+    sets = made.get("design", 0) - characters
+    revisions = made.get("keyframe", 0) - shots
+    text = latency.latency("text")
+    design_s = max(characters * text, math.ceil(sets / LIMITS["text"]) * text if sets else 0.0)
+    stages = [
+        ("text", made.get("write", 0), 1),
+        ("speech", made.get("voice", 0), 3),
+        ("text", scenes, 4),
+        ("image", shots, 5),
+        ("text", revisions, 6),
+        ("image", revisions, 7),
+        ("video", made.get("animate", 0), 8),
+    ]
+    limits: dict = dict(LIMITS)
+    bound = design_s + critical_path_bound(stages, limits, latency)
+    return made, bound, stages, characters, sets, shots
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=float, default=60.0)
@@ -64,28 +94,7 @@ def main() -> None:
         )
         wall = time.perf_counter() - start
         run = json.loads((project.episode_dir("bench") / "run.json").read_text())
-    made: dict[str, int] = {}
-    for call in run["calls"]:
-        if call["outcome"] == "ok":
-            made[call["task"]] = made.get(call["task"], 0) + 1
-    shots = len(values["shot_order"])
-    scenes = len([s for s in values["script"].scenes if s.beats])
-    characters = len(values["cast_new"])
-    sets = made.get("design", 0) - characters
-    revisions = made.get("keyframe", 0) - shots
-    text = latency.latency("text")
-    design_s = max(characters * text, math.ceil(sets / LIMITS["text"]) * text if sets else 0.0)
-    stages = [
-        ("text", made.get("write", 0), 1),
-        ("speech", made.get("voice", 0), 3),
-        ("text", scenes, 4),
-        ("image", shots, 5),
-        ("text", revisions, 6),
-        ("image", revisions, 7),
-        ("video", made.get("animate", 0), 8),
-    ]
-    limits: dict = dict(LIMITS)
-    bound = design_s + critical_path_bound(stages, limits, latency)
+    made, bound, stages, characters, sets, shots = episode_bound(values, run, latency)
     stage_s, previous = {}, 0.0
     for node, at in sorted(clock.finished_at.items(), key=lambda kv: kv[1]):
         stage_s[node] = round(at - previous, 2)
@@ -102,7 +111,9 @@ def main() -> None:
         "critical_path_bound_s": round(bound, 2),
         "wall_over_bound": round(wall / bound, 3),
         "serial_calls_s": round(
-            sum(latency.latency(c) * n for c, n, _ in stages) + (characters + sets) * text, 2
+            sum(latency.latency(c) * n for c, n, _ in stages)
+            + (characters + sets) * latency.latency("text"),
+            2,
         ),
         "stage_finished_s": stage_s,
     }

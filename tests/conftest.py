@@ -1,7 +1,15 @@
-"""Shared fixtures: a fresh project and a run context on the offline providers."""
+"""Shared fixtures: a fresh project and a run context on the offline providers.
+
+Episodes in the tests are drawn at 640x360, 12 frames a second (the settings' environment
+variables, which every CLI run and worker process of a test inherits), an eighth of the
+pixels of the defaults: the line is the same, only smaller. A test of the delivered format
+itself asks for the defaults (`DEFAULT_FRAMES`); a project's inkreel.toml cannot, since the
+environment wins over it.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +24,12 @@ from inkreel.settings import Settings
 from tests.fake_video import make_mp4
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
+
+SMALL_FRAMES = {"INKREEL_WIDTH": "640", "INKREEL_HEIGHT": "360", "INKREEL_FPS": "12"}
+for _name, _value in SMALL_FRAMES.items():
+    os.environ.setdefault(_name, _value)
+# For CliRunner.invoke(env=...): the settings' own defaults (1280x720, 24 fps).
+DEFAULT_FRAMES: dict[str, str | None] = dict.fromkeys(SMALL_FRAMES)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.media.fountain import read_fountain
 from inkreel.schemas import Manifest, Timeline
+from tests.conftest import DEFAULT_FRAMES
 
 from .conftest import IDEA
 
@@ -48,6 +49,7 @@ def produced(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pilot",
             "--title-card",
         ],
+        env=DEFAULT_FRAMES,  # the delivered format is what this file checks
     )
     assert result.exit_code == 0, result.output + str(result.exception)
     return root

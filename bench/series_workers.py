@@ -1,0 +1,129 @@
+"""Benchmark: a series of short episodes on 1, 2 and 3 worker processes, against its bound.
+
+Usage: python bench/series_workers.py --database postgresql://... --memory http://...
+           [--episodes 6] [--length 12] [--scale 0.25] [--workers 1,2,3]
+
+Needs a PostgreSQL server and a chroma server (e.g. the ones `.ci/run` starts; every run
+makes a new project, so a new schema, queue and collections). Every model call waits as long
+as a hosted one would (`LatencyModel`, times --scale; see bench/concurrency.py), then does the
+offline engine's work. The episodes are queued with `inkreel batch --queue` and made by N
+`inkreel worker --until-empty` processes; wall time runs from the first worker's start to the
+last one's exit. The bound: each episode's own critical-path bound (its calls, the latencies
+and the in-flight limits, as bench/concurrency.py computes it), and for the series the larger
+of the longest episode's bound and their sum over N workers (no schedule of whole episodes on
+N workers does better). Local work (drawing, encoding, checks) is not in the bound; on this
+2-core machine it is what a third worker competes for. Not a test: it prints figures for the
+README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from concurrency import ENTRIES, LIMITS, episode_bound
+
+from inkreel.project import Project
+from inkreel.providers.limits import LatencyModel
+from inkreel.run import episode_state
+
+IDEAS = [
+    "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko.",
+    "Mei and Aiko repair the lighthouse lamp before the storm.",
+    "Mei teaches Aiko to read the stars from the lighthouse gallery.",
+    "Aiko's father comes to the lighthouse looking for Aiko, and Mei hides her.",
+    "Mei and Aiko row to the island market in the fog.",
+    "Aiko leaves the lighthouse on the morning ferry and Mei waves goodbye.",
+]
+
+
+def run_series(args: argparse.Namespace, workers: int, root: Path) -> dict[str, object]:
+    root.mkdir(parents=True)
+    limits = "".join(
+        f'[[models]]\nid = "{ENTRIES[c]}"\nmax_in_flight = {n}\n' for c, n in LIMITS.items()
+    )
+    (root / "inkreel.toml").write_text(
+        f"latency_scale = {args.scale}\nconcurrency = 32\n"
+        f'[storage]\ndatabase = "{args.database}"\nmemory = "{args.memory}"\n' + limits,
+        encoding="utf-8",
+    )
+    night = root.parent / f"night-{workers}.txt"
+    night.write_text("\n".join(IDEAS[: args.episodes]) + "\n", encoding="utf-8")
+    inkreel = [sys.executable, "-m", "inkreel.cli"]
+    subprocess.run(
+        [*inkreel, "batch", str(night), "-o", str(root), "--queue", "--length", str(args.length)],
+        check=True,
+        capture_output=True,
+    )
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [*inkreel, "worker", "-o", str(root), "--until-empty"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    codes = [p.wait() for p in procs]
+    wall = time.perf_counter() - start
+    if any(codes):
+        raise SystemExit(f"a worker failed: exit codes {codes}")
+    project = Project.open(root)
+    latency = LatencyModel(scale=args.scale)
+    bounds = []
+    for n in range(1, args.episodes + 1):
+        name = f"ep{n:02d}"
+        run = json.loads((root / "episodes" / name / "run.json").read_text("utf-8"))
+        values = episode_state(project, name).values
+        bounds.append(episode_bound(values, run, latency)[1])
+    bound = max(max(bounds), sum(bounds) / workers)
+    return {
+        "workers": workers,
+        "wall_s": round(wall, 2),
+        "bound_s": round(bound, 2),
+        "wall_over_bound": round(wall / bound, 3),
+        "episode_bounds_s": [round(b, 2) for b in bounds],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--memory", required=True)
+    parser.add_argument("--episodes", type=int, default=6)
+    parser.add_argument("--length", type=float, default=12.0)
+    parser.add_argument("--scale", type=float, default=0.25)
+    parser.add_argument("--workers", default="1,2,3")
+    args = parser.parse_args()
+    latency = LatencyModel(scale=args.scale)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="inkreel-series-") as tmp:
+        for workers in (int(w) for w in args.workers.split(",")):
+            rows.append(run_series(args, workers, Path(tmp) / f"series-{workers}"))
+            print(json.dumps(rows[-1]), flush=True)
+    print(
+        json.dumps(
+            {
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                f"Python {platform.python_version()}",
+                "episodes": args.episodes,
+                "length_s": args.length,
+                "latency_s": {c: round(latency.latency(c), 2) for c in LIMITS},
+                "runs": rows,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
