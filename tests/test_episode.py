@@ -18,9 +18,8 @@ from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.media.fountain import read_fountain
 from inkreel.schemas import Manifest, Timeline
-from tests.conftest import DEFAULT_FRAMES
 
-from .conftest import IDEA
+from .conftest import DEFAULT_FRAMES, IDEA
 
 runner = CliRunner()
 
