@@ -11,7 +11,6 @@ reused, and its sets) matched by name.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from inkreel.agents.character_designer import CAST_RECORD
 from inkreel.memory import AssetMemory
-from inkreel.project import Project
+from inkreel.project import Project, read_json_object
 from inkreel.schemas.script import name_key
 from inkreel.services import open_memory
 
@@ -74,7 +73,7 @@ def episode_uses(project: Project) -> Uses:
 
 def _episode_assets(folder: Path) -> list[tuple[str, str, str]]:
     """(kind, stored name, the episode's name for it) of one episode's folder."""
-    record = _read_json(folder / CAST_RECORD)
+    record = read_json_object(folder / CAST_RECORD)
     if record is not None:
         return [
             (kind, str(entry.get("asset") or called), str(called))
@@ -82,19 +81,11 @@ def _episode_assets(folder: Path) -> list[tuple[str, str, str]]:
             for called, entry in (record.get(key) or {}).items()
             if isinstance(entry, dict)
         ]
-    summary = (_read_json(folder / "manifest.json") or {}).get("summary") or {}
+    summary = (read_json_object(folder / "manifest.json") or {}).get("summary") or {}
     people = [*summary.get("characters_new", []), *summary.get("characters_reused", [])]
     return [("character", str(n), str(n)) for n in people] + [
         ("location", str(n), str(n)) for n in summary.get("locations", [])
     ]
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _entry(kind: Literal["character", "location"], record: dict[str, Any], uses: Uses) -> CastEntry:

@@ -109,6 +109,15 @@ def _project_id(marker: Path, meta: dict[str, Any]) -> str:
     return str(meta["project_id"])
 
 
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in a file, or None if it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def write_bytes_atomic(target: Path, data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

@@ -43,6 +43,7 @@ from inkreel.run import (
 )
 from inkreel.services import open_memory
 from inkreel.storage import StorageError, redact
+from inkreel.worker_presence import NotShared, announce, check_shared, live_workers, withdraw
 
 try:  # the `workers` extra
     import procrastinate
@@ -123,6 +124,7 @@ def enqueue(project: Project, items: list[QueuedEpisode]) -> list[int | None]:
     """Put episodes on the project's queue; an episode already waiting there is not added
     again (None for it). Returns the job ids."""
     url = _database(project)
+    _check_shared(project)
     ensure_schema(url)
     app = _app(url, sync=True)
     ids: list[int | None] = []
@@ -153,7 +155,7 @@ class QueueCounts:
 
 
 def queue_counts(project: Project) -> QueueCounts:
-    """How many of the project's jobs wait, run, succeeded and failed; live workers."""
+    """How many of the project's jobs wait, run, succeeded and failed; its live workers."""
     url = _database(project)
     ensure_schema(url)
     with connect(url) as conn:
@@ -164,17 +166,12 @@ def queue_counts(project: Project) -> QueueCounts:
                 (queue_name(project),),
             ).fetchall()
         )
-        live = conn.execute(
-            "SELECT count(*) FROM procrastinate_workers "
-            "WHERE last_heartbeat > NOW() - make_interval(secs => %s)",
-            (STALLED_S,),
-        ).fetchone()
     return QueueCounts(
         int(rows.get("todo", 0)),
         int(rows.get("doing", 0)),
         int(rows.get("succeeded", 0)),
         int(rows.get("failed", 0)) + int(rows.get("aborted", 0)),
-        int(live[0]) if live else 0,
+        len(live_workers(project, STALLED_S)),
     )
 
 
@@ -262,12 +259,21 @@ async def _requeue_stalled(app: procrastinate.App, queue: str, stalled_s: float,
 
 
 async def _watch_stalled(
-    app: procrastinate.App, queue: str, stalled_s: float, every_s: float, say: Say
+    app: procrastinate.App, project: Project, stalled_s: float, every_s: float, say: Say
 ) -> None:
+    """Every `every_s`: say this worker is alive, and requeue the jobs of dead ones."""
     while True:
         with contextlib.suppress(DatabaseError):
-            await _requeue_stalled(app, queue, stalled_s, say)
+            await asyncio.to_thread(announce, project)
+            await _requeue_stalled(app, queue_name(project), stalled_s, say)
         await asyncio.sleep(every_s)
+
+
+def _check_shared(project: Project, within_s: float = STALLED_S) -> None:
+    try:
+        check_shared(project, within_s)
+    except NotShared as exc:
+        raise QueueError(str(exc)) from None
 
 
 async def _stop_when_done(project: Project, worker: asyncio.Task[None], every_s: float) -> None:
@@ -293,6 +299,24 @@ def run_worker(
     """Take the project's queued episodes until stopped (Ctrl-C, SIGTERM), or, with
     wait=False, until none of the project's jobs waits or runs (on any worker)."""
     global _SCOPE
+    url = _preflight(project, stalled_s)
+    _SCOPE = _WorkerScope(project, say)
+    try:
+        asyncio.run(
+            _serve(_app(url, sync=False), project, concurrency, say, heartbeat_s, stalled_s, wait)
+        )
+    except LostDatabase as exc:
+        raise StorageError(
+            f"lost the database at {redact(url)}: {str(exc).strip().splitlines()[-1]}. The "
+            "episode in hand is checkpointed; another worker resumes it."
+        ) from None
+    finally:
+        _SCOPE = None
+        withdraw(project)
+
+
+def _preflight(project: Project, stalled_s: float) -> str:
+    """Check what a worker needs before it takes a job, and say it is there; the database."""
     url = _database(project)
     if project.storage.memory is None:
         raise QueueError(
@@ -301,46 +325,48 @@ def run_worker(
             "INKREEL_MEMORY_URL or --memory. (An embedded memory is one process's.)"
         )
     open_memory(project)  # reachable now, not first found down at the first job
+    _check_shared(project, stalled_s)
+    announce(project)
     ensure_schema(url)
-    _SCOPE = _WorkerScope(project, say)
+    return url
+
+
+async def _serve(
+    app: procrastinate.App,
+    project: Project,
+    concurrency: int,
+    say: Say,
+    heartbeat_s: float,
+    stalled_s: float,
+    wait: bool,
+) -> None:
+    """The worker's event loop: procrastinate's worker, the stalled-job watch, and (without
+    `wait`) the stop once the project's queue is done."""
     queue = queue_name(project)
-    app = _app(url, sync=False)
-
-    async def work() -> None:
-        async with app.open_async():
-            await _requeue_stalled(app, queue, stalled_s, say)
-            every = max(heartbeat_s, 0.2)
-            worker = asyncio.create_task(
-                app.run_worker_async(
-                    queues=[queue],
-                    concurrency=concurrency,
-                    wait=True,
-                    update_heartbeat_interval=heartbeat_s,
-                    stalled_worker_timeout=stalled_s,
-                    fetch_job_polling_interval=every,
-                    install_signal_handlers=True,
-                )
+    async with app.open_async():
+        await _requeue_stalled(app, queue, stalled_s, say)
+        every = max(heartbeat_s, 0.2)
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                queues=[queue],
+                concurrency=concurrency,
+                wait=True,
+                update_heartbeat_interval=heartbeat_s,
+                stalled_worker_timeout=stalled_s,
+                fetch_job_polling_interval=every,
+                install_signal_handlers=True,
             )
-            helpers = [asyncio.create_task(_watch_stalled(app, queue, stalled_s, every, say))]
-            if not wait:
-                helpers.append(asyncio.create_task(_stop_when_done(project, worker, every)))
-            try:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            finally:
-                for helper in helpers:
-                    helper.cancel()
-                await asyncio.gather(*helpers, return_exceptions=True)
-
-    try:
-        asyncio.run(work())
-    except LostDatabase as exc:
-        raise StorageError(
-            f"lost the database at {redact(url)}: {str(exc).strip().splitlines()[-1]}. The "
-            "episode in hand is checkpointed; another worker resumes it."
-        ) from None
-    finally:
-        _SCOPE = None
+        )
+        helpers = [asyncio.create_task(_watch_stalled(app, project, stalled_s, every, say))]
+        if not wait:
+            helpers.append(asyncio.create_task(_stop_when_done(project, worker, every)))
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
 
 
 @contextlib.contextmanager

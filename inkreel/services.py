@@ -16,6 +16,7 @@ stream writer (`custom` stream mode) as `{"event": KIND, ...}`.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import threading
 import time
@@ -33,7 +34,9 @@ from inkreel.project import Project
 from inkreel.prompts import system_prompt
 from inkreel.providers import Providers, build_providers
 from inkreel.providers.budget import Ledger
+from inkreel.providers.limits import SharedLimiterFactory
 from inkreel.providers.roster import Roster
+from inkreel.providers.shared_limits import SHARED_SCHEMA, SharedRateLimiter
 from inkreel.settings import Settings
 
 Warn = Callable[[str], None]
@@ -100,6 +103,8 @@ class Services:
 
     def close(self) -> None:
         self.ledger.close()
+        if self.providers.calls.router.limiters is not None:
+            self.providers.calls.router.limiters.close()
 
 
 def build_services(context: EpisodeContext, warn: Warn | None = None) -> Services:
@@ -115,6 +120,7 @@ def build_services(context: EpisodeContext, warn: Warn | None = None) -> Service
             context.episode,
             roster=Roster.load(project.root),
             warn=warn,
+            shared_limits=shared_limits(project),
         )
     except BaseException:
         ledger.close()
@@ -125,6 +131,15 @@ def build_services(context: EpisodeContext, warn: Warn | None = None) -> Service
         ledger.close()
         raise
     return Services(context, settings, project, ledger, providers, memory)
+
+
+def shared_limits(project: Project) -> SharedLimiterFactory | None:
+    """With a shared database, endpoints' rate limits held by every worker on it (an
+    endpoint's limits are its account's, whichever series calls it)."""
+    url = project.storage.database
+    if url is None:
+        return None
+    return functools.partial(SharedRateLimiter, url, SHARED_SCHEMA)
 
 
 def open_memory(project: Project) -> AssetMemory:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +21,10 @@ import pytest
 from typer.testing import CliRunner
 
 from inkreel import cli
+from inkreel.pg import connect, schema_name
 from inkreel.project import Project
 from inkreel.providers.budget import Ledger
+from inkreel.providers.shared_limits import SHARED_SCHEMA, SharedRateLimiter
 from inkreel.queue import queue_counts
 from inkreel.series.morning import morning_report
 from tests.chroma_server import chroma_url  # noqa: F401
@@ -223,3 +227,57 @@ def test_bad_storage_is_one_clear_error(tmp_path: Path, database_url: str) -> No
         assert result.exit_code == 2, (args, result.output)
         assert message in " ".join(result.output.split()), (args, result.output)
     assert not (root / "episodes").exists()  # nothing half-made
+
+
+def test_a_copy_of_the_project_directory_is_not_shared(
+    tmp_path: Path,
+    database_url: str,  # noqa: F811
+) -> None:
+    original = tmp_path / "shared"
+    Project.open(original)
+    (original / "inkreel.toml").write_text(
+        f'[storage]\ndatabase = "{database_url}"\n', encoding="utf-8"
+    )
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy)
+    # A live worker (another process: its own token) serving the original directory.
+    project = Project.open(original)
+    with connect(database_url, schema_name(project.id)) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS workers (token TEXT PRIMARY KEY, host TEXT NOT NULL, "
+            "root TEXT NOT NULL, seen_at DOUBLE PRECISION NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO workers VALUES ('abc123-4242-1', 'render-2', %s, %s)",
+            (str(original), time.time()),
+        )
+    (original / "workers").mkdir()
+    (original / "workers" / "abc123-4242-1").write_text("{}", encoding="utf-8")
+    night = tmp_path / "night.txt"
+    night.write_text(IDEAS[0] + "\n", encoding="utf-8")
+    refused = runner.invoke(cli.app, ["batch", str(night), "-o", str(copy), "--queue"])
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.output.split())
+    assert f"{copy} is not the project directory that the worker on render-2 uses" in said
+    assert queue_counts(Project.open(original)).todo == 0  # nothing queued from the copy
+    queued = runner.invoke(cli.app, ["batch", str(night), "-o", str(original), "--queue"])
+    assert queued.exit_code == 0, queued.output
+    assert "1 waiting, 0 running" in queued.output and "No worker is running" not in queued.output
+
+
+def test_an_endpoints_limits_hold_across_workers(database_url: str) -> None:  # noqa: F811
+    """Two workers' limiters of one endpoint: one call in flight, one call a minute, between
+    them; a dead worker's slot is free again."""
+    first = SharedRateLimiter(database_url, SHARED_SCHEMA, "https://api.example", 1, 1)
+    second = SharedRateLimiter(database_url, SHARED_SCHEMA, "https://api.example", 1, 1)
+    other = SharedRateLimiter(database_url, SHARED_SCHEMA, "https://other.example", None, 1)
+    assert first.try_slot() and first.in_flight == 1
+    assert not second.try_slot() and second.in_flight == 0
+    assert other.try_slot()  # another endpoint has its own slots
+    assert first.try_token() == 0.0
+    assert 55.0 < second.try_token() <= 60.0  # the minute's one call is taken
+    first.close()  # the worker dies: its connection, and so its slot, goes
+    assert second.try_slot()
+    second.release()
+    for limiter in (second, other):
+        limiter.close()

@@ -218,6 +218,19 @@ def warn(message: str) -> None:
     )
 
 
+# Errors of the user's making (input, setup, services): one message and exit 2.
+USER_ERRORS = (
+    UserError,
+    ProjectError,
+    ScriptError,
+    ProviderError,
+    RunStop,
+    StorageError,
+    QueueError,
+    MemoryUnavailable,
+)
+
+
 def guarded(func: Any) -> Any:
     """Turn user errors into one message and exit 2; keep internal failures resumable."""
 
@@ -225,16 +238,7 @@ def guarded(func: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (
-            UserError,
-            ProjectError,
-            ScriptError,
-            ProviderError,
-            RunStop,
-            StorageError,
-            QueueError,
-            MemoryUnavailable,
-        ) as exc:
+        except USER_ERRORS as exc:
             fail(str(exc))
         except EpisodeOverBudget as exc:
             fail(f"{exc} (the run is checkpointed: nothing is paid twice).")

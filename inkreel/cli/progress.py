@@ -11,13 +11,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from inkreel.cli.base import UserError, err, fail, out, warn
+from inkreel.cli.base import USER_ERRORS, err, fail, out, warn
 from inkreel.graphs.state import EpisodeRequest
-from inkreel.media.fountain import ScriptError
-from inkreel.project import Project, ProjectError
-from inkreel.providers import ProviderError
+from inkreel.project import Project
 from inkreel.providers.budget import BudgetExceeded
-from inkreel.providers.errors import RunStop
 from inkreel.run import pending_review, progress_events, run_episode, summary_rows
 from inkreel.schemas import Script
 from inkreel.settings import Settings
@@ -137,15 +134,7 @@ def _run_or_report(
 ) -> None:
     try:
         values = run_with_progress(project, request, first_input, settings)
-    except (
-        UserError,
-        ProjectError,
-        ScriptError,
-        ProviderError,
-        RunStop,
-        BudgetExceeded,
-        KeyboardInterrupt,
-    ):
+    except (*USER_ERRORS, BudgetExceeded, KeyboardInterrupt):
         raise
     except Exception as exc:
         log = project.root / "logs" / f"{request.episode}.log"

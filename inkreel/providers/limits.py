@@ -19,9 +19,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from inkreel.providers.roster import Capability, ModelEntry
@@ -120,7 +120,25 @@ def local_cpu() -> Iterator[None]:
             release_memory()
 
 
-class RateLimiter:
+class HoldsSlots:
+    """`slot()`: acquire on entry, release on exit (a limiter's acquire and release)."""
+
+    def acquire(self) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+class RateLimiter(HoldsSlots):
     """Token bucket for requests per minute plus a cap on calls in flight; thread-safe."""
 
     def __init__(
@@ -188,43 +206,61 @@ class RateLimiter:
         if self._slots is not None:
             self._slots.release()
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        self.acquire()
-        try:
-            yield
-        finally:
-            self.release()
+
+class Limiter(Protocol):
+    """What a call holds while it runs: a RateLimiter, or one shared by every worker."""
+
+    @property
+    def in_flight(self) -> int: ...
+    def acquire(self) -> None: ...
+    def release(self) -> None: ...
+    def slot(self) -> AbstractContextManager[None]: ...
+
+
+# Makes the limiter of an endpoint (key, rpm, max_in_flight) that every worker shares.
+SharedLimiterFactory = Callable[[str, int | None, int | None], Limiter]
 
 
 class Limiters:
-    """One RateLimiter per endpoint, keyed by base_url (offline models are not limited).
+    """One limiter per endpoint, keyed by base_url (offline models are not limited).
 
     The first entry seen for an endpoint sets its limits; give entries that share a
-    base_url the same rpm and max_in_flight.
+    base_url the same rpm and max_in_flight. With `shared`, an endpoint that has limits gets
+    a limiter all the project's workers share (`shared_limits.SharedRateLimiter`).
     """
 
     def __init__(
         self,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared: SharedLimiterFactory | None = None,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
+        self._shared = shared
         self._lock = threading.Lock()
-        self._by_key: dict[str, RateLimiter] = {}
+        self._by_key: dict[str, Limiter] = {}
 
-    def get(
-        self, key: str, rpm: int | None = None, max_in_flight: int | None = None
-    ) -> RateLimiter:
+    def get(self, key: str, rpm: int | None = None, max_in_flight: int | None = None) -> Limiter:
         with self._lock:
             limiter = self._by_key.get(key)
             if limiter is None:
-                limiter = RateLimiter(rpm, max_in_flight, self._clock, self._sleep)
+                if self._shared is not None and (rpm or max_in_flight):
+                    limiter = self._shared(key, rpm, max_in_flight)
+                else:
+                    limiter = RateLimiter(rpm, max_in_flight, self._clock, self._sleep)
                 self._by_key[key] = limiter
             return limiter
 
-    def for_entry(self, entry: ModelEntry) -> RateLimiter:
+    def close(self) -> None:
+        """Let go of shared limiters' connections (a run's end)."""
+        with self._lock:
+            for limiter in self._by_key.values():
+                close = getattr(limiter, "close", None)
+                if close is not None:
+                    close()
+
+    def for_entry(self, entry: ModelEntry) -> Limiter:
         """The limiter of the entry's endpoint: its scheme, host and port (one account's
         limits cover every path and model there). Offline entries are limited only if the
         roster gives them limits (benchmarks that simulate hosted providers do)."""

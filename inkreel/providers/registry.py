@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from inkreel.providers.budget import Ledger
 from inkreel.providers.dispatch import Dispatch
 from inkreel.providers.faults import FaultPlan
-from inkreel.providers.limits import LatencyModel, Limiters
+from inkreel.providers.limits import LatencyModel, Limiters, SharedLimiterFactory
 from inkreel.providers.roster import TASKS, Roster, RosterError
 from inkreel.providers.router import Router, RouterError
 from inkreel.schemas.design import FEMALE_VARIANTS, MALE_VARIANTS
@@ -63,11 +63,13 @@ def build_providers(
     roster: Roster | None = None,
     warn: Callable[[str], None] | None = None,
     context: str | None = None,
+    shared_limits: SharedLimiterFactory | None = None,
 ) -> Providers:
     """Return the run's providers: text routed by policy and paid for in the ledger.
 
     `warn` hears, once per model, that a model set up wrongly hands its calls on (with
-    `settings.fallback` "always"; otherwise such a model stops the run).
+    `settings.fallback` "always"; otherwise such a model stops the run). `shared_limits`
+    makes the endpoints' rate limits shared by every worker of the project.
     """
     environ = os.environ if environ is None else environ
     try:
@@ -78,7 +80,7 @@ def build_providers(
             settings.task_models(),  # type: ignore[arg-type]
             environ,
             base_delay_s=settings.retry_base_delay_s,
-            limiters=Limiters(),
+            limiters=Limiters(shared=shared_limits),
             fallback=settings.fallback,
             warn=warn,
         )

@@ -19,7 +19,6 @@ caps). An episode is
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shlex
 import time
@@ -32,7 +31,7 @@ from typing import Any, Literal
 from langgraph.types import StateSnapshot
 from pydantic import ValidationError
 
-from inkreel.project import Project
+from inkreel.project import Project, read_json_object
 from inkreel.providers.budget import Ledger
 from inkreel.run import episode_state, is_delivered, work_left
 from inkreel.schemas import ContinuityReport, Finding
@@ -242,7 +241,7 @@ def morning_report(
     try:
         episodes = []
         for folder in folders:
-            run = _read_json(folder / "run.json")
+            run = read_json_object(folder / "run.json")
             if since is not None and not any(t >= since for t in _run_starts(folder, run)):
                 continue
             episodes.append(_episode(project, folder, run, ledger))
@@ -299,7 +298,7 @@ def _episode(
     name = folder.name
     facts = _facts(project, name)
     values = facts.values
-    manifest = _read_json(folder / "manifest.json") or {}
+    manifest = read_json_object(folder / "manifest.json") or {}
     summary = manifest.get("summary") or {}
     request = values.get("request")
     settings: dict[str, Any] = dict(request.settings) if request is not None else {}
@@ -472,14 +471,6 @@ def _gate_commands(gate: dict[str, Any], where: str) -> list[str]:
 # -- what is on disk -------------------------------------------------------------------------
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _sessions(run: dict[str, Any] | None) -> list[Session]:
     sessions = []
     for item in (run or {}).get("sessions") or []:
@@ -523,7 +514,7 @@ def _continuity(folder: Path, values: dict[str, Any]) -> ContinuityReport | None
 
 
 def _keyframe_paths(folder: Path, values: dict[str, Any]) -> dict[str, str]:
-    board = _read_json(folder / "storyboard.json") or {}
+    board = read_json_object(folder / "storyboard.json") or {}
     paths = {
         sid: str(kf["path"])
         for sid, kf in (board.get("keyframes") or {}).items()
