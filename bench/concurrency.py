@@ -53,8 +53,8 @@ def episode_bound(
     shots = len(values["shot_order"])
     scenes = len([s for s in values["script"].scenes if s.beats])
     characters = len(values["cast_new"])
-    sets = made.get("design", 0) - characters
-    revisions = made.get("keyframe", 0) - shots
+    sets = max(0, made.get("design", 0) - characters)
+    revisions = max(0, made.get("keyframe", 0) - shots)  # a keyframe reused: no call
     text = latency.latency("text")
     design_s = max(characters * text, math.ceil(sets / LIMITS["text"]) * text if sets else 0.0)
     stages = [
