@@ -53,7 +53,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 TASK = "inkreel.produce_episode"
 HEARTBEAT_S = 10.0  # how often a worker says it is alive
 STALLED_S = 30.0  # a worker silent this long is dead; its jobs go back on the queue
-log = logging.getLogger("inkreel.worker")
 
 
 class QueueError(Exception):
@@ -108,14 +107,9 @@ def ensure_schema(url: str) -> None:
 
 
 def _make_schema(url: str) -> None:
-    with advisory_lock(url, "inkreel-queue-schema"), connect(url) as conn:
-        found = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
-        if found is not None and found[0] is not None:
-            return
     app = _app(url, sync=True)
-    with advisory_lock(url, "inkreel-queue-schema"), app.open():
-        with connect(url) as conn:
-            found = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+    with advisory_lock(url, "inkreel-queue-schema"), connect(url) as conn, app.open():
+        found = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
         if found is None or found[0] is None:
             app.schema_manager.apply_schema()
 
@@ -151,7 +145,7 @@ class QueueCounts:
     doing: int
     succeeded: int
     failed: int
-    workers: int  # workers of any project with a recent heartbeat
+    workers: int  # the project's workers seen in the last STALLED_S seconds
 
 
 def queue_counts(project: Project) -> QueueCounts:
