@@ -10,16 +10,18 @@ offline engine's work. The episodes are queued with `inkreel batch --queue` and 
 `inkreel worker --until-empty` processes; wall time runs from the first worker's start to the
 last one's exit. Two lower bounds: the calls' (each episode's critical-path bound from its
 calls, the latencies and the in-flight limits, as bench/concurrency.py computes it; for the
-series the larger of the longest episode's and their sum over N workers, since no schedule of
-whole episodes on N workers does better), and the local work's (the workers' CPU time, over
-the machine's cores). The figure is wall over the larger of the two. Not a test: it prints
-figures for the README.
+series the larger of the longest episode's, their sum over N workers, since no schedule of
+whole episodes on N workers does better, and the waves of each capability's calls of the whole
+series through its endpoint's in-flight slots, which the workers share), and the local
+work's (the workers' CPU time, over the machine's cores). The figure is wall over the larger
+of the two. Not a test: it prints figures for the README.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -83,12 +85,21 @@ def run_series(args: argparse.Namespace, workers: int, root: Path) -> dict[str, 
     project = Project.open(root)
     latency = LatencyModel(scale=args.scale)
     bounds = []
+    per_capability: dict[str, int] = {}
     for n in range(1, args.episodes + 1):
         name = f"ep{n:02d}"
         run = json.loads((root / "episodes" / name / "run.json").read_text("utf-8"))
         values = episode_state(project, name).values
-        bounds.append(episode_bound(values, run, latency)[1])
-    calls_bound = max(max(bounds), sum(bounds) / workers)
+        _, bound, stages, characters, sets, _ = episode_bound(values, run, latency)
+        bounds.append(bound)
+        for capability, count, _ in [*stages, ("text", characters + sets, 2)]:
+            per_capability[capability] = per_capability.get(capability, 0) + count
+    # The endpoints' limits are the workers' together: each capability's calls of the whole
+    # series go through its in-flight slots in waves.
+    through = max(
+        math.ceil(n / LIMITS[c]) * latency.latency(c) for c, n in per_capability.items() if n
+    )
+    calls_bound = max(max(bounds), sum(bounds) / workers, through)
     # Nor can the local work (drawing, encoding, checks) take less than its CPU time spread
     # over every core of the machine.
     bound = max(calls_bound, cpu / (os.cpu_count() or 1))
@@ -96,6 +107,7 @@ def run_series(args: argparse.Namespace, workers: int, root: Path) -> dict[str, 
         "workers": workers,
         "wall_s": round(wall, 2),
         "calls_bound_s": round(calls_bound, 2),
+        "shared_endpoints_bound_s": round(through, 2),
         "worker_cpu_s": round(cpu, 1),
         "bound_s": round(bound, 2),
         "wall_over_calls_bound": round(wall / calls_bound, 3),

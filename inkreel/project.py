@@ -280,7 +280,7 @@ class Project:
         """Hold the project-wide lock `name` (one holder at a time, across processes).
 
         A lock file in the project; with a shared database the database's advisory lock
-        instead (`providers.ledger_db.advisory_lock`), which every machine sees.
+        instead (`pg.advisory_lock`), which every machine sees.
         """
         if self.storage.database is not None:
             with advisory_lock(self.storage.database, "inkreel", self.id, name):

@@ -281,3 +281,59 @@ def test_an_endpoints_limits_hold_across_workers(database_url: str) -> None:  # 
     second.release()
     for limiter in (second, other):
         limiter.close()
+
+
+HOLDER = """
+import sys
+from inkreel.project import Project
+from inkreel.providers.budget import Ledger
+ledger = Ledger.open(Project.open(sys.argv[1]))
+key = sys.argv[2]
+ledger.reserve(key, [("episode", "ep01")], 0.04, model="img")
+print("reserved", flush=True)
+if sys.stdin.readline().strip() == "pay":
+    ledger.reconcile(key, 0.04, ok=True, result="the image")
+    print("paid", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_call_another_live_worker_is_making_is_waited_for_not_paid_twice(
+    tmp_path: Path,
+    database_url: str,  # noqa: F811
+) -> None:
+    root = tmp_path / "p"
+    Project.open(root)
+    (root / "inkreel.toml").write_text(f'[storage]\ndatabase = "{database_url}"\n', "utf-8")
+    project = Project.open(root)
+    ep = [("episode", "ep01")]
+
+    def holder(key: str) -> subprocess.Popen[str]:
+        worker = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(root), key],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "reserved"
+        return worker
+
+    live = holder("keyframe:k1")
+    assert live.stdin is not None and live.stdout is not None
+    with Ledger.open(project) as ledger:
+        # The other worker's call is in flight: this one waits instead of paying again.
+        assert ledger._try_reserve("keyframe:k1", ep, 40_000, ("", "img", "", "")) is None
+        live.stdin.write("pay\n")
+        live.stdin.flush()
+        assert live.stdout.readline().strip() == "paid"
+        again = ledger.reserve("keyframe:k1", ep, 0.04, model="img")
+        assert again.already_paid and ledger.result_for("keyframe:k1") == "the image"
+        live.communicate("\n", timeout=60)
+        # A worker killed with its call in flight: the call is made again, and listed.
+        dead = holder("keyframe:k2")
+        dead.kill()
+        dead.wait(timeout=60)
+        retried = ledger.reserve("keyframe:k2", ep, 0.04, model="img")
+        assert not retried.already_paid
+        interrupted = ledger.interrupted(("episode", "ep01"))
+    assert [(r["call_key"], r["resumed"]) for r in interrupted] == [("keyframe:k2", True)]
