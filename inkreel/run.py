@@ -30,7 +30,7 @@ from inkreel.graphs.episode import build_episode_graph
 from inkreel.graphs.state import EpisodeRequest, read_state
 from inkreel.media.story_import import script_from_story
 from inkreel.media.story_json import Story
-from inkreel.project import Project, write_text_atomic
+from inkreel.project import Project, read_json_object, write_text_atomic
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.router import RouterError
 from inkreel.run_report import run_report
@@ -377,10 +377,7 @@ def write_run_report(project: Project, request: EpisodeRequest, live: Services) 
     report = run_report(request.episode, live.providers, live.ledger)
     folder = project.episode_dir(request.episode)
     path = folder / "run.json"
-    try:
-        before = json.loads(path.read_text(encoding="utf-8")).get("sessions") or []
-    except (OSError, ValueError, AttributeError):
-        before = []
+    before = (read_json_object(path) or {}).get("sessions") or []
     now = time.time()
     report["sessions"] = [
         *before,
@@ -457,10 +454,8 @@ def _continuity_row(values: dict[str, Any]) -> str:
 
 def report_rows(project: Project, episode: str) -> list[tuple[str, str]]:
     """Summary rows from the run report: faults survived, and calls handed to another model."""
-    path = project.root / "episodes" / episode / "run.json"
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    report = read_json_object(project.root / "episodes" / episode / "run.json")
+    if report is None:
         return []
     rows = []
     survived = report.get("faults_survived") or {}
