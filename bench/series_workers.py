@@ -12,7 +12,8 @@ last one's exit. Two lower bounds: the calls' (each episode's critical-path boun
 calls, the latencies and the in-flight limits, as bench/concurrency.py computes it; for the
 series the larger of the longest episode's, their sum over N workers, since no schedule of
 whole episodes on N workers does better, and the waves of each capability's calls of the whole
-series through its endpoint's in-flight slots, which the workers share), and the local
+series through its endpoint's in-flight slots, which the workers share, from the soonest any
+episode can make its first call of that capability), and the local
 work's (the workers' CPU time, over the machine's cores). The figure is wall over the larger
 of the two. Not a test: it prints figures for the README.
 """
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from concurrency import ENTRIES, LIMITS, episode_bound
 
 from inkreel.project import Project
-from inkreel.providers.limits import LatencyModel
+from inkreel.providers.limits import LatencyModel, critical_path_bound
 from inkreel.run import episode_state
 
 IDEAS = [
@@ -86,18 +87,29 @@ def run_series(args: argparse.Namespace, workers: int, root: Path) -> dict[str, 
     latency = LatencyModel(scale=args.scale)
     bounds = []
     per_capability: dict[str, int] = {}
+    earliest: dict[str, float] = {}  # the soonest any episode can make its first call of each
     for n in range(1, args.episodes + 1):
         name = f"ep{n:02d}"
         run = json.loads((root / "episodes" / name / "run.json").read_text("utf-8"))
         values = episode_state(project, name).values
         _, bound, stages, characters, sets, _ = episode_bound(values, run, latency)
         bounds.append(bound)
-        for capability, count, _ in [*stages, ("text", characters + sets, 2)]:
+        design_s = bound - critical_path_bound(stages, dict(LIMITS), latency)
+        calls = [*stages, ("text", characters + sets, 2)]
+        for capability, count, _ in calls:
             per_capability[capability] = per_capability.get(capability, 0) + count
+        for capability in {c for c, count, _ in calls if count}:
+            first = min(stage for c, count, stage in calls if c == capability and count)
+            before = [call for call in stages if call[2] < first]
+            start = critical_path_bound(before, dict(LIMITS), latency)
+            start += design_s if first > 2 else 0.0
+            earliest[capability] = min(earliest.get(capability, math.inf), start)
     # The endpoints' limits are the workers' together: each capability's calls of the whole
-    # series go through its in-flight slots in waves.
+    # series go through its in-flight slots in waves, from the soonest any episode gets there.
     through = max(
-        math.ceil(n / LIMITS[c]) * latency.latency(c) for c, n in per_capability.items() if n
+        earliest[c] + math.ceil(n / LIMITS[c]) * latency.latency(c)
+        for c, n in per_capability.items()
+        if n
     )
     calls_bound = max(max(bounds), sum(bounds) / workers, through)
     # Nor can the local work (drawing, encoding, checks) take less than its CPU time spread

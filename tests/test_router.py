@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from inkreel.providers.budget import BudgetExceeded
+from inkreel.providers.budget import BudgetExceeded, Ledger
+from inkreel.providers.dispatch import Dispatch
 from inkreel.providers.errors import ConfigurationError, UnusableAnswer
 from inkreel.providers.limits import (
     LatencyModel,
@@ -600,3 +601,31 @@ def test_recovered_attempts_are_those_of_answered_calls() -> None:
     recovered = r.log.recovered()
     assert [(x.model_id, x.error_kind) for x in recovered] == [("cheap1", "server_error")] * 2
     assert {x.call for x in recovered} == {1}
+
+
+def test_an_offline_stand_in_holds_its_endpoint_slot_for_the_simulated_request_only(
+    tmp_path: Path,
+) -> None:
+    """A benchmark's offline model standing in for a hosted one: its slot is held while the
+    simulated request waits, not while the engine then does its own local work."""
+    roster = Roster.default().merged([{"id": "offline-video", "max_in_flight": 1}])
+    limiters = Limiters()
+    router = Router(roster, overrides={"animate": "offline-video"}, limiters=limiters)
+    limiter = limiters.for_entry(roster.get("offline-video"))
+    seen: dict[str, int] = {}
+
+    def wait(_seconds: float) -> None:
+        seen["waiting"] = limiter.in_flight
+
+    def produce(entry: ModelEntry) -> tuple[bytes, dict[str, float]]:
+        seen["producing"] = limiter.in_flight
+        return b"clip", {}
+
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        calls = Dispatch(
+            router, ledger, [("episode", "ep01")], seed=0, latency=LatencyModel(), sleep=wait
+        )
+        calls.media(
+            "animate", "editor", "s01", tmp_path / "s01.mp4", produce, lambda d: d, units={}
+        )
+    assert seen == {"waiting": 1, "producing": 0}

@@ -176,10 +176,20 @@ class Dispatch:
         return self.environ[entry.api_key_env]
 
     def _wait_latency(self, entry: ModelEntry) -> None:
-        if self.latency is not None:
-            seconds = self.latency.latency(entry.capability)
-            if seconds > 0:
+        """Wait as long as a hosted call would (benchmarks). An offline model standing in for
+        a hosted one holds its endpoint's slot for that wait only, as a hosted call holds it
+        for its request: the engine's local work after it is not the vendor's."""
+        if self.latency is None:
+            return
+        seconds = self.latency.latency(entry.capability)
+        if seconds <= 0:
+            return
+        limiters = self.router.limiters
+        if entry.offline and limiters is not None:
+            with limiters.for_entry(entry).slot():
                 self._sleep(seconds)
+        else:
+            self._sleep(seconds)
 
     def media(
         self,
