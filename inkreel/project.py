@@ -253,6 +253,13 @@ class Project:
                     swept += 1
         return swept
 
+    def write_failure_log(self, episode: str, text: str) -> Path:
+        """Keep a failed run's traceback where `inkreel report` finds it (logs/NAME.log)."""
+        return write_text_atomic(self.failure_log(episode), text)
+
+    def failure_log(self, episode: str) -> Path:
+        return self.root / "logs" / f"{episode}.log"
+
     def claim_episode_name(self, name: str) -> bool:
         """Create the episode's folder if nobody has: True if this call created it."""
         folder = self.root / "episodes" / name

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import load_fountain
 from inkreel.pg import EXTRA, DatabaseError, LostDatabase, advisory_lock, connect
-from inkreel.project import Project, write_text_atomic
+from inkreel.project import Project, write_bytes_atomic
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.run import (
     OnUpdate,
@@ -219,8 +219,7 @@ def produce_queued(project: Project, item: QueuedEpisode, say: Say) -> str:
         say(f"{episode}: stopped by its budget ({stop}); it is checkpointed")
         return "stopped"
     except Exception:
-        path = project.root / "logs" / f"{episode}.log"
-        write_text_atomic(path, traceback.format_exc())
+        path = project.write_failure_log(episode, traceback.format_exc())
         say(f"{episode}: failed (details in {path})")
         raise
     if pending_review(project, episode) is not None:
@@ -381,5 +380,5 @@ def copy_script(project: Project, script: Path) -> str:
     name = f"{script.stem}-{hashlib.sha256(data).hexdigest()[:10]}{script.suffix}"
     target = project.root / "inputs" / name
     if not target.exists():
-        write_text_atomic(target, data.decode("utf-8-sig"))
+        write_bytes_atomic(target, data)
     return project.rel(target)

@@ -55,11 +55,6 @@ class Storage:
         memory = os.environ.get(MEMORY_ENV) or table.get("memory") or None
         return cls(check_database_url(database), check_memory_url(memory))
 
-    @property
-    def shared(self) -> bool:
-        """Whether the state lives in services other machines can reach (workers need it)."""
-        return self.database is not None
-
 
 def check_database_url(url: object) -> str | None:
     if url is None:

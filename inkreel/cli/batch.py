@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +42,7 @@ from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.errors import RunStop
 from inkreel.queue import QueuedEpisode, copy_script, enqueue, queue_counts, queue_name
 from inkreel.run import is_delivered, is_started, pending_review
+from inkreel.schemas import Script
 from inkreel.schemas.review import Gate
 from inkreel.settings import Settings
 
@@ -125,8 +127,9 @@ def batch(
         pins=parse_models(model),
         fallback=fallback,
     )
+    plan = _Plan(length, seed, gates, settings, idea_lang, lang)
     if queue:
-        _enqueue(project, entries, settings, length, idea_lang, lang, seed, gates)
+        _enqueue(project, entries, plan)
         return
     failed: list[str] = []
     waiting: list[str] = []
@@ -143,17 +146,8 @@ def batch(
         else:
             err.print(f"[{index}/{len(entries)}] producing {episode}: {idea or script}")
             if script is not None:
-                imported = settle_language(load_fountain(script, language=_placeholder(lang)), lang)
-        request = EpisodeRequest(
-            episode=episode,
-            idea=idea,
-            script_file=str(script) if script else None,
-            length_s=length,
-            language=imported.language if imported else idea_lang,
-            seed=seed + index - 1,
-            review=gates,
-            settings=settings.model_dump(),
-        )
+                imported = plan.screenplay(script)
+        request = plan.request(index, idea, script, imported)
         first: dict[str, Any] | None = None if started else {"request": request}
         if first is not None and imported is not None:
             first["script"] = imported
@@ -169,9 +163,7 @@ def batch(
         except (UserError, ProjectError, ScriptError, ProviderError, RunStop, KeyboardInterrupt):
             raise
         except Exception as exc:
-            log = project.root / "logs" / f"{episode}.log"
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(traceback.format_exc(), encoding="utf-8")
+            log = project.write_failure_log(episode, traceback.format_exc())
             err.print(f"[red]{episode} failed[/]: {exc} (details in {log}); going on.")
             failed.append(episode)
             continue
@@ -189,16 +181,37 @@ def batch(
         fail(f"{len(failed)} episode(s) failed: {', '.join(failed)}; run the batch again.", 1)
 
 
-def _enqueue(
-    project: Project,
-    entries: list[tuple[str | None, Path | None]],
-    settings: Settings,
-    length: float,
-    idea_lang: str,
-    lang: str,
-    seed: int,
-    gates: list[Gate],
-) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    """What every episode of the batch shares: its request is made from this and its line."""
+
+    length_s: float
+    seed: int
+    gates: list[Gate]
+    settings: Settings
+    idea_lang: str
+    lang: str
+
+    def screenplay(self, script: Path) -> Script:
+        return settle_language(load_fountain(script, language=_placeholder(self.lang)), self.lang)
+
+    def request(
+        self, index: int, idea: str | None, script: Path | None, imported: Script | None
+    ) -> EpisodeRequest:
+        """Episode `index` (epNN, the seed + index - 1) of an idea or an imported screenplay."""
+        return EpisodeRequest(
+            episode=f"ep{index:02d}",
+            idea=idea,
+            script_file=str(script) if script else None,
+            length_s=self.length_s,
+            language=imported.language if imported else self.idea_lang,
+            seed=self.seed + index - 1,
+            review=self.gates,
+            settings=self.settings.model_dump(),
+        )
+
+
+def _enqueue(project: Project, entries: list[tuple[str | None, Path | None]], plan: _Plan) -> None:
     """Queue every episode not yet delivered; say how many wait and how many workers run."""
     items = []
     for index, (idea, script) in enumerate(entries, 1):
@@ -206,21 +219,8 @@ def _enqueue(
         if is_delivered(project, episode):
             err.print(f"[{index}/{len(entries)}] {episode} is already produced; skipped.")
             continue
-        language = idea_lang
-        if script is not None:
-            language = settle_language(
-                load_fountain(script, language=_placeholder(lang)), lang
-            ).language
-        request = EpisodeRequest(
-            episode=episode,
-            idea=idea,
-            script_file=str(script) if script else None,
-            length_s=length,
-            language=language,
-            seed=seed + index - 1,
-            review=gates,
-            settings=settings.model_dump(),
-        )
+        imported = plan.screenplay(script) if script is not None else None
+        request = plan.request(index, idea, script, imported)
         copied = copy_script(project, script) if script is not None else None
         items.append(QueuedEpisode(project_id=project.id, request=request, script_file=copied))
     ids = enqueue(project, items)

@@ -137,9 +137,7 @@ def _run_or_report(
     except (*USER_ERRORS, BudgetExceeded, KeyboardInterrupt):
         raise
     except Exception as exc:
-        log = project.root / "logs" / f"{request.episode}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        log = project.write_failure_log(request.episode, traceback.format_exc())
         fail(
             f"episode {request.episode} failed: {exc}. Nothing finished was lost; details in "
             f"{log}. Continue with: inkreel resume -o {project.root} --episode {request.episode}",

@@ -184,37 +184,35 @@ def _check_scope(scope: Any) -> Scope:
 class Ledger:
     """Reservations, charges and caps for one project, safe across threads and resumes."""
 
-    def __init__(self, path: Path | None = None, *, database: Database | None = None) -> None:
-        """A ledger on the SQLite file `path`, or on `database` (see `Ledger.open`)."""
+    def __init__(
+        self, path: Path | None = None, *, database: Database | None = None, where: str = ""
+    ) -> None:
+        """A ledger on the SQLite file `path`, or on `database` (see `Ledger.open`), which
+        `where` names: the ledgers of this process on one database share their calls."""
         if database is None:
             if path is None:
                 raise ValueError("a Ledger needs a path or a database")
             self.path: Path | None = Path(path)
             database = SqliteDatabase(self.path)
-            self._where = str(self.path.resolve())
+            where = str(self.path.resolve())
         else:
             self.path = path
-            self._where = f"{type(database).__name__}:{id(database)}"
+            where = where or f"{type(database).__name__}:{id(database)}"
         self._db = database
+        self._where = where
         self._lock = threading.RLock()
         self._mine: set[str] = set()  # calls this ledger reserved and has not settled
-        self._live(self._where)
-
-    def _live(self, where: str) -> None:
         with _LIVE_LOCK:
-            if hasattr(self, "_where") and self in _LIVE.get(self._where, []):
-                _LIVE[self._where].remove(self)
-            self._where = where
             _LIVE.setdefault(where, []).append(self)
 
     @classmethod
     def open(cls, project: Project) -> Ledger:
         """The project's ledger: its SQLite file, or its schema in the shared database."""
-        if project.storage.database is None:
+        url = project.storage.database
+        if url is None:
             return cls(project.ledger)
-        ledger = cls(database=PostgresDatabase(project.storage.database, schema_name(project.id)))
-        ledger._live(f"{project.storage.database}#{project.id}")
-        return ledger
+        database = PostgresDatabase(url, schema_name(project.id))
+        return cls(database=database, where=f"{url}#{project.id}")
 
     @property
     def _held(self) -> set[str]:

@@ -493,7 +493,7 @@ def _run_starts(folder: Path, run: dict[str, Any] | None) -> list[float]:
 
 def _recent_log(project: Project, name: str, sessions: list[Session]) -> Path | None:
     """The failure log `inkreel batch` wrote, unless a run started after it was written."""
-    log = project.root.resolve() / "logs" / f"{name}.log"
+    log = project.failure_log(name).resolve()
     try:
         written = log.stat().st_mtime
     except OSError:
