@@ -11,7 +11,8 @@ from its checkpoint, a delivered one not at all. So a job is safe to run again:
   counted as interrupted in the ledger (see `providers.budget`);
 - one job per episode runs at a time (procrastinate's `lock`), and an episode waits on the
   queue once (`queueing_lock`);
-- a worker that loses the database stops taking jobs; its job is found stalled and resumed.
+- a worker that loses the database stops at once (exit 2); its job is retried or found
+  stalled, and resumed from its checkpoint by whichever worker takes it next.
 """
 
 from __future__ import annotations
@@ -53,10 +54,16 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 TASK = "inkreel.produce_episode"
 HEARTBEAT_S = 10.0  # how often a worker says it is alive
 STALLED_S = 30.0  # a worker silent this long is dead; its jobs go back on the queue
+RETRIES_AFTER_LOST_DATABASE = 20
 
 
 class QueueError(Exception):
     """A queue that cannot be used: no database, or one that cannot be reached."""
+
+
+class JobLostDatabase(Exception):
+    """An episode stopped because its worker lost the database; the job is retried (when the
+    worker can still say so) or found stalled and put back on the queue by another worker."""
 
 
 class QueuedEpisode(BaseModel):
@@ -91,7 +98,10 @@ def _app(url: str, *, sync: bool) -> procrastinate.App:
     else:
         connector = procrastinate.PsycopgConnector(conninfo=url)
     app = procrastinate.App(connector=connector)
-    app.task(name=TASK, pass_context=False)(_produce_job)
+    retry = procrastinate.RetryStrategy(
+        max_attempts=RETRIES_AFTER_LOST_DATABASE, wait=5, retry_exceptions={JobLostDatabase}
+    )
+    app.task(name=TASK, pass_context=False, retry=retry)(_produce_job)
     return app
 
 
@@ -178,6 +188,16 @@ Say = Callable[[str], None]
 class _WorkerScope:
     project: Project
     say: Say
+    lost: asyncio.Event | None = None  # set (from a job's thread) when the database is lost
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def database_lost(self) -> None:
+        """Stop taking jobs and stop the worker: its database is gone. Quiet the libraries'
+        own reports of the connections failing from here on (the worker says it once)."""
+        for name in ("procrastinate", "psycopg.pool", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        if self.loop is not None and self.lost is not None:
+            self.loop.call_soon_threadsafe(self.lost.set)
 
 
 _SCOPE: _WorkerScope | None = None  # the project this worker process serves
@@ -185,9 +205,28 @@ _SCOPE: _WorkerScope | None = None  # the project this worker process serves
 
 def _produce_job(payload: dict[str, Any]) -> str:
     """Produce (or resume) one queued episode; what happened, in a word."""
-    if _SCOPE is None:
+    scope = _SCOPE
+    if scope is None:
         raise RuntimeError("a queued episode runs in `inkreel worker`, which sets its project")
-    return produce_queued(_SCOPE.project, QueuedEpisode.model_validate(payload), _SCOPE.say)
+    item = QueuedEpisode.model_validate(payload)
+    try:
+        return produce_queued(scope.project, item, scope.say)
+    except Exception as exc:
+        if not _lost_database(exc):
+            raise
+        scope.say(f"{item.request.episode}: lost the database; it is checkpointed")
+        scope.database_lost()
+        raise JobLostDatabase(f"{item.request.episode}: {type(exc).__name__}") from exc
+
+
+def _lost_database(exc: BaseException) -> bool:
+    """Whether an error (or one it was raised from or during) is a lost or refused database."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (LostDatabase, StorageError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def produce_queued(project: Project, item: QueuedEpisode, say: Say) -> str:
@@ -218,9 +257,10 @@ def produce_queued(project: Project, item: QueuedEpisode, say: Say) -> str:
     except BudgetExceeded as stop:
         say(f"{episode}: stopped by its budget ({stop}); it is checkpointed")
         return "stopped"
-    except Exception:
-        path = project.write_failure_log(episode, traceback.format_exc())
-        say(f"{episode}: failed (details in {path})")
+    except Exception as exc:
+        if not _lost_database(exc):
+            path = project.write_failure_log(episode, traceback.format_exc())
+            say(f"{episode}: failed (details in {path})")
         raise
     if pending_review(project, episode) is not None:
         say(f"{episode}: waiting for review")
@@ -301,7 +341,8 @@ def run_worker(
     except LostDatabase as exc:
         raise StorageError(
             f"lost the database at {redact(url)}: {str(exc).strip().splitlines()[-1]}. The "
-            "episode in hand is checkpointed; another worker resumes it."
+            "episode in hand is checkpointed: another worker resumes it, or this one started "
+            "again once the database is back."
         ) from None
     finally:
         _SCOPE = None
@@ -336,6 +377,9 @@ async def _serve(
     """The worker's event loop: procrastinate's worker, the stalled-job watch, and (without
     `wait`) the stop once the project's queue is done."""
     queue = queue_name(project)
+    scope = _SCOPE
+    assert scope is not None
+    scope.lost, scope.loop = asyncio.Event(), asyncio.get_running_loop()
     async with app.open_async():
         await _requeue_stalled(app, queue, stalled_s, say)
         every = max(heartbeat_s, 0.2)
@@ -353,13 +397,18 @@ async def _serve(
         helpers = [asyncio.create_task(_watch_stalled(app, project, stalled_s, every, say))]
         if not wait:
             helpers.append(asyncio.create_task(_stop_when_done(project, worker, every)))
+        lost = asyncio.create_task(scope.lost.wait())
         try:
+            await asyncio.wait([worker, lost], return_when=asyncio.FIRST_COMPLETED)
+            if lost.done():
+                worker.cancel()  # the jobs in hand end at their next step, on their own
+                raise LostDatabase("the connection to the database broke")
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
         finally:
-            for helper in helpers:
+            for helper in [*helpers, lost]:
                 helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            await asyncio.gather(*helpers, lost, return_exceptions=True)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from typer.testing import CliRunner
@@ -30,6 +31,7 @@ from inkreel.series.morning import morning_report
 from tests.chroma_server import chroma_url  # noqa: F401
 from tests.fake_openai import FakeOpenAI
 from tests.postgres_server import database_url, postgres  # noqa: F401
+from tests.tcp_proxy import TcpProxy
 
 KEY_ENV = "SERIES_LLM_KEY"
 IDEAS = [
@@ -66,14 +68,15 @@ def series(root: Path, database: str, memory: str, base_url: str) -> Path:
     night = root.parent / "night.txt"
     night.write_text("\n".join(IDEAS) + "\n", encoding="utf-8")
     env = {KEY_ENV: "sk-series"}
-    queued = runner.invoke(
-        cli.app,
-        ["batch", str(night), "-o", str(root), "--queue", "--length", "10"],
-        env=env,
-    )
+    queue = ["batch", str(night), "-o", str(root), "--queue", "--length", "10"]
+    alone = runner.invoke(cli.app, queue, env=env)
+    assert alone.exit_code == 2, alone.output  # no worker: an error, but the episodes wait
+    assert "Queued 3 episode(s)" in alone.output
+    assert "no worker serves this project" in " ".join(alone.output.split())
+    queued = runner.invoke(cli.app, [*queue, "--workers-later"], env=env)
     assert queued.exit_code == 0, queued.output
-    assert "Queued 3 episode(s)" in queued.output
-    assert "No worker is running" in queued.output
+    assert "Queued 0 episode(s)" in queued.output and "(3 already waiting)" in queued.output
+    assert "No worker is running yet" in queued.output
     return root
 
 
@@ -262,7 +265,7 @@ def test_a_copy_of_the_project_directory_is_not_shared(
     assert queue_counts(Project.open(original)).todo == 0  # nothing queued from the copy
     queued = runner.invoke(cli.app, ["batch", str(night), "-o", str(original), "--queue"])
     assert queued.exit_code == 0, queued.output
-    assert "1 waiting, 0 running" in queued.output and "No worker is running" not in queued.output
+    assert "1 waiting, 0 running" in queued.output and "No worker" not in queued.output
 
 
 def test_an_endpoints_limits_hold_across_workers(database_url: str) -> None:  # noqa: F811
@@ -337,3 +340,34 @@ def test_a_call_another_live_worker_is_making_is_waited_for_not_paid_twice(
         assert not retried.already_paid
         interrupted = ledger.interrupted(("episode", "ep01"))
     assert [(r["call_key"], r["resumed"]) for r in interrupted] == [("keyframe:k2", True)]
+
+
+def test_a_worker_that_loses_the_database_stops_and_its_episode_is_resumed(
+    tmp_path: Path,
+    database_url: str,  # noqa: F811
+    chroma_url: str,  # noqa: F811
+    fake_llm: FakeOpenAI,
+) -> None:
+    root = series(tmp_path / "series", database_url, chroma_url, fake_llm.base_url)
+    address = urlsplit(database_url)
+    with TcpProxy(address.hostname or "127.0.0.1", address.port or 5432) as proxy:
+        through = address._replace(netloc=f"postgres@127.0.0.1:{proxy.port}").geturl()
+        cut_off = start_worker(root, "--database", through)
+        assert cut_off.stdout is not None
+        seen = []
+        for line in cut_off.stdout:
+            seen.append(line)
+            if "Director planned the storyboard" in line:
+                break
+        proxy.cut()
+        out, _ = cut_off.communicate(timeout=120)
+    log = "".join(seen) + out
+    assert cut_off.returncode == 2, log
+    assert "lost the database" in log and "Traceback" not in log, log
+    stopped = seen[-1].split(":")[0]
+    assert not (root / "episodes" / stopped / "episode.mp4").exists()
+    later = finish(start_worker(root))
+    assert f"{stopped}: resuming from its checkpoint" in later, later
+    check_series(root)
+    counts = queue_counts(Project.open(root))
+    assert (counts.todo, counts.doing, counts.succeeded) == (0, 0, 3)

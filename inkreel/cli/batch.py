@@ -101,6 +101,13 @@ def batch(
             "processes, on this machine or others, instead of producing them here.",
         ),
     ] = False,
+    workers_later: Annotated[
+        bool,
+        typer.Option(
+            "--workers-later",
+            help="With --queue: no worker runs yet, and that is intended (exit 0, not 2).",
+        ),
+    ] = False,
     database: DatabaseOption = None,
     memory: MemoryOption = None,
 ) -> None:
@@ -129,7 +136,7 @@ def batch(
     )
     plan = _Plan(length, seed, gates, settings, idea_lang, lang)
     if queue:
-        _enqueue(project, entries, plan)
+        _enqueue(project, entries, plan, workers_later)
         return
     failed: list[str] = []
     waiting: list[str] = []
@@ -211,8 +218,14 @@ class _Plan:
         )
 
 
-def _enqueue(project: Project, entries: list[tuple[str | None, Path | None]], plan: _Plan) -> None:
-    """Queue every episode not yet delivered; say how many wait and how many workers run."""
+def _enqueue(
+    project: Project,
+    entries: list[tuple[str | None, Path | None]],
+    plan: _Plan,
+    workers_later: bool,
+) -> None:
+    """Queue every episode not yet delivered; say how many wait and how many workers run.
+    No live worker is an error (exit 2) unless `workers_later`: the episodes stay queued."""
     items = []
     for index, (idea, script) in enumerate(entries, 1):
         episode = f"ep{index:02d}"
@@ -232,8 +245,11 @@ def _enqueue(project: Project, entries: list[tuple[str | None, Path | None]], pl
         + (f" ({already} already waiting)" if already else "")
         + f"; {counts.todo} waiting, {counts.doing} running."
     )
-    if counts.workers == 0:
-        err.print(
-            "[yellow]No worker is running.[/] Start one on each machine that shares "
-            f"{project.root}: inkreel worker -o {project.root}"
+    if counts.workers == 0 and not workers_later:
+        fail(
+            f"no worker serves this project, so nothing will make these episodes. They stay "
+            f"queued: start a worker on each machine that shares {project.root} "
+            f"(inkreel worker -o {project.root}), or pass --workers-later when that is intended."
         )
+    if counts.workers == 0:
+        err.print(f"No worker is running yet: inkreel worker -o {project.root}")
