@@ -64,7 +64,8 @@ def run_series(args: argparse.Namespace, workers: int, root: Path) -> dict[str, 
     night.write_text("\n".join(IDEAS[: args.episodes]) + "\n", encoding="utf-8")
     inkreel = [sys.executable, "-m", "inkreel.cli"]
     subprocess.run(
-        [*inkreel, "batch", str(night), "-o", str(root), "--queue", "--length", str(args.length)],
+        [*inkreel, "batch", str(night), "-o", str(root), "--queue", "--workers-later"]
+        + ["--length", str(args.length)],
         check=True,
         capture_output=True,
     )
