@@ -1,7 +1,7 @@
 """Benchmark: a series of short episodes on 1, 2 and 3 worker processes, against its bound.
 
 Usage: python bench/series_workers.py --database postgresql://... --memory http://...
-           [--episodes 6] [--length 12] [--scale 0.25] [--workers 1,2,3]
+           [--episodes 6] [--length 12] [--scale 0.25] [--workers 1,2,3] [--concurrency 1]
 
 Needs a PostgreSQL server and a chroma server (e.g. the ones `.ci/run` starts; every run
 makes a new project, so a new schema, queue and collections). Every model call waits as long
@@ -40,6 +40,7 @@ from inkreel.project import Project
 from inkreel.providers.limits import LatencyModel, critical_path_bound
 from inkreel.run import episode_state
 
+QUEUE = ["--queue", "--workers-later"]  # the workers start after
 IDEAS = [
     "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko.",
     "Mei and Aiko repair the lighthouse lamp before the storm.",
@@ -60,20 +61,20 @@ def run_series(args: argparse.Namespace, workers: int, root: Path) -> dict[str, 
         f'[storage]\ndatabase = "{args.database}"\nmemory = "{args.memory}"\n' + limits,
         encoding="utf-8",
     )
-    night = root.parent / f"night-{workers}.txt"
+    night = root.parent / f"night-{root.name}.txt"
     night.write_text("\n".join(IDEAS[: args.episodes]) + "\n", encoding="utf-8")
     inkreel = [sys.executable, "-m", "inkreel.cli"]
     subprocess.run(
-        [*inkreel, "batch", str(night), "-o", str(root), "--queue", "--workers-later"]
-        + ["--length", str(args.length)],
+        [*inkreel, "batch", str(night), "-o", str(root), *QUEUE, "--length", str(args.length)],
         check=True,
         capture_output=True,
     )
+    until_empty = ["--until-empty", "--concurrency", str(args.concurrency)]
     cpu_before = _children_cpu_s()
     start = time.perf_counter()
     procs = [
         subprocess.Popen(
-            [*inkreel, "worker", "-o", str(root), "--until-empty"],
+            [*inkreel, "worker", "-o", str(root), *until_empty],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -112,12 +113,13 @@ def run_series(args: argparse.Namespace, workers: int, root: Path) -> dict[str, 
         for c, n in per_capability.items()
         if n
     )
-    calls_bound = max(max(bounds), sum(bounds) / workers, through)
+    calls_bound = max(max(bounds), sum(bounds) / (workers * args.concurrency), through)
     # Nor can the local work (drawing, encoding, checks) take less than its CPU time spread
     # over every core of the machine.
     bound = max(calls_bound, cpu / (os.cpu_count() or 1))
     return {
         "workers": workers,
+        "concurrency": args.concurrency,
         "wall_s": round(wall, 2),
         "calls_bound_s": round(calls_bound, 2),
         "shared_endpoints_bound_s": round(through, 2),
@@ -143,12 +145,13 @@ def main() -> None:
     parser.add_argument("--length", type=float, default=12.0)
     parser.add_argument("--scale", type=float, default=0.25)
     parser.add_argument("--workers", default="1,2,3")
+    parser.add_argument("--concurrency", type=int, default=1, help="episodes at once per worker")
     args = parser.parse_args()
     latency = LatencyModel(scale=args.scale)
     rows = []
     with tempfile.TemporaryDirectory(prefix="inkreel-series-") as tmp:
-        for workers in (int(w) for w in args.workers.split(",")):
-            rows.append(run_series(args, workers, Path(tmp) / f"series-{workers}"))
+        for run, workers in enumerate(int(w) for w in args.workers.split(",")):
+            rows.append(run_series(args, workers, Path(tmp) / f"series-{run}-{workers}"))
             print(json.dumps(rows[-1]), flush=True)
     print(
         json.dumps(

@@ -17,13 +17,12 @@ from inkreel.media.fountain import (
 )
 from inkreel.schemas.script import Beat, Emotion, Scene, Script, TimeOfDay
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "brick-and-steel.fountain"
+# The Fountain format's "Brick & Steel" sample, messy on purpose (see data/fountain/README.md).
+SAMPLE = Path(__file__).parent / "data" / "fountain" / "brick-and-steel.fountain"
 
 
 @pytest.fixture(scope="module")
 def sample() -> Script:
-    if not SAMPLE.exists():
-        pytest.skip(f"sample screenplay not found at {SAMPLE}")
     return load_fountain(SAMPLE)
 
 

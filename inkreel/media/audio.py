@@ -98,7 +98,7 @@ class SpeechError(Exception):
 # caller. Forking the caller itself is not an option: it has threads (LangGraph, BLAS), and a
 # fork while OpenBLAS is busy in another thread hangs.
 _HELPER = r"""
-import ctypes, json, os, sys
+import ctypes, json, os, sys, zlib
 
 def main(lib_path, data_dir):
     out = os.fdopen(os.dup(1), "wb")
@@ -129,6 +129,8 @@ def main(lib_path, data_dir):
     lib.espeak_Synth.restype = ctypes.c_int
     lib.espeak_Synchronize.argtypes = []
     lib.espeak_Synchronize.restype = ctypes.c_int
+    lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+    lib.espeak_ng_SetRandSeed.restype = None
 
     # AUDIO_OUTPUT_SYNCHRONOUS, 500 ms buffers, the directory that holds espeak-ng-data (the
     # documented form; 1.52 also takes the data dir itself), espeakINITIALIZE_DONT_EXIT.
@@ -155,6 +157,9 @@ def main(lib_path, data_dir):
         lib.espeak_SetParameter(1, req["rate"], 0)  # espeakRATE
         lib.espeak_SetParameter(3, req["pitch"], 0)  # espeakPITCH
         text = req["text"].encode("utf-8") + b"\0"
+        # The breathy variants mix in noise from a generator eSpeak seeds from the clock:
+        # seed it from the request, so the same line always sounds (and hashes) the same.
+        lib.espeak_ng_SetRandSeed(zlib.crc32(text + req["voice"].encode()))
         # POS_CHARACTER = 1; flags carry espeakCHARS_UTF8 and, for SSML, espeakSSML.
         status = lib.espeak_Synth(text, len(text), 0, 1, 0, req["flags"], None, None)
         lib.espeak_Synchronize()
