@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from inkreel.checks import Bundle
 from inkreel.schemas import Beat, Finding, Scene, Script, Shot, StoryboardFile
+from inkreel.schemas.script import prop_key
 
 DETECTS: dict[str, set[str]] = {
     # Someone who is not in the scene speaks or acts in it: they are in the wrong place.
@@ -421,14 +422,6 @@ def _acts_in(name: str, text: str) -> bool:
             not text[m.end() :].startswith(("的", "の")) for m in re.finditer(re.escape(name), text)
         )
     return bool(re.search(rf"(?<![\w]){re.escape(name)}(?![\w'’])", text))
-
-
-def prop_key(prop: str) -> str:
-    """A prop's name without article or possessive, case-folded ("the Seal" -> "seal")."""
-    words = prop.casefold().split()
-    if words and words[0] in ("the", "a", "an", "his", "her", "their", "my", "our", "your"):
-        words = words[1:]
-    return " ".join(words)
 
 
 def _outfit_key(outfit: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from inkreel.providers.appearance import read_appearance
 from inkreel.providers.prompt_io import read_json_tag, read_tag
 from inkreel.schemas.design import ELEMENT_SIZE
+from inkreel.schemas.script import prop_key
 
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
@@ -1224,8 +1225,6 @@ def revise_scene(prompt: str, seed: int) -> dict[str, Any]:
     an exit re-enters; a prop used before it exists or after it is gone is dropped from the
     beat; a continuous scene takes its run's time of day and wardrobe.
     """
-    from inkreel.checks.script import prop_key
-
     scene = dict(read_json_tag(prompt, "scene") or {})
     findings = read_json_tag(prompt, "findings") or []
     beats: list[dict[str, Any]] = [dict(b) for b in scene.get("beats", [])]

@@ -26,6 +26,14 @@ def name_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
+def prop_key(prop: str) -> str:
+    """A prop's name without article or possessive, case-folded ("the Seal" -> "seal")."""
+    words = prop.casefold().split()
+    if words and words[0] in ("the", "a", "an", "his", "her", "their", "my", "our", "your"):
+        words = words[1:]
+    return " ".join(words)
+
+
 class Emotion(StrEnum):
     neutral = "neutral"
     happy = "happy"
