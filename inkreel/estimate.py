@@ -18,6 +18,7 @@ not a ceiling; the run's own ledger enforces the cap.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -34,8 +35,10 @@ from inkreel.providers.budget import (
 from inkreel.providers.dispatch import IMAGE_PART_TOKENS
 from inkreel.providers.offline_chat import OfflineChatModel
 from inkreel.providers.prompt_io import tag
-from inkreel.providers.roster import Roster
+from inkreel.providers.roster import ModelEntry, Roster, Task
+from inkreel.providers.router import Router
 from inkreel.schemas import Script
+from inkreel.settings import Settings
 
 # Tokens per text call: the system prompt and schema plus the call's context, and the answer.
 PROMPT_TOKENS = 1800
@@ -248,3 +251,38 @@ def estimate_step(
         shape = replace(shape, line_chars=shape.line_chars // max(1, shape.lines), lines=1)
     calls = planned_calls(shape, False, animate, judge)
     return estimate([c for c in calls if c.task in STEP_TASKS[step]], roster, router).total_usd
+
+
+class PinnedChooser:
+    """Pinned tasks go to their pin; the rest to what the router picks with this machine's
+    keys (so a placeholder key for a pin does not make other models look usable)."""
+
+    def __init__(self, router: Router, pinned: Router) -> None:
+        self.router = router
+        self.pinned = pinned
+
+    def choose(self, task: Task) -> ModelEntry:
+        if task in self.pinned.overrides:
+            return self.pinned.choose(task)
+        return self.router.choose(task)
+
+
+def pricing_chooser(
+    roster: Roster, settings: Settings, environ: Mapping[str, str]
+) -> tuple[PinnedChooser, list[str]]:
+    """The models an estimate prices, and the keys the pinned ones lack here.
+
+    Pricing a model needs no key: a pinned model whose key is not set is priced as if it
+    were (the run itself will still ask for the key); unpinned tasks are priced on what the
+    router would choose on this machine. Raises RouterError for an unusable choice.
+    """
+    pins = settings.task_models()
+    missing = []
+    for model_id in pins.values():
+        entry = roster.get(model_id) if model_id in roster else None
+        if entry is not None and entry.api_key_env and not environ.get(entry.api_key_env):
+            missing.append(entry.api_key_env)
+    keyless = {**environ, **{name: "unset" for name in missing}}
+    router = Router(roster, settings.policy, None, environ)
+    pinned = Router(roster, settings.policy, pins, keyless)  # type: ignore[arg-type]
+    return PinnedChooser(router, pinned), missing

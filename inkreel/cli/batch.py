@@ -138,6 +138,18 @@ def batch(
     if queue:
         _enqueue(project, entries, plan, workers_later)
         return
+    _produce_all(project, entries, plan, name, batch_budget)
+
+
+def _produce_all(
+    project: Project,
+    entries: list[tuple[str | None, Path | None]],
+    plan: _Plan,
+    name: str,
+    batch_budget: float | None,
+) -> None:
+    """Produce the batch's episodes here, one after another: a delivered one is skipped, a
+    started one resumed; a failed one is logged and the batch goes on (exit 1 at the end)."""
     failed: list[str] = []
     waiting: list[str] = []
     for index, (idea, script) in enumerate(entries, 1):

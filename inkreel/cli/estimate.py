@@ -26,25 +26,11 @@ from inkreel.cli.base import (
     parse_models,
     settle_language,
 )
-from inkreel.estimate import draft_script, estimate_episode
+from inkreel.estimate import Shape, draft_script, estimate_episode, pricing_chooser
 from inkreel.media.fountain import load_fountain
 from inkreel.project import Project
-from inkreel.providers.roster import ModelEntry, Task
-from inkreel.providers.router import Router, RouterError
-
-
-class PinnedChooser:
-    """Pinned tasks go to their pin; the rest to what the router picks with this machine's
-    keys (so a placeholder key for a pin does not make other models look usable)."""
-
-    def __init__(self, router: Router, pinned: Router) -> None:
-        self.router = router
-        self.pinned = pinned
-
-    def choose(self, task: Task) -> ModelEntry:
-        if task in self.pinned.overrides:
-            return self.pinned.choose(task)
-        return self.router.choose(task)
+from inkreel.providers.budget import EstimateReport
+from inkreel.providers.router import RouterError
 
 
 @app.command()
@@ -92,22 +78,8 @@ def estimate(
         pins=parse_models(model),
     )
     roster = load_roster(root)
-    # Pricing a model needs no key: a pinned model whose key is not set here is priced as
-    # if it were (the run itself will still ask for the key); unpinned tasks are priced on
-    # what the router would choose on this machine.
-    pins = settings.task_models()
-    missing = []
-    for model_id in pins.values():
-        entry = roster.get(model_id) if model_id in roster else None
-        if entry is not None and entry.api_key_env and not os.environ.get(entry.api_key_env):
-            missing.append(entry.api_key_env)
-    keyless = {name: "unset" for name in missing}
     try:
-        router = Router(roster, settings.policy, None, os.environ)
-        chooser = PinnedChooser(
-            router,
-            Router(roster, settings.policy, pins, {**os.environ, **keyless}),  # type: ignore[arg-type]
-        )
+        chooser, missing = pricing_chooser(roster, settings, os.environ)
     except RouterError as exc:
         raise UserError(str(exc)) from None
     if idea is not None:
@@ -126,6 +98,15 @@ def estimate(
         )
     except RouterError as exc:  # e.g. a judge left to the router with no vision model usable
         raise UserError(str(exc)) from None
+    _print_estimate(shape, report, episodes, budget)
+    if missing:
+        out.print(f"Priced without keys; producing needs {', '.join(sorted(set(missing)))}.")
+
+
+def _print_estimate(
+    shape: Shape, report: EstimateReport, episodes: int, budget: float | None
+) -> None:
+    """The estimate's table, the episode's shape, and the batch and budget verdicts."""
     table = Table(title="Expected cost per episode (no model was called)")
     for column in ("task", "model", "calls", "units", "USD"):
         table.add_column(column, justify="right" if column in ("calls", "USD") else "left")
@@ -148,5 +129,3 @@ def estimate(
         "Assumes one shot per beat, no continuity retries and no fallbacks; the ledger "
         "enforces --budget during the run."
     )
-    if missing:
-        out.print(f"Priced without keys; producing needs {', '.join(sorted(set(missing)))}.")
