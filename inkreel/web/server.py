@@ -350,77 +350,92 @@ async def _body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _desk(request: Request) -> Desk:
+    desk = request.app.state.desk
+    assert isinstance(desk, Desk)
+    return desk
+
+
+async def index(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def threads(request: Request) -> Response:
+    return JSONResponse({"threads": await run_in_threadpool(_desk(request).threads)})
+
+
+async def new_thread(request: Request) -> Response:
+    thread = await run_in_threadpool(_desk(request).new_thread)
+    return JSONResponse({"thread": thread}, status_code=201)
+
+
+async def thread(request: Request) -> Response:
+    detail = await run_in_threadpool(_desk(request).thread, request.path_params["thread"])
+    return JSONResponse(detail)
+
+
+async def message(request: Request) -> Response:
+    thread = request.path_params["thread"]
+    body = await _body(request)
+    text = body.get("text", "")
+    if not isinstance(text, str):
+        raise WebError(400, "text is a string")
+    calls = _calls(body.get("calls"))
+    if not text.strip():
+        if not calls:
+            raise WebError(400, "the message is empty: say something")
+        text = _said(calls)
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise WebError(
+            400, f"the message is {len(text)} characters; keep it under {MAX_MESSAGE_CHARS}"
+        )
+    job = await run_in_threadpool(_desk(request).start, thread, text, calls)
+    return JSONResponse({"thread": thread, "turn": job.turn}, status_code=202)
+
+
+async def stop(request: Request) -> Response:
+    job = await run_in_threadpool(_desk(request).stop, request.path_params["thread"])
+    return JSONResponse({"thread": request.path_params["thread"], "turn": job.turn}, 202)
+
+
+async def events(request: Request) -> Response:
+    thread = request.path_params["thread"]
+    await run_in_threadpool(_desk(request).session, thread)  # 404 for an unknown one
+    job = _desk(request).job(thread)
+    if job is None:
+        return EventSourceResponse(_idle(), ping=15)
+    start = 0
+    last = request.headers.get("last-event-id", "")
+    turn, _, n = last.partition("-")
+    if turn == str(job.turn) and n.isdigit():
+        start = int(n) + 1
+    return EventSourceResponse(job.stream(start), ping=15)
+
+
+async def media(request: Request) -> Response:
+    path = await run_in_threadpool(_desk(request).media, request.path_params["path"])
+    return FileResponse(path)
+
+
+async def web_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WebError)
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": exc.detail or "error"}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": f"the server failed: {one_line(exc)}"}, status_code=500)
+
+
 def create_app(project: Project, length_s: float = 60.0) -> Starlette:
     """The web page's app for one project; a new conversation makes `length_s` episodes."""
-    desk = Desk(project, length_s)
-
-    async def index(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
-
-    async def threads(request: Request) -> Response:
-        return JSONResponse({"threads": await run_in_threadpool(desk.threads)})
-
-    async def new_thread(request: Request) -> Response:
-        thread = await run_in_threadpool(desk.new_thread)
-        return JSONResponse({"thread": thread}, status_code=201)
-
-    async def thread(request: Request) -> Response:
-        detail = await run_in_threadpool(desk.thread, request.path_params["thread"])
-        return JSONResponse(detail)
-
-    async def message(request: Request) -> Response:
-        thread = request.path_params["thread"]
-        body = await _body(request)
-        text = body.get("text", "")
-        if not isinstance(text, str):
-            raise WebError(400, "text is a string")
-        calls = _calls(body.get("calls"))
-        if not text.strip():
-            if not calls:
-                raise WebError(400, "the message is empty: say something")
-            text = _said(calls)
-        if len(text) > MAX_MESSAGE_CHARS:
-            raise WebError(
-                400, f"the message is {len(text)} characters; keep it under {MAX_MESSAGE_CHARS}"
-            )
-        job = await run_in_threadpool(desk.start, thread, text, calls)
-        return JSONResponse({"thread": thread, "turn": job.turn}, status_code=202)
-
-    async def stop(request: Request) -> Response:
-        job = await run_in_threadpool(desk.stop, request.path_params["thread"])
-        return JSONResponse({"thread": request.path_params["thread"], "turn": job.turn}, 202)
-
-    async def events(request: Request) -> Response:
-        thread = request.path_params["thread"]
-        await run_in_threadpool(desk.session, thread)  # 404 for an unknown one
-        job = desk.job(thread)
-        if job is None:
-            return EventSourceResponse(_idle(), ping=15)
-        start = 0
-        last = request.headers.get("last-event-id", "")
-        turn, _, n = last.partition("-")
-        if turn == str(job.turn) and n.isdigit():
-            start = int(n) + 1
-        return EventSourceResponse(job.stream(start), ping=15)
-
-    async def media(request: Request) -> Response:
-        path = await run_in_threadpool(desk.media, request.path_params["path"])
-        return FileResponse(path)
-
-    async def web_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, WebError)
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        return JSONResponse(
-            {"error": exc.detail or "error"}, status_code=exc.status_code, headers=exc.headers
-        )
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return JSONResponse({"error": f"the server failed: {one_line(exc)}"}, status_code=500)
-
     routes = [
         Route("/", index),
         Route("/api/threads", threads, methods=["GET"]),
@@ -437,7 +452,7 @@ def create_app(project: Project, length_s: float = 60.0) -> Starlette:
         middleware=[Middleware(LocalOnly)],
         exception_handlers={WebError: web_error, HTTPException: http_error, 500: server_error},
     )
-    app.state.desk = desk
+    app.state.desk = Desk(project, length_s)
     return app
 
 
