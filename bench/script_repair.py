@@ -25,7 +25,7 @@ from langgraph.runtime import Runtime
 from inkreel.agents import screenwriter
 from inkreel.evals.plant_text import LEVEL_TYPES, plant
 from inkreel.graphs.state import EpisodeRequest
-from inkreel.providers import story_engine
+from inkreel.providers.offline.script import write_script
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import Script, StoryboardFile
 from inkreel.services import EpisodeContext, open_services
@@ -67,7 +67,7 @@ def main() -> None:
                 for seed in range(args.seeds):
                     prompt = tag("idea", idea) + tag("runtime_seconds", "45")
                     draft = Script.model_validate(
-                        story_engine.write_script(prompt + tag("language", "en"), seed)
+                        write_script(prompt + tag("language", "en"), seed)
                     )
                     request = EpisodeRequest(episode="bench", idea=idea, length_s=45, seed=seed)
                     for defect in LEVEL_TYPES["script"]:

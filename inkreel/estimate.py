@@ -33,7 +33,7 @@ from inkreel.providers.budget import (
     estimate,
 )
 from inkreel.providers.dispatch import IMAGE_PART_TOKENS
-from inkreel.providers.offline_chat import OfflineChatModel
+from inkreel.providers.offline.chat import OfflineChatModel
 from inkreel.providers.prompt_io import tag
 from inkreel.providers.roster import ModelEntry, Roster, Task
 from inkreel.providers.router import Router

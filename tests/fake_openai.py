@@ -58,7 +58,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inkreel.providers import story_engine
+from inkreel.providers.offline import story_engine
 
 Endpoint = Literal["chat", "images.generate", "images.edit", "speech", "embeddings"]
 ENDPOINTS: dict[str, Endpoint] = {

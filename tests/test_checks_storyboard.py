@@ -9,7 +9,7 @@ import pytest
 from inkreel.agents.director import make_shot, stage_positions
 from inkreel.checks import DEFECT_TYPES, Bundle
 from inkreel.checks.storyboard import DETECTS, check_storyboard
-from inkreel.providers.offline_chat import OfflineChatModel
+from inkreel.providers.offline.chat import OfflineChatModel
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import (
     Beat,

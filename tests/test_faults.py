@@ -20,7 +20,7 @@ from inkreel.providers.faults import (
     faulty,
     truncate_payload,
 )
-from inkreel.providers.offline_chat import OfflineChatModel
+from inkreel.providers.offline.chat import OfflineChatModel
 from inkreel.providers.prompt_io import tag
 from inkreel.providers.roster import ModelEntry, Roster
 from inkreel.providers.router import Router, error_kind, is_transient

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from inkreel.providers.offline.idea import find_names
+from inkreel.providers.offline.script import write_script
 from inkreel.providers.prompt_io import tag
-from inkreel.providers.story_engine import find_names, write_script
 from inkreel.schemas import Script
 
 

@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from PIL import Image
 
-from inkreel.providers.openai_compat import (
+from inkreel.providers.openai import (
     OpenAIEmbeddings,
     OpenAIImages,
     OpenAISpeech,

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from inkreel.agents import screenwriter
 from inkreel.evals.plant_text import LEVEL_TYPES, PlantedDefect, plant
 from inkreel.graphs.state import EpisodeRequest
-from inkreel.providers import story_engine
+from inkreel.providers.offline.script import write_script
 from inkreel.providers.prompt_io import read_json_tag, tag
 from inkreel.schemas import Script, StoryboardFile
 from inkreel.services import EpisodeContext
@@ -35,7 +35,7 @@ REQUEST = EpisodeRequest(episode="ep01", idea=IDEA, length_s=40, language="en", 
 
 def draft(seed: int) -> Script:
     prompt = tag("idea", IDEA) + tag("runtime_seconds", "40") + tag("language", "en")
-    return Script.model_validate(story_engine.write_script(prompt, seed))
+    return Script.model_validate(write_script(prompt, seed))
 
 
 def planted(defect: str) -> tuple[Script, PlantedDefect]:

@@ -13,8 +13,8 @@ from inkreel.agents.character_designer import design_cast
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.story_import import script_from_story
 from inkreel.media.story_json import Story, StoryCharacter, StoryShot
-from inkreel.providers.appearance import read_appearance
-from inkreel.providers.story_engine import answer
+from inkreel.providers.offline.appearance import read_appearance
+from inkreel.providers.offline.story_engine import answer
 from inkreel.services import EpisodeContext, Services
 
 

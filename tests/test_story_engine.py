@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from inkreel.providers.offline_chat import OfflineChatModel
+from inkreel.providers.offline.chat import OfflineChatModel
+from inkreel.providers.offline.idea import find_names, find_nouns
 from inkreel.providers.prompt_io import tag
-from inkreel.providers.story_engine import find_names, find_nouns
 from inkreel.schemas import CharacterDesign, LocationDesign, Script, ShotPlan, ShotSpec
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."

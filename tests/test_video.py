@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from inkreel.providers.retry_after import parse_retry_after
 from inkreel.providers.video import (
     ARK_BEIJING,
     SEEDANCE_2_0,
@@ -20,7 +21,6 @@ from inkreel.providers.video import (
     ViduClient,
     image_data_url,
     inspect_mp4,
-    parse_retry_after,
 )
 from tests.fake_video import ARK_TASKS, FakeVideoServer
 

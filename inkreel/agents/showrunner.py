@@ -21,8 +21,8 @@ from inkreel.agents.common import ask
 from inkreel.checks.answers import Checked
 from inkreel.providers import chat_rules
 from inkreel.providers.dispatch import ToolTurn
+from inkreel.providers.offline.script import TIME_WORDS
 from inkreel.providers.prompt_io import tag
-from inkreel.providers.story_engine import TIME_WORDS
 from inkreel.schemas import Script, Shot
 from inkreel.schemas.chat import (
     TOOLS,

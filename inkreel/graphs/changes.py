@@ -21,7 +21,7 @@ from inkreel.agents import director
 from inkreel.agents.character_designer import redesign
 from inkreel.graphs.fan_out import keyframe_sends
 from inkreel.graphs.state import EpisodeState
-from inkreel.providers.story_engine import EMOTION_EFFECTS
+from inkreel.providers.offline.shots import EMOTION_EFFECTS
 from inkreel.schemas import (
     Beat,
     Emotion,

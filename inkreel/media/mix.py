@@ -357,85 +357,120 @@ def mix_to_wav(
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".mix-", dir=path.parent) as tmp:
         folder = Path(tmp)
-        bed_scale: tuple[np.float32, np.float32] | None = None
         bed_file = _Signal(folder / "bed.f32", np.float32)
-        if music is not None and n > 0:
-            # Pass 1: the bed, and what its level needs (peak, then RMS as audio.mix has it).
-            peak, energy = 0.0, 0.0
-            for lo, hi in _blocks(n, block):
-                raw = music.render(lo, hi)
-                if raw.size < hi - lo:
-                    raw = np.concatenate([raw, np.zeros(hi - lo - raw.size, np.float32)])
-                bed_file.write(raw)
-                peak = max(peak, float(np.max(np.abs(raw))))
-                energy += float(np.sum(np.square(raw, dtype=np.float64)))
-            if peak > 0:
-                to_peak = np.float32(_db(-3.0) / peak)
-                rms = math.sqrt(energy / n) * float(to_peak)
-                level = 20.0 * math.log10(rms) if rms > 0 else audio.SILENCE_FLOOR_DBFS
-                level = max(audio.SILENCE_FLOOR_DBFS, level)
-                to_level = (
-                    np.float32(_db(music_db - level))
-                    if level > audio.SILENCE_FLOOR_DBFS
-                    else np.float32(1.0)
-                )
-                bed_scale = (to_peak, to_level)
+        bed_scale = _bed_pass(bed_file, music, n, block, music_db)
         bed_file.close()
-
-        # Pass 2: dialogue placed, bed ducked under it, loudness and peak measured.
-        mixed = _Signal(folder / "mix.f32", np.float32)
-        meter = LoudnessMeter(sample_rate)
-        placer = _Placer(dialogue, sample_rate)
-        sample_peak = 0.0
-        for lo, hi in _blocks(n, block):
-            a, b = max(0, lo - _DUCK_CONTEXT), min(n, hi + _DUCK_CONTEXT)
-            voice, active = placer.place(a, b)
-            out = voice[lo - a : hi - a]
-            if bed_scale is not None:
-                bed = bed_file.read(lo, hi)
-                bed *= bed_scale[0]
-                bed *= bed_scale[1]
-                bed *= _duck_curve(active, sample_rate, duck_db)[lo - a : hi - a]
-                out = out + bed
-            mixed.write(out)
-            meter.feed(out)
-            sample_peak = max(sample_peak, float(np.max(np.abs(out))))
-        mixed.close()
+        mixed, loudness, sample_peak = _dialogue_pass(
+            folder, dialogue, bed_file, bed_scale, n, sample_rate, block, duck_db
+        )
         bed_file.path.unlink()
-
-        ceiling = _db(audio.MIX_TRUE_PEAK_DBTP)
         if target_lufs is None:
             top = _db(audio.PEAK_CEILING_DBFS)
             scale = float(np.float32(top / sample_peak)) if sample_peak > top else None
             return _write_pcm(path, mixed, n, sample_rate, block, scale)
-        loudness = meter.integrated()
-        if not math.isfinite(loudness):
-            limited, _, trim = _limit_pass(
-                mixed, folder / "pass0.f64", n, 1.0, ceiling, sample_rate, block
-            )
-            return _write_pcm(path, limited, n, sample_rate, block, trim if trim < 1.0 else None)
-        gain_db = target_lufs - loudness
-        gain = _db(gain_db)
-        source = mixed
-        tried: list[tuple[float, float]] = []
-        for attempt in range(audio._LOUDNESS_PASSES):
-            source, loudness, trim = _limit_pass(
-                source, folder / f"pass{attempt}.f64", n, gain, ceiling, sample_rate, block
-            )
-            if trim < 1.0:
-                loudness += 20.0 * math.log10(trim)
-            if (
-                not math.isfinite(loudness)
-                or abs(loudness - target_lufs) <= audio._LOUDNESS_TOLERANCE_LU
-                or attempt == audio._LOUDNESS_PASSES - 1
-            ):
-                break
-            # The steps of audio.normalise_loudness, whose limiter trims inside the pass.
-            tried.append((gain_db, loudness))
-            step = audio.gain_step_db(target_lufs, tried)
-            gain_db += step
-            gain = trim * _db(step)
+        source, trim = _loudness_passes(folder, mixed, n, sample_rate, block, loudness, target_lufs)
         return _write_pcm(path, source, n, sample_rate, block, trim if trim < 1.0 else None)
+
+
+def _bed_pass(
+    bed_file: _Signal, music: MusicBed | None, n: int, block: int, music_db: float
+) -> tuple[np.float32, np.float32] | None:
+    """Pass 1: write the bed, and return what its level needs (to its peak, then to
+    `music_db` RMS as audio.mix has it); None without a bed or with a silent one."""
+    if music is None or n <= 0:
+        return None
+    peak, energy = 0.0, 0.0
+    for lo, hi in _blocks(n, block):
+        raw = music.render(lo, hi)
+        if raw.size < hi - lo:
+            raw = np.concatenate([raw, np.zeros(hi - lo - raw.size, np.float32)])
+        bed_file.write(raw)
+        peak = max(peak, float(np.max(np.abs(raw))))
+        energy += float(np.sum(np.square(raw, dtype=np.float64)))
+    if peak <= 0:
+        return None
+    to_peak = np.float32(_db(-3.0) / peak)
+    rms = math.sqrt(energy / n) * float(to_peak)
+    level = 20.0 * math.log10(rms) if rms > 0 else audio.SILENCE_FLOOR_DBFS
+    level = max(audio.SILENCE_FLOOR_DBFS, level)
+    to_level = (
+        np.float32(_db(music_db - level)) if level > audio.SILENCE_FLOOR_DBFS else np.float32(1.0)
+    )
+    return to_peak, to_level
+
+
+def _dialogue_pass(
+    folder: Path,
+    dialogue: Sequence[Line],
+    bed_file: _Signal,
+    bed_scale: tuple[np.float32, np.float32] | None,
+    n: int,
+    sample_rate: int,
+    block: int,
+    duck_db: float,
+) -> tuple[_Signal, float, float]:
+    """Pass 2: dialogue placed, the bed ducked under it; the mix, its integrated loudness
+    and its sample peak."""
+    mixed = _Signal(folder / "mix.f32", np.float32)
+    meter = LoudnessMeter(sample_rate)
+    placer = _Placer(dialogue, sample_rate)
+    sample_peak = 0.0
+    for lo, hi in _blocks(n, block):
+        a, b = max(0, lo - _DUCK_CONTEXT), min(n, hi + _DUCK_CONTEXT)
+        voice, active = placer.place(a, b)
+        out = voice[lo - a : hi - a]
+        if bed_scale is not None:
+            bed = bed_file.read(lo, hi)
+            bed *= bed_scale[0]
+            bed *= bed_scale[1]
+            bed *= _duck_curve(active, sample_rate, duck_db)[lo - a : hi - a]
+            out = out + bed
+        mixed.write(out)
+        meter.feed(out)
+        sample_peak = max(sample_peak, float(np.max(np.abs(out))))
+    mixed.close()
+    return mixed, meter.integrated(), sample_peak
+
+
+def _loudness_passes(
+    folder: Path,
+    mixed: _Signal,
+    n: int,
+    sample_rate: int,
+    block: int,
+    loudness: float,
+    target_lufs: float,
+) -> tuple[_Signal, float]:
+    """Passes 3+: gain to `target_lufs` under the true-peak ceiling, stepping the gain as
+    audio.normalise_loudness does; the last pass's signal and its limiter trim."""
+    ceiling = _db(audio.MIX_TRUE_PEAK_DBTP)
+    if not math.isfinite(loudness):
+        limited, _, trim = _limit_pass(
+            mixed, folder / "pass0.f64", n, 1.0, ceiling, sample_rate, block
+        )
+        return limited, trim
+    gain_db = target_lufs - loudness
+    gain = _db(gain_db)
+    source = mixed
+    tried: list[tuple[float, float]] = []
+    for attempt in range(audio._LOUDNESS_PASSES):
+        source, loudness, trim = _limit_pass(
+            source, folder / f"pass{attempt}.f64", n, gain, ceiling, sample_rate, block
+        )
+        if trim < 1.0:
+            loudness += 20.0 * math.log10(trim)
+        if (
+            not math.isfinite(loudness)
+            or abs(loudness - target_lufs) <= audio._LOUDNESS_TOLERANCE_LU
+            or attempt == audio._LOUDNESS_PASSES - 1
+        ):
+            break
+        # The steps of audio.normalise_loudness, whose limiter trims inside the pass.
+        tried.append((gain_db, loudness))
+        step = audio.gain_step_db(target_lufs, tried)
+        gain_db += step
+        gain = trim * _db(step)
+    return source, trim
 
 
 def _limit_pass(

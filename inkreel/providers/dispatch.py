@@ -35,8 +35,8 @@ from inkreel.providers.budget import Charge, JobJournal, Ledger
 from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.faults import FaultLog, FaultPlan, FaultRecord, InjectedFault
 from inkreel.providers.limits import LatencyModel
-from inkreel.providers.offline_chat import OfflineChatModel
-from inkreel.providers.openai_compat import Review, StructuredText
+from inkreel.providers.offline.chat import OfflineChatModel
+from inkreel.providers.openai import Review, StructuredText
 from inkreel.providers.roster import TASK_CAPABILITY, ModelEntry, Task
 from inkreel.providers.router import TRANSIENT_KINDS, AllProvidersFailed, Router
 

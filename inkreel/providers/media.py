@@ -21,17 +21,27 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from inkreel.providers.budget import JobJournal
 from inkreel.providers.dispatch import BadPayload, Dispatch
+from inkreel.providers.openai import (
+    OpenAIImages,
+    OpenAISpeech,
+    ProviderCallError,
+    as_png,
+    decode_wav,
+)
 from inkreel.providers.roster import ModelEntry
+from inkreel.providers.video import (
+    SeedanceClient,
+    VideoCallError,
+    VideoRequest,
+    ViduClient,
+    inspect_mp4,
+)
 from inkreel.schemas.design import Voice
-
-if TYPE_CHECKING:
-    from inkreel.providers.video import SeedanceClient, ViduClient
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +53,9 @@ VIDEO_MAX_WAIT_S = 3600.0
 
 def accept_png(data: bytes, size: tuple[int, int] = FRAME) -> bytes:
     """The image as a PNG of exactly `size` (cropped to the aspect, then resized)."""
-    from inkreel.providers.openai_compat import ProviderCallError, _as_png
 
     try:
-        png = _as_png(data, "image")
+        png = as_png(data, "image")
     except ProviderCallError as exc:
         raise BadPayload(str(exc)) from None
     with Image.open(io.BytesIO(png)) as im:
@@ -67,7 +76,6 @@ def accept_png(data: bytes, size: tuple[int, int] = FRAME) -> bytes:
 
 
 def accept_wav(data: bytes) -> bytes:
-    from inkreel.providers.openai_compat import decode_wav
 
     try:
         samples, rate = decode_wav(data)
@@ -79,7 +87,6 @@ def accept_wav(data: bytes) -> bytes:
 
 
 def accept_mp4(data: bytes) -> bytes:
-    from inkreel.providers.video import VideoCallError, inspect_mp4
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "clip.mp4"
@@ -97,7 +104,6 @@ def video_client(
     calls: Dispatch, entry: ModelEntry, sleep: Callable[[float], None]
 ) -> SeedanceClient | ViduClient:
     """A Seedance (Ark) or Vidu task client for `entry`."""
-    from inkreel.providers.video import SeedanceClient, ViduClient
 
     assert entry.base_url
     kind = SeedanceClient if entry.provider in ("ark", "byteplus", "seedance") else ViduClient
@@ -116,7 +122,6 @@ def hosted_image(
     calls: Dispatch, entry: ModelEntry, prompt: str, references: list[Path]
 ) -> tuple[bytes, Mapping[str, float]]:
     """A keyframe from an OpenAI-compatible image model: an edit guided by the references."""
-    from inkreel.providers.openai_compat import OpenAIImages
 
     assert entry.base_url
     client = OpenAIImages(entry.model, entry.base_url, calls.key(entry), entry.timeout_s)
@@ -128,7 +133,6 @@ def hosted_image(
 def hosted_speech(
     calls: Dispatch, entry: ModelEntry, text: str, voice: Voice, language: str
 ) -> tuple[bytes, Mapping[str, float]]:
-    from inkreel.providers.openai_compat import OpenAISpeech
 
     assert entry.base_url
     client = OpenAISpeech(entry.model, entry.base_url, calls.key(entry), entry.timeout_s)
@@ -153,7 +157,6 @@ def hosted_video(
     before it is polled, so a retry or a resume of the same call polls it instead of paying
     for a new one, and a queued task the call left on another model is cancelled.
     """
-    from inkreel.providers.video import VideoRequest
 
     if journal is not None:
         _cancel_abandoned(calls, entry, journal)
@@ -178,7 +181,6 @@ def hosted_video(
 
 def _cancel_abandoned(calls: Dispatch, entry: ModelEntry, journal: JobJournal) -> None:
     """Cancel the call's task on another model (the router fell back), if still queued."""
-    from inkreel.providers.video import VideoCallError
 
     job = journal.ledger.job(journal.call_key)
     if job is None or job.model == entry.id or job.state != "created":

@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from inkreel.providers import story_engine
+from inkreel.providers.offline import story_engine
 
 MODEL_NAME = "inkreel-offline-story-engine"
 
