@@ -13,8 +13,8 @@ from inkreel.media.fountain import (
     emotion_from_parenthetical,
     load_fountain,
     read_fountain,
-    write_fountain,
 )
+from inkreel.media.fountain_write import write_fountain
 from inkreel.schemas.script import Beat, Emotion, Scene, Script, TimeOfDay
 
 # The Fountain format's "Brick & Steel" sample, messy on purpose (see data/fountain/README.md).

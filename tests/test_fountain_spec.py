@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from inkreel.media.fountain import SKIP_REASONS, load_fountain, read_fountain, write_fountain
+from inkreel.media.fountain import SKIP_REASONS, load_fountain, read_fountain
+from inkreel.media.fountain_write import write_fountain
 from inkreel.schemas.script import Script
 
 DATA = Path(__file__).parent / "data" / "fountain"

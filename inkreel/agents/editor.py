@@ -20,7 +20,7 @@ from inkreel import PROJECT_FORMAT, __version__
 from inkreel.agents.common import artifact
 from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, exports, mix, motion, render, renderer
-from inkreel.media.fountain import write_fountain
+from inkreel.media.fountain_write import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
 from inkreel.project import digest, write_text_atomic
 from inkreel.providers.limits import MemoryBudget, local_cpu

@@ -33,7 +33,7 @@ from inkreel.checks.answers import (
     validate_shot_lines,
 )
 from inkreel.graphs.state import EpisodeState
-from inkreel.media.fountain import write_fountain
+from inkreel.media.fountain_write import write_fountain
 from inkreel.providers.dispatch import Answer
 from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.prompt_io import tag

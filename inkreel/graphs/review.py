@@ -32,7 +32,8 @@ from inkreel.estimate import estimate_rest_of_storyboard
 from inkreel.graphs.changes import numbered_lines, plan_changes
 from inkreel.graphs.fan_out import keyframe_sends
 from inkreel.graphs.state import EpisodeState
-from inkreel.media.fountain import ScriptError, read_fountain, write_fountain
+from inkreel.media.fountain import ScriptError, read_fountain
+from inkreel.media.fountain_write import write_fountain
 from inkreel.schemas import (
     Decision,
     Gate,
