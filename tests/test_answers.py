@@ -8,6 +8,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import ValidationError
 
+from inkreel.art.set.plate import render_plate
 from inkreel.checks.answers import (
     repair_record,
     validate_character,
@@ -17,7 +18,6 @@ from inkreel.checks.answers import (
     validate_shot_plan,
     validate_shot_spec,
 )
-from inkreel.media import renderer
 from inkreel.providers.budget import Ledger
 from inkreel.providers.dispatch import Dispatch, call_key
 from inkreel.providers.errors import UnusableAnswer
@@ -124,8 +124,8 @@ def test_a_set_is_lit_for_every_time_of_day() -> None:
     design = checked.value
     assert set(design.lighting) == {"day", "dusk", "night"} and design.interior
     assert design.name == "Harbour" and checked.ok and checked.repairs
-    day = renderer.render_plate(design, "day").convert("L")
-    night = renderer.render_plate(design, "night").convert("L")
+    day = render_plate(design, "day").convert("L")
+    night = render_plate(design, "night").convert("L")
     mean = lambda im: sum(im.getdata()) / (im.width * im.height)  # noqa: E731
     assert mean(night) < mean(day) - 20
 

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inkreel.art.character.sheet import render_reference_sheet
+from inkreel.art.shot.frame import render_keyframe
 from inkreel.checks import Bundle, image
 from inkreel.checks.image import DETECTS, check_image, load_rgb, set_render, shot_scores
-from inkreel.media import renderer
 from inkreel.media.camera import screen_x
 from inkreel.schemas import (
     Angle,
@@ -128,7 +129,7 @@ def build_episode(root: Path) -> StoryboardFile:
     """Render the turnarounds and keyframes under `root`; return the storyboard."""
     cast: dict[str, Character] = {}
     for name, design in CAST.items():
-        turnaround, _, _ = renderer.render_reference_sheet(design)
+        turnaround, _, _ = render_reference_sheet(design)
         paths = {}
         for view, img in turnaround.items():
             rel = f"assets/characters/{name.lower()}/turnaround-{view}.png"
@@ -138,7 +139,7 @@ def build_episode(root: Path) -> StoryboardFile:
         cast[name] = Character(id=f"chr-{name.lower()}", design=design, turnaround=paths)
     keyframes = {}
     for shot in SHOTS:
-        img, figures, elements = renderer.render_keyframe(shot, SETS[shot.location], CAST)
+        img, figures, elements = render_keyframe(shot, SETS[shot.location], CAST)
         rel = f"assets/keyframes/{shot.id}.png"
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         img.save(root / rel)
@@ -176,7 +177,7 @@ def render(
     location: LocationDesign | None = None,
     cast: dict[str, CharacterDesign] | None = None,
 ) -> Image.Image:
-    img, _, _ = renderer.render_keyframe(
+    img, _, _ = render_keyframe(
         shot, location or SETS[shot.location], CAST if cast is None else cast
     )
     return img
@@ -326,7 +327,7 @@ def test_identity_catches_a_character_drawn_as_someone_else(episode: Bundle) -> 
 
 def test_off_model_reference_sheet_is_sent_to_the_character_designer(episode: Bundle) -> None:
     # Bo's sheet drawn with the wrong hair: shots drawn to the design no longer match it.
-    turnaround, _, _ = renderer.render_reference_sheet(
+    turnaround, _, _ = render_reference_sheet(
         BO.model_copy(update={"hair_colour": "#7a3cc0", "outfit_colour": "#c0302a"})
     )
     board = episode.board.model_copy(deep=True)

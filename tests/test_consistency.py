@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inkreel.art.character.sheet import render_reference_sheet
+from inkreel.art.shot.frame import render_keyframe
 from inkreel.evals.consistency import (
     ConsistencyReport,
     Params,
@@ -18,7 +20,6 @@ from inkreel.evals.consistency import (
     format_report,
     write_report,
 )
-from inkreel.media import renderer
 from inkreel.media.camera import pixels_per_metre, screen_x
 from inkreel.schemas import (
     Angle,
@@ -125,7 +126,7 @@ SHOTS = [
 
 
 def _render_shot(root: Path, shot: Shot, location: LocationDesign = SET) -> Keyframe:
-    img, figures, elements = renderer.render_keyframe(shot, location, CAST)
+    img, figures, elements = render_keyframe(shot, location, CAST)
     rel = f"assets/keyframes/{shot.id}.png"
     (root / rel).parent.mkdir(parents=True, exist_ok=True)
     img.save(root / rel)
@@ -148,7 +149,7 @@ def episode(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("consistency") / "project"
     cast: dict[str, Character] = {}
     for name, design in CAST.items():
-        turnaround, _, _ = renderer.render_reference_sheet(design)
+        turnaround, _, _ = render_reference_sheet(design)
         paths = {}
         for view, img in turnaround.items():
             rel = f"assets/characters/{name.lower()}/turnaround-{view}.png"
@@ -204,7 +205,7 @@ def test_swapped_identity_is_caught(copy: Path, clean: ConsistencyReport) -> Non
     sb = _read_storyboard(copy)
     shot = sb.shots[1]
     cast = {"Ava": CAST["Ava"], "Bo": CAST["Ava"].model_copy(update={"name": "Bo"})}
-    img, _, _ = renderer.render_keyframe(shot, SET, cast)
+    img, _, _ = render_keyframe(shot, SET, cast)
     img.save(copy / sb.keyframes[shot.id].path)
     rep = evaluate_episode(copy, EPISODE)
     bo = next(s for s in rep.identity.crops if s.character == "Bo" and s.shot_id == shot.id)
@@ -238,7 +239,7 @@ def test_occm_drops_when_a_figure_is_painted_over(copy: Path) -> None:
     sb = _read_storyboard(copy)
     shot = next(s for s in sb.shots if s.id == "s01-001")
     kf = sb.keyframes[shot.id]
-    empty, _, _ = renderer.render_keyframe(shot.model_copy(update={"blocking": []}), SET, {})
+    empty, _, _ = render_keyframe(shot.model_copy(update={"blocking": []}), SET, {})
     frame = np.asarray(Image.open(copy / kf.path).convert("RGB")).copy()
     b = next(f for f in kf.figures if f.character == "Ava").body
     frame[b.y0 : b.y1, b.x0 : b.x1] = np.asarray(empty)[b.y0 : b.y1, b.x0 : b.x1]

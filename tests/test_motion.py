@@ -8,7 +8,10 @@ from typing import cast
 import numpy as np
 import pytest
 
-from inkreel.media import motion, renderer
+from inkreel.art.shot.camera_moves import pan_travel
+from inkreel.art.shot.frame import compose_frame, render_keyframe
+from inkreel.art.shot.staging import ShotLayers, stage_shot
+from inkreel.media import motion
 from inkreel.media.camera import HEIGHT, WIDTH, screen_x
 from inkreel.schemas.design import (
     CharacterDesign,
@@ -134,7 +137,7 @@ def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.argwhere(np.any(a != b, axis=2))
 
 
-def _face(layers: renderer.ShotLayers, name: str) -> Box:
+def _face(layers: ShotLayers, name: str) -> Box:
     face = next(f.face for f in layers.figures if f.character == name)
     assert face is not None
     return face
@@ -154,28 +157,26 @@ def _inside(points: np.ndarray, box: Box, grow: float) -> bool:
 
 
 @pytest.fixture(scope="module")
-def plain() -> dict[str, renderer.ShotLayers]:
+def plain() -> dict[str, ShotLayers]:
     return {
-        "close": renderer.stage_shot(_close_up(), ROOM, CAST),
-        "medium": renderer.stage_shot(_medium(), ROOM, CAST),
+        "close": stage_shot(_close_up(), ROOM, CAST),
+        "medium": stage_shot(_medium(), ROOM, CAST),
     }
 
 
 @pytest.mark.parametrize("framing", ["close", "medium"])
 @pytest.mark.parametrize("effect", ["emphasis_burst", "sweat_drop", "sparkle", "anger_mark"])
 def test_effects_draw_near_the_speakers_face(
-    plain: dict[str, renderer.ShotLayers], framing: str, effect: str
+    plain: dict[str, ShotLayers], framing: str, effect: str
 ) -> None:
     shot = (_close_up if framing == "close" else _medium)(effects=(effect,))
-    layers = renderer.stage_shot(shot, ROOM, CAST)
+    layers = stage_shot(shot, ROOM, CAST)
     base = plain[framing]
     face = _face(layers, "Mei")
     reach = 2.6 * max(face.x1 - face.x0, face.y1 - face.y0, 14)
     seen = 0
     for i in range(0, 24, 3):
-        changed = _changed(
-            renderer.compose_frame(base, frame=i), renderer.compose_frame(layers, frame=i)
-        )
+        changed = _changed(compose_frame(base, frame=i), compose_frame(layers, frame=i))
         if len(changed):
             seen += 1
             assert _inside(changed, face, reach)
@@ -184,17 +185,17 @@ def test_effects_draw_near_the_speakers_face(
 
 def test_effects_animate() -> None:
     for effect in ("emphasis_burst", "sweat_drop", "sparkle", "anger_mark", "speed_lines"):
-        layers = renderer.stage_shot(_close_up(effects=(effect,)), ROOM, CAST)
-        frames = {renderer.compose_frame(layers, frame=i).tobytes() for i in range(0, 24, 2)}
+        layers = stage_shot(_close_up(effects=(effect,)), ROOM, CAST)
+        frames = {compose_frame(layers, frame=i).tobytes() for i in range(0, 24, 2)}
         assert len(frames) > 2, effect
 
 
 def test_speed_lines_cover_the_set_but_not_the_characters(
-    plain: dict[str, renderer.ShotLayers],
+    plain: dict[str, ShotLayers],
 ) -> None:
-    layers = renderer.stage_shot(_medium(effects=("speed_lines",)), ROOM, CAST)
-    a = renderer.compose_frame(plain["medium"], frame=5)
-    b = renderer.compose_frame(layers, frame=5)
+    layers = stage_shot(_medium(effects=("speed_lines",)), ROOM, CAST)
+    a = compose_frame(plain["medium"], frame=5)
+    b = compose_frame(layers, frame=5)
     changed = _changed(a, b)
     # streaks reach the frame's corners, far from any face
     assert changed[:, 1].min() < 60 and changed[:, 1].max() > WIDTH - 60
@@ -205,20 +206,20 @@ def test_speed_lines_cover_the_set_but_not_the_characters(
         assert np.array_equal(a[f.y0 : f.y1, f.x0 : f.x1], b[f.y0 : f.y1, f.x0 : f.x1])
 
 
-def test_keyframe_has_no_effects_nor_idle_motion(plain: dict[str, renderer.ShotLayers]) -> None:
+def test_keyframe_has_no_effects_nor_idle_motion(plain: dict[str, ShotLayers]) -> None:
     shot = _medium(effects=("emphasis_burst", "speed_lines"))
-    layers = renderer.stage_shot(shot, ROOM, CAST)
-    key = np.asarray(renderer.render_keyframe(shot, ROOM, CAST)[0])
-    assert np.array_equal(key, renderer.compose_frame(plain["medium"]))
-    assert np.array_equal(key, renderer.compose_frame(layers))
+    layers = stage_shot(shot, ROOM, CAST)
+    key = np.asarray(render_keyframe(shot, ROOM, CAST)[0])
+    assert np.array_equal(key, compose_frame(plain["medium"]))
+    assert np.array_equal(key, compose_frame(layers))
 
 
 # --- idle motion and gestures ----------------------------------------------------------------
 
 
-def test_breathing_moves_only_the_characters(plain: dict[str, renderer.ShotLayers]) -> None:
+def test_breathing_moves_only_the_characters(plain: dict[str, ShotLayers]) -> None:
     layers = plain["medium"]
-    frames = [renderer.compose_frame(layers, frame=i) for i in range(0, 48, 4)]
+    frames = [compose_frame(layers, frame=i) for i in range(0, 48, 4)]
     # where the sprites are opaque at all (outline included)
     drawn = np.zeros((HEIGHT, WIDTH), bool)
     for sp in layers.sprites:
@@ -239,10 +240,10 @@ def test_breathing_moves_only_the_characters(plain: dict[str, renderer.ShotLayer
     assert moved >= len(frames) // 2
 
 
-def test_breathing_rises_by_a_pixel_or_two(plain: dict[str, renderer.ShotLayers]) -> None:
+def test_breathing_rises_by_a_pixel_or_two(plain: dict[str, ShotLayers]) -> None:
     layers = plain["close"]
     top = _face(layers, "Mei").y0
-    frames = [renderer.compose_frame(layers, frame=i) for i in range(0, 100, 2)]
+    frames = [compose_frame(layers, frame=i) for i in range(0, 100, 2)]
     # the outline at the crown: first ink row above the face, per frame
     col = (_face(layers, "Mei").x0 + _face(layers, "Mei").x1) // 2
     crowns = []
@@ -252,13 +253,13 @@ def test_breathing_rises_by_a_pixel_or_two(plain: dict[str, renderer.ShotLayers]
     assert 1 <= max(crowns) - min(crowns) <= 2
 
 
-def test_characters_blink_on_their_own(plain: dict[str, renderer.ShotLayers]) -> None:
+def test_characters_blink_on_their_own(plain: dict[str, ShotLayers]) -> None:
     layers = plain["medium"]
     blinks: dict[str, set[int]] = {"Mei": set(), "Wei": set()}
     bright: dict[str, list[int]] = {"Mei": [], "Wei": []}
     frames = range(0, 240)
     for i in frames:
-        img = renderer.compose_frame(layers, frame=i)
+        img = compose_frame(layers, frame=i)
         for name in blinks:
             f = _face(layers, name)
             region = img[f.y0 : f.y1, f.x0 : f.x1].astype(int)
@@ -274,15 +275,15 @@ def test_characters_blink_on_their_own(plain: dict[str, renderer.ShotLayers]) ->
 
 
 def test_emphatic_lines_get_a_gesture() -> None:
-    calm = renderer.stage_shot(_close_up(text="The tea is ready."), ROOM, CAST)
+    calm = stage_shot(_close_up(text="The tea is ready."), ROOM, CAST)
     assert not calm.gesture
-    shout = renderer.stage_shot(_close_up(text="Give it back!"), ROOM, CAST)
+    shout = stage_shot(_close_up(text="Give it back!"), ROOM, CAST)
     assert shout.gesture
     angry = [_block("Mei", 5.0, CLOSE, "right", speaking=True, expression=Emotion.angry)]
-    assert renderer.stage_shot(_shot(CLOSE, angry, text="Fine."), ROOM, CAST).gesture
-    rest = renderer.compose_frame(shout)
-    half = renderer.compose_frame(shout, gesture=0.5)
-    full = renderer.compose_frame(shout, gesture=1.0)
+    assert stage_shot(_shot(CLOSE, angry, text="Fine."), ROOM, CAST).gesture
+    rest = compose_frame(shout)
+    half = compose_frame(shout, gesture=0.5)
+    full = compose_frame(shout, gesture=1.0)
     assert not np.array_equal(rest, half) and not np.array_equal(half, full)
     sprite = next(sp for sp in shout.sprites if sp.character == "Mei")
     h, w = sprite.rgba.shape[:2]
@@ -310,8 +311,8 @@ def _best_shift(a: np.ndarray, b: np.ndarray, box: tuple[int, int, int, int]) ->
 
 def test_pan_slides_layers_by_whole_pixels_with_parallax() -> None:
     shot = _shot(WIDE, [_block("Mei", 5.0, WIDE, "right")], move="pan", framing=Framing.wide)
-    layers = renderer.stage_shot(shot, ROOM, CAST)
-    travel = renderer.pan_travel(WIDTH)
+    layers = stage_shot(shot, ROOM, CAST)
+    travel = pan_travel(WIDTH)
     tb, tm, tf = (travel[layer] for layer in (Layer.background, Layer.midground, Layer.foreground))
     assert 0 < tb < tm < tf and tb % 2 == 0
     frames = 25
@@ -328,14 +329,14 @@ def test_pan_slides_layers_by_whole_pixels_with_parallax() -> None:
     assert abs(mid_shift + tm) <= 1
     assert abs(fg_shift + tf) <= 1
     # the middle frame is the keyframe's framing
-    key = renderer.compose_frame(layers)
+    key = compose_frame(layers)
     middle = frame(frames // 2)
     assert np.abs(middle.astype(int) - key).mean() < 0.5
 
 
 def test_pan_keeps_static_frames_when_not_asked_to_move() -> None:
     shot = _shot(WIDE, [_block("Mei", 5.0, WIDE, "right")], move="pan", framing=Framing.wide)
-    layers = renderer.stage_shot(shot, ROOM, CAST)
+    layers = stage_shot(shot, ROOM, CAST)
     frame = motion.shot_frames(layers, 25, "static", None, 0)
     band = slice(0, 60)
     assert np.array_equal(frame(0)[band], frame(24)[band])
@@ -344,8 +345,8 @@ def test_pan_keeps_static_frames_when_not_asked_to_move() -> None:
 @pytest.mark.parametrize("move", ["push_in", "pull_out"])
 def test_zoom_matches_the_keyframe_in_the_middle(move: str) -> None:
     shot = _close_up(move=move)
-    layers = renderer.stage_shot(shot, ROOM, CAST)
-    key = np.asarray(renderer.render_keyframe(shot, ROOM, CAST)[0]).astype(int)
+    layers = stage_shot(shot, ROOM, CAST)
+    key = np.asarray(render_keyframe(shot, ROOM, CAST)[0]).astype(int)
     frames = 31
     frame = motion.shot_frames(layers, frames, move, None, 0)
     first, middle, last = frame(0), frame(frames // 2), frame(frames - 1)
@@ -360,8 +361,8 @@ def test_zoom_matches_the_keyframe_in_the_middle(move: str) -> None:
 
 def test_zoom_without_characters_is_exact_in_the_middle() -> None:
     shot = _shot(CLOSE, [], move="push_in", framing=Framing.close_up)
-    layers = renderer.stage_shot(shot, ROOM, CAST)
-    key = np.asarray(renderer.render_keyframe(shot, ROOM, CAST)[0])
+    layers = stage_shot(shot, ROOM, CAST)
+    key = np.asarray(render_keyframe(shot, ROOM, CAST)[0])
     frame = motion.shot_frames(layers, 21, "push_in", None, 0)
     assert np.array_equal(frame(10), key)
 
@@ -384,7 +385,7 @@ def test_subtitle_band_avoids_faces() -> None:
     assert _band("Where is the map?", [side_face, high_face]).top == bottom.top
 
 
-def _subtitle_rows(layers: renderer.ShotLayers) -> np.ndarray:
+def _subtitle_rows(layers: ShotLayers) -> np.ndarray:
     said = [("Do you see it? Right here.", 0, 12)]
     with_sub = motion.shot_frames(layers, 12, "static", None, 0, said)
     without = motion.shot_frames(layers, 12, "static", None, 0)
@@ -397,7 +398,7 @@ def test_subtitle_moves_to_the_top_in_a_low_close_up() -> None:
         [_block("Mei", 5.0, LOW_CLOSE, "front", speaking=True)],
         framing=Framing.close_up,
     )
-    layers = renderer.stage_shot(low, ROOM, CAST)
+    layers = stage_shot(low, ROOM, CAST)
     face = _face(layers, "Mei")
     assert face.y1 > HEIGHT - HEIGHT // 5  # a bottom band would sit on the face
     rows = _subtitle_rows(layers)
@@ -405,7 +406,7 @@ def test_subtitle_moves_to_the_top_in_a_low_close_up() -> None:
 
 
 def test_subtitle_stays_at_the_bottom_when_faces_are_clear(
-    plain: dict[str, renderer.ShotLayers],
+    plain: dict[str, ShotLayers],
 ) -> None:
     rows = _subtitle_rows(plain["medium"])
     assert rows.min() > HEIGHT * 3 // 4
@@ -414,9 +415,9 @@ def test_subtitle_stays_at_the_bottom_when_faces_are_clear(
 # --- dissolve and title card -----------------------------------------------------------------
 
 
-def test_dissolve_ends_on_the_next_shot(plain: dict[str, renderer.ShotLayers]) -> None:
+def test_dissolve_ends_on_the_next_shot(plain: dict[str, ShotLayers]) -> None:
     layers = plain["close"]
-    target = renderer.compose_frame(plain["medium"], frame=0)
+    target = compose_frame(plain["medium"], frame=0)
     frames, fade = 20, 6
     plain_frame = motion.shot_frames(layers, frames, "static", None, 0, [("Hello.", 0, frames)])
     frame = motion.shot_frames(
@@ -473,7 +474,7 @@ def test_frames_are_deterministic() -> None:
     env = np.abs(np.sin(np.arange(20) / 2.0))
 
     def render() -> list[bytes]:
-        layers = renderer.stage_shot(shot, ROOM, CAST)
+        layers = stage_shot(shot, ROOM, CAST)
         frame = motion.shot_frames(layers, 20, "pan", env, 0, [("Look!", 0, 20)])
         return [frame(i).tobytes() for i in range(0, 20, 3)]
 

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inkreel.media import renderer
+from inkreel.art.character.figure import Figure, render_figure
+from inkreel.art.character.sheet import render_reference_sheet
+from inkreel.art.set.plate import render_plate
+from inkreel.art.shot.frame import compose_frame, render_keyframe
+from inkreel.art.shot.staging import stage_shot
 from inkreel.media.camera import HEIGHT, WIDTH, pixels_per_metre, project, screen_x
 from inkreel.schemas.design import (
     CharacterDesign,
@@ -139,8 +143,8 @@ def _diff_bbox(a: Image.Image, b: Image.Image) -> tuple[int, int, int, int]:
 
 
 def test_render_figure_is_deterministic(mei: CharacterDesign) -> None:
-    a = renderer.render_figure(mei, height_px=300, view="three_quarter", facing="left")
-    b = renderer.render_figure(mei, height_px=300, view="three_quarter", facing="left")
+    a = render_figure(mei, height_px=300, view="three_quarter", facing="left")
+    b = render_figure(mei, height_px=300, view="three_quarter", facing="left")
     assert a.image.mode == "RGBA"
     assert a.image.tobytes() == b.image.tobytes()
     assert (a.face, a.hair, a.outfit, a.mouth, a.feet_y) == (
@@ -153,7 +157,7 @@ def test_render_figure_is_deterministic(mei: CharacterDesign) -> None:
 
 
 def test_figure_has_the_requested_height_and_boxes_inside(mei: CharacterDesign) -> None:
-    fig = renderer.render_figure(mei, height_px=400)
+    fig = render_figure(mei, height_px=400)
     w, h = fig.image.size
     assert 390 <= h <= 440  # hair and outline add a little above the crown
     assert abs(fig.feet_y - h) <= 6
@@ -171,8 +175,8 @@ def _opaque_mean(img: Image.Image) -> np.ndarray:
 
 
 def test_different_designs_are_told_apart(mei: CharacterDesign, wei: CharacterDesign) -> None:
-    a = renderer.render_figure(mei, height_px=300)
-    b = renderer.render_figure(wei, height_px=300)
+    a = render_figure(mei, height_px=300)
+    b = render_figure(wei, height_px=300)
     assert np.linalg.norm(_opaque_mean(a.image) - _opaque_mean(b.image)) > 25
     # the outfit region carries the outfit colour of each design
     for fig, colour in ((a, (0xB8, 0x32, 0x3A)), (b, (0x5A, 0x64, 0x70))):
@@ -183,8 +187,8 @@ def test_different_designs_are_told_apart(mei: CharacterDesign, wei: CharacterDe
 
 
 def test_mouth_open_changes_only_the_mouth(mei: CharacterDesign) -> None:
-    closed = renderer.render_figure(mei, height_px=500, mouth_open=0.0)
-    opened = renderer.render_figure(mei, height_px=500, mouth_open=1.0)
+    closed = render_figure(mei, height_px=500, mouth_open=0.0)
+    opened = render_figure(mei, height_px=500, mouth_open=1.0)
     assert closed.image.size == opened.image.size
     a = np.asarray(closed.image).astype(int)
     b = np.asarray(opened.image).astype(int)
@@ -197,15 +201,15 @@ def test_mouth_open_changes_only_the_mouth(mei: CharacterDesign) -> None:
 
 def test_expressions_and_views_change_the_drawing(mei: CharacterDesign) -> None:
     def head(**kw: object) -> bytes:
-        fig = renderer.render_figure(mei, height_px=300, **kw)  # type: ignore[arg-type]
+        fig = render_figure(mei, height_px=300, **kw)  # type: ignore[arg-type]
         return fig.image.crop(fig.face).tobytes()
 
     faces = {head(expression=e) for e in Emotion}
     assert len(faces) == len(Emotion)
-    back = renderer.render_figure(mei, height_px=300, view="back")
+    back = render_figure(mei, height_px=300, view="back")
     assert back.mouth == (0, 0, 0, 0)
-    left = renderer.render_figure(mei, height_px=300, view="side", facing="left").image
-    right = renderer.render_figure(mei, height_px=300, view="side", facing="right").image
+    left = render_figure(mei, height_px=300, view="side", facing="left").image
+    right = render_figure(mei, height_px=300, view="side", facing="right").image
     assert left.tobytes() != right.tobytes()
     assert left.size == right.size
 
@@ -214,7 +218,7 @@ def test_expressions_and_views_change_the_drawing(mei: CharacterDesign) -> None:
 
 
 def test_reference_sheet(mei: CharacterDesign) -> None:
-    views, expressions, sheet = renderer.render_reference_sheet(mei)
+    views, expressions, sheet = render_reference_sheet(mei)
     assert set(views) == {"front", "three_quarter", "side", "back"}
     assert {"neutral", "happy", "sad", "angry", "surprised"} <= set(expressions)
     assert sheet.mode == "RGB"
@@ -224,32 +228,23 @@ def test_reference_sheet(mei: CharacterDesign) -> None:
 
 
 def test_plate_day_and_night(room: LocationDesign) -> None:
-    day = renderer.render_plate(room, "day")
-    night = renderer.render_plate(room, "night")
+    day = render_plate(room, "day")
+    night = render_plate(room, "night")
     assert day.size == (WIDTH, HEIGHT) and day.mode == "RGB"
-    assert renderer.render_plate(room, "day").tobytes() == day.tobytes()
+    assert render_plate(room, "day").tobytes() == day.tobytes()
     assert np.asarray(night).mean() < np.asarray(day).mean() - 20
     # unknown time of day falls back to the day lighting
-    assert renderer.render_plate(room, "noon").tobytes() == day.tobytes()
+    assert render_plate(room, "noon").tobytes() == day.tobytes()
 
 
 # --- set and camera --------------------------------------------------------------------------
 
 
-def test_private_projection_matches_camera_project() -> None:
-    cam = Camera(x=3.0, y=1.2, view_width=5.0, tilt=0.4, reverse=True)
-    for layer in Layer:
-        depth = renderer.DEPTH_SCALE[layer]
-        assert renderer._proj(cam, 2.0, 0.5, depth, WIDTH, HEIGHT) == pytest.approx(
-            project(cam, 2.0, 0.5, layer)
-        )
-
-
 @pytest.mark.parametrize("cam", [WIDE, MEDIUM, Camera(x=6.0, y=1.6, view_width=9.0, reverse=True)])
 def test_element_lands_where_the_camera_says(cam: Camera) -> None:
     shot = _shot(cam, [])
-    img, _, elements = renderer.render_keyframe(shot, _room(), {})
-    empty, _, none = renderer.render_keyframe(shot, _room([]), {})
+    img, _, elements = render_keyframe(shot, _room(), {})
+    empty, _, none = render_keyframe(shot, _room([]), {})
     assert none == {}
     ex0, ey0, ex1, ey1 = _expected_box(cam, PAINTING)
     box = elements["0"]
@@ -262,9 +257,9 @@ def test_element_lands_where_the_camera_says(cam: Camera) -> None:
 
 
 def test_set_does_not_move_by_itself(room: LocationDesign) -> None:
-    a = renderer.render_keyframe(_shot(WIDE, []), room, {})[2]
+    a = render_keyframe(_shot(WIDE, []), room, {})[2]
     # panning right by one metre moves every background element left by one metre of pixels
-    moved = renderer.render_keyframe(_shot(Camera(x=7.0, y=1.6, view_width=9.0), []), room, {})[2]
+    moved = render_keyframe(_shot(Camera(x=7.0, y=1.6, view_width=9.0), []), room, {})[2]
     shift = pixels_per_metre(WIDE, WIDTH, Layer.background)
     inside = [k for k, b in a.items() if b.x0 > shift + 2 and b.x1 < WIDTH - 2]
     assert inside
@@ -276,8 +271,8 @@ def test_set_does_not_move_by_itself(room: LocationDesign) -> None:
 
 def test_night_windows_and_lamps_glow(room: LocationDesign) -> None:
     cam = Camera(x=2.5, y=1.7, view_width=4.0)
-    day = np.asarray(renderer.render_keyframe(_shot(cam, []), room, {})[0]).astype(float)
-    night = renderer.render_keyframe(_shot(cam, [], time_of_day="night"), room, {})
+    day = np.asarray(render_keyframe(_shot(cam, []), room, {})[0]).astype(float)
+    night = render_keyframe(_shot(cam, [], time_of_day="night"), room, {})
     img, box = np.asarray(night[0]).astype(float), night[2]["1"]
     glass = img[box.y0 + 20 : box.y1 - 20, box.x0 + 20 : box.x1 - 20].mean()
     wall = img[box.y0 : box.y1, max(0, box.x0 - 60) : box.x0 - 20].mean()
@@ -287,7 +282,7 @@ def test_night_windows_and_lamps_glow(room: LocationDesign) -> None:
 
 def test_offframe_elements_are_omitted(room: LocationDesign) -> None:
     cam = Camera(x=2.5, y=1.7, view_width=2.0)  # on the window only
-    elements = renderer.render_keyframe(_shot(cam, []), room, {})[2]
+    elements = render_keyframe(_shot(cam, []), room, {})[2]
     assert "1" in elements and "2" not in elements
     for box in elements.values():
         assert 0 <= box.x0 < box.x1 <= WIDTH and 0 <= box.y0 < box.y1 <= HEIGHT
@@ -298,7 +293,7 @@ def test_offframe_elements_are_omitted(room: LocationDesign) -> None:
 
 def test_figure_layouts_follow_screen_x(room: LocationDesign, cast: dict) -> None:
     blocking = [_block("Mei", 4.5, "right", cam=WIDE), _block("Wei", 7.5, "left", cam=WIDE)]
-    img, figures, _ = renderer.render_keyframe(_shot(WIDE, blocking), room, cast)
+    img, figures, _ = render_keyframe(_shot(WIDE, blocking), room, cast)
     assert img.size == (WIDTH, HEIGHT)
     by_name = {f.character: f for f in figures}
     assert set(by_name) == {"Mei", "Wei"}
@@ -323,8 +318,8 @@ def test_figure_layouts_follow_screen_x(room: LocationDesign, cast: dict) -> Non
 def test_reverse_camera_mirrors_screen_sides(room: LocationDesign, cast: dict) -> None:
     rev = WIDE.model_copy(update={"reverse": True})
     blocking = [_block("Mei", 4.5, "right"), _block("Wei", 7.5, "left")]
-    _, fwd_figs, fwd_els = renderer.render_keyframe(_shot(WIDE, blocking), room, cast)
-    _, rev_figs, rev_els = renderer.render_keyframe(_shot(rev, blocking), room, cast)
+    _, fwd_figs, fwd_els = render_keyframe(_shot(WIDE, blocking), room, cast)
+    _, rev_figs, rev_els = render_keyframe(_shot(rev, blocking), room, cast)
     fwd = {f.character: f.body for f in fwd_figs}
     rv = {f.character: f.body for f in rev_figs}
     assert fwd["Mei"].x1 < fwd["Wei"].x0
@@ -338,14 +333,14 @@ def test_reverse_camera_mirrors_screen_sides(room: LocationDesign, cast: dict) -
 
 def test_facing_turns_the_sprite(room: LocationDesign, cast: dict) -> None:
     cam = Camera(x=6.0, y=1.4, view_width=3.0)
-    left = renderer.stage_shot(_shot(cam, [_block("Mei", 6.0, "left")]), room, cast)
-    right = renderer.stage_shot(_shot(cam, [_block("Mei", 6.0, "right")]), room, cast)
+    left = stage_shot(_shot(cam, [_block("Mei", 6.0, "left")]), room, cast)
+    right = stage_shot(_shot(cam, [_block("Mei", 6.0, "right")]), room, cast)
     a, b = left.sprites[0].rgba.astype(int), right.sprites[0].rgba.astype(int)
     h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
     a, b = a[:h, :w], b[:h, :w]
     assert np.abs(a - b).mean() > 5 * np.abs(a[:, ::-1] - b).mean()
     # a reverse camera turns the same blocking the other way on screen
-    rev = renderer.stage_shot(
+    rev = stage_shot(
         _shot(cam.model_copy(update={"reverse": True}), [_block("Mei", 6.0, "right")]), room, cast
     )
     c = rev.sprites[0].rgba.astype(int)[:h, :w]
@@ -355,7 +350,7 @@ def test_facing_turns_the_sprite(room: LocationDesign, cast: dict) -> None:
 def test_close_up_crops_the_body_and_caps_sprites(room: LocationDesign, cast: dict) -> None:
     cam = Camera(x=5.0, y=1.45, view_width=0.8)
     shot = _shot(cam, [_block("Mei", 5.0, "front", speaking=True)], framing=Framing.close_up)
-    layers = renderer.stage_shot(shot, room, cast)
+    layers = stage_shot(shot, room, cast)
     (fig,) = layers.figures
     assert 0.0 < fig.visible_fraction < 0.35
     assert fig.face is not None and fig.face.area > 40_000
@@ -368,12 +363,12 @@ def test_close_up_crops_the_body_and_caps_sprites(room: LocationDesign, cast: di
 def test_offframe_character_is_not_reported(room: LocationDesign, cast: dict) -> None:
     cam = Camera(x=2.0, y=1.5, view_width=3.0)
     blocking = [_block("Mei", 2.0, "right"), _block("Wei", 10.0, "left")]
-    _, figures, _ = renderer.render_keyframe(_shot(cam, blocking), room, cast)
+    _, figures, _ = render_keyframe(_shot(cam, blocking), room, cast)
     assert [f.character for f in figures] == ["Mei"]
 
 
 def test_unknown_cast_member_still_renders(room: LocationDesign) -> None:
-    _, figures, _ = renderer.render_keyframe(_shot(WIDE, [_block("Stranger", 6.0)]), room, {})
+    _, figures, _ = render_keyframe(_shot(WIDE, [_block("Stranger", 6.0)]), room, {})
     assert [f.character for f in figures] == ["Stranger"]
 
 
@@ -389,8 +384,8 @@ def test_foreground_elements_cover_characters(cast: dict) -> None:
     )
     room = _room([counter])
     cam = Camera(x=6.0, y=1.3, view_width=5.0)
-    with_char = renderer.render_keyframe(_shot(cam, [_block("Mei", 6.0)]), room, cast)[0]
-    without = renderer.render_keyframe(_shot(cam, []), room, cast)[0]
+    with_char = render_keyframe(_shot(cam, [_block("Mei", 6.0)]), room, cast)[0]
+    without = render_keyframe(_shot(cam, []), room, cast)[0]
     x0, y0, x1, y1 = _expected_box(cam, counter)
     inner = (round(x0) + 6, round(y0) + 6, round(x1) - 6, min(HEIGHT, round(y1)) - 6)
     a = np.asarray(with_char.crop(inner))
@@ -406,12 +401,12 @@ def test_foreground_elements_cover_characters(cast: dict) -> None:
 def test_compose_frame_mouth_and_blink(room: LocationDesign, cast: dict) -> None:
     cam = Camera(x=6.0, y=1.4, view_width=3.0)
     blocking = [_block("Mei", 5.4, "right", speaking=True), _block("Wei", 6.8, "left")]
-    layers = renderer.stage_shot(_shot(cam, blocking), room, cast)
+    layers = stage_shot(_shot(cam, blocking), room, cast)
     assert layers.speaker == "Mei"
     assert layers.background.shape == (HEIGHT, WIDTH, 3)
-    closed = renderer.compose_frame(layers)
-    opened = renderer.compose_frame(layers, mouth_open=1.0)
-    blink = renderer.compose_frame(layers, blink=True)
+    closed = compose_frame(layers)
+    opened = compose_frame(layers, mouth_open=1.0)
+    blink = compose_frame(layers, blink=True)
     assert closed.shape == (HEIGHT, WIDTH, 3) and closed.dtype == np.uint8
     changed = np.argwhere(np.any(closed != opened, axis=2))
     assert len(changed) > 20
@@ -423,20 +418,17 @@ def test_compose_frame_mouth_and_blink(room: LocationDesign, cast: dict) -> None
     assert ys.min() >= face.y0 - 4 and ys.max() <= face.y1 + 4
     assert np.any(closed != blink)
     # frames are repeatable and do not mutate the layers
-    assert np.array_equal(renderer.compose_frame(layers), closed)
-    img, _, _ = renderer.render_keyframe(_shot(cam, blocking), room, cast)
+    assert np.array_equal(compose_frame(layers), closed)
+    img, _, _ = render_keyframe(_shot(cam, blocking), room, cast)
     assert np.array_equal(np.asarray(img), closed)
 
 
 def test_stage_shot_is_deterministic(room: LocationDesign, cast: dict) -> None:
     shot = _shot(WIDE, [_block("Mei", 4.5, "right", speaking=True)], time_of_day="night")
-    a = renderer.stage_shot(shot, room, cast)
-    b = renderer.stage_shot(shot, room, cast)
+    a = stage_shot(shot, room, cast)
+    b = stage_shot(shot, room, cast)
     for m in (0.0, 0.5, 1.0):
-        assert (
-            renderer.compose_frame(a, mouth_open=m).tobytes()
-            == renderer.compose_frame(b, mouth_open=m).tobytes()
-        )
+        assert compose_frame(a, mouth_open=m).tobytes() == compose_frame(b, mouth_open=m).tobytes()
 
 
 @pytest.mark.parametrize("move", ["pan", "push_in", "pull_out"])
@@ -448,8 +440,8 @@ def test_moving_cameras_keep_the_keyframe(room: LocationDesign, cast: dict, move
     blocking = [_block("Mei", 5.4, "right", speaking=True), _block("Wei", 6.8, "left")]
     still = _shot(MEDIUM, blocking)
     moving = still.model_copy(update={"move": move})
-    a, figs_a, els_a = renderer.render_keyframe(still, room, cast)
-    b, figs_b, els_b = renderer.render_keyframe(moving, room, cast)
+    a, figs_a, els_a = render_keyframe(still, room, cast)
+    b, figs_b, els_b = render_keyframe(moving, room, cast)
     # the set is drawn on a wider canvas (or in depth layers) but lands on the same pixels
     assert figs_a == figs_b and els_a == els_b
     diff = np.abs(np.asarray(a, dtype=int) - np.asarray(b, dtype=int)).max(axis=2) > 8
@@ -459,9 +451,9 @@ def test_moving_cameras_keep_the_keyframe(room: LocationDesign, cast: dict, move
         box = els_a[str(len(room.elements) - 1)]
         diff[box.y0 : box.y1, box.x0 : box.x1] = False
     assert diff.mean() < 0.002
-    layers = renderer.stage_shot(moving, room, cast)
+    layers = stage_shot(moving, room, cast)
     assert layers.move == move
-    assert np.array_equal(renderer.compose_frame(layers), np.asarray(b))
+    assert np.array_equal(compose_frame(layers), np.asarray(b))
 
 
 # --- distinct designs: face, eyes, build, height, garments ----------------------------------
@@ -481,7 +473,7 @@ def _design(**kw: object) -> CharacterDesign:
     return CharacterDesign.model_validate(base)
 
 
-def _alpha(fig: renderer.Figure) -> np.ndarray:
+def _alpha(fig: Figure) -> np.ndarray:
     return np.asarray(fig.image.getchannel("A")) > 127
 
 
@@ -490,7 +482,7 @@ EYES = ["round", "almond", "narrow", "sleepy"]
 
 
 def test_face_shapes_change_the_head() -> None:
-    figs = {f: renderer.render_figure(_design(face=f), height_px=600) for f in FACES}
+    figs = {f: render_figure(_design(face=f), height_px=600) for f in FACES}
     ratio = {}
     for f, fig in figs.items():
         x0, y0, x1, y1 = fig.face
@@ -513,7 +505,7 @@ def test_eye_shapes_change_the_eyes() -> None:
     white = {}
     crops = set()
     for e in EYES:
-        fig = renderer.render_figure(_design(eyes=e), height_px=900)
+        fig = render_figure(_design(eyes=e), height_px=900)
         x0, y0, x1, y1 = fig.face
         rgb = np.asarray(fig.image.convert("RGB"))[y0:y1, x0:x1].astype(int)
         white[e] = int((rgb.min(axis=2) > 240).sum())
@@ -530,7 +522,7 @@ def test_every_face_and_eye_shape_keeps_its_boxes(face: str, eyes: str) -> None:
     d = _design(face=face, eyes=eyes, outfit="jacket", hair_style=HairStyle.bob)
     skin = np.array((0xF2, 0xD3, 0xB3))
     for view, facing in (("front", "front"), ("three_quarter", "left"), ("side", "right")):
-        fig = renderer.render_figure(d, height_px=400, view=view, facing=facing)  # type: ignore[arg-type]
+        fig = render_figure(d, height_px=400, view=view, facing=facing)  # type: ignore[arg-type]
         w, h = fig.image.size
         rgb = np.asarray(fig.image.convert("RGB")).astype(float)
         for box in (fig.face, fig.hair, fig.outfit, fig.mouth):
@@ -555,8 +547,8 @@ def test_every_face_and_eye_shape_keeps_its_boxes(face: str, eyes: str) -> None:
 def test_mouth_and_blink_stay_local_for_every_face(face: str) -> None:
     d = _design(face=face, eyes="sleepy" if face == "long" else "almond")
     for view, facing in (("front", "front"), ("three_quarter", "right")):
-        base = renderer.render_figure(d, height_px=500, view=view, facing=facing)  # type: ignore[arg-type]
-        opened = renderer.render_figure(d, height_px=500, view=view, facing=facing, mouth_open=1.0)  # type: ignore[arg-type]
+        base = render_figure(d, height_px=500, view=view, facing=facing)  # type: ignore[arg-type]
+        opened = render_figure(d, height_px=500, view=view, facing=facing, mouth_open=1.0)  # type: ignore[arg-type]
         a = np.asarray(base.image).astype(int)
         b = np.asarray(opened.image).astype(int)
         assert a.shape == b.shape
@@ -565,7 +557,7 @@ def test_mouth_and_blink_stay_local_for_every_face(face: str) -> None:
         a[y0:y1, x0:x1] = 0
         b[y0:y1, x0:x1] = 0
         assert np.array_equal(a, b)
-        shut = renderer.render_figure(d, height_px=500, view=view, facing=facing, eyes_closed=True)  # type: ignore[arg-type]
+        shut = render_figure(d, height_px=500, view=view, facing=facing, eyes_closed=True)  # type: ignore[arg-type]
         c = np.asarray(shut.image).astype(int)
         diff = np.argwhere(np.any(c != np.asarray(base.image).astype(int), axis=2))
         assert len(diff) > 0
@@ -577,7 +569,7 @@ def test_mouth_and_blink_stay_local_for_every_face(face: str) -> None:
 def test_build_and_height_change_the_silhouette() -> None:
     widths = {}
     for b in ("slim", "average", "broad"):
-        fig = renderer.render_figure(_design(build=b), height_px=600)
+        fig = render_figure(_design(build=b), height_px=600)
         a = _alpha(fig)
         chest = fig.outfit[1] + 4
         row = np.nonzero(a[chest])[0]
@@ -587,21 +579,21 @@ def test_build_and_height_change_the_silhouette() -> None:
     assert widths["slim"] < widths["average"] < widths["broad"]
     assert widths["broad/head"] > 1.5 * widths["slim/head"]
     # taller designs have relatively smaller heads and longer legs
-    short = renderer.render_figure(_design(height=0.85), height_px=600)
-    tall = renderer.render_figure(_design(height=1.15), height_px=600)
+    short = render_figure(_design(height=0.85), height_px=600)
+    tall = render_figure(_design(height=1.15), height_px=600)
     assert (tall.face[3] - tall.face[1]) < 0.9 * (short.face[3] - short.face[1])
     assert tall.outfit[3] < short.outfit[3]
 
 
-def _width_at(fig: renderer.Figure, frac: float) -> int:
+def _width_at(fig: Figure, frac: float) -> int:
     a = _alpha(fig)
     row = np.nonzero(a[round(fig.feet_y * frac)])[0]
     return int(row.max() - row.min())
 
 
 def test_garments_have_their_own_silhouettes() -> None:
-    def fig(outfit: str) -> renderer.Figure:
-        return renderer.render_figure(_design(outfit=outfit), height_px=600)
+    def fig(outfit: str) -> Figure:
+        return render_figure(_design(outfit=outfit), height_px=600)
 
     trousers, coat, dress, jacket = (
         fig("shirt and trousers"),
@@ -628,8 +620,8 @@ def test_garments_have_their_own_silhouettes() -> None:
 def test_stances_follow_the_face_and_survive_gestures(room: LocationDesign) -> None:
     crossed = _design(face="long")
     akimbo = _design(face="square")
-    a = renderer.render_figure(crossed, height_px=500)
-    b = renderer.render_figure(akimbo, height_px=500)
+    a = render_figure(crossed, height_px=500)
+    b = render_figure(akimbo, height_px=500)
     # fists on hips put the elbows out: the widest row is at the elbows, not the shoulders
     aw = _alpha(b)
     elbow_row = round(b.feet_y * 0.31)
@@ -641,8 +633,8 @@ def test_stances_follow_the_face_and_survive_gestures(room: LocationDesign) -> N
     shot = _shot(cam, [_block("Long", 6.0, "right", speaking=True)]).model_copy(
         update={"text": "Stop right there!"}
     )
-    layers = renderer.stage_shot(shot, room, cast)
+    layers = stage_shot(shot, room, cast)
     assert layers.gesture
-    rest = renderer.compose_frame(layers, frame=0)
-    up = renderer.compose_frame(layers, frame=0, gesture=1.0)
+    rest = compose_frame(layers, frame=0)
+    up = compose_frame(layers, frame=0, gesture=1.0)
     assert np.any(rest != up)

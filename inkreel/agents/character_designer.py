@@ -13,9 +13,11 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask
+from inkreel.art.character.sheet import render_reference_sheet
+from inkreel.art.set.plate import render_plate
 from inkreel.checks.answers import Issue, repair_record, validate_character, validate_location
 from inkreel.graphs.state import EpisodeState
-from inkreel.media import audio, renderer
+from inkreel.media import audio
 from inkreel.memory import Match
 from inkreel.project import atomic_path, digest, write_text_atomic
 from inkreel.providers.limits import local_cpu
@@ -92,7 +94,7 @@ def _draw_character(
     if drawn is not design:
         folder = folder / f"drift-{digest(drawn)}"  # never mistaken for the true sheet
     with local_cpu():
-        views, expressions, sheet = renderer.render_reference_sheet(drawn)
+        views, expressions, sheet = render_reference_sheet(drawn)
     files: list[tuple[str, Path]] = []
     turnaround = {}
     for view, image in views.items():
@@ -198,7 +200,7 @@ def _design_location(
     paths = []
     for time in ("day", "dusk", "night"):
         with local_cpu():
-            plate = renderer.render_plate(design, time)
+            plate = render_plate(design, time)
         path = _save_png(plate, folder / f"plate-{time}.png")
         plates[time] = ctx.project.rel(path)
         paths.append(path)

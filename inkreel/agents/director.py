@@ -23,9 +23,10 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask, credit, rejections
+from inkreel.art.shot import frame
 from inkreel.checks.answers import default_shot, validate_shot_plan, validate_shot_spec
 from inkreel.graphs.state import EpisodeState
-from inkreel.media import audio, renderer
+from inkreel.media import audio
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
 from inkreel.memory.retrieval import choose_references, labelled_references, shot_references
 from inkreel.project import atomic_path, digest
@@ -543,7 +544,7 @@ def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[
             (stored.provider, stored.model),
         )
     with local_cpu():
-        image, figures, elements = renderer.render_keyframe(task.shot, task.location, cast)
+        image, figures, elements = frame.render_keyframe(task.shot, task.location, cast)
     drift = ctx.providers.drift
     defect = drift.fault_for(f"{task.seed}:{task.shot.id}", task.attempt) if drift else None
     if defect is not None:

@@ -18,8 +18,9 @@ from pydantic import BaseModel, Field
 
 from inkreel import PROJECT_FORMAT, __version__
 from inkreel.agents.common import artifact
+from inkreel.art.shot.staging import stage_shot
 from inkreel.graphs.state import EpisodeState
-from inkreel.media import audio, exports, mix, motion, render, renderer
+from inkreel.media import audio, exports, mix, motion, render
 from inkreel.media.fountain_write import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
 from inkreel.project import digest, write_text_atomic
@@ -200,7 +201,7 @@ def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]
         return motion.overlay_frames(
             still, task.clip.frames, size, task.subtitles, avoid=task.faces, **extra
         )
-    layers = renderer.stage_shot(task.shot, task.location, task.cast, size=size)
+    layers = stage_shot(task.shot, task.location, task.cast, size=size)
     envelope = None
     if task.take:
         samples, rate = audio.read_wav(root / task.take)

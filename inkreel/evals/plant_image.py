@@ -32,8 +32,9 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel
 
+from inkreel.art.lighting import shot_light
+from inkreel.art.shot.frame import render_keyframe
 from inkreel.checks.image import delta_e00
-from inkreel.media import renderer
 from inkreel.media.camera import FIGURE_HEIGHT_M, pixels_per_metre
 from inkreel.schemas import (
     Blocking,
@@ -126,7 +127,7 @@ class _Shot:
         location: LocationDesign | None = None,
         cast: dict[str, CharacterDesign] | None = None,
     ) -> tuple[np.ndarray, list[FigureLayout]]:
-        img, figures, _ = renderer.render_keyframe(
+        img, figures, _ = render_keyframe(
             shot or self.shot, location or self.location, cast or self.cast, self.size
         )
         return np.asarray(img.convert("RGB")), figures
@@ -330,7 +331,7 @@ def _line_flip(s: _Shot, rng: random.Random) -> tuple[np.ndarray, str] | None:
 
 def _day_night(s: _Shot, rng: random.Random) -> tuple[np.ndarray, str] | None:
     tod = s.shot.time_of_day
-    own = renderer._lighting(s.location, tod)
+    own = shot_light(s.location, tod)
     want = {"day": ["night"], "night": ["day"], "dusk": ["night", "day"]}.get(tod, ["night"])
     options = [t for t in want if t in s.location.lighting and s.location.lighting[t] != own] or [
         t for t, lit in s.location.lighting.items() if t != tod and lit != own

@@ -29,13 +29,24 @@ def project(
     height: int = HEIGHT,
 ) -> tuple[float, float]:
     """Return the pixel position of world point (x, y) seen from `camera` at depth `layer`."""
-    ppm = pixels_per_metre(camera, width, layer)
+    return project_depth(camera, x, y, DEPTH_SCALE[layer], width, height)
+
+
+def project_depth(
+    camera: Camera, x: float, y: float, depth: float, width: int = WIDTH, height: int = HEIGHT
+) -> tuple[float, float]:
+    """Return the pixel position of world point (x, y) at any depth (1.0: the midground).
+
+    Floors and ceilings recede through depths between the layers, so a set's backdrop needs
+    positions in between.
+    """
+    ppm = width / camera.view_width * depth
     px = width / 2 + (x - camera.x) * ppm
     if camera.reverse:
         px = width - px
     # A high angle (tilt > 0) lifts the horizon; a low one drops it.
     horizon_shift = camera.tilt * height * 0.12
-    py = height / 2 - (y - camera.y) * ppm + horizon_shift * (1.0 - DEPTH_SCALE[layer])
+    py = height / 2 - (y - camera.y) * ppm + horizon_shift * (1.0 - depth)
     return px, py
 
 

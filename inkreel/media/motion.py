@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from inkreel.media import renderer, subtitles
+from inkreel.art.compositing import lerp_frames
+from inkreel.art.shot.frame import compose_frame
+from inkreel.art.shot.staging import ShotLayers
+from inkreel.media import subtitles
 from inkreel.media.exports import find_font
 from inkreel.schemas.storyboard import Box
 
@@ -197,7 +200,7 @@ def _subtitle_schedule(
 
 def _mix(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """Return the frame (1 - t) * a + t * b, exact at t = 0 and t = 1, never `b` itself."""
-    out = renderer.lerp_frames(a, b, round(max(0.0, min(1.0, t)) * 128))
+    out = lerp_frames(a, b, round(max(0.0, min(1.0, t)) * 128))
     # Callers draw subtitles into the frame; the dissolve target is shared between frames.
     return out.copy() if out is b else out
 
@@ -212,7 +215,7 @@ def _gesture(i: int, line_offset: int, line_frames: int) -> float:
 
 
 def shot_frames(
-    layers: renderer.ShotLayers,
+    layers: ShotLayers,
     frames: int,
     move: str,
     envelope: np.ndarray | None,
@@ -251,7 +254,7 @@ def shot_frames(
                 mouth = float(envelope[k])
         gesture = _gesture(i, line_offset, line_frames) if layers.gesture and line_frames else 0.0
         t = max(-0.5, min(0.5, (i - middle) / (frames - 1))) if moving else 0.0
-        image = renderer.compose_frame(layers, mouth_open=mouth, frame=i, move_t=t, gesture=gesture)
+        image = compose_frame(layers, mouth_open=mouth, frame=i, move_t=t, gesture=gesture)
         band = schedule[i] if 0 <= i < frames else None
         if band is not None:
             band.draw(image)

@@ -1,0 +1,554 @@
+"""A whole character: the display list of a figure in a view and pose, and its sprite."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from PIL import Image
+
+from inkreel.art.character.anatomy import (
+    NECK_PIVOT,
+    REST_POSE,
+    Pose,
+    View,
+    Warp,
+    body_shape,
+    raised_arm,
+    stance_arm,
+    tilt_head,
+)
+from inkreel.art.character.face import brows, ear, face_features, face_marks, face_shape
+from inkreel.art.character.hair import back_hair, front_hair
+from inkreel.art.character.tables import EXPR, EYE_SHAPES, STANCES
+from inkreel.art.character.wardrobe import (
+    draw_accessories,
+    draw_collar,
+    draw_hood,
+    draw_scarf,
+    draw_skirt,
+    garment,
+)
+from inkreel.art.geometry import BoxT, Pt, bounds, ellipse, mirrored, round_rect, sym
+from inkreel.art.ink import DisplayList, line_widths, paint_ops, to_px
+from inkreel.art.palette import INK, lighten, luma, mix, parse_rgb, shadow, skin_shadow
+from inkreel.schemas.design import (
+    CharacterDesign,
+    HairStyle,
+)
+from inkreel.schemas.script import Emotion
+
+
+def figure_ops(
+    d: CharacterDesign,
+    view: str,
+    expression: Emotion,
+    mouth_open: float,
+    eyes_closed: bool,
+    glance: float,
+    pose: Pose = REST_POSE,
+) -> DisplayList:
+    """Build the display list of one character, facing screen right where it matters."""
+    f = DisplayList()
+    skin = parse_rgb(d.skin, (242, 211, 179))
+    hair = parse_rgb(d.hair_colour, (43, 43, 43))
+    eye = parse_rgb(d.eye_colour, (59, 42, 26))
+    cloth = parse_rgb(d.outfit_colour, (68, 102, 136))
+    accent = parse_rgb(d.accent_colour, (204, 68, 68))
+    pants = mix(cloth, INK, 0.5)
+    shoes = (52, 42, 44)
+    e = EXPR.get(expression, EXPR[Emotion.neutral])
+    shp = body_shape(d.build, d.face, d.height)
+    b = shp.build
+    S, WST, HIP, ARM, NECK = b.S, b.WST, b.HIP, b.ARM, b.NECK
+    g = garment(d.outfit)
+    stance = STANCES.get(d.face, "relaxed")
+    w = Warp(view)
+    acc: set[str] = set(d.accessories)
+    style = d.hair_style
+    skin_sh = skin_shadow(skin)
+    cloth_sh = shadow(cloth)
+    inner = mix(cloth, (248, 244, 236), 0.5)  # the shirt under a jacket or a vest
+    hair_sh = shadow(hair) if luma(hair) > 60 else mix(hair, INK, 0.6)
+    hair_hi = lighten(hair, 0.32 if luma(hair) > 60 else 0.22)
+
+    # --- back hair, behind everything ------------------------------------------------------
+    back_hair(f, view, style, hair, hair_sh, accent, w)
+    back_hair_end = len(f.ops)
+
+    side = view == "side"
+    if g.hood and view != "back":
+        draw_hood(f, view, cloth, cloth_sh, NECK, w)
+    neck = [(-NECK, 12.0), (NECK, 12.0), (NECK + 0.2, 17.6), (-NECK - 0.2, 17.6)]
+    if side:
+        neck = [(-NECK * 0.7, 11.0), (NECK + 0.2, 12.0), (NECK + 0.4, 17.6), (-NECK * 0.9, 17.8)]
+    neck = w.body(neck, 0.5) if view == "three_quarter" else neck
+    f.poly(neck, skin, sil=True, line=0.8)
+    if view != "back":
+        f.poly(
+            [
+                (-NECK - 0.5, 12.0),
+                (NECK + 0.5, 12.0),
+                (NECK + 0.5, 14.9),
+                (0.0, 15.6),
+                (-NECK - 0.5, 14.9),
+            ],
+            skin_sh,
+            line=0.0,
+            clip=neck,
+        )
+
+    # --- body --------------------------------------------------------------------------------
+    dr, chest = b.drop, b.chest
+    wst = WST
+    if g.cut == "boxy":
+        wst = max(WST, S - 2.4)
+    elif g.cut == "robe":
+        wst = WST + 0.6
+    hem_y, hem_x = 50.5, HIP - 0.2  # where the top garment ends
+    if g.cut == "jacket":
+        hem_y, hem_x = 53.0, HIP + 1.2
+    elif g.cut == "boxy":
+        hem_y, hem_x = 50.0, wst - 0.3
+    elif g.cut == "vest":
+        hem_y = 49.0
+    if side:
+        k = (S / 9.7) ** 1.6  # depth grows faster than width: broad builds are deep
+        kw = wst / WST
+        torso = [
+            (NECK * 0.6, 16.4),
+            (3.4, 19.0 + dr * 0.3),
+            (4.3 * k, 26.0),
+            (3.4 * k * kw, 34.0),
+            (3.0 * k * kw, 40.0),
+            (3.6 * k * kw + (hem_x - HIP) * 0.5, hem_y),
+            (-4.0 * k * kw - (hem_x - HIP) * 0.5, hem_y),
+            (-3.4 * k * kw, 40.0),
+            (-4.0 * k, 26.0),
+            (-3.9 * k, 19.0 + dr * 0.3),
+            (-NECK * 0.8, 16.4),
+        ]
+        legs = [
+            [(-2.6 * k + dx, 48.0), (2.8 * k + dx, 48.0), (2.2 + dx, 93.5), (-1.6 + dx, 93.5)]
+            for dx in (-0.8, 1.4)
+        ]
+    else:
+        right = [
+            (NECK + 0.45, 16.4),
+            (S - 2.8, 17.4 + dr * 0.45),
+            (S - 0.9, 18.5 + dr * 0.8),
+            (S, 20.8 + dr),
+            (S - 0.7 + chest * 0.2, 26.0),
+            (wst + 0.2 + chest, 33.0),
+            (wst, 40.0),
+        ]
+        if g.cut == "vest":
+            right += [(HIP - 0.4, 46.5), (hem_x - 0.6, hem_y), (0.0, hem_y + 2.6)]
+            torso = right + [(-x, y) for x, y in reversed(right[:-1])]
+        else:
+            right += [(max(HIP, hem_x - 0.4), 48.5), (hem_x, hem_y)]
+            torso = sym(right)
+        legs = [
+            [
+                (sg * HIP, 48.0),
+                (sg * 0.2, 50.5),
+                (sg * 1.0, 72.0),
+                (sg * (0.9 + HIP * 0.04), 93.5),
+                (sg * (3.9 + HIP * 0.04), 93.5),
+                (sg * (HIP - 1.2), 72.0),
+            ]
+            for sg in (-1.0, 1.0)
+        ]
+        torso = w.body(torso)
+        legs = [w.body(leg) for leg in legs]
+
+    sleeve_c = inner if g.sleeve == "shirt" else cloth
+    sleeve_sh = skin_shadow(inner) if g.sleeve == "shirt" else cloth_sh
+    cuff_c = mix(inner, INK, 0.12) if g.sleeve == "shirt" else accent
+
+    def arm(sg: float) -> tuple[list[Pt], list[Pt], list[Pt], list[Pt] | None]:
+        """Return (sleeve, cuff, hand, bare forearm or None) of an arm at rest."""
+        a = ARM
+        if stance != "relaxed":
+            parts = stance_arm(stance, view, sg, b, wst, g.sleeve)
+            if side:
+                return parts
+            shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
+            sl, cuff, hand, bare = (w.body(q, shift) if q else None for q in parts)
+            assert sl is not None and cuff is not None and hand is not None
+            return sl, cuff, hand, bare
+        if side:
+            ax = -0.4
+            sl = [
+                (ax - a * 0.6, 18.8 + dr * 0.3),
+                (ax + a * 0.55, 18.8 + dr * 0.3),
+                (ax + a * 0.6, 33.0),
+                (ax + a * 0.45 + 0.6, 45.0),
+                (ax - a * 0.5 + 0.6, 45.0),
+                (ax - a * 0.65, 33.0),
+            ]
+            hand = ellipse(ax + 0.7, 47.3, 1.6, 2.4, 16)
+            cx, half = ax + 0.6, a * 0.5
+        else:
+            sl = [
+                (S - a * 0.45, 18.4 + dr * 0.8),
+                (S + 0.3, 19.0 + dr),
+                (S + 1.3, 21.5 + dr),
+                (S + a * 0.5 + 0.4, 33.0),
+                (S + a * 0.5 + 0.3, 45.0),
+                (S - a * 0.45 + 0.2, 45.5),
+                (S - a * 0.5, 33.0),
+                (S - a * 0.7, 24.5),
+            ]
+            hand = ellipse(S + 0.45, 47.4, 1.65, 2.4, 16)
+            cx, half = S + 0.4, a * 0.48
+        bare = None
+        if g.sleeve == "wide":
+            # bell sleeve: opens wide at the wrist, the hand peeks out
+            sl = (
+                sl[:3]
+                + [
+                    (cx + half + 1.6, 36.0),
+                    (cx + half + 2.4, 45.5),
+                    (cx - half - 0.9, 46.2),
+                    (cx - half - 0.4, 36.0),
+                ]
+                + ([sl[-1]] if not side else [])
+            )
+            cuff = [
+                (cx + half + 2.2, 44.0),
+                (cx + half + 2.4, 45.5),
+                (cx - half - 0.9, 46.2),
+                (cx - half - 0.8, 44.6),
+            ]
+        elif g.sleeve == "puffy":
+            sl = (
+                sl[:3]
+                + [
+                    (cx + half + 1.1, 32.0),
+                    (cx + half + 0.3, 42.5),
+                    (cx - half + 0.3, 43.0),
+                    (cx - half - 0.8, 32.0),
+                ]
+                + ([sl[-1]] if not side else [])
+            )
+            cuff = [
+                (cx + half + 0.3, 42.0),
+                (cx + half - 0.1, 45.2),
+                (cx - half + 0.5, 45.5),
+                (cx - half + 0.3, 42.3),
+            ]
+        elif g.sleeve == "short":
+            sl = (
+                sl[:3]
+                + [
+                    (cx + half + 0.6, 27.5),
+                    (cx - half - 0.4, 28.2),
+                ]
+                + ([sl[-1]] if not side else [])
+            )
+            cuff = [
+                (cx + half + 0.55, 26.3),
+                (cx + half + 0.6, 27.5),
+                (cx - half - 0.4, 28.2),
+                (cx - half - 0.3, 27.0),
+            ]
+            fa = half * 0.78
+            bare = [
+                (cx + fa, 26.5),
+                (cx + fa - 0.1, 45.0),
+                (cx - fa + 0.3, 45.5),
+                (cx - fa, 26.5),
+            ]
+        else:
+            cuff = [
+                (cx + half + 0.0, 43.3),
+                (cx + half - 0.1, 45.0),
+                (cx - half + 0.15, 45.5),
+                (cx - half + 0.1, 43.6),
+            ]
+        if sg < 0 and not side:
+            sl, cuff, hand = mirrored(sl), mirrored(cuff), mirrored(hand)
+            bare = mirrored(bare) if bare else None
+        if side:
+            return sl, cuff, hand, bare
+        shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
+        return (
+            w.body(sl, shift),
+            w.body(cuff, shift),
+            w.body(hand, shift),
+            w.body(bare, shift) if bare else None,
+        )
+
+    # The gesture raises the arm nearest the camera (the only one drawn in a side view).
+    raised = 1.0 if view in ("front", "side") else -1.0
+    lift = pose.arm if view != "back" else 0.0
+
+    def draw_arm(sg: float) -> None:
+        if lift > 0 and sg == raised:
+            sl, cuff, hand, bare = raised_arm(sg, lift, S, ARM, side, g.sleeve, dr)
+            shift = -1.6 if (view == "three_quarter" and sg > 0) else 0.0
+            sl, cuff, hand = w.body(sl, shift), w.body(cuff, shift), w.body(hand, shift)
+            bare = w.body(bare, shift) if bare else None
+        else:
+            sl, cuff, hand, bare = arm(sg)
+        if bare:
+            f.poly(bare, skin, sil=True, shade=(0.6, 0.0), shade_fill=skin_sh)
+        f.poly(hand, skin, sil=True, shade=(0.6, 0.4), shade_fill=skin_sh)
+        if lift >= 0.5 and sg == raised:
+            # curled fingers: a clenched fist, not a ball
+            hx0, hy0, hx1, hy1 = bounds(hand)
+            for j in range(3):
+                y = hy0 + (hy1 - hy0) * (0.3 + 0.2 * j)
+                f.stroke(
+                    [(hx0 + (hx1 - hx0) * 0.3, y), (hx0 + (hx1 - hx0) * 0.78, y + 0.15)],
+                    mix(skin_sh, INK, 0.35),
+                    (0.12, 0.2, 0.12),
+                )
+        f.poly(sl, sleeve_c, sil=True, shade=(1.2, 0.0), shade_fill=sleeve_sh)
+        f.poly(cuff, cuff_c, line=0.8)
+
+    if view == "three_quarter":
+        draw_arm(1.0)  # far arm, mostly behind the torso
+    elif view == "back" and stance in ("crossed", "clasped"):
+        # seen from behind, folded forearms are hidden by the body
+        draw_arm(-1.0)
+        draw_arm(1.0)
+
+    # legs and shoes
+    for i, leg in enumerate(legs):
+        f.poly(leg, pants, sil=True, shade=(1.0, 0.0), shade_fill=shadow(pants))
+        if view in ("three_quarter", "side"):
+            cx = (leg[2][0] + leg[3][0]) / 2
+            shoe = [
+                (cx - 2.0, 93.0),
+                (cx + 1.6, 93.0),
+                (cx + 4.4, 97.4),
+                (cx + 4.2, 100.0),
+                (cx - 2.2, 100.0),
+                (cx - 2.4, 97.0),
+            ]
+        else:
+            sg = -1.0 if i == 0 else 1.0
+            x0 = leg[3][0] * sg - 0.3
+            shoe = [
+                (sg * x0, 93.0),
+                (sg * (x0 + 3.7), 93.0),
+                (sg * (x0 + 4.2), 98.4),
+                (sg * (x0 + 3.4), 100.0),
+                (sg * (x0 - 0.1), 100.0),
+                (sg * (x0 - 0.3), 97.8),
+            ]
+            shoe = w.body(shoe)
+        f.poly(shoe, shoes, sil=True, shade=(0.8, 0.6), shade_fill=mix(shoes, INK, 0.5))
+
+    # long garment over the legs
+    if g.hem is not None:
+        draw_skirt(f, view, g, cloth, cloth_sh, accent, pants, wst, HIP, w)
+
+    f.poly(torso, cloth, sil=True, shade=(1.8, 0.0), shade_fill=cloth_sh)
+    if g.cut == "boxy" and view != "side":
+        band = w.body(
+            [(-hem_x, hem_y - 3.0), (hem_x, hem_y - 3.0), (hem_x, hem_y), (-hem_x, hem_y)]
+        )
+        f.poly(band, mix(cloth, INK, 0.18), line=0.8)
+        for j in range(1, 9):
+            x = -hem_x + 2 * hem_x * j / 9
+            f.stroke(w.body([(x, hem_y - 2.7), (x, hem_y - 0.3)]), cloth_sh, (0.1, 0.16, 0.1))
+    if g.cut == "jacket" and view in ("front", "three_quarter"):
+        # open front: the shirt shows between the jacket's edges
+        f.poly(
+            w.chest([(-1.2, 24.0), (1.2, 24.0), (2.1, hem_y + 0.2), (-2.1, hem_y + 0.2)]),
+            inner,
+            line=0.8,
+        )
+    if g.cut == "vest" and view in ("front", "three_quarter"):
+        for j in range(3):
+            f.poly(w.chest(ellipse(-0.6, 31.0 + 4.5 * j, 0.45, 0.45, 8)), accent, line=0.5)
+    draw_collar(f, view, g, cloth, accent, inner, skin, w, WST)
+    if g.hood and view == "back":
+        draw_hood(f, view, cloth, cloth_sh, NECK, w)
+
+    # sash / belt
+    if g.belt:
+        top, bot = (37.8, 43.0) if g.cut == "robe" else (38.6, 42.2)
+        if side:
+            sash = [(3.2, top + 0.2), (3.1, bot), (-3.5, bot), (-3.4, top + 0.2)]
+        else:
+            sash = w.body(
+                [(-wst - 0.2, top), (wst + 0.2, top), (wst + 0.25, bot), (-wst - 0.25, bot)]
+            )
+        f.poly(sash, accent, shade=(0.0, -0.8), shade_fill=shadow(accent))
+        if g.cut == "coat" and view in ("front", "three_quarter"):
+            f.poly(
+                w.chest(round_rect(0.0, (top + bot) / 2, 2.2, bot - top + 0.8)),
+                mix(accent, INK, 0.35),
+                line=0.7,
+            )
+    if side:
+        f.mark("outfit", [(-2.6, 23.0), (2.6, 37.5)])
+    elif view == "back" and style == HairStyle.long:
+        # long hair covers the upper back: the outfit shows below the sash
+        f.mark("outfit", [(-WST + 0.8, 43.0), (WST - 0.8, 48.0)])
+    elif view == "back" and g.hood:
+        f.mark("outfit", [(-WST + 0.8, 28.0), (WST - 0.8, 37.5)])
+    elif stance == "crossed" and view != "back":
+        f.mark("outfit", w.body([(-WST + 0.8, 35.0), (WST - 0.8, 47.0)]))
+    elif stance == "clasped" and view != "back":
+        f.mark("outfit", w.body([(-WST + 0.8, 22.5), (WST - 0.8, 30.5)]))
+    elif g.cut == "vest" and view == "front":
+        f.mark("outfit", [(-WST + 0.8, 25.0), (-2.6, 37.5)])
+    else:
+        f.mark("outfit", w.body([(-WST + 0.8, 23.0), (WST - 0.8, 37.5)]))
+
+    if view == "three_quarter":
+        draw_arm(-1.0)
+    elif side:
+        draw_arm(1.0)
+    elif view != "back" or stance not in ("crossed", "clasped"):
+        draw_arm(-1.0)
+        draw_arm(1.0)
+
+    if "scarf" in acc:
+        draw_scarf(f, view, accent, w)
+    body_end = len(f.ops)
+
+    # --- head ------------------------------------------------------------------------------
+    face = face_shape(view, d.face)
+    if view == "front":
+        ear(f, -5.2, 8.9, skin, skin_sh, -1.0)
+        ear(f, 5.2, 8.9, skin, skin_sh, 1.0)
+    f.poly(
+        face, skin, sil=True, shade=(1.3, 0.6) if view != "side" else (0.0, 0.9), shade_fill=skin_sh
+    )
+    if view == "three_quarter":
+        ear(f, -4.7, 8.9, skin, skin_sh, 1.0)
+    if view == "side":
+        ear(f, -0.6, 8.8, skin, skin_sh, -1.0)
+
+    if view != "back":
+        # The face box holds the eyes, nose and mouth (in profile the lips reach past 5).
+        fx0, fx1 = {"front": (-4.3, 4.3), "three_quarter": (-3.8, 4.0), "side": (0.6, 5.6)}[view]
+        f.mark("face", [(fx0, 6.0), (fx1, 14.0)])
+        face_features(
+            f,
+            d,
+            view,
+            e,
+            expression,
+            mouth_open,
+            eyes_closed,
+            glance,
+            face,
+            skin,
+            skin_sh,
+            eye,
+            hair,
+        )
+
+    # --- front hair, accessories -------------------------------------------------------------
+    front_hair(f, view, style, hair, hair_sh, hair_hi, skin)
+    if view != "back":
+        brow = mix(hair, INK, 0.55) if style != HairStyle.bald else (70, 50, 40)
+        brows(f, view, e, brow, EYE_SHAPES.get(d.eyes, EYE_SHAPES["round"]))
+    draw_accessories(f, view, acc, accent, cloth, style)
+    if view != "back":
+        face_marks(f, view, expression)
+
+    # --- proportions: head and body land where this design's shape puts them ----------------
+    for i, op in enumerate(f.ops):
+        m = shp.body if back_hair_end <= i < body_end else shp.head
+        op.pts = m(op.pts)
+        if op.clip is not None:
+            op.clip = m(op.clip)
+    for tag, pts in f.marks.items():
+        f.marks[tag] = shp.body(pts) if tag == "outfit" else shp.head(pts)
+    if pose.tilt and view != "back":
+        pivot = (0.0, shp.head_y(NECK_PIVOT[1]))
+        tilt_head(f, pose.tilt, [*range(back_hair_end), *range(body_end, len(f.ops))], pivot)
+    return f
+
+
+def marks_px(fig: DisplayList, fx: float, fy: float, k: float, mirror: bool) -> dict[str, BoxT]:
+    sgn = -1.0 if mirror else 1.0
+    out: dict[str, BoxT] = {}
+    for tag, pts in fig.marks.items():
+        px = to_px(pts, fx, fy, k, sgn)
+        b = bounds(px)
+        out[tag] = (math.floor(b[0]), math.floor(b[1]), math.ceil(b[2]), math.ceil(b[3]))
+    allp: list[Pt] = []
+    for op in fig.ops:
+        allp.extend(op.pts)
+    b = bounds(to_px(allp, fx, fy, k, sgn))
+    out["all"] = (math.floor(b[0]), math.floor(b[1]), math.ceil(b[2]), math.ceil(b[3]))
+    return out
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered character sprite."""
+
+    image: Image.Image  # RGBA, transparent background, tightly cropped around the figure
+    face: tuple[int, int, int, int]  # boxes in sprite pixel coords (x0, y0, x1, y1)
+    hair: tuple[int, int, int, int]
+    outfit: tuple[int, int, int, int]
+    mouth: tuple[int, int, int, int]
+    feet_y: int  # y of the soles in sprite coords (the figure stands there)
+
+
+def view_params(view: str, facing: str) -> tuple[bool, float]:
+    """Return (mirror, glance) for a view turned toward `facing`."""
+    mirror = facing == "left"
+    glance = 0.0 if (view == "front" and facing == "front") else 1.0
+    return mirror, glance
+
+
+def render_figure(
+    design: CharacterDesign,
+    *,
+    height_px: int,
+    view: View = "front",
+    expression: Emotion = Emotion.neutral,
+    mouth_open: float = 0.0,
+    facing: Literal["left", "right", "front"] = "front",
+    eyes_closed: bool = False,
+) -> Figure:
+    """Render one character standing, tightly cropped, at `height_px` from crown to soles."""
+    mirror, glance = view_params(view, facing)
+    fig = figure_ops(design, view, expression, mouth_open, eyes_closed, glance)
+    k = height_px / 100.0
+    marks = marks_px(fig, 0.0, 0.0, k, mirror)
+    pad = math.ceil(line_widths(height_px)[1]) + 2
+    ax0, ay0, ax1, ay1 = marks["all"]
+    fx, fy = float(pad - ax0), float(pad - ay0)
+    window = (0, 0, ax1 - ax0 + 2 * pad, ay1 - ay0 + 2 * pad)
+    img = paint_ops(fig, fx=fx, fy=fy, k=k, mirror=mirror, window=window)
+    bbox = img.getchannel("A").getbbox() or (0, 0, img.width, img.height)
+    img = img.crop(bbox)
+    dx, dy = bbox[0], bbox[1]
+    marks = marks_px(fig, fx - dx, fy - dy, k, mirror)
+
+    def box(tag: str, grow: int = 0) -> BoxT:
+        if tag not in marks:
+            return (0, 0, 0, 0)
+        b = marks[tag]
+        return (
+            max(0, b[0] - grow),
+            max(0, b[1] - grow),
+            min(img.width, b[2] + grow),
+            min(img.height, b[3] + grow),
+        )
+
+    # The mouth box also holds the ink and antialiasing around the lips, so swapping that
+    # region is enough to animate speech.
+    grow = math.ceil(line_widths(height_px)[0]) + 1
+
+    return Figure(
+        image=img,
+        face=box("face"),
+        hair=box("hair"),
+        outfit=box("outfit"),
+        mouth=box("mouth", grow) if view != "back" else (0, 0, 0, 0),
+        feet_y=round(fy - dy),
+    )

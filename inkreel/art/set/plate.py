@@ -1,0 +1,162 @@
+"""A set seen through a camera: backdrop and elements, in depth layers, lit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from inkreel.art.compositing import blend
+from inkreel.art.geometry import BoxT
+from inkreel.art.ink import Canvas
+from inkreel.art.lighting import is_night, shot_light
+from inkreel.art.palette import parse_rgb
+from inkreel.art.set.backdrop import draw_backdrop, element_lw
+from inkreel.art.set.elements import DRAWERS
+from inkreel.art.set.pen import Ambience, Pen, element_box
+from inkreel.art.variety import seed_of
+from inkreel.media.camera import (
+    DEPTH_SCALE,
+    HEIGHT,
+    WIDTH,
+)
+from inkreel.schemas.design import (
+    Layer,
+    Lighting,
+    LocationDesign,
+    SetElement,
+)
+from inkreel.schemas.storyboard import Box, Camera
+
+
+@dataclass
+class _SetLayers:
+    """A set rendered onto a canvas that may reach past the frame, split by depth layer."""
+
+    origin: tuple[int, int]  # frame coordinates of the canvas's top-left pixel
+    background: np.ndarray  # (h, w, 3) uint8
+    midground: np.ndarray | None  # (h, w, 4) uint8 when midground elements got their own layer
+    foreground: tuple[int, int, np.ndarray] | None  # canvas (x, y, RGBA)
+    boxes: dict[str, Box]  # element index -> box clipped to the frame
+
+
+def render_set(
+    loc: LocationDesign,
+    light: Lighting,
+    time_of_day: str,
+    cam: Camera,
+    size: tuple[int, int],
+    rect: BoxT | None = None,
+    split_mid: bool = False,
+) -> _SetLayers:
+    """Render the set through `cam` onto the frame-coordinate rectangle `rect` (default: frame)."""
+    W, H = size
+    rx0, ry0, rx1, ry1 = rect if rect is not None else (0, 0, W, H)
+    night = is_night(light, time_of_day)
+    ctx = Ambience(
+        light=light,
+        night=night,
+        glow_windows=light.practicals_on and (night or time_of_day == "dusk"),
+        sky=parse_rgb(light.sky, (168, 203, 232)),
+        seed=seed_of(loc.name),  # the set must not rearrange itself between times of day
+    )
+    bg = Canvas((rx0, ry0), (rx1 - rx0, ry1 - ry0), transparent=False)
+    draw_backdrop(bg, loc, cam, ctx, size)
+    mid = Canvas((rx0, ry0), (rx1 - rx0, ry1 - ry0), transparent=True) if split_mid else None
+    boxes: dict[str, Box] = {}
+    fg_items: list[tuple[int, SetElement, tuple[float, ...]]] = []
+    order = sorted(
+        range(len(loc.elements)),
+        key=lambda i: (DEPTH_SCALE[loc.elements[i].layer], i),
+    )
+    for i in order:
+        el = loc.elements[i]
+        box = element_box(cam, el, W, H)
+        framed = (
+            max(0, math.floor(box[0])),
+            max(0, math.floor(box[1])),
+            min(W, math.ceil(box[2])),
+            min(H, math.ceil(box[3])),
+        )
+        if framed[2] > framed[0] and framed[3] > framed[1]:
+            boxes[str(i)] = Box(x0=framed[0], y0=framed[1], x1=framed[2], y1=framed[3])
+        on_canvas = box[0] < rx1 and box[2] > rx0 and box[1] < ry1 and box[3] > ry0
+        if not on_canvas:
+            glow_pad = max(box[2] - box[0], box[3] - box[1]) * 2.5
+            if not (
+                box[0] - glow_pad < rx1
+                and box[2] + glow_pad > rx0
+                and box[1] - glow_pad < ry1
+                and box[3] + glow_pad > ry0
+            ) or el.kind not in ("lamp", "streetlamp", "window"):
+                continue
+        if el.layer == Layer.foreground:
+            fg_items.append((i, el, box))
+            continue
+        if mid is not None and el.layer == Layer.midground:
+            _draw_element(mid, cam, el, box, i, ctx, W)
+            continue
+        _draw_element(bg, cam, el, box, i, ctx, W)
+    mid_rgba = None
+    if mid is not None:
+        # Light spilling from a midground lamp falls on the wall behind it as well.
+        bg.glows.extend(mid.glows)
+        mid_rgb, mid_alpha = mid.finish(light)
+        assert mid_alpha is not None
+        mid_rgba = np.dstack([mid_rgb, mid_alpha])
+    bg_rgb, _ = bg.finish(light)
+
+    fg: tuple[int, int, np.ndarray] | None = None
+    if fg_items:
+        fx0 = max(rx0, min(math.floor(b[0]) for _, _, b in fg_items) - 2)
+        fy0 = max(ry0, min(math.floor(b[1]) for _, _, b in fg_items) - 2)
+        fx1 = min(rx1, max(math.ceil(b[2]) for _, _, b in fg_items) + 2)
+        fy1 = min(ry1, max(math.ceil(b[3]) for _, _, b in fg_items) + 2)
+        if fx1 > fx0 and fy1 > fy0:
+            fcv = Canvas((fx0, fy0), (fx1 - fx0, fy1 - fy0), transparent=True)
+            for i, el, box in fg_items:
+                _draw_element(fcv, cam, el, box, i, ctx, W)
+            fcv.glows.clear()  # a glow cannot live on an overlay with a hard alpha edge
+            rgb, alpha = fcv.finish(light)
+            assert alpha is not None
+            fg = (fx0 - rx0, fy0 - ry0, np.dstack([rgb, alpha]))
+    return _SetLayers(
+        origin=(rx0, ry0),
+        background=bg_rgb,
+        midground=mid_rgba,
+        foreground=fg,
+        boxes=dict(sorted(boxes.items(), key=lambda kv: int(kv[0]))),
+    )
+
+
+def _draw_element(
+    cv: Canvas, cam: Camera, el: SetElement, box: tuple[float, ...], i: int, ctx: Ambience, W: int
+) -> None:
+    pen = Pen(cv, box, cam.reverse, element_lw(cam, W, el.layer))
+    c = parse_rgb(el.colour, (138, 106, 74))
+    sub = Ambience(ctx.light, ctx.night, ctx.glow_windows, ctx.sky, seed_of(ctx.seed, i, el.kind))
+    DRAWERS[el.kind](pen, el, c, sub)
+
+
+def _plate_camera(location: LocationDesign, size: tuple[int, int]) -> Camera:
+    W, H = size
+    vw = location.width * 1.05
+    ppm_bg = W / vw * DEPTH_SCALE[Layer.background]
+    # Put the back wall's floor line three quarters down the frame.
+    return Camera(x=location.width / 2, y=(0.75 * H - H / 2) / ppm_bg, view_width=vw)
+
+
+def render_plate(
+    location: LocationDesign, time_of_day: str, size: tuple[int, int] = (WIDTH, HEIGHT)
+) -> Image.Image:
+    """Render the master plate: the whole set seen by an extreme-wide camera, no characters."""
+    cam = _plate_camera(location, size)
+    light = shot_light(location, time_of_day)
+    sl = render_set(location, light, time_of_day, cam, size)
+    bg = sl.background
+    if sl.foreground is not None:
+        fx, fy, rgba = sl.foreground
+        blend(bg, rgba, fx, fy)
+    return Image.fromarray(bg)
