@@ -34,7 +34,7 @@ Figures
     * `figure_extra`: a connected blob of changed pixels outside every figure box, tall and large
       enough to be a person at the shot's scale, that no displaced set element explains.
     * `hair_colour`, `skin_colour`, `outfit_colour`: in the layout's hair, face and outfit boxes,
-      the figure pixels are divided by the shot's character light (`renderer.character_light`)
+      the figure pixels are divided by the shot's character light (`character_light`)
       and compared with the design colour in CIEDE2000. Shading, line art, eyes and trim share the
       boxes, so the part's colour distance is the `palette_quantile` quantile of the per-pixel
       distances: the part matches when that share of its pixels is close to the design colour
@@ -85,13 +85,35 @@ from typing import TypeVar
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, Field
+from pydantic import Field
 from scipy import ndimage
-from skimage.color import deltaE_ciede2000, rgb2lab
 
+from inkreel.art.lighting import character_light, shot_light
+from inkreel.art.shot.frame import render_keyframe
 from inkreel.checks import Bundle
-from inkreel.evals import consistency as cons
-from inkreel.media import renderer
+from inkreel.measure.colour import INK_HEX, delta_e00, design_support, part_delta_e
+from inkreel.measure.figures import (
+    FigureThresholds,
+    ShotPixels,
+    box_slices,
+    boxes_mask,
+    differing,
+    load_rgb,
+    mirror_box,
+    palette_mask,
+    solid_regions,
+)
+from inkreel.measure.identity import (
+    Canon,
+    CropThresholds,
+    DescCache,
+    Descriptor,
+    Ref,
+    canonical_crop,
+    collect_identity,
+    reference_head,
+)
+from inkreel.measure.matching import blurred_grey, grey_window, masked_ncc, near_match
 from inkreel.media.camera import DEPTH_SCALE, FIGURE_HEIGHT_M, pixels_per_metre, project
 from inkreel.schemas import (
     Box,
@@ -123,12 +145,13 @@ DETECTS: dict[str, set[str]] = {
 }
 
 
-class ImageThresholds(BaseModel):
-    """Every threshold the image checks use (the defaults are calibrated on clean episodes)."""
+class ImageThresholds(FigureThresholds, CropThresholds):
+    """Every threshold the image checks use (the defaults are calibrated on clean episodes).
 
-    diff_threshold: int = Field(
-        default=10, description="Max channel difference from the set render that still matches."
-    )
+    Figure pixels and identity crops are measured with `inkreel.measure`'s thresholds, which
+    the consistency evaluation shares; the rest decide what the checks report.
+    """
+
     set_match: float = Field(
         default=0.01,
         description="Set mismatch (share of background pixels) under which no whole-frame "
@@ -136,20 +159,6 @@ class ImageThresholds(BaseModel):
     )
     alternative_gain: float = Field(
         default=0.5, description="An alternative must bring the mismatch under this fraction."
-    )
-    max_set_mismatch: float = Field(
-        default=0.5,
-        description="Above this mismatch, with no alternative, the keyframe is taken as not "
-        "drawn by this renderer and the pixel-difference checks are skipped.",
-    )
-    palette_threshold: float = Field(
-        default=12.0, description="Fallback figure mask: Lab distance from the background."
-    )
-    count_min_visible: float = Field(
-        default=0.2, description="Figures less in frame than this are not counted."
-    )
-    count_min_ink: float = Field(
-        default=0.05, description="Share of the body box that must be figure pixels."
     )
     person_min_height: float = Field(
         default=0.3,
@@ -268,7 +277,7 @@ def set_render(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> n
     if hit is not None:
         shape, packed = hit
         return np.frombuffer(zlib.decompress(packed), dtype=np.uint8).reshape(shape)
-    img, _, _ = renderer.render_keyframe(empty, location, {}, size)
+    img, _, _ = render_keyframe(empty, location, {}, size)
     rgb = np.asarray(img.convert("RGB"))
     rgb.setflags(write=False)  # read-only, like an unpacked hit
     entry = (rgb.shape, zlib.compress(rgb.tobytes(), 1))
@@ -277,81 +286,12 @@ def set_render(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> n
 
 
 # ---------------------------------------------------------------------------------------------
-# pixels
-
-
-def load_rgb(path: Path) -> np.ndarray:
-    """Read an image as (H, W, 3) uint8 RGB."""
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
-
-
-def _changed(a: np.ndarray, b: np.ndarray, threshold: int) -> np.ndarray:
-    return np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > threshold
-
-
-def _solid(changed: np.ndarray) -> np.ndarray:
-    """Changed regions without the specks and one-pixel seams compression leaves along edges."""
-    return np.asarray(ndimage.binary_opening(changed, structure=np.ones((3, 3), bool)))
-
-
-def _boxes_mask(boxes: list[Box], size: tuple[int, int], grow: int) -> np.ndarray:
-    W, H = size
-    m = np.zeros((H, W), bool)
-    for b in boxes:
-        m[max(0, b.y0 - grow) : max(0, b.y1 + grow), max(0, b.x0 - grow) : max(0, b.x1 + grow)] = 1
-    return m
-
-
-def _mirror_box(b: Box, width: int) -> Box:
-    return Box(x0=width - b.x1, y0=b.y0, x1=width - b.x0, y1=b.y1)
-
-
-def _slices(b: Box, size: tuple[int, int]) -> tuple[slice, slice]:
-    W, H = size
-    return slice(min(H, max(0, b.y0)), min(H, max(0, b.y1))), slice(
-        min(W, max(0, b.x0)), min(W, max(0, b.x1))
-    )
-
-
-def hex_lab(colour: str) -> np.ndarray:
-    """CIE L*a*b* of a "#rrggbb" colour."""
-    rgb = np.array([[[int(colour[i : i + 2], 16) for i in (1, 3, 5)]]], np.float64) / 255.0
-    return np.asarray(rgb2lab(rgb)[0, 0])
-
-
-_INK = "#{:02x}{:02x}{:02x}".format(*renderer.INK)
-
-
-def delta_e00(a: str, b: str) -> float:
-    """CIEDE2000 distance between two hex colours."""
-    return float(deltaE_ciede2000(hex_lab(a), hex_lab(b)))
-
-
-def _part_delta_e(
-    pixels: np.ndarray, lights: list[np.ndarray], colour: str, quantile: float
-) -> float:
-    """The `quantile` quantile of the CIEDE2000 distances of pixels (N, 3 uint8) to `colour`.
-
-    The pixels are unlit by each candidate light; the best light counts.
-    """
-    target = hex_lab(colour)
-    best = math.inf
-    for light in lights:
-        unlit = np.clip(pixels.astype(np.float64) / 255.0 / light[None, :], 0.0, 1.0)
-        lab = rgb2lab(unlit[None, :, :])[0]
-        d = deltaE_ciede2000(lab, np.broadcast_to(target, lab.shape))
-        best = min(best, float(np.quantile(d, quantile)))
-    return best
-
-
-# ---------------------------------------------------------------------------------------------
 # references
 
 
 @dataclass
 class _CharacterRefs:
-    refs: list[cons.Ref]
+    refs: list[Ref]
     off_design: dict[str, float]  # part -> share of reference pixels near the design colour
     notes: list[str]
 
@@ -373,7 +313,7 @@ def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterR
     hit = _recall(_REFS, key)
     if hit is not None:
         return hit
-    refs: list[cons.Ref] = []
+    refs: list[Ref] = []
     notes: list[str] = []
     support: dict[str, list[float]] = {}
     for view, rel in ch.turnaround.items():
@@ -383,24 +323,17 @@ def _character_refs(root: Path, name: str, board: StoryboardFile) -> _CharacterR
             continue
         with Image.open(path) as im:
             rgba = np.asarray(im.convert("RGBA"))
-        head, face, _ = cons.reference_head(ch.design, view, rgba)
+        head, face, _ = reference_head(ch.design, view, rgba)
         if head is not None:
-            canon = cons.canonical_crop(
+            canon = canonical_crop(
                 rgba[..., :3].astype(np.float64) / 255.0,
                 rgba[..., 3].astype(np.float64) / 255.0,
                 head,
                 "upper_body",
             )
-            refs.append(cons.Ref(name, view, face, canon))
-        # How much of the drawn reference carries each design colour (is the sheet on-model?).
-        px = rgba[..., :3][rgba[..., 3] > 200]
-        if len(px) > 8000:
-            px = px[:: len(px) // 8000]
-        if len(px):
-            lab = rgb2lab(px[None, :, :].astype(np.float64) / 255.0)[0]
-            for part, colour in _reference_parts(ch.design).items():
-                d = deltaE_ciede2000(lab, np.broadcast_to(hex_lab(colour), lab.shape))
-                support.setdefault(part, []).append(float((d < 10.0).mean()))
+            refs.append(Ref(name, view, face, canon))
+        for part, share in design_support(rgba, _reference_parts(ch.design)).items():
+            support.setdefault(part, []).append(share)
     out = _CharacterRefs(refs, {k: max(v) for k, v in support.items()}, notes)
     _remember(_REFS, key, out, _REFS_MAX)
     return out
@@ -518,17 +451,17 @@ class _Checker:
                 "skipped and figure pixels were estimated from the background palette."
             )
             return self._unexplained(rgb, None)
-        light = renderer.character_light(loc, shot.time_of_day)
+        light = character_light(loc, shot.time_of_day)
         expected = set_render(shot, loc, size)
-        union = _boxes_mask(bodies + [_mirror_box(b, W) for b in bodies], size, grow=3)
+        union = boxes_mask(bodies + [mirror_box(b, W) for b in bodies], size, grow=3)
         outside = ~union
         if outside.sum() < 0.05 * W * H:
-            outside = ~_boxes_mask(bodies, size, grow=3)
+            outside = ~boxes_mask(bodies, size, grow=3)
 
         def mismatch(a: np.ndarray, b: np.ndarray) -> float:
             if not outside.any():
                 return 0.0
-            return float(_solid(_changed(a, b, p.diff_threshold))[outside].mean())
+            return float(solid_regions(differing(a, b, p.diff_threshold))[outside].mean())
 
         base = mismatch(rgb, expected)
         self.score("set_mismatch", base)
@@ -540,7 +473,7 @@ class _Checker:
             cands: list[tuple[str, float, np.ndarray, LocationDesign, str]] = []
             flipped = expected[:, ::-1]
             cands.append(("mirrored", mismatch(rgb, flipped), flipped, loc, shot.time_of_day))
-            own = renderer._lighting(loc, shot.time_of_day)
+            own = shot_light(loc, shot.time_of_day)
             for tod, lighting in loc.lighting.items():
                 if tod == shot.time_of_day or lighting == own:
                     continue
@@ -597,7 +530,7 @@ class _Checker:
             )
             assert alt is not None
             background = alt
-            light_alt = renderer.character_light(loc, alt_tod)
+            light_alt = character_light(loc, alt_tod)
             lit = shot.model_copy(update={"time_of_day": alt_tod})
             return self._explained(rgb, background, [light, light_alt], loc, lit_as=lit)
         elif cause.startswith("location:"):
@@ -612,7 +545,7 @@ class _Checker:
                 ev,
             )
             assert alt is not None and alt_loc is not None
-            light_alt = renderer.character_light(alt_loc, shot.time_of_day)
+            light_alt = character_light(alt_loc, shot.time_of_day)
             return self._explained(
                 rgb, alt, [light, light_alt], alt_loc, set_checks=False, lit_as=shot
             )
@@ -629,21 +562,21 @@ class _Checker:
         bodies = [f.body for f in self.kf.figures if f.visible_fraction >= 0.2]
         if not bodies:
             return False
-        here = _boxes_mask(bodies, (W, H), grow=3)
-        there = _boxes_mask([_mirror_box(b, W) for b in bodies], (W, H), grow=3)
+        here = boxes_mask(bodies, (W, H), grow=3)
+        there = boxes_mask([mirror_box(b, W) for b in bodies], (W, H), grow=3)
         only_here, only_there = here & ~there, there & ~here
         if min(only_here.sum(), only_there.sum()) < 0.002 * W * H:
             return False
         outside = ~(here | there)
         flipped = expected[:, ::-1]
-        if outside.any() and _changed(rgb, flipped, self.p.diff_threshold)[outside].mean() > 0.005:
+        if outside.any() and differing(rgb, flipped, self.p.diff_threshold)[outside].mean() > 0.005:
             return False  # the set is not symmetric: the mirror test above would have seen it
-        ink = _solid(_changed(rgb, expected, self.p.diff_threshold))
+        ink = solid_regions(differing(rgb, expected, self.p.diff_threshold))
         return bool(ink[only_here].mean() < self.p.count_min_ink <= 0.5 * ink[only_there].mean())
 
     def _unexplained(self, rgb: np.ndarray, loc: LocationDesign | None) -> _Frame:
-        ink = cons.palette_mask(rgb, self.kf.figures, self.p.palette_threshold)
-        lights = [renderer.character_light(loc, self.shot.time_of_day)] if loc else [np.ones(3)]
+        ink = palette_mask(rgb, self.kf.figures, self.p.palette_threshold)
+        lights = [character_light(loc, self.shot.time_of_day)] if loc else [np.ones(3)]
         self.set_checks = False
         return _Frame(self.shot, self.kf, rgb, None, lights, ink, None, loc, self.shot)
 
@@ -656,10 +589,10 @@ class _Checker:
         set_checks: bool = True,
         lit_as: Shot | None = None,
     ) -> _Frame:
-        changed = _changed(rgb, background, self.p.diff_threshold)
+        changed = differing(rgb, background, self.p.diff_threshold)
         W, H = rgb.shape[1], rgb.shape[0]
-        ink = changed & _boxes_mask([f.body for f in self.kf.figures], (W, H), grow=3)
-        changed = _solid(changed)
+        ink = changed & boxes_mask([f.body for f in self.kf.figures], (W, H), grow=3)
+        changed = solid_regions(changed)
         self.set_checks = set_checks
         return _Frame(
             self.shot, self.kf, rgb, background, lights, ink, changed, loc, lit_as or self.shot
@@ -670,15 +603,15 @@ class _Checker:
     def count(self, fr: _Frame) -> None:
         p, size = self.p, fr.size
         missing = 0
-        solid = _solid(fr.ink)
+        solid = solid_regions(fr.ink)
         for f in fr.kf.figures:
             if f.visible_fraction < p.count_min_visible:
                 continue
-            sl = _slices(f.body, size)
+            sl = box_slices(f.body, size)
             own = np.ones((sl[0].stop - sl[0].start, sl[1].stop - sl[1].start), bool)
             for g in fr.kf.figures:
                 if g is not f:
-                    gs = _slices(g.body, size)
+                    gs = box_slices(g.body, size)
                     own[
                         max(0, gs[0].start - sl[0].start) : max(0, gs[0].stop - sl[0].start),
                         max(0, gs[1].start - sl[1].start) : max(0, gs[1].stop - sl[1].start),
@@ -707,13 +640,13 @@ class _Checker:
         assert fr.changed is not None and fr.background is not None
         p, size = self.p, fr.size
         W, H = size
-        figures = _boxes_mask([f.body for f in fr.kf.figures], size, grow=4)
+        figures = boxes_mask([f.body for f in fr.kf.figures], size, grow=4)
         loose = fr.changed & ~figures
         elements = {k: b for k, b in fr.kf.elements.items() if b.area > 0}
         # Set elements whose visible part changed: moved, vanished, or just covered.
         states: dict[str, tuple[_ElementState, float]] = {}
         for k, b in elements.items() if self.set_checks else ():
-            sl = _slices(b, size)
+            sl = box_slices(b, size)
             free = ~figures[sl]
             changed = fr.changed[sl] & free
             share = float(changed.sum() / max(1, free.sum()))
@@ -783,12 +716,12 @@ class _Checker:
                 # or the element drawn differently.
                 if share < p.element_changed_share:
                     continue
-                sl = _slices(elements[k], size)
+                sl = box_slices(elements[k], size)
                 ch = fr.changed[sl] & ~figures[sl]
                 under = np.zeros_like(ch)
                 for b in extra:
                     under[
-                        _slices(
+                        box_slices(
                             _shift_box(b, -elements[k].x0, -elements[k].y0),
                             (ch.shape[1], ch.shape[0]),
                         )
@@ -857,10 +790,10 @@ class _Checker:
         # Out of every camera's sight, keeping the other elements' indices (and their details).
         elements[idx] = el.model_copy(update={"x": -1000.0})
         without = set_render(fr.lit_as, loc.model_copy(update={"elements": elements}), size)
-        drawn_all = _changed(fr.background, without, p.diff_threshold)
+        drawn_all = differing(fr.background, without, p.diff_threshold)
         box = fr.kf.elements[key]
         # Its own pixels, without the glow a lamp or window throws around it.
-        own = drawn_all & ~figures & _boxes_mask([box], size, grow=2)
+        own = drawn_all & ~figures & boxes_mask([box], size, grow=2)
         if int(own.sum()) < p.element_min_px:
             return _ElementState("present")
         if float((~fr.changed[own]).mean()) >= 0.9:
@@ -874,14 +807,14 @@ class _Checker:
             for j in order[order.index(idx) + 1 :]
             if str(j) in fr.kf.elements
         ]
-        hidden = figures | _boxes_mask(later, size, grow=1)
+        hidden = figures | boxes_mask(later, size, grow=1)
         ys, xs = np.nonzero(own)
         y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
         R = int(min(240, max(16, 0.75 * max(x1 - x0, y1 - y0))))
-        templ = _gray(fr.background[y0:y1, x0:x1])
+        templ = blurred_grey(fr.background[y0:y1, x0:x1])
         tmask = own[y0:y1, x0:x1]
         search = (x0 - R, y0 - R, x1 + R, y1 + R)
-        c = cons.masked_ncc(*_window(fr.rgb, ~hidden, search), templ, tmask)
+        c = masked_ncc(*grey_window(fr.rgb, ~hidden, search), templ, tmask)
         in_place = float(c[R, R])
         iy, ix = (int(i) for i in np.unravel_index(int(np.argmax(c)), c.shape))
         best = float(c[iy, ix])
@@ -901,14 +834,14 @@ class _Checker:
             )
             shifted = set_render(fr.lit_as, loc.model_copy(update={"elements": elements}), size)
             m16 = shifted.astype(np.int16)
-            span = drawn_all | _changed(shifted, without, p.diff_threshold)
+            span = drawn_all | differing(shifted, without, p.diff_threshold)
         span = span & ~figures
         area = max(1, int(span.sum()))
         # Within a pixel: the move is found to a pixel and the renderer draws off the grid.
         tol = 2 * p.diff_threshold
-        wrong_in = int((~_near(k16, b16, span, tol)).sum())
-        wrong_gone = int((~_near(k16, w16, span, tol)).sum())
-        wrong_moved = int((~_near(k16, m16, span, tol)).sum()) if moving else area
+        wrong_in = int((~near_match(k16, b16, span, tol)).sum())
+        wrong_gone = int((~near_match(k16, w16, span, tol)).sum())
+        wrong_moved = int((~near_match(k16, m16, span, tol)).sum()) if moving else area
         behind = np.abs(k16 - w16).max(axis=2) < np.abs(k16 - b16).max(axis=2)
         seen = own & ~hidden
         vacated = float(behind[seen].mean()) if seen.any() else 0.0
@@ -956,7 +889,7 @@ class _Checker:
                 px = self._part_pixels(fr, f, box)
                 if px is None:
                     continue
-                d = _part_delta_e(px, fr.lights, colour, self._quantile(fr, colour))
+                d = part_delta_e(px, fr.lights, colour, self._quantile(fr, colour))
                 worst = max(worst, d)
                 if part == "outfit":
                     outfits[f.character] = (px, d)
@@ -975,10 +908,10 @@ class _Checker:
                     continue
                 ca, cb = self._design(a), self._design(b)
                 assert ca is not None and cb is not None
-                ab = _part_delta_e(
+                ab = part_delta_e(
                     outfits[a][0], fr.lights, cb.outfit_colour, self._quantile(fr, cb.outfit_colour)
                 )
-                ba = _part_delta_e(
+                ba = part_delta_e(
                     outfits[b][0], fr.lights, ca.outfit_colour, self._quantile(fr, ca.outfit_colour)
                 )
                 if ab <= p.outfit_delta_e and ba <= p.outfit_delta_e:
@@ -1015,21 +948,21 @@ class _Checker:
         Without a reliable figure mask (a keyframe the set render does not reproduce) the box
         holds background too, so only the base share is asked for.
         """
-        if fr.background is not None and delta_e00(colour, _INK) < self.p.ink_like_delta_e:
+        if fr.background is not None and delta_e00(colour, INK_HEX) < self.p.ink_like_delta_e:
             return self.p.ink_like_quantile
         return self.p.palette_quantile
 
     def _part_pixels(self, fr: _Frame, f: FigureLayout, box: Box | None) -> np.ndarray | None:
         if box is None or box.area == 0:
             return None
-        sl = _slices(box, fr.size)
+        sl = box_slices(box, fr.size)
         # Without the set to tell figure from background, the closest pixels of the whole box
         # are the part's: the background can only hide a drift there, not invent one.
         m = fr.ink[sl].copy() if fr.background is not None else np.ones(fr.ink[sl].shape, bool)
         for g in fr.kf.figures:
             if g is f:
                 continue
-            gs = _slices(g.body, fr.size)
+            gs = box_slices(g.body, fr.size)
             m[
                 max(0, gs[0].start - sl[0].start) : max(0, gs[0].stop - sl[0].start),
                 max(0, gs[1].start - sl[1].start) : max(0, gs[1].stop - sl[1].start),
@@ -1095,9 +1028,9 @@ class _Checker:
         all_refs = [r for cr in refs.values() for r in cr.refs]
         if not all_refs:
             return
-        sd = cons.ShotData(fr.lit_as, fr.kf.figures, fr.rgb, fr.ink, "set_difference", fr.location)
+        sd = ShotPixels(fr.lit_as, fr.kf.figures, fr.rgb, fr.ink, "set_difference", fr.location)
         board = self.board.model_copy(update={"cast": {}})
-        inp = cons.collect_identity(self.bundle.root, board, [sd], cons.Params(), [])
+        inp = collect_identity(self.bundle.root, board, [sd], p, [])
         cache = _ShotDescriptors(self.shared.descriptors, all_refs)
         worst_sim, worst_margin = 1.0, 1.0
         for crop in inp.crops:
@@ -1108,7 +1041,7 @@ class _Checker:
                 ((cache.sim(crop.canon, r.canon), r) for r in own), key=lambda t: t[0].sim
             )
             d = cache.get(crop.canon, crop.canon.valid)
-            if d is None or d.coverage < cons.Params().min_coverage_ratio * best_own[0].coverage:
+            if d is None or d.coverage < p.min_coverage_ratio * best_own[0].coverage:
                 continue  # occluded
             others: dict[str, float] = {}
             for r in all_refs:
@@ -1199,46 +1132,9 @@ class _Checker:
         return self.out
 
 
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    return np.asarray(ndimage.gaussian_filter(rgb @ np.array([0.299, 0.587, 0.114]), 1.0))
-
-
-def _window(
-    rgb: np.ndarray, valid: np.ndarray, box: tuple[int, int, int, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cut (grey, valid) to a box that may reach past the frame (outside is invalid)."""
-    x0, y0, x1, y1 = box
-    H, W = valid.shape
-    grey = np.zeros((y1 - y0, x1 - x0))
-    ok = np.zeros(grey.shape, bool)
-    cy0, cy1, cx0, cx1 = max(0, y0), min(H, y1), max(0, x0), min(W, x1)
-    if cy1 > cy0 and cx1 > cx0:
-        grey[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] = _gray(rgb[cy0:cy1, cx0:cx1])
-        ok[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0] = valid[cy0:cy1, cx0:cx1]
-    return grey, ok
-
-
 def _shift_box(b: Box, dx: float, dy: float) -> Box:
     x, y = round(dx), round(dy)
     return Box(x0=b.x0 + x, y0=b.y0 + y, x1=b.x1 + x, y1=b.y1 + y)
-
-
-def _near(frame: np.ndarray, source: np.ndarray, mask: np.ndarray, tol: int) -> np.ndarray:
-    """For the `mask` pixels of `frame`: does `source` match it within `tol`, give or take a
-    pixel? (int16 images.)"""
-    if not mask.any():
-        return np.zeros(0, bool)
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
-    P = 2
-    pad = np.pad(source, ((P, P), (P, P), (0, 0)), constant_values=-1000)
-    here = frame[y0:y1, x0:x1]
-    ok = np.zeros(here.shape[:2], bool)
-    for ey in (-1, 0, 1):
-        for ex in (-1, 0, 1):
-            sy, sx = y0 - ey + P, x0 - ex + P
-            ok |= np.abs(here - pad[sy : sy + y1 - y0, sx : sx + x1 - x0]).max(axis=2) <= tol
-    return np.asarray(ok[mask[y0:y1, x0:x1]])
 
 
 def _overlap(a: Box, b: Box) -> int:
@@ -1270,7 +1166,7 @@ class _Shared:
         self._near: dict[int, list[str]] | None = None
         self._lock = threading.Lock()
         # The references' descriptors: every figure of every shot is compared with them.
-        self.descriptors = cons.DescCache()
+        self.descriptors = DescCache()
 
     def refs(self, name: str) -> _CharacterRefs:
         with self._lock:
@@ -1294,16 +1190,16 @@ class _Shared:
         return picked
 
 
-class _ShotDescriptors(cons.DescCache):
+class _ShotDescriptors(DescCache):
     """One shot's descriptor cache: its crops' own, the references' from the storyboard's
     (describing the references again for every shot was most of the identity check's time)."""
 
-    def __init__(self, shared: cons.DescCache, refs: list[cons.Ref]) -> None:
+    def __init__(self, shared: DescCache, refs: list[Ref]) -> None:
         super().__init__()
         self.shared = shared
         self.refs = {id(c) for r in refs for c in (r.canon, r.canon.flipped())}
 
-    def get(self, c: cons._Canon, valid: np.ndarray) -> cons._Desc | None:
+    def get(self, c: Canon, valid: np.ndarray) -> Descriptor | None:
         if id(c) in self.refs:
             with _LOCK:
                 return self.shared.get(c, valid)
