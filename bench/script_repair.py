@@ -23,7 +23,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from inkreel.agents import screenwriter
-from inkreel.evals.plant_text import LEVEL_TYPES, plant
+from inkreel.drills.text_defects import LEVEL_TYPES, plant_text
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.providers.offline.script import write_script
 from inkreel.providers.prompt_io import tag
@@ -72,7 +72,7 @@ def main() -> None:
                     request = EpisodeRequest(episode="bench", idea=idea, length_s=45, seed=seed)
                     for defect in LEVEL_TYPES["script"]:
                         board = StoryboardFile(shots=[], script=draft)
-                        made = plant(board, defect, "script", random.Random(seed))
+                        made = plant_text(board, defect, "script", random.Random(seed))
                         if made is None or made[0].script is None:
                             continue
                         bad, truth = made[0].script, made[1]

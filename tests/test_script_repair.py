@@ -15,7 +15,7 @@ import pytest
 from langgraph.runtime import Runtime
 
 from inkreel.agents import screenwriter
-from inkreel.evals.plant_text import LEVEL_TYPES, PlantedDefect, plant
+from inkreel.drills.text_defects import LEVEL_TYPES, PlantedDefect, plant_text
 from inkreel.graphs.state import EpisodeRequest
 from inkreel.providers.offline.script import write_script
 from inkreel.providers.prompt_io import read_json_tag, tag
@@ -42,7 +42,7 @@ def planted(defect: str) -> tuple[Script, PlantedDefect]:
     """The first of a few drafts that has room for the defect, with it planted."""
     for seed in range(6):
         board = StoryboardFile(shots=[], script=draft(seed))
-        made = plant(board, defect, "script", random.Random(1))
+        made = plant_text(board, defect, "script", random.Random(1))
         if made is not None and made[0].script is not None:
             return made[0].script, made[1]
     raise AssertionError(f"no draft has room for {defect}")

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from inkreel.drills import IMAGE_TYPES, LEVEL_TYPES, SHEET_DRIFTS
 from inkreel.providers.budget import Ledger
 from inkreel.providers.dispatch import Dispatch
 from inkreel.providers.faults import FaultPlan
@@ -105,10 +106,6 @@ def build_providers(
     dispatch.video_poll_s = settings.video_poll_s
     drift = script_drift = sheet_drift = None
     if settings.drift_rate:
-        from inkreel.agents.character_designer import SHEET_DRIFTS
-        from inkreel.evals.plant_image import IMAGE_TYPES
-        from inkreel.evals.plant_text import LEVEL_TYPES
-
         # At most limit - 1 drifted takes in a row, so the repair loop can always get a
         # clean one within its attempts (as a fault drill's faults are survivable).
         drift = FaultPlan(
