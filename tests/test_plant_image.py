@@ -11,7 +11,7 @@ import pytest
 
 from inkreel.checks import DEFECT_TYPES, Bundle
 from inkreel.checks.image import DETECTS, check_image, load_rgb
-from inkreel.evals.plant_image import IMAGE_TYPES, PlantedDefect, plant
+from inkreel.drills.image_defects import IMAGE_TYPES, PlantedDefect, plant_image
 
 from .test_checks_image import build_episode
 
@@ -37,7 +37,7 @@ def test_image_types_are_defect_types() -> None:
 def test_planted_defect_changes_one_shot_and_is_found(episode: Bundle, defect: str) -> None:
     before = _digests(episode.root)
     out_dir = episode.root / "planted" / defect
-    made = plant(episode.board, episode.root, out_dir, defect, random.Random(7))
+    made = plant_image(episode.board, episode.root, out_dir, defect, random.Random(7))
     assert made is not None
     board, planted = made
     assert isinstance(planted, PlantedDefect)
@@ -70,8 +70,8 @@ def test_planted_defect_changes_one_shot_and_is_found(episode: Bundle, defect: s
 
 
 def test_planting_is_reproducible(episode: Bundle, tmp_path: Path) -> None:
-    a = plant(episode.board, episode.root, tmp_path / "a", "hair_colour", random.Random(3))
-    b = plant(episode.board, episode.root, tmp_path / "b", "hair_colour", random.Random(3))
+    a = plant_image(episode.board, episode.root, tmp_path / "a", "hair_colour", random.Random(3))
+    b = plant_image(episode.board, episode.root, tmp_path / "b", "hair_colour", random.Random(3))
     assert a is not None and b is not None
     assert a[1] == b[1]
     (sid,) = a[1].shots
@@ -84,16 +84,18 @@ def test_no_qualifying_shot_gives_none(episode: Bundle, tmp_path: Path) -> None:
         update={"locations": {"Tea Room": episode.board.locations["Tea Room"]}}
     )
     one_set.shots = [s for s in one_set.shots if s.location == "Tea Room"]
-    assert plant(one_set, episode.root, tmp_path, "wrong_location", random.Random(0)) is None
+    assert plant_image(one_set, episode.root, tmp_path, "wrong_location", random.Random(0)) is None
     nobody = one_set.model_copy(deep=True)
     for s in nobody.shots:
         s.blocking = []
     for kf in nobody.keyframes.values():
         kf.figures = []
-    assert plant(nobody, episode.root, tmp_path, "missing_character", random.Random(0)) is None
+    assert (
+        plant_image(nobody, episode.root, tmp_path, "missing_character", random.Random(0)) is None
+    )
     assert not list(tmp_path.iterdir())
 
 
 def test_unknown_defect_is_a_clear_error(episode: Bundle, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="hair_colour"):
-        plant(episode.board, episode.root, tmp_path, "eyeline_mismatch", random.Random(0))
+        plant_image(episode.board, episode.root, tmp_path, "eyeline_mismatch", random.Random(0))

@@ -10,7 +10,7 @@ import pytest
 from inkreel.checks import DEFECT_TYPES, Bundle
 from inkreel.checks import script as script_checks
 from inkreel.checks import storyboard as storyboard_checks
-from inkreel.evals.plant_text import LEVEL_TYPES, plant
+from inkreel.drills.text_defects import LEVEL_TYPES, plant_text
 from inkreel.schemas import Finding, StoryboardFile
 
 from .test_checks_storyboard import IDEA, TRIO_IDEA, offline_board
@@ -48,7 +48,7 @@ def test_planted_defect_is_found_where_it_was_planted(
     assert findings(trio) == []
     before = trio.model_dump_json()
     for seed in range(3):
-        planted = plant(trio, defect, level, random.Random(seed))
+        planted = plant_text(trio, defect, level, random.Random(seed))
         assert planted is not None
         board, truth = planted
         assert trio.model_dump_json() == before, "the original must be left alone"
@@ -63,7 +63,7 @@ def test_planted_defect_is_found_where_it_was_planted(
 
 def test_storyboard_plants_change_only_the_planted_shot(trio: StoryboardFile) -> None:
     for defect in LEVEL_TYPES["storyboard"]:
-        planted = plant(trio, defect, "storyboard", random.Random(5))
+        planted = plant_text(trio, defect, "storyboard", random.Random(5))
         assert planted is not None
         board, truth = planted
         assert board.script == trio.script
@@ -73,7 +73,7 @@ def test_storyboard_plants_change_only_the_planted_shot(trio: StoryboardFile) ->
 
 def test_script_plants_leave_the_shots_alone(trio: StoryboardFile) -> None:
     for defect in LEVEL_TYPES["script"]:
-        planted = plant(trio, defect, "script", random.Random(5))
+        planted = plant_text(trio, defect, "script", random.Random(5))
         assert planted is not None
         board, truth = planted
         assert board.shots == trio.shots and board.script != trio.script, defect
@@ -86,17 +86,17 @@ def test_script_plants_leave_the_shots_alone(trio: StoryboardFile) -> None:
 
 def test_planting_is_deterministic(trio: StoryboardFile) -> None:
     for level, defect in CASES:
-        a = plant(trio, defect, level, random.Random(11))
-        b = plant(trio, defect, level, random.Random(11))
+        a = plant_text(trio, defect, level, random.Random(11))
+        b = plant_text(trio, defect, level, random.Random(11))
         assert a is not None and b is not None
         assert a[1] == b[1] and a[0] == b[0]
 
 
 def test_no_room_means_none_and_unknown_types_are_refused(duo: StoryboardFile) -> None:
     # Two characters in every scene: nobody is elsewhere to speak or to wander in.
-    assert plant(duo, "extra_character", "storyboard", random.Random(0)) is None
-    assert plant(duo, "wrong_location", "script", random.Random(0)) is None
+    assert plant_text(duo, "extra_character", "storyboard", random.Random(0)) is None
+    assert plant_text(duo, "wrong_location", "script", random.Random(0)) is None
     no_script = duo.model_copy(update={"script": None})
-    assert plant(no_script, "outfit_swap", "script", random.Random(0)) is None
+    assert plant_text(no_script, "outfit_swap", "script", random.Random(0)) is None
     with pytest.raises(ValueError, match="no storyboard-level planter"):
-        plant(duo, "hair_colour", "storyboard", random.Random(0))
+        plant_text(duo, "hair_colour", "storyboard", random.Random(0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import colorsys
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +15,7 @@ from inkreel.agents.common import artifact, ask
 from inkreel.art.character.sheet import render_reference_sheet
 from inkreel.art.set.plate import render_plate
 from inkreel.checks.answers import Issue, repair_record, validate_character, validate_location
+from inkreel.drills import drifted_design
 from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio
 from inkreel.memory import Match
@@ -115,24 +115,6 @@ def _draw_character(
         first_episode=episode,
     )
     return character, [artifact(ctx, p, kind, AGENT, seed, REFERENCE_ARTIST) for kind, p in files]
-
-
-SHEET_DRIFTS = ("hair_colour", "outfit_colour")
-
-
-def drifted_design(design: CharacterDesign, defect: str) -> CharacterDesign:
-    """The design as a drifting image model might draw it: one colour half a turn away."""
-    part = "hair_colour" if defect == "hair_colour" else "outfit_colour"
-    if part == "hair_colour" and (design.hair_style == "bald" or "hat" in design.accessories):
-        part = "outfit_colour"  # no hair to see
-    return design.model_copy(update={part: _opposite(getattr(design, part))})
-
-
-def _opposite(colour: str) -> str:
-    r, g, b = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
-    h, lightness, sat = colorsys.rgb_to_hls(r, g, b)
-    r, g, b = colorsys.hls_to_rgb((h + 0.5) % 1.0, min(max(lightness, 0.35), 0.65), max(sat, 0.6))
-    return "#{:02x}{:02x}{:02x}".format(*(round(v * 255) for v in (r, g, b)))
 
 
 class SheetTask(BaseModel):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
-import tempfile
 import wave
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,12 +17,12 @@ from typing import Any
 
 import numpy as np
 from langgraph.runtime import Runtime
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask, credit, rejections
 from inkreel.art.shot import frame
 from inkreel.checks.answers import default_shot, validate_shot_plan, validate_shot_spec
+from inkreel.drills import drifted_keyframe
 from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
@@ -40,12 +38,10 @@ from inkreel.schemas import (
     Angle,
     Beat,
     Blocking,
-    Box,
     Camera,
     Character,
     CharacterDesign,
     Emotion,
-    FigureLayout,
     Framing,
     Keyframe,
     Location,
@@ -54,7 +50,6 @@ from inkreel.schemas import (
     Shot,
     ShotPlan,
     ShotSpec,
-    StoryboardFile,
     Take,
     Voice,
 )
@@ -548,7 +543,8 @@ def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[
     drift = ctx.providers.drift
     defect = drift.fault_for(f"{task.seed}:{task.shot.id}", task.attempt) if drift else None
     if defect is not None:
-        image = drifted(image, task, defect, key, figures, elements)
+        drawn = (figures, elements)
+        image = drifted_keyframe(image, task.shot, task.location, task.cast, defect, key, drawn)
 
     def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
         if entry.offline:
@@ -572,39 +568,6 @@ def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[
     with atomic_path(layout) as tmp:
         tmp.write_text(keyframe.model_dump_json(), encoding="utf-8")
     return keyframe, png, (used.provider, used.model)
-
-
-def drifted(
-    image: Image.Image,
-    task: ShotTask,
-    defect: str,
-    key: str,
-    figures: list[FigureLayout],
-    elements: dict[str, Box],
-) -> Image.Image:
-    """The keyframe with one continuity defect, as an imperfect image model might draw it
-    (a drift drill: `INKREEL_DRIFT_RATE`); the defects are the planted-defect evaluation's."""
-    from inkreel.evals.plant_image import plant
-
-    with tempfile.TemporaryDirectory(prefix="inkreel-drift-") as folder:
-        root = Path(folder)
-        image.save(root / "clean.png")
-        shot = task.shot
-        board = StoryboardFile(
-            shots=[shot],
-            keyframes={
-                shot.id: Keyframe(
-                    shot_id=shot.id, path="clean.png", figures=figures, elements=elements
-                )
-            },
-            cast={n: Character(id=n, design=d) for n, d in task.cast.items()},
-            locations={shot.location: Location(id=shot.location, design=task.location)},
-        )
-        made = plant(board, root, root, defect, random.Random(key))
-        if made is None:
-            return image  # nothing of that kind to get wrong in this shot
-        with Image.open(root / made[0].keyframes[shot.id].path) as bad:
-            return bad.convert("RGB")
 
 
 def render_keyframe(task: ShotTask, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ The user's own screenplay is checked but never rewritten: its findings are repor
 from __future__ import annotations
 
 import json
-import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +31,7 @@ from inkreel.checks.answers import (
     validate_script_draft,
     validate_shot_lines,
 )
+from inkreel.drills import drifted_script
 from inkreel.graphs.state import EpisodeState
 from inkreel.media.fountain_write import write_fountain
 from inkreel.providers.dispatch import Answer
@@ -103,7 +103,7 @@ def write_script(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[
     drift = ctx.providers.script_drift
     defect = drift.fault_for(f"{request.seed}:script", 1) if drift else None
     if defect is not None:
-        script = drifted(script, defect, request.seed)
+        script = drifted_script(script, defect, request.seed)
     return {"script": script, "text_models": credit("screenplay", answer)}
 
 
@@ -161,17 +161,6 @@ def _stageable(script: Script, ctx: Services) -> Script:
     for issue in checked.repairs:
         ctx.event("script_repaired", issue=str(issue))
     return checked.value
-
-
-def drifted(script: Script, defect: str, seed: int) -> Script:
-    """The draft with one continuity defect, as an imperfect model might write it (the drift
-    drill: `INKREEL_DRIFT_RATE`); the defects are the planted-defect evaluation's."""
-    from inkreel.evals.plant_text import plant
-
-    made = plant(StoryboardFile(shots=[], script=script), defect, "script", random.Random(seed))
-    if made is None or made[0].script is None:
-        return script  # nothing of that kind to get wrong in this script
-    return made[0].script
 
 
 def check_script(

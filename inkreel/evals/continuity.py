@@ -1,8 +1,8 @@
 """Planted-defect evaluation of the continuity checker.
 
 For every clean episode (a storyboard.json with its script and keyframes) and every defect
-type each level supports, a generator plants exactly one defect (`evals.plant_text` for the
-script and storyboard levels, `evals.plant_image` for keyframes), and the checker runs on the
+type each level supports, a generator plants exactly one defect (`drills.text_defects` for the
+script and storyboard levels, `drills.image_defects` for keyframes), and the checker runs on the
 result. Untouched controls are the clean episodes' own units: every scene (script and
 storyboard levels) and every shot (image level).
 
@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from inkreel.checks import DEFECT_TYPES, Bundle, evidence_for, run_checks
+from inkreel.drills import IMAGE_TYPES, LEVEL_TYPES, plant_image, plant_text
 from inkreel.project import write_text_atomic
 from inkreel.schemas import Finding
 
@@ -112,12 +113,8 @@ def _plant(
 ) -> tuple[Bundle, Any] | None:
     made: Any
     if level == "image":
-        from inkreel.evals.plant_image import plant as plant_image
-
         made = plant_image(bundle.board, bundle.root, out_dir, defect, rng)
     else:
-        from inkreel.evals.plant_text import plant as plant_text
-
         made = plant_text(bundle.board, defect, level, rng)
     if made is None:
         return None
@@ -127,9 +124,6 @@ def _plant(
 
 def level_types() -> dict[str, list[str]]:
     """Which defect types each level can plant."""
-    from inkreel.evals.plant_image import IMAGE_TYPES
-    from inkreel.evals.plant_text import LEVEL_TYPES
-
     return {**{k: list(v) for k, v in LEVEL_TYPES.items()}, "image": list(IMAGE_TYPES)}
 
 

@@ -23,7 +23,7 @@ class FigureThresholds(BaseModel):
 
     One set for the image checks and the consistency evaluation. The values are the ones the
     image checks shipped with (chosen by hand on clean episodes of the offline renderer: no image
-    finding on a clean episode, every defect `inkreel.drills.plant_image` plants found; the tests
+    finding on a clean episode, every defect `inkreel.drills.image_defects` plants found; the tests
     of both hold them to that). The evaluation had its own copies until they were unified here;
     two of its values differed (`max_set_mismatch` 0.2, `count_min_visible` 0.05) and now follow
     the checks, so both read a frame the same way.

@@ -1,6 +1,9 @@
 """Plant one continuity defect in a storyboard's keyframes, to measure the image checks.
 
-    planted = plant(board, root, out_dir, "hair_colour", random.Random(3))
+Used by the planted-defect evaluation (`inkreel.evals.continuity`) and by the keyframe drift
+drill (`inkreel.drills.drift`).
+
+    planted = plant_image(board, root, out_dir, "hair_colour", random.Random(3))
     if planted is not None:
         bad_board, defect = planted
 
@@ -34,7 +37,7 @@ from pydantic import BaseModel
 
 from inkreel.art.lighting import shot_light
 from inkreel.art.shot.frame import render_keyframe
-from inkreel.checks.image import delta_e00
+from inkreel.measure.colour import delta_e00
 from inkreel.media.camera import FIGURE_HEIGHT_M, pixels_per_metre
 from inkreel.schemas import (
     Blocking,
@@ -365,7 +368,7 @@ _PLANTERS: dict[str, _Planter] = {
 }
 
 
-def plant(
+def plant_image(
     board: StoryboardFile, root: Path, out_dir: Path, defect: str, rng: random.Random
 ) -> tuple[StoryboardFile, PlantedDefect] | None:
     """Plant `defect` in one shot picked with `rng`; None if no shot of the board qualifies."""

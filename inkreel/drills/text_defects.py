@@ -1,6 +1,9 @@
 """Planted continuity defects in the script and the storyboard, for measuring the checks.
 
-    planted = plant(board, "line_flip", "storyboard", random.Random(7))
+Used by the planted-defect evaluation (`inkreel.evals.continuity`) and by the script drift
+drill (`inkreel.drills.drift`).
+
+    planted = plant_text(board, "line_flip", "storyboard", random.Random(7))
     if planted is not None:
         bad_board, truth = planted
 
@@ -38,7 +41,9 @@ Planted = tuple[StoryboardFile, PlantedDefect]
 Planter = Callable[[StoryboardFile, random.Random], Planted | None]
 
 
-def plant(board: StoryboardFile, defect: str, level: str, rng: random.Random) -> Planted | None:
+def plant_text(
+    board: StoryboardFile, defect: str, level: str, rng: random.Random
+) -> Planted | None:
     """Return a copy of the board with one defect planted, or None if this episode has no room.
 
     Raises ValueError for a (level, defect) pair no planter supports (see `LEVEL_TYPES`).
