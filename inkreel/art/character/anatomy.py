@@ -21,7 +21,7 @@ _CHIN = 14.7  # chin of the reference (oval) face
 
 
 @dataclass(frozen=True)
-class _Shape:
+class Shape:
     """Where a design's head and body parts land in its 100-unit figure.
 
     Everything is drawn in reference units (an oval, average, 1.0-tall figure) and then
@@ -62,15 +62,15 @@ class _Shape:
 
 
 @lru_cache(maxsize=64)
-def body_shape(build: str, face: str, height: float) -> _Shape:
+def body_shape(build: str, face: str, height: float) -> Shape:
     b = BUILD.get(build, BUILD["average"])
     fc = FACES.get(face, FACES["oval"])
     hs = max(0.85, min(1.18, (1.0 / max(height, 0.5)) ** 0.75))
-    probe = _Shape(b, fc, hs, 0.0, (0.0,), (0.0,))
+    probe = Shape(b, fc, hs, 0.0, (0.0,), (0.0,))
     chin = probe.head_y(_CHIN)
     neckline = chin + b.neck_len * hs
     crotch = neckline + 34.1 * (0.45 + 0.55 * hs)
-    return _Shape(b, fc, hs, chin, (_CHIN, 16.4, 50.5, 100.0), (chin, neckline, crotch, 100.0))
+    return Shape(b, fc, hs, chin, (_CHIN, 16.4, 50.5, 100.0), (chin, neckline, crotch, 100.0))
 
 
 class Warp:

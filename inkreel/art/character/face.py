@@ -111,7 +111,37 @@ def _eye(
     bot_pts = [(ex + ew / 2 * u, bot(u)) for u in us[::-1]]
     white = top_pts + bot_pts
     f.poly(white, WHITE, line=0.0, tag="eyes")
-    icx = ex + glance * ew * 0.18
+    _iris(f, ex + glance * ew * 0.18, ey, ew, e, es, iris_c, white)
+    # Upper lash: heavy at the outer corner with a flick, the key stroke of a manhua eye.
+    outer_first = top_pts if inner > 0 else top_pts[::-1]
+    ox, oy = outer_first[0]
+    flick = 0.35 + max(es.tilt, 0.0) * 0.5
+    lash = [(ox - inner * 0.55 * (1 + max(es.tilt, 0.0)), oy - flick), *outer_first]
+    f.stroke(lash, INK, (0.35 * es.lash, 0.62 * es.lash, 0.3 * es.lash))
+    if es.lid:
+        # the heavy lid's crease, following the eye's full round above the lowered lid
+        crease = [
+            (ex + ew / 2 * u, ey - eh / 2 * (1 - u * u) ** es.top - 0.35 + lift(u))
+            for u in us[2:-2]
+        ]
+        f.stroke(crease, mix(INK, iris_c, 0.35), (0.05, 0.16, 0.05))
+    low = [(x, y) for x, y in bot_pts]
+    low = low[2:8] if inner > 0 else low[5:11]
+    f.stroke(low, mix(INK, iris_c, 0.3), (0.06, 0.2 if es.h < 1.1 else 0.26, 0.06))
+    f.mark("eyes", box)
+
+
+def _iris(
+    f: DisplayList,
+    icx: float,
+    ey: float,
+    ew: float,
+    e: Expr,
+    es: EyeShape,
+    iris_c: RGB,
+    white: list[Pt],
+) -> None:
+    """Draw the iris, pupil and highlights centred at x `icx`, clipped to the eye's white."""
     irx = ew * 0.31 * e.iris * es.iris
     iry = 2.75 * 0.47 * max(e.iris, 0.78) * es.iris * max(0.85, min(es.h, 1.15))
     icy = ey + 0.15 + (0.25 * es.lid * es.h if es.lid else 0.0)
@@ -144,23 +174,6 @@ def _eye(
             line=0.0,
             clip=white,
         )
-    # Upper lash: heavy at the outer corner with a flick, the key stroke of a manhua eye.
-    outer_first = top_pts if inner > 0 else top_pts[::-1]
-    ox, oy = outer_first[0]
-    flick = 0.35 + max(es.tilt, 0.0) * 0.5
-    lash = [(ox - inner * 0.55 * (1 + max(es.tilt, 0.0)), oy - flick), *outer_first]
-    f.stroke(lash, INK, (0.35 * es.lash, 0.62 * es.lash, 0.3 * es.lash))
-    if es.lid:
-        # the heavy lid's crease, following the eye's full round above the lowered lid
-        crease = [
-            (ex + ew / 2 * u, ey - eh / 2 * (1 - u * u) ** es.top - 0.35 + lift(u))
-            for u in us[2:-2]
-        ]
-        f.stroke(crease, mix(INK, iris_c, 0.35), (0.05, 0.16, 0.05))
-    low = [(x, y) for x, y in bot_pts]
-    low = low[2:8] if inner > 0 else low[5:11]
-    f.stroke(low, mix(INK, iris_c, 0.3), (0.06, 0.2 if es.h < 1.1 else 0.26, 0.06))
-    f.mark("eyes", box)
 
 
 def face_features(
@@ -184,19 +197,7 @@ def face_features(
         band = band + [(x, y - 3.0) for x, y in reversed(band)]
         f.poly(band, skin_sh, line=0.0, clip=face)
     if expression == Emotion.happy or expression == Emotion.sad:
-        cheeks = [(-3.2, 10.7), (3.3, 10.7)] if view == "front" else [(-1.2, 10.8), (3.6, 10.9)]
-        if view == "side":
-            cheeks = [(2.6, 10.8)]
-        blush = mix(skin, (240, 120, 130), 0.45)
-        for cx, cy in cheeks:
-            f.poly(ellipse(cx, cy, 1.2, 0.55, 14), blush, line=0.0, clip=face)
-            for j in range(3):
-                x = cx - 0.6 + j * 0.55
-                f.stroke(
-                    [(x + 0.25, cy - 0.3), (x - 0.15, cy + 0.3)],
-                    mix(blush, INK, 0.3),
-                    (0.08, 0.12, 0.08),
-                )
+        _blush(f, view, skin, face)
     es = EYE_SHAPES.get(d.eyes, EYE_SHAPES["round"])
     if view == "front":
         _eye(f, -2.45, 8.4, 3.2, e, eye, eyes_closed, glance, 1.0, es)
@@ -214,43 +215,65 @@ def face_features(
         _eye(f, 3.55, 8.4, 1.7, e, eye, eyes_closed, 1.0, 1.0, es)
         mx = 4.55
     if "beard" in d.accessories:
-        bc = hair if luma(hair) < 200 else (120, 110, 100)
-        if view == "side":
-            beard = [
-                (5.3, 12.9),
-                (4.9, 14.6),
-                (3.2, 15.6),
-                (0.8, 13.6),
-                (-1.8, 11.6),
-                (0.8, 11.8),
-                (3.0, 13.0),
-                (4.2, 12.9),
-            ]
-            must = [(5.6, 11.2), (4.3, 11.6), (4.4, 11.0), (5.3, 10.7)]
-        else:
-            beard = sym(
-                [
-                    (0.0, 13.5),
-                    (1.8, 12.9),
-                    (3.6, 11.4),
-                    (4.9, 9.8),
-                    (4.3, 12.8),
-                    (2.6, 14.8),
-                    (0.0, 16.0),
-                ]
-            )
-            must = sym([(0.0, 11.4), (1.0, 11.2), (2.0, 11.9), (1.3, 12.2), (0.0, 11.9)])
-            if view == "three_quarter":
-                beard = Warp(view).head(beard)
-                must = [(x + mx, y) for x, y in must]
-        f.poly(beard, bc, sil=True, shade=(0.8, 0.6), shade_fill=mix(bc, INK, 0.4))
-        f.poly(must, bc, line=0.7)
+        _beard(f, view, hair, mx)
     _mouth(f, view, e, expression, mouth_open, mx, 12.35, tag="mouth")
     # The mouth box covers both extremes so a mouth patch can be swapped without seams.
     g = DisplayList()
     _mouth(g, view, e, expression, 1.0, mx, 12.35, tag="mouth")
     _mouth(g, view, e, expression, 0.0, mx, 12.35, tag="mouth")
     f.mark("mouth", g.marks["mouth"])
+
+
+def _blush(f: DisplayList, view: str, skin: RGB, face: list[Pt]) -> None:
+    """Blush the cheeks, with the hatching manhua puts over a blush."""
+    cheeks = [(-3.2, 10.7), (3.3, 10.7)] if view == "front" else [(-1.2, 10.8), (3.6, 10.9)]
+    if view == "side":
+        cheeks = [(2.6, 10.8)]
+    blush = mix(skin, (240, 120, 130), 0.45)
+    for cx, cy in cheeks:
+        f.poly(ellipse(cx, cy, 1.2, 0.55, 14), blush, line=0.0, clip=face)
+        for j in range(3):
+            x = cx - 0.6 + j * 0.55
+            f.stroke(
+                [(x + 0.25, cy - 0.3), (x - 0.15, cy + 0.3)],
+                mix(blush, INK, 0.3),
+                (0.08, 0.12, 0.08),
+            )
+
+
+def _beard(f: DisplayList, view: str, hair: RGB, mx: float) -> None:
+    """Draw a beard and moustache (`mx`: the mouth's x in this view)."""
+    bc = hair if luma(hair) < 200 else (120, 110, 100)
+    if view == "side":
+        beard = [
+            (5.3, 12.9),
+            (4.9, 14.6),
+            (3.2, 15.6),
+            (0.8, 13.6),
+            (-1.8, 11.6),
+            (0.8, 11.8),
+            (3.0, 13.0),
+            (4.2, 12.9),
+        ]
+        must = [(5.6, 11.2), (4.3, 11.6), (4.4, 11.0), (5.3, 10.7)]
+    else:
+        beard = sym(
+            [
+                (0.0, 13.5),
+                (1.8, 12.9),
+                (3.6, 11.4),
+                (4.9, 9.8),
+                (4.3, 12.8),
+                (2.6, 14.8),
+                (0.0, 16.0),
+            ]
+        )
+        must = sym([(0.0, 11.4), (1.0, 11.2), (2.0, 11.9), (1.3, 12.2), (0.0, 11.9)])
+        if view == "three_quarter":
+            beard = Warp(view).head(beard)
+            must = [(x + mx, y) for x, y in must]
+    f.poly(beard, bc, sil=True, shade=(0.8, 0.6), shade_fill=mix(bc, INK, 0.4))
+    f.poly(must, bc, line=0.7)
 
 
 def _mouth(

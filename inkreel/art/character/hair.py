@@ -81,52 +81,12 @@ def bang_edge(view: str, style: HairStyle) -> list[Pt]:
 def back_hair(
     f: DisplayList, view: str, style: HairStyle, hair: RGB, hair_sh: RGB, accent: RGB, w: Warp
 ) -> None:
+    """Draw the hair behind the head: its mass, a ponytail or a bun, with their ties."""
     if style == HairStyle.bald:
         return
     sh = (1.4, 0.0)
     if view == "side":
-        if style == HairStyle.long:
-            f.poly(
-                [
-                    (-1.0, 4.0),
-                    (-6.6, 6.0),
-                    (-7.0, 20.0),
-                    (-6.0, 32.0),
-                    (-3.0, 33.0),
-                    (-2.0, 20.0),
-                    (-0.6, 12.0),
-                ],
-                hair,
-                sil=True,
-                shade=sh,
-                shade_fill=hair_sh,
-            )
-        elif style == HairStyle.ponytail:
-            f.poly(
-                [
-                    (-4.2, 3.2),
-                    (-7.0, 5.0),
-                    (-8.6, 14.0),
-                    (-7.6, 27.0),
-                    (-6.2, 29.0),
-                    (-6.4, 17.0),
-                    (-4.6, 8.0),
-                ],
-                hair,
-                sil=True,
-                shade=sh,
-                shade_fill=hair_sh,
-            )
-            f.poly(ellipse(-5.6, 4.6, 0.9, 1.3, 10), accent, line=0.8)
-        elif style == HairStyle.bun:
-            f.poly(
-                ellipse(-4.6, 1.6, 3.0, 3.0, 20),
-                hair,
-                sil=True,
-                shade=(0.8, 0.8),
-                shade_fill=hair_sh,
-            )
-            f.stroke([(-7.8, -0.8), (-1.6, 3.4)], accent, (0.35, 0.35, 0.35))
+        _profile_back_hair(f, style, hair, hair_sh, accent)
         return
     if view == "back":
         return  # the back view draws all its hair in front of the head
@@ -165,6 +125,55 @@ def back_hair(
     if view == "three_quarter":
         pts = [(x - 0.6, y) for x, y in w.head(pts)]
     f.poly(pts, hair, sil=True, shade=sh, shade_fill=hair_sh)
+
+
+def _profile_back_hair(
+    f: DisplayList, style: HairStyle, hair: RGB, hair_sh: RGB, accent: RGB
+) -> None:
+    """Draw the hair behind the head in profile: long hair, a ponytail or a bun."""
+    sh = (1.4, 0.0)
+    if style == HairStyle.long:
+        f.poly(
+            [
+                (-1.0, 4.0),
+                (-6.6, 6.0),
+                (-7.0, 20.0),
+                (-6.0, 32.0),
+                (-3.0, 33.0),
+                (-2.0, 20.0),
+                (-0.6, 12.0),
+            ],
+            hair,
+            sil=True,
+            shade=sh,
+            shade_fill=hair_sh,
+        )
+    elif style == HairStyle.ponytail:
+        f.poly(
+            [
+                (-4.2, 3.2),
+                (-7.0, 5.0),
+                (-8.6, 14.0),
+                (-7.6, 27.0),
+                (-6.2, 29.0),
+                (-6.4, 17.0),
+                (-4.6, 8.0),
+            ],
+            hair,
+            sil=True,
+            shade=sh,
+            shade_fill=hair_sh,
+        )
+        f.poly(ellipse(-5.6, 4.6, 0.9, 1.3, 10), accent, line=0.8)
+    elif style == HairStyle.bun:
+        f.poly(
+            ellipse(-4.6, 1.6, 3.0, 3.0, 20),
+            hair,
+            sil=True,
+            shade=(0.8, 0.8),
+            shade_fill=hair_sh,
+        )
+        f.stroke([(-7.8, -0.8), (-1.6, 3.4)], accent, (0.35, 0.35, 0.35))
 
 
 def _cap(view: str, style: HairStyle) -> list[Pt]:

@@ -14,6 +14,9 @@ from inkreel.schemas.design import (
 )
 from inkreel.schemas.script import Emotion
 
+# The sheet's labels are set in the system's DejaVu Sans, as delivered sheets always were:
+# `inkreel.media.fonts` finds packaged Noto fonts for dialogue, whose glyphs would change every
+# sheet's bytes.
 _FONT_DIR = "/usr/share/fonts/truetype/dejavu/"
 
 
@@ -36,33 +39,45 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.I
         return ImageFont.load_default(size)
 
 
+_VIEWS: list[tuple[str, View, Facing]] = [
+    ("front", "front", "front"),
+    ("three_quarter", "three_quarter", "right"),
+    ("side", "side", "right"),
+    ("back", "back", "front"),
+]
+
+
 def render_reference_sheet(
     design: CharacterDesign,
 ) -> tuple[dict[str, Image.Image], dict[str, Image.Image], Image.Image]:
     """Render turnaround views, expression heads and one composed model sheet (1600x900)."""
-    views: list[tuple[str, View, Facing]] = [
-        ("front", "front", "front"),
-        ("three_quarter", "three_quarter", "right"),
-        ("side", "side", "right"),
-        ("back", "back", "front"),
-    ]
     fig_h = 640
     turnaround = {
-        key: render_figure(design, height_px=fig_h, view=v, facing=fc).image for key, v, fc in views
+        key: render_figure(design, height_px=fig_h, view=v, facing=fc).image
+        for key, v, fc in _VIEWS
     }
-    expressions: dict[str, Image.Image] = {}
-    for emo in _SHEET_EXPRESSIONS:
-        fig = render_figure(design, height_px=1300, view="front", expression=emo)
-        x0, y0, x1, y1 = fig.face
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - (y1 - y0) * 0.25
-        half = (x1 - x0) * 1.05
-        crop = (round(cx - half), round(cy - half), round(cx + half), round(cy + half * 1.1))
-        head = Image.new("RGBA", (crop[2] - crop[0], crop[3] - crop[1]), (0, 0, 0, 0))
-        head.paste(fig.image.crop(crop), (0, 0))
-        expressions[emo.value] = head
-
+    expressions = {emo.value: _expression_head(design, emo) for emo in _SHEET_EXPRESSIONS}
     sheet = Image.new("RGB", (1600, 900), (246, 241, 232))
     dr = ImageDraw.Draw(sheet)
+    _title(dr, design)
+    _turnaround_row(sheet, dr, turnaround)
+    _expression_grid(sheet, dr, expressions)
+    _palette(dr, design)
+    return turnaround, expressions, sheet
+
+
+def _expression_head(design: CharacterDesign, emo: Emotion) -> Image.Image:
+    fig = render_figure(design, height_px=1300, view="front", expression=emo)
+    x0, y0, x1, y1 = fig.face
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - (y1 - y0) * 0.25
+    half = (x1 - x0) * 1.05
+    crop = (round(cx - half), round(cy - half), round(cx + half), round(cy + half * 1.1))
+    head = Image.new("RGBA", (crop[2] - crop[0], crop[3] - crop[1]), (0, 0, 0, 0))
+    head.paste(fig.image.crop(crop), (0, 0))
+    return head
+
+
+def _title(dr: ImageDraw.ImageDraw, design: CharacterDesign) -> None:
     accent = parse_rgb(design.accent_colour)
     dr.rectangle((0, 0, 1600, 84), fill=mix(accent, (250, 246, 238), 0.82))
     dr.line((0, 84, 1600, 84), fill=INK, width=3)
@@ -71,10 +86,14 @@ def render_reference_sheet(
     dr.text((36, 62), sub[:120], fill=(80, 70, 80), font=_font(15))
     dr.text((1568, 30), "MODEL SHEET", fill=(80, 70, 80), font=_font(22, True), anchor="ra")
 
-    # turnaround row on a common ground line
+
+def _turnaround_row(
+    sheet: Image.Image, dr: ImageDraw.ImageDraw, turnaround: dict[str, Image.Image]
+) -> None:
+    """Draw the turnaround views on a common ground line."""
     ground = 850
     slot = 238
-    for i, (key, _, _) in enumerate(views):
+    for i, (key, _, _) in enumerate(_VIEWS):
         img = turnaround[key]
         cx = 40 + slot // 2 + i * slot
         scale = min(1.0, (slot - 14) / img.width, (ground - 120) / img.height)
@@ -91,7 +110,10 @@ def render_reference_sheet(
     dr.line((40, ground, 40 + 4 * slot, ground), fill=(150, 140, 140), width=2)
     dr.line((1010, 104, 1010, 880), fill=(200, 190, 180), width=2)
 
-    # expressions grid
+
+def _expression_grid(
+    sheet: Image.Image, dr: ImageDraw.ImageDraw, expressions: dict[str, Image.Image]
+) -> None:
     cell = 180
     for i, emo in enumerate(_SHEET_EXPRESSIONS):
         col, row = i % 3, i // 3
@@ -103,7 +125,9 @@ def render_reference_sheet(
         sheet.paste(hi, (x + (cell - hi.width) // 2, y + (cell - hi.height) // 2), hi)
         dr.text((x + cell // 2, y + cell + 8), emo.value, fill=INK, font=_font(18), anchor="ma")
 
-    # palette
+
+def _palette(dr: ImageDraw.ImageDraw, design: CharacterDesign) -> None:
+    """Draw the design's colour swatches and its facts."""
     sw = [
         ("skin", design.skin),
         ("hair", design.hair_colour),
@@ -126,4 +150,3 @@ def render_reference_sheet(
     ]
     for i, t in enumerate(facts):
         dr.text((1034, 760 + i * 24), t, fill=(60, 50, 60), font=_font(16))
-    return turnaround, expressions, sheet

@@ -40,6 +40,7 @@ def draw_collar(
     w: Warp,
     WST: float,
 ) -> None:
+    """Draw the collar and neckline the garment's words ask for (a side view: a trim line)."""
     collar = g.collar
     if view in ("back", "side"):
         if view == "side":
@@ -63,40 +64,7 @@ def draw_collar(
             for j in range(4):
                 f.poly(w.chest(ellipse(0.0, 21.0 + 4.6 * j, 0.55, 0.55, 8)), accent, line=0.5)
     elif collar == "lapel":
-        f.poly(w.chest([(-2.4, 16.6), (2.4, 16.6), (0.0, 26.0)]), inner, line=0.8)
-        if g.cut != "jacket":
-            f.poly(
-                w.chest(
-                    [
-                        (0.3, 22.0),
-                        (0.9, 23.0),
-                        (0.5, 31.0),
-                        (0.0, 32.0),
-                        (-0.5, 31.0),
-                        (-0.9, 23.0),
-                        (-0.3, 22.0),
-                    ]
-                ),
-                accent,
-                line=0.8,
-            )
-        wide = 1.0 if g.cut == "coat" else 0.0
-        for sg in (-1.0, 1.0):
-            lap = [
-                (sg * 2.4, 16.5),
-                (sg * (3.6 + wide), 17.0),
-                (sg * (4.6 + wide * 1.6), 22.0),
-                (sg * (3.4 + wide), 22.6),
-                (sg * 1.6, 30.0),
-                (sg * 0.4, 29.0),
-            ]
-            f.poly(w.chest(lap), mix(cloth, INK, 0.2), line=0.9)
-        if g.cut == "coat":
-            for j in range(2):
-                for sg in (-1.0, 1.0):
-                    f.poly(
-                        w.chest(ellipse(sg * 2.2, 32.0 + 3.4 * j, 0.5, 0.5, 8)), accent, line=0.5
-                    )
+        _lapels(f, g, cloth, accent, inner, w)
     elif collar == "hood":
         f.poly(w.chest(ellipse(0.0, 16.2, 2.6, 1.3, 14, 0.0, math.pi)), skin, line=0.0)
         f.stroke(w.chest([(0.0, 17.4), (0.0, 38.4)]), mix(cloth, INK, 0.5), (0.3, 0.3, 0.3))
@@ -121,6 +89,42 @@ def draw_collar(
             f.stroke(
                 w.chest([(sg * 2.6, 16.6), (sg * 1.2, 19.6), (0.0, 22.4)]), accent, (0.9, 0.9, 0.6)
             )
+
+
+def _lapels(f: DisplayList, g: Garment, cloth: RGB, accent: RGB, inner: RGB, w: Warp) -> None:
+    """Draw lapels over a shirt front, with a tie unless it is a jacket, buttons on a coat."""
+    f.poly(w.chest([(-2.4, 16.6), (2.4, 16.6), (0.0, 26.0)]), inner, line=0.8)
+    if g.cut != "jacket":
+        f.poly(
+            w.chest(
+                [
+                    (0.3, 22.0),
+                    (0.9, 23.0),
+                    (0.5, 31.0),
+                    (0.0, 32.0),
+                    (-0.5, 31.0),
+                    (-0.9, 23.0),
+                    (-0.3, 22.0),
+                ]
+            ),
+            accent,
+            line=0.8,
+        )
+    wide = 1.0 if g.cut == "coat" else 0.0
+    for sg in (-1.0, 1.0):
+        lap = [
+            (sg * 2.4, 16.5),
+            (sg * (3.6 + wide), 17.0),
+            (sg * (4.6 + wide * 1.6), 22.0),
+            (sg * (3.4 + wide), 22.6),
+            (sg * 1.6, 30.0),
+            (sg * 0.4, 29.0),
+        ]
+        f.poly(w.chest(lap), mix(cloth, INK, 0.2), line=0.9)
+    if g.cut == "coat":
+        for j in range(2):
+            for sg in (-1.0, 1.0):
+                f.poly(w.chest(ellipse(sg * 2.2, 32.0 + 3.4 * j, 0.5, 0.5, 8)), accent, line=0.5)
 
 
 def draw_skirt(

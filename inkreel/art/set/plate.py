@@ -32,7 +32,7 @@ from inkreel.schemas.storyboard import Box, Camera
 
 
 @dataclass
-class _SetLayers:
+class SetLayers:
     """A set rendered onto a canvas that may reach past the frame, split by depth layer."""
 
     origin: tuple[int, int]  # frame coordinates of the canvas's top-left pixel
@@ -50,7 +50,7 @@ def render_set(
     size: tuple[int, int],
     rect: BoxT | None = None,
     split_mid: bool = False,
-) -> _SetLayers:
+) -> SetLayers:
     """Render the set through `cam` onto the frame-coordinate rectangle `rect` (default: frame)."""
     W, H = size
     rx0, ry0, rx1, ry1 = rect if rect is not None else (0, 0, W, H)
@@ -82,16 +82,8 @@ def render_set(
         )
         if framed[2] > framed[0] and framed[3] > framed[1]:
             boxes[str(i)] = Box(x0=framed[0], y0=framed[1], x1=framed[2], y1=framed[3])
-        on_canvas = box[0] < rx1 and box[2] > rx0 and box[1] < ry1 and box[3] > ry0
-        if not on_canvas:
-            glow_pad = max(box[2] - box[0], box[3] - box[1]) * 2.5
-            if not (
-                box[0] - glow_pad < rx1
-                and box[2] + glow_pad > rx0
-                and box[1] - glow_pad < ry1
-                and box[3] + glow_pad > ry0
-            ) or el.kind not in ("lamp", "streetlamp", "window"):
-                continue
+        if not _reaches(box, (rx0, ry0, rx1, ry1), el.kind):
+            continue
         if el.layer == Layer.foreground:
             fg_items.append((i, el, box))
             continue
@@ -108,27 +100,51 @@ def render_set(
         mid_rgba = np.dstack([mid_rgb, mid_alpha])
     bg_rgb, _ = bg.finish(light)
 
-    fg: tuple[int, int, np.ndarray] | None = None
-    if fg_items:
-        fx0 = max(rx0, min(math.floor(b[0]) for _, _, b in fg_items) - 2)
-        fy0 = max(ry0, min(math.floor(b[1]) for _, _, b in fg_items) - 2)
-        fx1 = min(rx1, max(math.ceil(b[2]) for _, _, b in fg_items) + 2)
-        fy1 = min(ry1, max(math.ceil(b[3]) for _, _, b in fg_items) + 2)
-        if fx1 > fx0 and fy1 > fy0:
-            fcv = Canvas((fx0, fy0), (fx1 - fx0, fy1 - fy0), transparent=True)
-            for i, el, box in fg_items:
-                _draw_element(fcv, cam, el, box, i, ctx, W)
-            fcv.glows.clear()  # a glow cannot live on an overlay with a hard alpha edge
-            rgb, alpha = fcv.finish(light)
-            assert alpha is not None
-            fg = (fx0 - rx0, fy0 - ry0, np.dstack([rgb, alpha]))
-    return _SetLayers(
+    return SetLayers(
         origin=(rx0, ry0),
         background=bg_rgb,
         midground=mid_rgba,
-        foreground=fg,
+        foreground=_foreground(fg_items, (rx0, ry0, rx1, ry1), cam, ctx, W) if fg_items else None,
         boxes=dict(sorted(boxes.items(), key=lambda kv: int(kv[0]))),
     )
+
+
+def _reaches(box: tuple[float, ...], rect: BoxT, kind: str) -> bool:
+    """Return whether an element shows on the canvas `rect`, or a light of it spills onto it."""
+    rx0, ry0, rx1, ry1 = rect
+    if box[0] < rx1 and box[2] > rx0 and box[1] < ry1 and box[3] > ry0:
+        return True
+    glow_pad = max(box[2] - box[0], box[3] - box[1]) * 2.5
+    return (
+        box[0] - glow_pad < rx1
+        and box[2] + glow_pad > rx0
+        and box[1] - glow_pad < ry1
+        and box[3] + glow_pad > ry0
+    ) and kind in ("lamp", "streetlamp", "window")
+
+
+def _foreground(
+    items: list[tuple[int, SetElement, tuple[float, ...]]],
+    rect: BoxT,
+    cam: Camera,
+    ctx: Ambience,
+    W: int,
+) -> tuple[int, int, np.ndarray] | None:
+    """Draw the foreground elements on their own RGBA overlay: (x, y on the canvas, RGBA)."""
+    rx0, ry0, rx1, ry1 = rect
+    fx0 = max(rx0, min(math.floor(b[0]) for _, _, b in items) - 2)
+    fy0 = max(ry0, min(math.floor(b[1]) for _, _, b in items) - 2)
+    fx1 = min(rx1, max(math.ceil(b[2]) for _, _, b in items) + 2)
+    fy1 = min(ry1, max(math.ceil(b[3]) for _, _, b in items) + 2)
+    if fx1 <= fx0 or fy1 <= fy0:
+        return None
+    fcv = Canvas((fx0, fy0), (fx1 - fx0, fy1 - fy0), transparent=True)
+    for i, el, box in items:
+        _draw_element(fcv, cam, el, box, i, ctx, W)
+    fcv.glows.clear()  # a glow cannot live on an overlay with a hard alpha edge
+    rgb, alpha = fcv.finish(ctx.light)
+    assert alpha is not None
+    return (fx0 - rx0, fy0 - ry0, np.dstack([rgb, alpha]))
 
 
 def _draw_element(

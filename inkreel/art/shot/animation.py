@@ -74,6 +74,23 @@ class _Level:
     cover: np.ndarray | None = None  # where characters and foreground hide the set
 
 
+def _sparse_change(
+    before: tuple[int, int, np.ndarray], after: tuple[int, int, np.ndarray], W: int
+) -> _Sparse | None:
+    """Return the pixels of region `after` (x, y, RGB) that differ from `before` by over 2."""
+    u0, v0, a = after
+    b = before[2]
+    if a.size == 0 or a.shape != b.shape:
+        return None
+    d = np.maximum(a, b)
+    d -= np.minimum(a, b)
+    diff = (d[..., 0] > 2) | (d[..., 1] > 2) | (d[..., 2] > 2)
+    ys, xs = np.nonzero(diff)
+    if len(ys) == 0:
+        return None
+    return _Sparse(((ys + v0) * W + xs + u0).astype(np.intp), a[ys, xs])
+
+
 _State = tuple[int, int, bool, int]  # pose, breath level, eyes closed, mouth level
 
 
@@ -186,21 +203,6 @@ class Animation:
                 img = np.asarray(full.resize((W, H), RESAMPLE, box=box))
             self.levels.append(_Level(s, np.ascontiguousarray(img), []))
 
-        def sparse(
-            before: tuple[int, int, np.ndarray], after: tuple[int, int, np.ndarray]
-        ) -> _Sparse | None:
-            u0, v0, a = after
-            b = before[2]
-            if a.size == 0 or a.shape != b.shape:
-                return None
-            d = np.maximum(a, b)
-            d -= np.minimum(a, b)
-            diff = (d[..., 0] > 2) | (d[..., 1] > 2) | (d[..., 2] > 2)
-            ys, xs = np.nonzero(diff)
-            if len(ys) == 0:
-                return None
-            return _Sparse(((ys + v0) * W + xs + u0).astype(np.intp), a[ys, xs])
-
         for who, actor in enumerate(st.actors):
             per = [_CharPatches() for _ in self.levels]
             for lv, cp in zip(self.levels, per, strict=True):
@@ -216,7 +218,7 @@ class Animation:
                     if (g, b) != (0, 0):
                         comp = self._compose_flat(win, who, spr)
                         for lv, cp, bv in zip(self.levels, per, base_views, strict=True):
-                            p = sparse(bv, self._view(comp, win[0], win[1], lv.scale))
+                            p = _sparse_change(bv, self._view(comp, win[0], win[1], lv.scale), W)
                             if p is not None:
                                 cp.body[(g, b)] = p
                     for kind, window, variants in (
@@ -234,7 +236,7 @@ class Animation:
                             )
                             after = self._compose_flat(r, who, var)
                             for lv, cp, bv in zip(self.levels, per, bviews, strict=True):
-                                p = sparse(bv, self._view(after, r[0], r[1], lv.scale))
+                                p = _sparse_change(bv, self._view(after, r[0], r[1], lv.scale), W)
                                 if p is None:
                                     continue
                                 if kind == "eyes":
