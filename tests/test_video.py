@@ -478,16 +478,16 @@ def test_inspect_mp4(mp4s: tuple[bytes, bytes], tmp_path: Path) -> None:
     path.write_bytes(silent)
     info = inspect_mp4(path)
     assert info["has_audio"] is False and info["seconds"] == pytest.approx(1.0, abs=0.1)
-    for broken in (
-        b"",
-        silent[: len(silent) - 1],
-        b"\x00\x00\x00\x08free" + silent,
-        silent + b"junk",
+    for broken, says in (
+        (b"", "empty"),
+        (silent[: len(silent) // 2], "truncated"),
+        (b"<html><body>Access denied</body></html>", "not an MP4"),
+        (b"\x00\x00\x00\x08free" + silent, "not an MP4"),
     ):
         path.write_bytes(broken)
         with pytest.raises(VideoCallError) as err:
             inspect_mp4(path)
-        assert err.value.kind == "invalid_output"
+        assert err.value.kind == "invalid_output" and says in str(err.value)
 
 
 def test_image_data_url_limits(frames: dict[str, Path]) -> None:

@@ -2,70 +2,46 @@
 
 from __future__ import annotations
 
-import struct
+import io
+import warnings
 
 import numpy as np
+from scipy.io import wavfile
 
 from inkreel.providers.openai.errors import ProviderCallError, openai_client, provider_call
 from inkreel.schemas.design import FEMALE_VARIANTS, MALE_VARIANTS, Voice
 
 
 def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """Decode a RIFF/WAVE file to float32 mono in [-1, 1] and its rate; ValueError if it is not
-    whole. A data chunk whose size is 0 or 0xFFFFFFFF (a streamed WAV) runs to the end."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ValueError("not a RIFF/WAVE file")
-    pos, fmt = 12, None
-    while pos + 8 <= len(data):
-        chunk, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        start = pos + 8
-        if chunk == b"fmt ":
-            if size < 16 or start + 16 > len(data):
-                raise ValueError("truncated fmt chunk")
-            tag, channels, rate, _, align, bits = struct.unpack("<HHIIHH", data[start : start + 16])
-            if tag == 0xFFFE and size >= 26 and start + 26 <= len(data):  # WAVE_FORMAT_EXTENSIBLE
-                tag = struct.unpack("<H", data[start + 24 : start + 26])[0]
-            if channels < 1 or rate < 1 or align < 1:
-                raise ValueError("invalid fmt chunk")
-            fmt = (tag, channels, rate, align, bits)
-        elif chunk == b"data":
-            if fmt is None:
-                raise ValueError("data chunk before fmt chunk")
-            tag, channels, rate, align, bits = fmt
-            available = len(data) - start
-            if size in (0, 0xFFFFFFFF):
-                payload = data[start : start + available - available % align]
-            elif size > available:
-                raise ValueError(
-                    f"truncated: the data chunk declares {size} bytes, {available} came"
-                )
-            elif size % align:
-                raise ValueError(f"the data chunk ({size} bytes) is not whole {align}-byte frames")
-            else:
-                payload = data[start : start + size]
-            return _pcm_to_float(payload, tag, channels, bits), rate
-        pos = start + size + (size & 1)
-    raise ValueError("no data chunk" if fmt else "no fmt chunk")
+    """Decode a WAV file to float32 mono in [-1, 1] and its rate; ValueError if it is not whole.
 
-
-def _pcm_to_float(payload: bytes, tag: int, channels: int, bits: int) -> np.ndarray:
-    if tag == 1 and bits == 8:
-        x = (np.frombuffer(payload, np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif tag == 1 and bits == 16:
-        x = np.frombuffer(payload, "<i2").astype(np.float32) / 32768.0
-    elif tag == 1 and bits == 24:
-        b = np.frombuffer(payload, np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        x = (np.where(v >= 1 << 23, v - (1 << 24), v) / float(1 << 23)).astype(np.float32)
-    elif tag == 1 and bits == 32:
-        x = (np.frombuffer(payload, "<i4") / float(1 << 31)).astype(np.float32)
-    elif tag == 3 and bits in (32, 64):
-        x = np.frombuffer(payload, "<f4" if bits == 32 else "<f8").astype(np.float32)
-    else:
-        raise ValueError(f"unsupported WAV encoding (format {tag}, {bits} bits)")
-    if x.size == 0:
+    A data chunk whose size is 0xFFFFFFFF (a streamed WAV) runs to the end of the file.
+    """
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always", wavfile.WavFileWarning)
+        try:
+            rate, samples = wavfile.read(io.BytesIO(data))
+        except ValueError as exc:
+            if "multiple of element size" in str(exc):
+                raise ValueError("truncated: the data chunk ends inside a sample frame") from None
+            raise
+    for warning in heard:
+        if "EOF prematurely" in str(warning.message):
+            raise ValueError(f"truncated: {warning.message}")
+    if samples.size == 0:
         raise ValueError("no audio samples")
-    mono = x.reshape(-1, channels).mean(axis=1) if channels > 1 else x
+    return _as_float_mono(samples), int(rate)
+
+
+def _as_float_mono(samples: np.ndarray) -> np.ndarray:
+    if samples.dtype == np.uint8:
+        x = (samples.astype(np.float32) - 128.0) / 128.0
+    elif np.issubdtype(samples.dtype, np.integer):
+        # 24-bit samples come left-justified in int32, so one scale fits 16, 24 and 32 bits.
+        x = (samples / float(np.iinfo(samples.dtype).max + 1)).astype(np.float32)
+    else:
+        x = samples.astype(np.float32)
+    mono = x.mean(axis=1) if x.ndim > 1 else x
     return np.clip(np.nan_to_num(mono), -1.0, 1.0).astype(np.float32)
 
 

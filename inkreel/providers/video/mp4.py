@@ -1,58 +1,26 @@
-"""Checking a downloaded clip: a whole MP4, its duration and whether it has sound."""
+"""Checking a downloaded clip with ffmpeg: a whole MP4, its duration and whether it has sound.
+
+The ffmpeg binary is the one imageio-ffmpeg ships (it ships no ffprobe): copying every stream
+to the null muxer reads the whole file, and the input header it prints gives the duration
+and the streams.
+"""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import TypedDict
 
+import imageio_ffmpeg
+
 from inkreel.providers.video.errors import VideoCallError
 
-
-def _box_header(buf: bytes, offset: int, end: int) -> tuple[str, int, int] | None:
-    """(type, header length, box size) of the ISO-BMFF box at offset, or None if malformed."""
-    if end - offset < 8:
-        return None
-    size = int.from_bytes(buf[offset : offset + 4], "big")
-    kind = buf[offset + 4 : offset + 8].decode("latin-1")
-    header = 8
-    if size == 1:
-        if end - offset < 16:
-            return None
-        size = int.from_bytes(buf[offset + 8 : offset + 16], "big")
-        header = 16
-    elif size == 0:
-        size = end - offset
-    if size < header:
-        return None
-    return kind, header, size
-
-
-def _mvhd_seconds(moov: bytes) -> float | None:
-    offset = 0
-    while offset < len(moov):
-        box = _box_header(moov, offset, len(moov))
-        if box is None:
-            return None
-        kind, header, size = box
-        if kind == "mvhd":
-            body = moov[offset + header : offset + size]
-            if not body:
-                return None
-            if body[0] == 1 and len(body) >= 32:
-                timescale = int.from_bytes(body[20:24], "big")
-                duration = int.from_bytes(body[24:32], "big")
-            elif len(body) >= 20:
-                timescale = int.from_bytes(body[12:16], "big")
-                duration = int.from_bytes(body[16:20], "big")
-            else:
-                return None
-            return duration / timescale if timescale else None
-        offset += size
-    return None
-
-
-_SOUND_HANDLER = re.compile(rb"hdlr.{8}soun", re.DOTALL)
+# ffmpeg reads a whole clip to the null muxer in well under this, even a long one.
+FFMPEG_TIMEOUT_S = 120.0
+_DURATION = re.compile(r"Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+_AUDIO_STREAM = re.compile(r"Stream #\d+:\d+.*: Audio: ")
+_PROBLEM = re.compile(r"\[(?:error|fatal)\] (.*)")
 
 
 class Mp4Info(TypedDict):
@@ -63,40 +31,67 @@ class Mp4Info(TypedDict):
 def inspect_mp4(path: Path) -> Mp4Info:
     """Check that ``path`` is a whole MP4 and say how long it is and whether it has sound.
 
-    The top-level boxes must start with ``ftyp``, include ``moov`` and end exactly at the end
-    of the file, which an empty, HTML or cut-off download does not. Raises
-    ``VideoCallError("invalid_output")``.
+    An empty file, one that does not start with an ``ftyp`` box (an HTML page, say) and one
+    ffmpeg cannot read to the end (a cut-off download) raise
+    ``VideoCallError("invalid_output")`` saying which.
     """
     try:
-        total = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(12)
     except OSError as exc:
         raise VideoCallError("invalid_output", f"no video at {path}: {exc}") from None
-    if total == 0:
+    if not head:
         raise VideoCallError("invalid_output", "the downloaded video is empty")
-    moov: bytes | None = None
-    offset = 0
-    with path.open("rb") as f:
-        while offset < total:
-            f.seek(offset)
-            head = f.read(16)
-            if offset == 0 and head[4:8] != b"ftyp":
-                raise VideoCallError(
-                    "invalid_output",
-                    f"the download is not an MP4 (it does not start with an ftyp box; "
-                    f"first bytes {head[:12]!r})",
-                )
-            box = _box_header(head, 0, min(len(head), total - offset))
-            if box is None or offset + box[2] > total:
-                raise VideoCallError(
-                    "invalid_output",
-                    f"the downloaded video is not a whole MP4 (box at byte {offset} "
-                    f"runs past the end of the {total}-byte file; truncated download?)",
-                )
-            kind, header, size = box
-            if kind == "moov":
-                f.seek(offset + header)
-                moov = f.read(size - header)
-            offset += size
-    if moov is None:
-        raise VideoCallError("invalid_output", "the downloaded MP4 has no moov box")
-    return {"seconds": _mvhd_seconds(moov), "has_audio": bool(_SOUND_HANDLER.search(moov))}
+    if head[4:8] != b"ftyp":
+        raise VideoCallError(
+            "invalid_output",
+            f"the download is not an MP4 (it does not start with an ftyp box; "
+            f"first bytes {head!r})",
+        )
+    header, problems = _read_with_ffmpeg(path)
+    if problems:
+        raise VideoCallError(
+            "invalid_output",
+            f"the downloaded video is not a whole MP4 (ffmpeg: {problems[0]}; truncated download?)",
+        )
+    return {"seconds": _seconds(header), "has_audio": bool(_AUDIO_STREAM.search(header))}
+
+
+def _read_with_ffmpeg(path: Path) -> tuple[str, list[str]]:
+    """ffmpeg's description of the input, and the errors it met reading every packet."""
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "level+info",
+        "-i",
+        str(path),
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "null",
+        "-",
+    ]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, errors="replace", timeout=FFMPEG_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        return "", [f"reading the file took over {FFMPEG_TIMEOUT_S:.0f} s"]
+    log = done.stderr
+    header = log.split("Output #", 1)[0]
+    problems = [m.group(1).strip() for m in _PROBLEM.finditer(log)]
+    if done.returncode != 0 and not problems:
+        problems = [f"exit status {done.returncode}"]
+    return header, problems
+
+
+def _seconds(header: str) -> float | None:
+    match = _DURATION.search(header)
+    if match is None:
+        return None
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
