@@ -1,1 +1,1 @@
-"""Media: procedural art, audio, timeline operations, rendering and exports."""
+"""Media: audio, motion, timeline operations, rendering and exports."""

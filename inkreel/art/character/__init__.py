@@ -1,0 +1,1 @@
+"""Characters: body, face, hair and clothes drawn as a display list, and reference sheets."""

@@ -1,0 +1,1 @@
+"""Shots: characters staged on a set, animated, composed frame by frame."""
