@@ -1,9 +1,10 @@
 """The models a project may call, what they cost, and whether this machine can use them.
 
-A roster is the built-in list below merged with the `[[models]]` tables of a project's
-`inkreel.toml`. An entry there with the id of a built-in entry changes only the fields it
-names (for example its price or `rpm`); an entry with a new id adds a model and must give at
-least `id`, `capability`, `provider`, `model` and `tasks`.
+A roster is the built-in list (`default_roster.toml`, packaged beside this module, in the
+same format) merged with the `[[models]]` tables of a project's `inkreel.toml`. An entry
+there with the id of a built-in entry changes only the fields it names (for example its
+price or `rpm`); an entry with a new id adds a model and must give at least `id`,
+`capability`, `provider`, `model` and `tasks`.
 
     [[models]]
     id = "deepseek-chat"
@@ -31,9 +32,12 @@ examples; check them against your own contract and override them in `inkreel.tom
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import re
+import tomllib
 from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -234,231 +238,15 @@ def usable(entry: ModelEntry, environ: Mapping[str, str]) -> tuple[bool, str]:
     return True, f"key in {entry.api_key_env}"
 
 
-_TEXT_TASKS: list[Task] = ["write", "design", "storyboard"]
-# Text models that also read images in their prompts, so they can judge keyframes.
-_VISION_TEXT_TASKS: list[Task] = [*_TEXT_TASKS, "judge"]
-_OPENAI = "https://api.openai.com/v1"
-_ARK = "https://ark.cn-beijing.volces.com/api/v3"
-_EXAMPLE = "example price, check your contract"
+DEFAULT_ROSTER = "default_roster.toml"  # package data beside this module
 
 
-def _default_entries() -> list[ModelEntry]:
-    def entry(**fields: Any) -> ModelEntry:
-        return ModelEntry.model_validate(fields)
-
-    offline: list[ModelEntry] = [
-        entry(
-            id="offline-text",
-            capability="text",
-            provider=OFFLINE,
-            model="inkreel-offline-story-engine",
-            tier=1,
-            tasks=_TEXT_TASKS,
-            timeout_s=60,
-            price_note="runs locally",
-        ),
-        entry(
-            id="offline-image",
-            capability="image",
-            provider=OFFLINE,
-            model="inkreel-procedural-renderer",
-            tier=1,
-            tasks=["keyframe"],
-            timeout_s=60,
-            price_note="runs locally",
-        ),
-        entry(
-            id="offline-video",
-            capability="video",
-            provider=OFFLINE,
-            model="inkreel-motion",
-            tier=1,
-            tasks=["animate"],
-            timeout_s=600,
-            price_note="runs locally",
-        ),
-        entry(
-            id="offline-speech",
-            capability="speech",
-            provider=OFFLINE,
-            model="espeak-ng",
-            tier=1,
-            tasks=["voice"],
-            timeout_s=60,
-            price_note="runs locally",
-        ),
-        entry(
-            id="offline-embedding",
-            capability="embedding",
-            provider=OFFLINE,
-            model="inkreel-hashed-ngrams",
-            tier=1,
-            tasks=["embed"],
-            timeout_s=30,
-            price_note="runs locally",
-        ),
-    ]
-    hosted: list[ModelEntry] = [
-        entry(
-            id="gpt-4.1-mini",
-            capability="text",
-            provider="openai",
-            model="gpt-4.1-mini",
-            base_url=_OPENAI,
-            api_key_env="OPENAI_API_KEY",
-            price={"usd_per_1k_input_tokens": 0.0004, "usd_per_1k_output_tokens": 0.0016},
-            price_note="OpenAI list price $0.40/$1.60 per 1M tokens",
-            tier=1,
-            tasks=_VISION_TEXT_TASKS,
-        ),
-        entry(
-            id="gpt-4.1",
-            capability="text",
-            provider="openai",
-            model="gpt-4.1",
-            base_url=_OPENAI,
-            api_key_env="OPENAI_API_KEY",
-            price={"usd_per_1k_input_tokens": 0.002, "usd_per_1k_output_tokens": 0.008},
-            price_note="OpenAI list price $2.00/$8.00 per 1M tokens",
-            tier=3,
-            tasks=_VISION_TEXT_TASKS,
-        ),
-        entry(
-            id="deepseek-chat",
-            capability="text",
-            provider="deepseek",
-            model="deepseek-chat",
-            base_url="https://api.deepseek.com",
-            api_key_env="DEEPSEEK_API_KEY",
-            price={"usd_per_1k_input_tokens": 0.00056, "usd_per_1k_output_tokens": 0.00168},
-            price_note="DeepSeek list price from 2025-09-05: $0.56 (cache miss)/$1.68 per 1M",
-            tier=2,
-            tasks=_TEXT_TASKS,
-        ),
-        entry(
-            id="qwen-plus",
-            capability="text",
-            provider="dashscope",
-            model="qwen-plus",
-            base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
-            api_key_env="DASHSCOPE_API_KEY",
-            price={"usd_per_1k_input_tokens": 0.0004, "usd_per_1k_output_tokens": 0.0012},
-            price_note=f"{_EXAMPLE}: Model Studio international USD rate; the Beijing "
-            "endpoint bills in CNY, usually lower",
-            tier=2,
-            tasks=_TEXT_TASKS,
-        ),
-        entry(
-            id="doubao-seed-1.6",
-            capability="text",
-            provider="ark",
-            model="doubao-seed-1-6-250615",
-            base_url=_ARK,
-            api_key_env="ARK_API_KEY",
-            price={"usd_per_1k_input_tokens": 0.00025, "usd_per_1k_output_tokens": 0.002},
-            price_note=f"{_EXAMPLE}: BytePlus USD list $0.25/$2.00 per 1M (prompt <= 128k); "
-            "Volcano Ark bills in CNY",
-            tier=2,
-            tasks=_VISION_TEXT_TASKS,
-        ),
-        entry(
-            # A vision model with tool calls (structured output here is a forced tool call;
-            # the older qwen-vl-plus has none), used only to judge keyframes.
-            id="qwen3-vl-plus",
-            capability="text",
-            provider="dashscope",
-            model="qwen3-vl-plus",
-            base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
-            api_key_env="DASHSCOPE_API_KEY",
-            price={"usd_per_1k_input_tokens": 0.0002, "usd_per_1k_output_tokens": 0.0016},
-            price_note=f"{_EXAMPLE}: Model Studio international USD rate (prompt <= 32k); "
-            "the Beijing endpoint bills in CNY, usually lower",
-            tier=2,
-            tasks=["judge"],
-        ),
-        entry(
-            id="gpt-image-1",
-            capability="image",
-            provider="openai",
-            model="gpt-image-1",
-            base_url=_OPENAI,
-            api_key_env="OPENAI_API_KEY",
-            price={"usd_per_image": 0.063},
-            price_note="OpenAI list price, medium quality 1536x1024 (1024x1024: $0.042)",
-            tier=3,
-            tasks=["keyframe"],
-            timeout_s=180,
-        ),
-        entry(
-            id="seedream-3.0",
-            capability="image",
-            provider="ark",
-            model="doubao-seedream-3-0-t2i-250415",
-            base_url=_ARK,
-            api_key_env="ARK_API_KEY",
-            price={"usd_per_image": 0.03},
-            price_note=f"{_EXAMPLE}: BytePlus USD list $0.03/image; Volcano Ark bills in CNY",
-            tier=2,
-            tasks=["keyframe"],
-            timeout_s=180,
-        ),
-        entry(
-            id="seedance-2.0",
-            capability="video",
-            provider="seedance",
-            model="doubao-seedance-2-0-260128",
-            base_url="https://ark.cn-beijing.volces.com",
-            api_key_env="ARK_API_KEY",
-            price={"usd_per_video_second": 0.054},
-            price_note=f"{_EXAMPLE}: BytePlus $2.50 per 1M video tokens at 720p 24 fps "
-            "(1280*720*24/1024 = 21,600 tokens/s); BytePlus ids are dreamina-seedance-*",
-            tier=3,
-            tasks=["animate"],
-            max_in_flight=5,
-            timeout_s=60,
-        ),
-        entry(
-            id="viduq3-pro",
-            capability="video",
-            provider="vidu",
-            model="viduq3-pro",
-            base_url="https://api.vidu.com",
-            api_key_env="VIDU_API_KEY",
-            price={"usd_per_video_second": 0.08},
-            price_note=f"{_EXAMPLE}: 80 credits per 5 s clip at an assumed $0.005/credit",
-            tier=2,
-            tasks=["animate"],
-            max_in_flight=4,
-            timeout_s=60,
-        ),
-        entry(
-            id="tts-1",
-            capability="speech",
-            provider="openai",
-            model="tts-1",
-            base_url=_OPENAI,
-            api_key_env="OPENAI_API_KEY",
-            price={"usd_per_1k_speech_chars": 0.015},
-            price_note="OpenAI list price $15 per 1M characters",
-            tier=2,
-            tasks=["voice"],
-            timeout_s=60,
-        ),
-        entry(
-            id="text-embedding-3-small",
-            capability="embedding",
-            provider="openai",
-            model="text-embedding-3-small",
-            base_url=_OPENAI,
-            api_key_env="OPENAI_API_KEY",
-            price={"usd_per_1k_input_tokens": 0.00002},
-            price_note="OpenAI list price $0.02 per 1M tokens",
-            tier=2,
-            tasks=["embed"],
-            timeout_s=30,
-        ),
-    ]
-    return offline + hosted
+@functools.cache
+def _default_tables() -> tuple[dict[str, Any], ...]:
+    """The `[[models]]` tables of the built-in roster (read once; validated by `Roster`)."""
+    text = resources.files("inkreel.providers").joinpath(DEFAULT_ROSTER).read_text(encoding="utf-8")
+    models = tomllib.loads(text).get("models", [])
+    return tuple(models)
 
 
 def _deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
@@ -484,7 +272,7 @@ class Roster:
     @classmethod
     def default(cls) -> Roster:
         """The built-in roster: offline models for every capability plus hosted examples."""
-        return cls(_default_entries())
+        return cls([]).merged(_default_tables(), source=f"the built-in roster ({DEFAULT_ROSTER})")
 
     @classmethod
     def load(cls, project_root: Path | None = None) -> Roster:
