@@ -28,6 +28,7 @@ import numpy as np
 import pyloudnorm
 from scipy.signal import firwin, resample_poly
 
+from inkreel.media import espeak_helper
 from inkreel.media.languages import (
     LANGUAGES,
     SCRIPT_LANGUAGE,
@@ -88,128 +89,6 @@ class SpeechError(Exception):
     """Speech could not be produced; the message says why."""
 
 
-# The helper process that owns eSpeak. It runs with only the standard library (no numpy, so no
-# BLAS threads): it loads and initialises eSpeak once, then forks a child per utterance. eSpeak
-# keeps generator state between utterances (pitch flutter phase, glottal cycle counters) that
-# no API call resets, so speaking in one long-lived process makes a line come out slightly
-# different depending on what was said before it. Every child starts from the helper's
-# untouched state instead, so the same text and voice give bit-identical samples whatever the
-# order or thread of the calls, and a crash inside the C library costs one line, not the
-# caller. Forking the caller itself is not an option: it has threads (LangGraph, BLAS), and a
-# fork while OpenBLAS is busy in another thread hangs.
-_HELPER = r"""
-import ctypes, json, os, sys, zlib
-
-def main(lib_path, data_dir):
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # stray C prints must not corrupt the frame stream
-
-    def frame(kind, body):
-        out.write(kind + len(body).to_bytes(8, "little") + body)
-        out.flush()
-
-    try:
-        lib = ctypes.CDLL(lib_path)
-    except OSError as exc:
-        frame(b"E", f"cannot load the eSpeak NG library {lib_path}: {exc}".encode())
-        return
-    callback_type = ctypes.CFUNCTYPE(
-        ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
-    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-    lib.espeak_Initialize.restype = ctypes.c_int
-    lib.espeak_SetSynthCallback.argtypes = [callback_type]
-    lib.espeak_SetSynthCallback.restype = None
-    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-    lib.espeak_SetVoiceByName.restype = ctypes.c_int
-    lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-    lib.espeak_SetParameter.restype = ctypes.c_int
-    lib.espeak_Synth.argtypes = [
-        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-        ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-    lib.espeak_Synth.restype = ctypes.c_int
-    lib.espeak_Synchronize.argtypes = []
-    lib.espeak_Synchronize.restype = ctypes.c_int
-    lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
-    lib.espeak_ng_SetRandSeed.restype = None
-
-    # AUDIO_OUTPUT_SYNCHRONOUS, 500 ms buffers, the directory that holds espeak-ng-data (the
-    # documented form; 1.52 also takes the data dir itself), espeakINITIALIZE_DONT_EXIT.
-    rate = lib.espeak_Initialize(2, 500, os.path.dirname(data_dir).encode(), 0x8000)
-    # With DONT_EXIT a failed initialisation still returns a rate: prove it by loading a voice.
-    if rate <= 0 or lib.espeak_SetVoiceByName(b"en-us") != 0:
-        frame(b"E", f"eSpeak NG could not initialise with data from {data_dir}.".encode())
-        return
-    chunks = []
-
-    def on_audio(wav, n, events):
-        if wav and n > 0:
-            chunks.append(ctypes.string_at(wav, 2 * n))
-        return 0
-
-    on_audio_c = callback_type(on_audio)
-    lib.espeak_SetSynthCallback(on_audio_c)
-    variants = sorted(os.listdir(os.path.join(data_dir, "voices", "!v")))
-    frame(b"R", json.dumps({"rate": rate, "variants": variants}).encode())
-
-    def speak(req):
-        if lib.espeak_SetVoiceByName(req["voice"].encode()) != 0:
-            return b"E", f"eSpeak NG has no voice {req['voice']!r}.".encode()
-        lib.espeak_SetParameter(1, req["rate"], 0)  # espeakRATE
-        lib.espeak_SetParameter(3, req["pitch"], 0)  # espeakPITCH
-        text = req["text"].encode("utf-8") + b"\0"
-        # The breathy variants mix in noise from a generator eSpeak seeds from the clock:
-        # seed it from the request, so the same line always sounds (and hashes) the same.
-        lib.espeak_ng_SetRandSeed(zlib.crc32(text + req["voice"].encode()))
-        # POS_CHARACTER = 1; flags carry espeakCHARS_UTF8 and, for SSML, espeakSSML.
-        status = lib.espeak_Synth(text, len(text), 0, 1, 0, req["flags"], None, None)
-        lib.espeak_Synchronize()
-        if status != 0:
-            return b"E", f"eSpeak NG refused the text (error {status}).".encode()
-        return b"A", b"".join(chunks)
-
-    def render(req):
-        if not hasattr(os, "fork"):
-            return speak(req)
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.close(read_fd)
-                try:
-                    kind, body = speak(req)
-                except Exception as exc:
-                    kind, body = b"E", str(exc).encode("utf-8", "replace")
-                payload = memoryview(kind + len(body).to_bytes(8, "little") + body)
-                while payload:
-                    payload = payload[os.write(write_fd, payload):]
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as pipe:
-            payload = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        body = payload[9:]
-        if len(payload) < 9 or int.from_bytes(payload[1:9], "little") != len(body):
-            return b"E", f"eSpeak NG crashed while speaking (status {status}).".encode()
-        return payload[:1], body
-
-    stdin = sys.stdin.buffer
-    while True:
-        head = stdin.read(4)
-        if len(head) < 4:
-            return  # the caller has gone
-        size = int.from_bytes(head, "little")
-        body = stdin.read(size)
-        if len(body) < size:
-            return
-        frame(*render(json.loads(body)))
-
-main(sys.argv[1], sys.argv[2])
-"""
-
-
 class _Engine:
     """A running eSpeak helper process and the pipe conversation with it."""
 
@@ -229,10 +108,10 @@ class _Engine:
             raise SpeechError("cannot start the eSpeak helper: no Python executable is known.")
         self.owner_pid = os.getpid()
         try:
-            # -I: the helper needs only the standard library and must not pick up the
-            # caller's PYTHONPATH or site packages.
+            # -I: the helper (run by path) needs only the standard library and must not pick
+            # up the caller's PYTHONPATH or site packages.
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _HELPER, lib_path, str(data_dir)],
+                [sys.executable, "-I", espeak_helper.__file__, lib_path, str(data_dir)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
