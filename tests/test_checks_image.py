@@ -15,7 +15,16 @@ from PIL import Image
 from inkreel.art.character.sheet import render_reference_sheet
 from inkreel.art.shot.frame import render_keyframe
 from inkreel.checks import Bundle, image
-from inkreel.checks.image import DETECTS, check_image, load_rgb, set_render, shot_scores
+from inkreel.checks.image import (
+    DETECTS,
+    check_image,
+    references,
+    renders,
+    set_render,
+    shared,
+    shot_scores,
+)
+from inkreel.measure.figures import load_rgb
 from inkreel.media.camera import screen_x
 from inkreel.schemas import (
     Angle,
@@ -293,7 +302,7 @@ def test_mirrored_frame_in_a_symmetric_set_is_told_by_the_figures(
     plain = np.full_like(frame, 150)
     drawn = plain.copy()
     drawn[figure] = frame[figure]
-    monkeypatch.setattr(image, "set_render", lambda *args: plain)
+    monkeypatch.setattr(renders, "set_render", lambda *args: plain)
     assert check_image(redraw(episode, s.id, drawn)) == []
     findings = check_image(redraw(episode, s.id, drawn[:, ::-1]))
     assert only(findings, s.id) == {"mirrored_frame"}
@@ -392,13 +401,13 @@ def test_check_shots_reads_the_references_once_and_reports_every_shot(
     episode: Bundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loaded: list[str] = []
-    real = image._character_refs
+    real = references.character_refs
 
     def counting(root: Path, name: str, board: StoryboardFile) -> object:
         loaded.append(name)
         return real(root, name, board)
 
-    monkeypatch.setattr(image, "_character_refs", counting)
+    monkeypatch.setattr(references, "character_refs", counting)
     bundle = copies(episode, 3)
     done: list[str] = []
     results = image.check_shots(bundle, on_shot=done.append)
@@ -427,18 +436,18 @@ def test_a_long_storyboard_tries_only_the_sets_near_the_shot(
     s = shot("s01-001")
     wrong = render(s.model_copy(update={"location": "Harbour"}), HARBOUR)
     bad = redraw(Bundle(board, root=episode.root), s.id, wrong)
-    renders: list[str] = []
-    real = image.set_render
+    drawn: list[str] = []
+    real = renders.set_render
 
     def counting(shot: Shot, location: LocationDesign, size: tuple[int, int]) -> np.ndarray:
-        renders.append(location.name)
+        drawn.append(location.name)
         return real(shot, location, size)
 
-    monkeypatch.setattr(image, "set_render", counting)
+    monkeypatch.setattr(renders, "set_render", counting)
     findings = check_image(bad, [s.id])
     assert only(findings, s.id) == {"wrong_set"}
     assert findings[0].evidence["rendered_location"] == "Harbour"
     # Its own set (day, and at night), then the harbour and the rooms of scenes 3-9.
-    others = [n for n in renders if n != "Tea Room"]
+    others = [n for n in drawn if n != "Tea Room"]
     assert others == ["Harbour", *(f"Room {k}" for k in range(1, 8))]
-    assert len(renders) == 2 + image.MAX_OTHER_SETS
+    assert len(drawn) == 2 + shared.MAX_OTHER_SETS

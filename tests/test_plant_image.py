@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from inkreel.checks import DEFECT_TYPES, Bundle
-from inkreel.checks.image import DETECTS, check_image, load_rgb
+from inkreel.checks.image import DETECTS, check_image
 from inkreel.drills.image_defects import IMAGE_TYPES, PlantedDefect, plant_image
+from inkreel.measure.figures import load_rgb
 
 from .test_checks_image import build_episode
 

@@ -14,10 +14,14 @@ check is evidence for; the planted-defect evaluation scores findings through it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from inkreel.schemas import Finding, Script, StoryboardFile
+from inkreel.checks.bundle import Bundle
+from inkreel.checks.image import DETECTS as IMAGE_DETECTS
+from inkreel.checks.image import check_image
+from inkreel.checks.script import DETECTS as SCRIPT_DETECTS
+from inkreel.checks.script import check_script
+from inkreel.checks.storyboard import DETECTS as STORYBOARD_DETECTS
+from inkreel.checks.storyboard import check_storyboard
+from inkreel.schemas import Finding
 
 DEFECT_TYPES = (
     "hair_colour",
@@ -33,56 +37,16 @@ DEFECT_TYPES = (
 )
 
 
-@dataclass
-class Bundle:
-    """What the checks read: the storyboard file, its script if any, and where paths resolve.
-
-    `root` is the directory the storyboard's relative asset paths (keyframes, turnarounds,
-    plates) are relative to: the project directory for our own episodes.
-    """
-
-    board: StoryboardFile
-    root: Path
-    source: Path | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, path: Path, root: Path | None = None) -> Bundle:
-        """Read a storyboard JSON file; asset paths resolve against `root`, by default the
-        project directory when the file is in DIR/episodes/NAME/, else the file's folder."""
-        board = StoryboardFile.model_validate_json(path.read_text(encoding="utf-8"))
-        if root is None:
-            here = path.resolve().parent
-            root = here.parent.parent if here.parent.name == "episodes" else here
-        return cls(board, root, path)
-
-    @property
-    def script(self) -> Script | None:
-        return self.board.script
-
-    @property
-    def has_images(self) -> bool:
-        return bool(self.board.keyframes) and all(
-            (self.root / k.path).is_file() for k in self.board.keyframes.values()
-        )
-
-
 LEVELS = ("script", "storyboard", "image")
 
 
 def detects(level: str) -> dict[str, set[str]]:
     """Check name -> the defect types its findings are evidence for, at one level."""
     if level == "script":
-        from inkreel.checks.script import DETECTS as script_detects
-
-        return script_detects
+        return SCRIPT_DETECTS
     if level == "storyboard":
-        from inkreel.checks.storyboard import DETECTS as board_detects
-
-        return board_detects
-    from inkreel.checks.image import DETECTS as image_detects
-
-    return image_detects
+        return STORYBOARD_DETECTS
+    return IMAGE_DETECTS
 
 
 def evidence_for(finding: Finding) -> set[str]:
@@ -98,10 +62,6 @@ def run_checks(
     Script checks need `board.script`, image checks need keyframes on disk; what is skipped
     for want of data is said in `bundle.notes`. `shots` limits the image checks.
     """
-    from inkreel.checks.image import check_image
-    from inkreel.checks.script import check_script
-    from inkreel.checks.storyboard import check_storyboard
-
     findings: list[Finding] = []
     if "script" in levels:
         if bundle.script is None:

@@ -35,7 +35,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from inkreel.checks import Bundle
+from inkreel.checks.bundle import Bundle
 from inkreel.memory.retrieval import (
     labelled_references,
     pick_face,

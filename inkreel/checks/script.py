@@ -15,7 +15,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from inkreel.checks import Bundle
+from inkreel.checks.bundle import Bundle
 from inkreel.schemas import Beat, Finding, Scene, Script, Shot, StoryboardFile
 from inkreel.schemas.script import prop_key
 

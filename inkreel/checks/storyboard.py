@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterator
 from itertools import pairwise
 from typing import TypeVar
 
-from inkreel.checks import Bundle
+from inkreel.checks.bundle import Bundle
 from inkreel.schemas import Blocking, Finding, Framing, Scene, Shot, ShotDirection
 
 DETECTS: dict[str, set[str]] = {
