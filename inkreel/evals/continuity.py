@@ -22,6 +22,7 @@ seed, and the targets (recall and precision >= 0.9 for script and storyboard def
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shutil
@@ -145,9 +146,51 @@ def evaluate(
     supported = level_types()
     tallies: dict[tuple[str, str], _Tally] = {}
     controls = {level: _Controls() for level in levels}
-    results: list[CaseResult] = []
     clean: dict[tuple[str, str], list[Finding]] = {}
     started = time.perf_counter()
+    results = _run_controls(episodes, levels, seed, controls, clean)
+    for name, bundle in episodes.items():
+        for level in levels:
+            for defect in supported.get(level, []):
+                if defect not in wanted_types:
+                    continue
+                for k in range(cases_per_type):
+                    case = f"{name}/{level}/{defect}/{k}"
+                    if progress:
+                        progress(case)
+                    case_seed = _case_seed(seed, name, level, defect, k)
+                    result = _run_case(bundle, (name, level, defect), case, case_seed, clean, work)
+                    if result is None:
+                        continue
+                    results.append(result)
+                    tally = tallies.setdefault((level, defect), _Tally())
+                    tally.cases += 1
+                    tally.detected += result.detected
+                    tally.localised += result.localised
+                    for other in set(result.predicted) - {defect}:
+                        tallies.setdefault((level, other), _Tally()).false += 1
+    for level, c in controls.items():
+        for kind, n in c.types.items():
+            if kind in DEFECT_TYPES:
+                tallies.setdefault((level, kind), _Tally()).false += n
+    summary = _summary(tallies, controls, seed, episodes, time.perf_counter() - started)
+    lines = "".join(r.model_dump_json() + "\n" for r in results)
+    write_text_atomic(out_dir / "results.jsonl", lines)
+    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+    return summary
+
+
+def _run_controls(
+    episodes: dict[str, Bundle],
+    levels: tuple[str, ...],
+    seed: int,
+    controls: dict[str, _Controls],
+    clean: dict[tuple[str, str], list[Finding]],
+) -> list[CaseResult]:
+    """Check the clean episodes: their findings go to `clean` (what a planted case's findings
+    are compared with) and count as false alarms in `controls`."""
+    results: list[CaseResult] = []
     for name, bundle in episodes.items():
         for level in levels:
             found = run_checks(bundle, (level,))
@@ -174,72 +217,49 @@ def evaluate(
                     findings=[f.model_dump(mode="json") for f in found],
                 )
             )
-    for name, bundle in episodes.items():
-        for level in levels:
-            for defect in supported.get(level, []):
-                if defect not in wanted_types:
-                    continue
-                for k in range(cases_per_type):
-                    case_seed = _case_seed(seed, name, level, defect, k)
-                    case = f"{name}/{level}/{defect}/{k}"
-                    if progress:
-                        progress(case)
-                    t0 = time.perf_counter()
-                    made = _plant(
-                        bundle,
-                        defect,
-                        level,
-                        random.Random(case_seed),
-                        work / case.replace("/", "-"),
-                    )
-                    if made is None:
-                        continue
-                    planted_bundle, planted = made
-                    shots = planted.shots if level == "image" else None
-                    found = run_checks(planted_bundle, (level,), shots)
-                    before = {_key(f) for f in clean[(name, level)]}
-                    new = [f for f in found if _key(f) not in before]
-                    evidence = [(f, evidence_for(f)) for f in new]
-                    hit = [f for f, kinds in evidence if defect in kinds]
-                    result = CaseResult(
-                        case=case,
-                        episode=name,
-                        level=level,
-                        defect=defect,
-                        seed=case_seed,
-                        planted_shots=planted.shots,
-                        planted_scene=planted.scene,
-                        description=planted.description,
-                        detected=bool(hit),
-                        localised=any(
-                            _touches(f, planted.shots, planted.scene, level) for f in hit
-                        ),
-                        predicted=sorted({t for _, kinds in evidence for t in kinds}),
-                        findings=[f.model_dump(mode="json") for f in new],
-                        seconds=round(time.perf_counter() - t0, 3),
-                    )
-                    results.append(result)
-                    tally = tallies.setdefault((level, defect), _Tally())
-                    tally.cases += 1
-                    tally.detected += result.detected
-                    tally.localised += result.localised
-                    for other in set(result.predicted) - {defect}:
-                        tallies.setdefault((level, other), _Tally()).false += 1
-    for level, c in controls.items():
-        for kind, n in c.types.items():
-            if kind in DEFECT_TYPES:
-                tallies.setdefault((level, kind), _Tally()).false += n
-    summary = _summary(tallies, controls, seed, episodes, time.perf_counter() - started)
-    lines = "".join(r.model_dump_json() + "\n" for r in results)
-    write_text_atomic(out_dir / "results.jsonl", lines)
-    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2))
-    shutil.rmtree(work, ignore_errors=True)
-    return summary
+    return results
+
+
+def _run_case(
+    bundle: Bundle,
+    what: tuple[str, str, str],
+    case: str,
+    case_seed: int,
+    clean: dict[tuple[str, str], list[Finding]],
+    work: Path,
+) -> CaseResult | None:
+    """Plant `what` (episode, level, defect) and score the new findings; None when the
+    episode has no room for it."""
+    name, level, defect = what
+    t0 = time.perf_counter()
+    made = _plant(bundle, defect, level, random.Random(case_seed), work / case.replace("/", "-"))
+    if made is None:
+        return None
+    planted_bundle, planted = made
+    shots = planted.shots if level == "image" else None
+    found = run_checks(planted_bundle, (level,), shots)
+    before = {_key(f) for f in clean[(name, level)]}
+    new = [f for f in found if _key(f) not in before]
+    evidence = [(f, evidence_for(f)) for f in new]
+    hit = [f for f, kinds in evidence if defect in kinds]
+    return CaseResult(
+        case=case,
+        episode=name,
+        level=level,
+        defect=defect,
+        seed=case_seed,
+        planted_shots=planted.shots,
+        planted_scene=planted.scene,
+        description=planted.description,
+        detected=bool(hit),
+        localised=any(_touches(f, planted.shots, planted.scene, level) for f in hit),
+        predicted=sorted({t for _, kinds in evidence for t in kinds}),
+        findings=[f.model_dump(mode="json") for f in new],
+        seconds=round(time.perf_counter() - t0, 3),
+    )
 
 
 def _case_seed(seed: int, *parts: object) -> int:
-    import hashlib
-
     blob = "\x1f".join(map(str, (seed, *parts))).encode()
     return int.from_bytes(hashlib.sha256(blob).digest()[:4], "big")
 

@@ -65,89 +65,13 @@ def _occluders(view: _View, elements: list[SetElement], idx: int) -> np.ndarray:
 
 
 def score_stability(shots: list[ShotPixels], sb: StoryboardFile, params: Params) -> StabilityReport:
+    """Find each set element of each location again in the location's shots."""
     locs: list[LocationStability] = []
     for name in dict.fromkeys(sd.shot.location for sd in shots):
         loc = sb.locations.get(name)
         if loc is None or not loc.design.elements:
             continue
-        elements = loc.design.elements
-        views = []
-        for sd in shots:
-            if sd.shot.location != name:
-                continue
-            r = sd.rgb.astype(np.float64) / 255.0
-            gray = r @ np.array([0.299, 0.587, 0.114])
-            views.append(_View(sd, gray, boxes_mask([f.body for f in sd.figures], sd.size, grow=3)))
-        # The widest shot of the location sets the reporting scale.
-        ref = min(views, key=lambda v: pixels_per_metre(v.sd.shot.camera, v.sd.size[0]))
-        ref_cam = ref.sd.shot.camera
-        rep = LocationStability(
-            location=name,
-            reference_shot=ref.sd.shot.id,
-            reference_ppm=round(pixels_per_metre(ref_cam, REFERENCE_WIDTH), 3),
-            shots=len(views),
-        )
-        for idx, el in enumerate(elements):
-            usable: list[tuple[_View, float, float, np.ndarray]] = []
-            for v in views:
-                W, H = v.sd.size
-                box, _, _ = _element_geometry(v.sd.shot, el, (W, H))
-                area = (box[2] - box[0]) * (box[3] - box[1])
-                vis = (
-                    max(0.0, min(box[2], W) - max(box[0], 0.0))
-                    * max(0.0, min(box[3], H) - max(box[1], 0.0))
-                    / max(area, 1e-9)
-                )
-                if vis <= 0.0:
-                    continue  # not in this shot at all
-                occ = _occluders(v, elements, idx)
-                sl = (
-                    slice(max(0, math.floor(box[1])), max(0, math.ceil(box[3]))),
-                    slice(max(0, math.floor(box[0])), max(0, math.ceil(box[2]))),
-                )
-                covered = float(occ[sl].mean()) if occ[sl].size else 1.0
-                if vis < params.set_min_usable:
-                    rep.skipped_partly_out_of_frame += 1
-                elif (
-                    covered > params.set_max_occlusion
-                    or vis * (1 - covered) < params.set_min_usable
-                ):
-                    rep.skipped_occluded += 1
-                else:
-                    usable.append((v, vis, covered, occ))
-            # The anchor (template source) must show the whole element, barely covered.
-            anchors = [u for u in usable if u[1] >= 1.0 - 1e-9]
-            if not anchors:
-                rep.skipped_no_anchor += len(usable)
-                continue
-            anchor = min(
-                anchors,
-                key=lambda u: (
-                    u[2] > 0.1,
-                    pixels_per_metre(u[0].sd.shot.camera, u[0].sd.size[0]),
-                    u[2],
-                ),
-            )
-            if len(usable) == 1:
-                rep.skipped_no_anchor += 1  # seen in one shot only: nothing to compare
-                continue
-            rep.anchors += 1
-            for target, t_vis, t_cov, t_occ in usable:
-                if target is anchor[0]:
-                    continue
-                shift = _measure(anchor[0], anchor[3], target, t_occ, el, ref_cam, params)
-                shift.element = str(idx)
-                shift.occluded = round(max(anchor[2], t_cov), 4)
-                shift.in_frame = round(t_vis, 4)
-                rep.elements.append(shift)
-        good = [e for e in rep.elements if not e.lost and e.score >= params.set_min_score]
-        rep.measured = len(rep.elements)
-        rep.unmatched = len(rep.elements) - len(good)
-        # A match below the correlation floor located nothing; it is counted, not measured.
-        ds = [e.displacement_px for e in good]
-        rep.max_px = rounded(max(ds), 3) if ds else None
-        rep.mean_px = rounded(float(np.mean(ds)), 3) if ds else None
-        locs.append(rep)
+        locs.append(_location(name, loc.design.elements, shots, params))
     ds = [
         e.displacement_px
         for loc_ in locs
@@ -161,6 +85,100 @@ def score_stability(shots: list[ShotPixels], sb: StoryboardFile, params: Params)
         measured=len(ds),
         unmatched=sum(loc_.unmatched for loc_ in locs),
     )
+
+
+def _location(
+    name: str, elements: list[SetElement], shots: list[ShotPixels], params: Params
+) -> LocationStability:
+    """One location: each element matched from its anchor shot into the others."""
+    views = []
+    for sd in shots:
+        if sd.shot.location != name:
+            continue
+        r = sd.rgb.astype(np.float64) / 255.0
+        gray = r @ np.array([0.299, 0.587, 0.114])
+        views.append(_View(sd, gray, boxes_mask([f.body for f in sd.figures], sd.size, grow=3)))
+    # The widest shot of the location sets the reporting scale.
+    ref = min(views, key=lambda v: pixels_per_metre(v.sd.shot.camera, v.sd.size[0]))
+    ref_cam = ref.sd.shot.camera
+    rep = LocationStability(
+        location=name,
+        reference_shot=ref.sd.shot.id,
+        reference_ppm=round(pixels_per_metre(ref_cam, REFERENCE_WIDTH), 3),
+        shots=len(views),
+    )
+    for idx, el in enumerate(elements):
+        usable = _usable_views(views, elements, idx, params, rep)
+        # The anchor (template source) must show the whole element, barely covered.
+        anchors = [u for u in usable if u[1] >= 1.0 - 1e-9]
+        if not anchors:
+            rep.skipped_no_anchor += len(usable)
+            continue
+        anchor = min(
+            anchors,
+            key=lambda u: (
+                u[2] > 0.1,
+                pixels_per_metre(u[0].sd.shot.camera, u[0].sd.size[0]),
+                u[2],
+            ),
+        )
+        if len(usable) == 1:
+            rep.skipped_no_anchor += 1  # seen in one shot only: nothing to compare
+            continue
+        rep.anchors += 1
+        for target, t_vis, t_cov, t_occ in usable:
+            if target is anchor[0]:
+                continue
+            shift = _measure(anchor[0], anchor[3], target, t_occ, el, ref_cam, params)
+            shift.element = str(idx)
+            shift.occluded = round(max(anchor[2], t_cov), 4)
+            shift.in_frame = round(t_vis, 4)
+            rep.elements.append(shift)
+    good = [e for e in rep.elements if not e.lost and e.score >= params.set_min_score]
+    rep.measured = len(rep.elements)
+    rep.unmatched = len(rep.elements) - len(good)
+    # A match below the correlation floor located nothing; it is counted, not measured.
+    ds = [e.displacement_px for e in good]
+    rep.max_px = rounded(max(ds), 3) if ds else None
+    rep.mean_px = rounded(float(np.mean(ds)), 3) if ds else None
+    return rep
+
+
+def _usable_views(
+    views: list[_View],
+    elements: list[SetElement],
+    idx: int,
+    params: Params,
+    rep: LocationStability,
+) -> list[tuple[_View, float, float, np.ndarray]]:
+    """The shots showing element `idx` enough to match it: (view, share in frame, share
+    covered, what covers it); the others are counted as skipped in `rep`."""
+    el = elements[idx]
+    usable: list[tuple[_View, float, float, np.ndarray]] = []
+    for v in views:
+        W, H = v.sd.size
+        box, _, _ = _element_geometry(v.sd.shot, el, (W, H))
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        vis = (
+            max(0.0, min(box[2], W) - max(box[0], 0.0))
+            * max(0.0, min(box[3], H) - max(box[1], 0.0))
+            / max(area, 1e-9)
+        )
+        if vis <= 0.0:
+            continue  # not in this shot at all
+        occ = _occluders(v, elements, idx)
+        sl = (
+            slice(max(0, math.floor(box[1])), max(0, math.ceil(box[3]))),
+            slice(max(0, math.floor(box[0])), max(0, math.ceil(box[2]))),
+        )
+        covered = float(occ[sl].mean()) if occ[sl].size else 1.0
+        if vis < params.set_min_usable:
+            rep.skipped_partly_out_of_frame += 1
+        elif covered > params.set_max_occlusion or vis * (1 - covered) < params.set_min_usable:
+            rep.skipped_occluded += 1
+        else:
+            usable.append((v, vis, covered, occ))
+    return usable
 
 
 def _measure(
