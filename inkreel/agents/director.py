@@ -7,7 +7,6 @@ positions follow from the projection, so the set and the line of action stay con
 
 from __future__ import annotations
 
-import io
 import json
 import wave
 from collections.abc import Mapping, Sequence
@@ -28,10 +27,11 @@ from inkreel.media import audio
 from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
 from inkreel.memory.retrieval import choose_references, labelled_references, shot_references
 from inkreel.project import atomic_path, digest
+from inkreel.providers.capabilities import KeyframeRequest, Produced
 from inkreel.providers.dispatch import Answer
 from inkreel.providers.errors import UnusableAnswer
 from inkreel.providers.limits import local_cpu
-from inkreel.providers.media import accept_png, accept_wav, hosted_image, hosted_speech
+from inkreel.providers.media import accept_png, accept_wav, keyframe_model, voice_model
 from inkreel.providers.prompt_io import tag
 from inkreel.providers.roster import ModelEntry
 from inkreel.schemas import (
@@ -136,11 +136,8 @@ def _record_voice(ctx: Services, task: LineTask, voice: Voice) -> tuple[Path, tu
     if path.exists():
         return path, model
 
-    def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
-        if entry.offline:
-            samples, rate = audio.synthesize(task.text, voice, task.language)
-            return audio.wav_bytes(samples, rate), {"speech_chars": len(task.text)}
-        return hosted_speech(calls, entry, task.text, voice, task.language)
+    def produce(entry: ModelEntry) -> Produced:
+        return voice_model(calls, entry).speak(task.text, voice, task.language)
 
     used = calls.media(
         "voice",
@@ -546,13 +543,14 @@ def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[
         drawn = (figures, elements)
         image = drifted_keyframe(image, task.shot, task.location, task.cast, defect, key, drawn)
 
-    def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
-        if entry.offline:
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG")
-            return buffer.getvalue(), {"images": 1}
-        refs = [ctx.project.root / p for p in task.references]
-        return hosted_image(calls, entry, keyframe_prompt(task), refs)
+    request = KeyframeRequest(
+        prompt=keyframe_prompt(task),
+        references=[ctx.project.root / p for p in task.references],
+        drawing=image,
+    )
+
+    def produce(entry: ModelEntry) -> Produced:
+        return keyframe_model(calls, entry).draw(request)
 
     used = calls.media(
         "keyframe", AGENT, key, png, produce, accept_png, units={"images": 1}, label=task.shot.id

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -24,8 +23,9 @@ from inkreel.media import audio, exports, mix, motion, render
 from inkreel.media.fountain_write import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
 from inkreel.project import digest, write_text_atomic
+from inkreel.providers.capabilities import AnimateRequest, Produced
 from inkreel.providers.limits import MemoryBudget, local_cpu
-from inkreel.providers.media import accept_mp4, hosted_video
+from inkreel.providers.media import accept_mp4, animate_model
 from inkreel.providers.roster import ModelEntry
 from inkreel.schemas import (
     Artifact,
@@ -258,6 +258,7 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
     ctx = services(runtime)
     calls = ctx.providers.calls
     first = calls.choose("animate")
+    animator = animate_model(calls, first)
     key = digest(_content_key(task), (first.provider, first.model), render.VIDEO_PARAMS)
     out = ctx.project.assets("segments") / f"{key}.mp4"
     model: tuple[str, str] = ENCODER
@@ -268,7 +269,7 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
                 frame = segment_frames(task, ctx.project.root)
                 render.render_segment(frame, task.clip.frames, out, task.fps, size)
                 del frame  # before local_cpu hands the freed memory back
-    elif first.offline and out.exists():
+    elif animator.finished and out.exists():
         model = (first.provider, first.model)
     else:
         seconds = task.clip.frames / task.fps
@@ -288,24 +289,21 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
                 del frame
                 return tmp.read_bytes()
 
-        def produce(entry: ModelEntry) -> tuple[bytes, Mapping[str, float]]:
-            if entry.offline:
-                return encode(), {"video_seconds": seconds}
-            assert task.keyframe is not None and task.shot is not None
-            return hosted_video(
-                calls,
-                entry,
-                f"{task.shot.text or task.shot.framing} {task.shot.move}".strip(),
-                ctx.project.root / task.keyframe,
-                [],
-                max(2, min(10, math.ceil(seconds))),
-                task.seed,
-                journal=calls.journal("animate", key, entry),
-            )
+        shot = task.shot
+        request = AnimateRequest(
+            key=key,
+            prompt=f"{shot.text or shot.framing} {shot.move}".strip() if shot else "",
+            first_frame=ctx.project.root / task.keyframe if task.keyframe else None,
+            seconds=seconds,
+            seed=task.seed,
+            render_locally=encode,
+        )
 
-        target = out
-        if not first.offline:
-            target = ctx.project.assets("clips") / f"{key}.mp4"
+        def produce(entry: ModelEntry) -> Produced:
+            return animate_model(calls, entry).animate(request)
+
+        # A finished answer is the segment itself; a clip is fitted to the shot below.
+        target = out if animator.finished else ctx.project.assets("clips") / f"{key}.mp4"
         used = calls.media(
             "animate",
             "editor",

@@ -32,10 +32,11 @@ from pydantic import BaseModel, Field
 from inkreel.checks.answers import Checked, Issue
 from inkreel.project import atomic_path
 from inkreel.providers.budget import Charge, JobJournal, Ledger
-from inkreel.providers.errors import UnusableAnswer
+from inkreel.providers.capabilities import TextModel
+from inkreel.providers.errors import AnswerRejected, UnusableAnswer
 from inkreel.providers.faults import FaultLog, FaultPlan, FaultRecord, InjectedFault
 from inkreel.providers.limits import LatencyModel
-from inkreel.providers.offline.chat import OfflineChatModel
+from inkreel.providers.offline.stand_ins import OfflineText
 from inkreel.providers.openai import Review, StructuredText
 from inkreel.providers.roster import TASK_CAPABILITY, ModelEntry, Task
 from inkreel.providers.router import TRANSIENT_KINDS, AllProvidersFailed, Router
@@ -106,16 +107,6 @@ class Answer(Generic[T]):
     provider: str
     model: str
     repairs: list[Issue] = field(default_factory=list)
-
-
-class AnswerRejected(Exception):
-    """A schema-valid answer that the agent's check rejects; `problems` says why."""
-
-    kind = "invalid_output"
-
-    def __init__(self, model_id: str, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__(f"{model_id}: unusable answer: {'; '.join(problems[:4])}")
 
 
 class ToolTurn(BaseModel):
@@ -355,6 +346,12 @@ class Dispatch:
         )
         return ToolTurn(text=text, calls=calls), cost
 
+    def text_model(self, entry: ModelEntry) -> TextModel:
+        """The text capability `entry` names: the offline story engine or a hosted model."""
+        if entry.offline:
+            return OfflineText(entry.id, self.seed)
+        return self._client(entry)
+
     def _client(self, entry: ModelEntry) -> StructuredText:
         assert entry.base_url and entry.api_key_env
         return StructuredText(
@@ -450,16 +447,7 @@ class Dispatch:
         review: Review | None,
     ) -> tuple[M, float, list[str]]:
         self._wait_latency(entry)
-        if entry.offline:
-            model = OfflineChatModel(seed=self.seed)
-            result = model.with_structured_output(schema).invoke(list(messages))
-            if not isinstance(result, schema):
-                raise InjectedFault("invalid_output")
-            problems = list(review(result)) if review else []
-            if problems:  # the engine is deterministic: asking it again changes nothing
-                raise AnswerRejected(entry.id, problems)
-            return result, 0.0, []
-        result, usage = self._client(entry).generate(schema, messages, review)
+        result, usage = self.text_model(entry).generate(schema, messages, review)
         cost = entry.price.cost(
             {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
         )

@@ -18,3 +18,13 @@ class ConfigurationError(RunStop):
 
 class UnusableAnswer(RunStop):
     """Every model asked for an agent's output answered something the line cannot use."""
+
+
+class AnswerRejected(Exception):
+    """A schema-valid answer that the agent's check rejects; `problems` says why."""
+
+    kind = "invalid_output"
+
+    def __init__(self, model_id: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{model_id}: unusable answer: {'; '.join(problems[:4])}")

@@ -1,7 +1,9 @@
-"""File-producing calls: the hosted producers and the checks every answer must pass.
+"""File-producing capabilities: which model answers an entry, the hosted ones, and the checks.
 
-The agents hand `Dispatch.media` a producer per model: the offline one draws or speaks
-locally, the hosted ones below call the provider through its client. Whatever produced it,
+`keyframe_model`, `voice_model` and `animate_model` give the capability (`providers.
+capabilities`) that serves a roster entry: the offline stand-in (`offline.stand_ins`) or the
+hosted client below. The agents call it from the producer they hand `Dispatch.media`, without
+knowing which one answers. Whatever produced it,
 an answer is accepted only if it decodes: `accept_png` (a whole image, re-encoded to PNG and
 fitted to the frame), `accept_wav` (a whole RIFF/WAVE file) and `accept_mp4` (an MP4 with a
 video track and a duration).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -25,7 +28,16 @@ from pathlib import Path
 from PIL import Image
 
 from inkreel.providers.budget import JobJournal
+from inkreel.providers.capabilities import (
+    AnimateModel,
+    AnimateRequest,
+    KeyframeModel,
+    KeyframeRequest,
+    Produced,
+    VoiceModel,
+)
 from inkreel.providers.dispatch import BadPayload, Dispatch
+from inkreel.providers.offline.stand_ins import OfflineAnimate, OfflineKeyframes, OfflineVoice
 from inkreel.providers.openai import (
     OpenAIImages,
     OpenAISpeech,
@@ -35,6 +47,7 @@ from inkreel.providers.openai import (
 )
 from inkreel.providers.roster import ModelEntry
 from inkreel.providers.video import (
+    CLIP_SECONDS,
     SeedanceClient,
     VideoCallError,
     VideoRequest,
@@ -118,27 +131,6 @@ def video_client(
     )
 
 
-def hosted_image(
-    calls: Dispatch, entry: ModelEntry, prompt: str, references: list[Path]
-) -> tuple[bytes, Mapping[str, float]]:
-    """A keyframe from an OpenAI-compatible image model: an edit guided by the references."""
-
-    assert entry.base_url
-    client = OpenAIImages(entry.model, entry.base_url, calls.key(entry), entry.timeout_s)
-    size = f"{FRAME[0]}x{FRAME[1]}"
-    data = client.edit(prompt, references, size) if references else client.generate(prompt, size)
-    return data, {"images": 1}
-
-
-def hosted_speech(
-    calls: Dispatch, entry: ModelEntry, text: str, voice: Voice, language: str
-) -> tuple[bytes, Mapping[str, float]]:
-
-    assert entry.base_url
-    client = OpenAISpeech(entry.model, entry.base_url, calls.key(entry), entry.timeout_s)
-    return client.speak(text, voice), {"speech_chars": len(text)}
-
-
 def hosted_video(
     calls: Dispatch,
     entry: ModelEntry,
@@ -203,3 +195,70 @@ def _cancel_abandoned(calls: Dispatch, entry: ModelEntry, journal: JobJournal) -
         log.warning("cannot cancel %s task %s: %s", job.model, job.task_id, exc)
     finally:
         client.close()
+
+
+class HostedKeyframes:
+    """An OpenAI-compatible image model as a `KeyframeModel`: an edit guided by the references."""
+
+    def __init__(self, calls: Dispatch, entry: ModelEntry) -> None:
+        assert entry.base_url
+        self.client = OpenAIImages(entry.model, entry.base_url, calls.key(entry), entry.timeout_s)
+
+    def draw(self, request: KeyframeRequest) -> Produced:
+        size = f"{FRAME[0]}x{FRAME[1]}"
+        if request.references:
+            return self.client.edit(request.prompt, request.references, size), {"images": 1}
+        return self.client.generate(request.prompt, size), {"images": 1}
+
+
+class HostedVoice:
+    """An OpenAI-compatible speech model as a `VoiceModel`."""
+
+    def __init__(self, calls: Dispatch, entry: ModelEntry) -> None:
+        assert entry.base_url
+        self.client = OpenAISpeech(entry.model, entry.base_url, calls.key(entry), entry.timeout_s)
+
+    def speak(self, text: str, voice: Voice, language: str) -> Produced:
+        return self.client.speak(text, voice), {"speech_chars": len(text)}
+
+
+class HostedAnimate:
+    """Seedance (Ark) or Vidu as an `AnimateModel`: a clip the editor fits to the shot."""
+
+    finished = False
+
+    def __init__(self, calls: Dispatch, entry: ModelEntry) -> None:
+        self.calls = calls
+        self.entry = entry
+
+    def clip_seconds(self, seconds: float) -> float:
+        low, high = CLIP_SECONDS
+        return max(low, min(high, math.ceil(seconds)))
+
+    def animate(self, request: AnimateRequest) -> Produced:
+        assert request.first_frame is not None, "a hosted model animates the shot's keyframe"
+        return hosted_video(
+            self.calls,
+            self.entry,
+            request.prompt,
+            request.first_frame,
+            [],
+            int(self.clip_seconds(request.seconds)),
+            request.seed,
+            journal=self.calls.journal("animate", request.key, self.entry),
+        )
+
+
+def keyframe_model(calls: Dispatch, entry: ModelEntry) -> KeyframeModel:
+    """The keyframe capability `entry` names: the procedural drawing or a hosted model."""
+    return OfflineKeyframes() if entry.offline else HostedKeyframes(calls, entry)
+
+
+def voice_model(calls: Dispatch, entry: ModelEntry) -> VoiceModel:
+    """The voice capability `entry` names: eSpeak NG or a hosted model."""
+    return OfflineVoice() if entry.offline else HostedVoice(calls, entry)
+
+
+def animate_model(calls: Dispatch, entry: ModelEntry) -> AnimateModel:
+    """The animate capability `entry` names: the procedural motion or a vendor's model."""
+    return OfflineAnimate() if entry.offline else HostedAnimate(calls, entry)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -19,9 +19,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from inkreel.checks.json_fit import fit
+from inkreel.providers.capabilities import Review, Usage
 from inkreel.providers.openai.errors import (
     ProviderCallError,
     excerpt,
@@ -29,27 +30,6 @@ from inkreel.providers.openai.errors import (
 )
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class Usage(BaseModel):
-    """Tokens a call used (summed over the repair request, if any)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    model: str
-    requests: int = 0
-    repaired: list[str] = Field(
-        default_factory=list, description="Bounds and spellings fitted by rule (json_fit)."
-    )
-
-    def add(self, message: BaseMessage) -> Usage:
-        meta = getattr(message, "usage_metadata", None) or {}
-        return Usage(
-            input_tokens=self.input_tokens + int(meta.get("input_tokens", 0) or 0),
-            output_tokens=self.output_tokens + int(meta.get("output_tokens", 0) or 0),
-            model=str(message.response_metadata.get("model_name") or self.model),
-            requests=self.requests + 1,
-        )
 
 
 _REFUSAL_TEXT = re.compile(
@@ -98,7 +78,6 @@ _LANGCHAIN_METHODS = {
     "json_object": "json_mode",
 }
 # Reviews a schema-valid answer; returns what makes it unusable (nothing: usable).
-Review = Callable[[Any], Sequence[str]]
 
 
 class StructuredText:

@@ -23,6 +23,7 @@ from inkreel.providers.video.seedance import (
     SeedanceClient,
 )
 from inkreel.providers.video.task import (
+    CLIP_SECONDS,
     TaskJournal,
     TaskStatus,
     VideoRequest,
@@ -34,6 +35,7 @@ from inkreel.providers.video.vidu import VIDU_CN, VIDU_GLOBAL, VIDU_MODEL, ViduC
 __all__ = [
     "ARK_BEIJING",
     "ARK_BYTEPLUS",
+    "CLIP_SECONDS",
     "SEEDANCE_2_0",
     "SEEDANCE_2_0_BYTEPLUS",
     "SEEDANCE_2_0_FAST",

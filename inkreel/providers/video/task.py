@@ -37,6 +37,8 @@ TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled",
 # Vendor error codes that mean "the content was refused by a safety check".
 REFUSAL_CODE = re.compile(r"sensitive|policy|audit|risk|violation|moderation", re.IGNORECASE)
 MAX_VENDOR_TEXT = 500
+# The clip lengths, in whole seconds, a vendor is asked for (a longer shot is fitted from it).
+CLIP_SECONDS = (2, 10)
 
 
 class VideoRequest(BaseModel):
