@@ -86,6 +86,8 @@ class Canon:
 
 @dataclass
 class Descriptor:
+    """A crop's two unit blocks (colour, shape) on the cells it was described on."""
+
     colour: np.ndarray
     shape: np.ndarray
     coverage: float  # figure share of the valid cells
@@ -142,6 +144,8 @@ def canonical_crop(
 
 
 class DescCache:
+    """Descriptors of canonical crops, each worked out once per set of compared cells."""
+
     def __init__(self) -> None:
         self._d: dict[tuple[int, bytes], Descriptor | None] = {}
 
@@ -167,6 +171,8 @@ class DescCache:
 
 @dataclass
 class Match:
+    """How alike two crops are, and how (mirrored or not; each block's cosine)."""
+
     sim: float  # cosine of the unit descriptors = mean of the two block cosines
     mirrored: bool
     coverage: float  # figure share of the second crop's compared cells
@@ -238,6 +244,8 @@ def reference_head(
 
 @dataclass
 class Ref:
+    """One turnaround view of a character, as a canonical crop."""
+
     character: str
     view: str
     face: bool
@@ -246,6 +254,8 @@ class Ref:
 
 @dataclass
 class Crop:
+    """One figure of one keyframe, as a canonical crop."""
+
     shot_id: str
     character: str
     face: bool
@@ -255,6 +265,8 @@ class Crop:
 
 @dataclass
 class IdentityInputs:
+    """The references and keyframe crops to compare, and what was skipped and why."""
+
     refs: list[Ref] = field(default_factory=list)
     crops: list[Crop] = field(default_factory=list)
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -268,6 +280,11 @@ def collect_identity(
     params: CropThresholds,
     notes: list[str],
 ) -> IdentityInputs:
+    """Crop every turnaround view of the cast and every usable figure of `shots`.
+
+    A figure too small, clipped, overlapped by another or showing no figure pixels is
+    skipped (counted per character and reason); missing references are noted in `notes`.
+    """
     inp = IdentityInputs()
     region = params.identity_region
     for name, ch in sb.cast.items():
