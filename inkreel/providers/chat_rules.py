@@ -208,6 +208,11 @@ def _rules(names: str) -> list[Rule]:
 
 
 def _rule_list() -> list[Rule]:
+    """The rules in the order they are tried (the first whose pattern matches answers).
+
+    Length: one table of patterns and the tool calls they make; split, the order that
+    decides between overlapping patterns would be spread over several functions.
+    """
     return [
         # Questions first: "who is in scene 2?" is not a change of scene 2.
         (

@@ -292,6 +292,9 @@ def outline(prompt: str, seed: int) -> dict[str, Any]:
     }
 
 
+TIMES = {"setup": "day", "development": "day", "turn": "night", "resolution": "dusk"}
+
+
 def write_script(prompt: str, seed: int) -> dict[str, Any]:
     idea = (read_tag(prompt, "idea") or "").strip()
     language = (read_tag(prompt, "language") or "en").strip()
@@ -302,9 +305,54 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
     dice = Dice("script", seed, idea, language, runtime, *([f"draft{draft}"] if draft > 1 else []))
 
     names = _cast(prompt, idea, language, dice)
-    a, b = names[0], names[1]
-
     nouns, place_list = _props_and_places(idea, names)
+    _top_up(nouns, place_list, language, dice)
+
+    # Roughly one line per 3.4 s of runtime plus a short action beat per scene.
+    n_scenes = max(4, min(10, round(runtime / 15)))
+    total_lines = max(n_scenes, round((runtime - n_scenes * 2.0) / 3.0))
+    acts = _acts(n_scenes)
+    scene_places = [
+        place_list[0]
+        if act in ("setup", "resolution")
+        else place_list[1 + (i % (len(place_list) - 1))]
+        for i, act in enumerate(acts)
+    ]
+    outfits = _outfits(names, language, dice)
+    writer = _SceneWriter(language, names, nouns, dice, acts, _planned(prompt))
+    scenes = []
+    for i, act in enumerate(acts):
+        lines_here = total_lines // n_scenes + (1 if i < total_lines % n_scenes else 0)
+        place, interior = scene_places[i]
+        a, b = names[0], names[1]
+        cast = [a, b] + ([names[2]] if len(names) > 2 and act in ("development", "turn") else [])
+        beats = writer.beats(i, act, cast, place, lines_here)
+        scene = _scene(i, acts, place, interior, cast, beats, language)
+        night = TIMES[act] == "night"
+        scene["wardrobe"] = {
+            c: NIGHT_LAYER[language].format(outfits[c]) if night else outfits[c] for c in cast
+        }
+        scenes.append(scene)
+    title_noun = nouns[0]
+    title = {
+        "en": f"{names[0]} and the {title_noun.title()}",
+        "zh": f"{names[0]}与{title_noun}",
+        "ja": f"{names[0]}と{title_noun}",
+    }[language]
+    return {
+        "title": title,
+        "logline": (read_tag(prompt, "logline") or idea).strip()[:300],
+        "language": language,
+        "characters": names,
+        "scenes": scenes,
+        "source": "idea",
+    }
+
+
+def _top_up(
+    nouns: list[str], place_list: list[tuple[str, bool]], language: str, dice: Dice
+) -> None:
+    """Give the story at least two props and two places (from the language's pools)."""
     fallback = NOUN_FALLBACK[language]
     while len(nouns) < 2:
         start = len(nouns) + int(dice.unit("noun") * 5)
@@ -316,122 +364,131 @@ def write_script(prompt: str, seed: int) -> dict[str, Any]:
         place_list.append(dice.pick(spare_places, "place", len(place_list)))
         spare_places = [p for p in spare_places if p not in place_list]
 
-    # Roughly one line per 3.4 s of runtime plus a short action beat per scene.
-    n_scenes = max(4, min(10, round(runtime / 15)))
-    total_lines = max(n_scenes, round((runtime - n_scenes * 2.0) / 3.0))
+
+def _acts(n_scenes: int) -> list[str]:
+    """The act of each scene: a setup first, a resolution last, a turn between."""
     acts = [ACT_ORDER[min(3, i * 4 // n_scenes)] for i in range(n_scenes)]
     acts[-1] = "resolution"
     acts[0] = "setup"
     if "turn" not in acts:
         acts[-2] = "turn"
+    return acts
 
-    scene_places = []
-    for i, act in enumerate(acts):
-        if act == "setup" or act == "resolution":
-            scene_places.append(place_list[0])
-        else:
-            scene_places.append(place_list[1 + (i % (len(place_list) - 1))])
-    times = {"setup": "day", "development": "day", "turn": "night", "resolution": "dusk"}
 
-    # A scene that carries on the previous one's moment (same act, or the first development
-    # straight after the setup) is CONTINUOUS: same light, same clothes.
-    continuous = [
-        i > 0
-        and times[act] == times[acts[i - 1]]
-        and (act == acts[i - 1] or (acts[i - 1], act) == ("setup", "development"))
-        for i, act in enumerate(acts)
-    ]
-    outfits = _outfits(names, language, dice)
-
+def _planned(prompt: str) -> dict[str, list[str]]:
+    """The writer's outline (`<outline>`): beat texts per act."""
     planned: dict[str, list[str]] = {}
     for beat in read_json_tag(prompt, "outline") or []:
         planned.setdefault(beat["act"], []).append(beat["text"])
-    scenes = []
-    used: dict[str, int] = {}
-    shown: set[str] = set()
-    lost: set[str] = set()
-    spoken = 0
-    for i, act in enumerate(acts):
-        lines_here = total_lines // n_scenes + (1 if i < total_lines % n_scenes else 0)
-        place, interior = scene_places[i]
-        cast = [a, b] + ([names[2]] if len(names) > 2 and act in ("development", "turn") else [])
+    return planned
+
+
+def _scene(
+    i: int,
+    acts: list[str],
+    place: str,
+    interior: bool,
+    cast: list[str],
+    beats: list[dict[str, Any]],
+    language: str,
+) -> dict[str, Any]:
+    """Scene `i` (its wardrobe is the caller's)."""
+    act = acts[i]
+    # A scene that carries on the previous one's moment (same act, or the first development
+    # straight after the setup) is CONTINUOUS: same light, same clothes.
+    continuous = (
+        i > 0
+        and TIMES[act] == TIMES[acts[i - 1]]
+        and (act == acts[i - 1] or (acts[i - 1], act) == ("setup", "development"))
+    )
+    prefix = "INT." if interior else "EXT."
+    heading_place = place.upper() if not is_cjk(place) else place
+    when = "CONTINUOUS" if continuous else TIME_WORDS[TIMES[act]]
+    return {
+        "number": i + 1,
+        "heading": f"{prefix} {heading_place} - {when}",
+        "location": place.title() if not is_cjk(place) else place,
+        "interior": interior,
+        "time_of_day": TIMES[act],
+        "act": act,
+        "characters": cast,
+        "beats": beats,
+        "continuous": continuous,
+    }
+
+
+class _SceneWriter:
+    """Writes the scenes' beats in order, remembering what was shown, lost and said."""
+
+    def __init__(
+        self,
+        language: str,
+        names: list[str],
+        nouns: list[str],
+        dice: Dice,
+        acts: list[str],
+        planned: dict[str, list[str]],
+    ) -> None:
+        self.language = language
+        self.names = names
+        self.nouns = nouns
+        self.dice = dice
+        self.acts = acts
+        self.planned = planned
+        self.used: dict[str, int] = {}
+        self.shown: set[str] = set()
+        self.lost: set[str] = set()
+        self.spoken = 0
+
+    def beats(
+        self, i: int, act: str, cast: list[str], place: str, lines_here: int
+    ) -> list[dict[str, Any]]:
+        """Scene `i`'s beats: the outline's, an action, then `lines_here` lines of dialogue."""
+        a, b, nouns = self.names[0], self.names[1], self.nouns
         slots = {"A": a, "B": b, "N": nouns[0], "M": nouns[1 if len(nouns) > 1 else 0], "P": place}
-        action = "turn_after" if act == "turn" and slots["M"] in lost else act
-        text, props, destroys = ACTIONS[language][action]
+        action = "turn_after" if act == "turn" and slots["M"] in self.lost else act
+        text, props, destroys = ACTIONS[self.language][action]
         handled = [slots[p] for p in props]
         beats: list[dict[str, Any]] = [
             {
                 "kind": "action",
                 "text": _fill(text, slots),
                 "props": handled,
-                "introduces": [p for p in handled if p not in shown],
+                "introduces": [p for p in handled if p not in self.shown],
                 "destroys": [slots[p] for p in destroys],
             }
         ]
         # The writer's outline: each act's beats open that act's scenes, in order; an act
         # with more beats than scenes gives its last scene the rest.
-        mine = planned.get(act, [])
+        mine = self.planned.get(act, [])
         if mine:
-            last_of_act = act not in acts[i + 1 :]
+            last_of_act = act not in self.acts[i + 1 :]
             told = mine if last_of_act else mine[:1]
-            planned[act] = [] if last_of_act else mine[1:]
+            self.planned[act] = [] if last_of_act else mine[1:]
             beats = [{"kind": "action", "text": t} for t in told] + beats
-        shown.update(handled)
-        lost.update(slots[p] for p in destroys)
-        templates = LINES[language][act]
-        for _ in range(lines_here):
-            # Alternate speakers across the whole episode, so short scenes are not monologues.
-            speaker = cast[spoken % len(cast)]
-            listener = cast[(spoken + 1) % len(cast)]
-            spoken += 1
-            k = (used.get(act, 0) + int(dice.unit("line", i) * len(templates))) % len(templates)
-            used[act] = used.get(act, 0) + 1
-            line, emotion = templates[k]
-            line_slots = dict(slots, A=listener if "{A}" in line else a, B=listener)
-            beats.append(
-                {
-                    "kind": "dialogue",
-                    "character": speaker,
-                    "addressee": listener,
-                    "text": _fill(line, line_slots),
-                    "emotion": emotion,
-                }
-            )
-        prefix = "INT." if interior else "EXT."
-        heading_place = place.upper() if not is_cjk(place) else place
-        when = "CONTINUOUS" if continuous[i] else TIME_WORDS[times[act]]
-        night = times[act] == "night"
-        scenes.append(
-            {
-                "number": i + 1,
-                "heading": f"{prefix} {heading_place} - {when}",
-                "location": place.title() if not is_cjk(place) else place,
-                "interior": interior,
-                "time_of_day": times[act],
-                "act": act,
-                "characters": cast,
-                "beats": beats,
-                "continuous": continuous[i],
-                "wardrobe": {
-                    c: NIGHT_LAYER[language].format(outfits[c]) if night else outfits[c]
-                    for c in cast
-                },
-            }
-        )
-    title_noun = nouns[0]
-    title = {
-        "en": f"{a} and the {title_noun.title()}",
-        "zh": f"{a}与{title_noun}",
-        "ja": f"{a}と{title_noun}",
-    }[language]
-    return {
-        "title": title,
-        "logline": (read_tag(prompt, "logline") or idea).strip()[:300],
-        "language": language,
-        "characters": names,
-        "scenes": scenes,
-        "source": "idea",
-    }
+        self.shown.update(handled)
+        self.lost.update(slots[p] for p in destroys)
+        beats += [self._line(i, act, cast, slots) for _ in range(lines_here)]
+        return beats
+
+    def _line(self, i: int, act: str, cast: list[str], slots: dict[str, str]) -> dict[str, Any]:
+        templates = LINES[self.language][act]
+        # Alternate speakers across the whole episode, so short scenes are not monologues.
+        speaker = cast[self.spoken % len(cast)]
+        listener = cast[(self.spoken + 1) % len(cast)]
+        self.spoken += 1
+        used = self.used.get(act, 0)
+        k = (used + int(self.dice.unit("line", i) * len(templates))) % len(templates)
+        self.used[act] = used + 1
+        line, emotion = templates[k]
+        line_slots = dict(slots, A=listener if "{A}" in line else self.names[0], B=listener)
+        return {
+            "kind": "dialogue",
+            "character": speaker,
+            "addressee": listener,
+            "text": _fill(line, line_slots),
+            "emotion": emotion,
+        }
 
 
 def _outfits(names: list[str], language: str, dice: Dice) -> dict[str, str]:
