@@ -14,7 +14,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from inkreel.media import audio
+from inkreel.media import audio, loudness, music
 from inkreel.media.audio import SpeechError
 from inkreel.media.languages import LANGUAGES, script_counts
 from inkreel.schemas.design import Voice
@@ -224,10 +224,10 @@ def test_loudness_envelope_follows_speech():
 
 @pytest.mark.parametrize("mood", ["calm", "warm", "tense"])
 def test_music_bed_is_deterministic_and_clean(mood):
-    bed = audio.music_bed(12.0, seed=3, mood=mood)
+    bed = music.music_bed(12.0, seed=3, mood=mood)
     assert bed.dtype == np.float32 and bed.shape == (12 * 44100,)
-    assert np.array_equal(bed, audio.music_bed(12.0, seed=3, mood=mood))
-    other = audio.music_bed(12.0, seed=4, mood=mood)
+    assert np.array_equal(bed, music.music_bed(12.0, seed=3, mood=mood))
+    other = music.music_bed(12.0, seed=4, mood=mood)
     assert not np.allclose(bed, other, atol=1e-3)
     assert np.abs(bed).max() < 1.0
     assert -30.0 < audio.rms_dbfs(bed) < -8.0
@@ -237,10 +237,10 @@ def test_music_bed_is_deterministic_and_clean(mood):
 
 
 def test_music_bed_edges():
-    assert audio.music_bed(0.0, seed=1).shape == (0,)
-    assert audio.music_bed(1.0, seed=1, sample_rate=22050).shape == (22050,)
+    assert music.music_bed(0.0, seed=1).shape == (0,)
+    assert music.music_bed(1.0, seed=1, sample_rate=22050).shape == (22050,)
     with pytest.raises(ValueError, match="mood"):
-        audio.music_bed(5.0, seed=1, mood="jaunty")
+        music.music_bed(5.0, seed=1, mood="jaunty")
 
 
 def lufs(samples: np.ndarray, rate: int = 44100) -> float:
@@ -264,14 +264,14 @@ def gain_curve(out: np.ndarray, raw: np.ndarray, win: int = 220) -> np.ndarray:
 def test_mix_is_at_minus_16_lufs_and_ducks_music_under_dialogue():
     rate = 44100
     speech, speech_rate = audio.synthesize(LINE, M3, "en")
-    bed = audio.music_bed(10.0, seed=5)
+    bed = music.music_bed(10.0, seed=5)
     dialogue = [(speech, speech_rate, 2.0)]
     duration_s = 10.0
     mixed = audio.mix(dialogue, bed, duration_s)
     assert mixed.dtype == np.float32 and mixed.shape == (round(duration_s * rate),)
     assert lufs(mixed) == pytest.approx(-16.0, abs=0.5)
     assert peak_dbfs(mixed) <= -1.0
-    assert audio.true_peak_dbfs(mixed) <= audio.MIX_TRUE_PEAK_DBTP + 0.05
+    assert loudness.true_peak_dbfs(mixed) <= loudness.MIX_TRUE_PEAK_DBTP + 0.05
 
     # Before normalisation the music is exactly mix - voice; normalisation is one gain and a
     # limiter, i.e. a smooth gain curve on the whole mix, which the music shares.
@@ -280,10 +280,10 @@ def test_mix_is_at_minus_16_lufs_and_ducks_music_under_dialogue():
     gain = gain_curve(mixed, raw)
     residual = audio.rms_dbfs(mixed - gain * raw) - audio.rms_dbfs(mixed)
     assert residual < -30.0  # it is a gain on the raw mix
-    music = gain * (raw - voice_raw)
+    bed_part = gain * (raw - voice_raw)
     line_end = 2.0 + len(speech) / speech_rate
-    under = music[round(2.3 * rate) : round((line_end - 0.3) * rate)]
-    gap = music[round((line_end + 0.5) * rate) : round((line_end + 1.5) * rate)]
+    under = bed_part[round(2.3 * rate) : round((line_end - 0.3) * rate)]
+    gap = bed_part[round((line_end + 0.5) * rate) : round((line_end + 1.5) * rate)]
     assert audio.rms_dbfs(gap) - audio.rms_dbfs(under) >= 6.0
     # Dialogue lands where it was placed, resampled to the mix rate.
     voice_only = audio.mix(dialogue, None, duration_s)
@@ -309,18 +309,18 @@ def test_quiet_and_loud_material_both_land_at_minus_16():
     for name, signal in cases.items():
         data = signal.astype(np.float32)
         before = data.copy()
-        out = audio.normalise_loudness(data, speech_rate if "speech" in name else rate)
+        out = loudness.normalise_loudness(data, speech_rate if "speech" in name else rate)
         out_rate = speech_rate if "speech" in name else rate
         assert np.array_equal(data, before), name  # the input is left alone
         assert out.dtype == np.float32 and out.shape == data.shape, name
         assert lufs(out, out_rate) == pytest.approx(-16.0, abs=0.5), name
         assert peak_dbfs(out) <= -1.0, name
-        assert audio.true_peak_dbfs(out) <= -1.0 + 0.05, name
-        assert audio.integrated_lufs(out, out_rate) == pytest.approx(lufs(out, out_rate))
+        assert loudness.true_peak_dbfs(out) <= -1.0 + 0.05, name
+        assert loudness.integrated_lufs(out, out_rate) == pytest.approx(lufs(out, out_rate))
     # Through the mixer too: a whisper of a line and a shouted one give the same loudness.
     for scale in (0.002, 20.0):
         line = np.clip(scale * speech, -1, 1).astype(np.float32)
-        out = audio.mix([(line, speech_rate, 0.5)], audio.music_bed(6.0, seed=2), 6.0)
+        out = audio.mix([(line, speech_rate, 0.5)], music.music_bed(6.0, seed=2), 6.0)
         assert lufs(out) == pytest.approx(-16.0, abs=0.5)
         assert peak_dbfs(out) <= -1.0
 
@@ -328,18 +328,18 @@ def test_quiet_and_loud_material_both_land_at_minus_16():
 def test_normalise_loudness_other_targets_stereo_and_edges():
     rate = 48000
     noise = np.random.default_rng(2).standard_normal((rate * 3, 2)) * 0.05
-    out = audio.normalise_loudness(noise, rate, target_lufs=-23.0, peak_dbfs=-2.0)
+    out = loudness.normalise_loudness(noise, rate, target_lufs=-23.0, peak_dbfs=-2.0)
     assert out.shape == noise.shape
     assert lufs(out, rate) == pytest.approx(-23.0, abs=0.2)
     assert peak_dbfs(out) <= -2.0
     # Silence and clips shorter than one 400 ms block cannot be measured: peaks only.
-    assert np.array_equal(audio.normalise_loudness(np.zeros(rate), rate), np.zeros(rate))
-    assert audio.integrated_lufs(np.zeros(rate), rate) == -math.inf
+    assert np.array_equal(loudness.normalise_loudness(np.zeros(rate), rate), np.zeros(rate))
+    assert loudness.integrated_lufs(np.zeros(rate), rate) == -math.inf
     short = np.clip(np.random.default_rng(3).standard_normal(rate // 10), -1, 1)
-    assert audio.integrated_lufs(short, rate) == -math.inf
-    assert peak_dbfs(audio.normalise_loudness(short, rate)) <= -1.0
+    assert loudness.integrated_lufs(short, rate) == -math.inf
+    assert peak_dbfs(loudness.normalise_loudness(short, rate)) <= -1.0
     with pytest.raises(ValueError):
-        audio.normalise_loudness(np.zeros((2, 2, 2)), rate)
+        loudness.normalise_loudness(np.zeros((2, 2, 2)), rate)
 
 
 def test_true_peak_sees_between_the_samples():
@@ -350,10 +350,10 @@ def test_true_peak_sees_between_the_samples():
     fade = np.minimum(1.0, np.minimum(n, n[::-1]) / 2000)  # no edge for the filter to ring on
     wave_ = 0.9 * np.sin(np.pi / 2 * n + np.pi / 4) * fade
     assert peak_dbfs(wave_) == pytest.approx(20 * math.log10(0.9 * math.sqrt(0.5)), abs=0.01)
-    assert audio.true_peak_dbfs(wave_) == pytest.approx(20 * math.log10(0.9), abs=0.1)
-    limited = audio.normalise_loudness(wave_.astype(np.float32), rate, -6.0, -1.0)
-    assert audio.true_peak_dbfs(limited) <= -1.0 + 0.05
-    assert audio.true_peak_dbfs(np.zeros(0)) == audio.SILENCE_FLOOR_DBFS
+    assert loudness.true_peak_dbfs(wave_) == pytest.approx(20 * math.log10(0.9), abs=0.1)
+    limited = loudness.normalise_loudness(wave_.astype(np.float32), rate, -6.0, -1.0)
+    assert loudness.true_peak_dbfs(limited) <= -1.0 + 0.05
+    assert loudness.true_peak_dbfs(np.zeros(0)) == loudness.SILENCE_FLOOR_DBFS
 
 
 @pytest.mark.parametrize("channels", [1, 2])
@@ -371,15 +371,15 @@ def test_envelope_above_a_floor_is_the_whole_envelope_where_it_matters(channels)
     if channels == 2:
         signal = np.stack([signal, 0.5 * np.roll(signal, 333)], axis=1)
     floor = 10 ** (-1.1 / 20)
-    whole = audio._true_peak_envelope(signal)
-    above = audio._true_peak_envelope(signal, floor=floor)
+    whole = loudness._true_peak_envelope(signal)
+    above = loudness._true_peak_envelope(signal, floor=floor)
     over = (whole > floor) | (above > floor)
     assert 0.05 < over.mean() < 0.5  # both kinds of sample are there
     np.testing.assert_array_equal(above[over], whole[over])
     assert float(above[~over].max()) <= floor
     quiet = 0.1 * signal
     np.testing.assert_array_equal(
-        audio._true_peak_envelope(quiet, floor=floor), np.abs(quiet).reshape(n, -1).max(axis=1)
+        loudness._true_peak_envelope(quiet, floor=floor), np.abs(quiet).reshape(n, -1).max(axis=1)
     )
 
 
@@ -387,7 +387,7 @@ def test_normalised_mix_keeps_its_loudness_through_aac(tmp_path):
     """Encode with the same AAC settings as render.assemble and read ffmpeg's R128 meter."""
     speech, speech_rate = audio.synthesize(LINE, M3, "en")
     dialogue = [(speech, speech_rate, 1.0), (speech, speech_rate, 6.0)]
-    mixed = audio.mix(dialogue, audio.music_bed(10.0, seed=9), 10.0)
+    mixed = audio.mix(dialogue, music.music_bed(10.0, seed=9), 10.0)
     wav = audio.write_wav(tmp_path / "mix.wav", mixed, 44100)
     m4a = tmp_path / "mix.m4a"
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()

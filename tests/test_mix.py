@@ -12,7 +12,8 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from inkreel.media import audio, mix
+from inkreel.media import audio, loudness, mix
+from inkreel.media.music import music_bed
 from inkreel.schemas.design import Voice
 
 M3 = Voice(variant="m3", pitch=50, speed=170)
@@ -44,7 +45,7 @@ def loaders(lines: list[tuple[np.ndarray, int, float]]) -> list[mix.Line]:
 
 def in_memory(path: Path, lines: list, music: bool, duration_s: float, **kw: float) -> np.ndarray:
     """The old path: audio.mix, written by audio.write_wav and read back."""
-    bed = audio.music_bed(duration_s, seed=4) if music else None
+    bed = music_bed(duration_s, seed=4) if music else None
     out = audio.mix(lines, bed, duration_s, **kw)
     return audio.read_wav(audio.write_wav(path, out, 44100))[0]
 
@@ -64,14 +65,14 @@ def test_streamed_mix_sounds_as_the_in_memory_one(tmp_path: Path, music: bool) -
     # tenth of a dB different. The delivery figures, measured with the project's own meters,
     # are the same.
     assert np.all(np.abs(new - old) <= np.abs(old) * (10 ** (0.1 / 20) - 1) + 1.01 * LSB)
-    assert audio.integrated_lufs(new, rate) == pytest.approx(
-        audio.integrated_lufs(old, rate), abs=0.01
+    assert loudness.integrated_lufs(new, rate) == pytest.approx(
+        loudness.integrated_lufs(old, rate), abs=0.01
     )
-    assert audio.integrated_lufs(new, rate) == pytest.approx(audio.TARGET_LUFS, abs=0.5)
+    assert loudness.integrated_lufs(new, rate) == pytest.approx(loudness.TARGET_LUFS, abs=0.5)
     # No sample moved by more than 0.1 dB, so neither can the true peak (measured 0.002-0.034
     # dB apart on different machines' numpy/scipy builds).
-    assert audio.true_peak_dbfs(new) == pytest.approx(audio.true_peak_dbfs(old), abs=0.1)
-    assert audio.true_peak_dbfs(new) <= audio.MIX_TRUE_PEAK_DBTP + 0.05
+    assert loudness.true_peak_dbfs(new) == pytest.approx(loudness.true_peak_dbfs(old), abs=0.1)
+    assert loudness.true_peak_dbfs(new) <= loudness.MIX_TRUE_PEAK_DBTP + 0.05
 
 
 def test_without_a_loudness_target_only_the_peaks_are_kept_down(tmp_path: Path) -> None:
@@ -82,7 +83,7 @@ def test_without_a_loudness_target_only_the_peaks_are_kept_down(tmp_path: Path) 
     )
     new = audio.read_wav(path)[0]
     assert np.abs(new - old).max() <= 1.01 * LSB
-    assert np.abs(new).max() <= 10 ** (audio.PEAK_CEILING_DBFS / 20) + LSB
+    assert np.abs(new).max() <= 10 ** (loudness.PEAK_CEILING_DBFS / 20) + LSB
 
 
 def test_silence_and_an_empty_mix(tmp_path: Path) -> None:
@@ -93,7 +94,7 @@ def test_silence_and_an_empty_mix(tmp_path: Path) -> None:
 
 
 def test_music_bed_in_blocks_is_the_music_bed() -> None:
-    whole = audio.music_bed(20.0, seed=7, mood="tense")
+    whole = music_bed(20.0, seed=7, mood="tense")
     bed = mix.MusicBed(20.0, seed=7, mood="tense")
     edges = [0, 1000, 70001, 300000, 500000, bed.n]
     blocks = np.concatenate([bed.render(a, b) for a, b in pairwise(edges)])

@@ -42,7 +42,7 @@ from inkreel.checks import Bundle, run_checks
 from inkreel.estimate import shape_of
 from inkreel.evalruns.dataset import Item
 from inkreel.evals import consistency, continuity
-from inkreel.media.audio import TARGET_LUFS
+from inkreel.media.loudness import TARGET_LUFS
 from inkreel.schemas import Act, Script
 
 AUDIO_RATE = 48000

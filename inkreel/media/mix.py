@@ -6,17 +6,17 @@ blocks of a few seconds and keeps the whole signal only on disk (float temp file
 output), so its memory does not grow with the runtime:
 
 1. the music bed is rendered block by block (`MusicBed`: the chords overlapping a block, the
-   same samples as `audio.music_bed`) and its level measured;
+   same samples as `music.music_bed`) and its level measured;
 2. each block of the mix is made from the lines that overlap it (read when the mix reaches
    them, placed and levelled as in `audio.mix`) and the bed, ducked under them; its loudness
    goes to a streaming BS.1770-4 meter (`LoudnessMeter`, pyloudnorm's algorithm);
-3. normalisation passes as in `audio.normalise_loudness` (one gain, then the true-peak
+3. normalisation passes as in `loudness.normalise_loudness` (one gain, then the true-peak
    limiter, re-measured up to five times), each pass a block at a time with enough context on
    both sides that the limiter's look-ahead, hold and smoothing see what they would see on the
    whole signal;
 4. the last pass is written as 16-bit PCM.
 
-One difference from `audio.normalise_loudness`: whether a limiter round runs at all is decided
+One difference from `loudness.normalise_loudness`: whether a limiter round runs at all is decided
 per block (with its context), not once for the whole signal, so a block with no peak over the
 ceiling is not turned down by the last 0.1 dB of margin because another block had one.
 Measured against the in-memory path (tests/test_mix.py: 14 s of eSpeak lines, whispered to
@@ -41,21 +41,33 @@ from scipy.signal import lfilter
 
 from inkreel.media import audio
 from inkreel.media.audio import (
+    _active_rms,
+    _duck_curve,
+    _resample,
+)
+from inkreel.media.loudness import (
+    _LIMIT_MARGIN_DB,
+    _LOUDNESS_PASSES,
+    _LOUDNESS_TOLERANCE_LU,
+    MIX_TRUE_PEAK_DBTP,
+    PEAK_CEILING_DBFS,
+    SILENCE_FLOOR_DBFS,
+    TARGET_LUFS,
+    _limit_gain,
+    _true_peak_envelope,
+    db_gain,
+    gain_step_db,
+)
+from inkreel.media.music import (
     _MOODS,
     _TONICS,
-    _active_rms,
     _add_bass,
     _add_pulse,
     _cycles,
-    _db,
-    _duck_curve,
     _envelope,
     _hz,
-    _limit_gain,
-    _resample,
     _sine,
     _triangle,
-    _true_peak_envelope,
     _voicing,
 )
 from inkreel.project import atomic_path
@@ -167,7 +179,7 @@ class _Chord:
 
 
 class MusicBed:
-    """`audio.music_bed` rendered a block at a time: the same chords, bass and pulse.
+    """`music.music_bed` rendered a block at a time: the same chords, bass and pulse.
 
     `render(lo, hi)` returns samples lo..hi-1 before the bed's peak normalisation (the mix
     sets the bed's level by its RMS, so that gain is the mix's business); blocks must be asked
@@ -323,7 +335,9 @@ class _Placer:
             level = _active_rms(line, self.rate)
             if level > 0:
                 # Every line to the same speech level (see audio.mix).
-                self.loaded.append((i, self.starts[i], line, _db(audio.DIALOGUE_RMS_DBFS) / level))
+                self.loaded.append(
+                    (i, self.starts[i], line, db_gain(audio.DIALOGUE_RMS_DBFS) / level)
+                )
         self.loaded = [e for e in self.loaded if e[1] + e[2].size > a]
         voice = np.zeros(b - a, dtype=np.float32)
         active = np.zeros(b - a, dtype=np.float32)
@@ -344,7 +358,7 @@ def mix_to_wav(
     sample_rate: int = 44100,
     duck_db: float = -12.0,
     music_db: float = -18.0,
-    target_lufs: float | None = audio.TARGET_LUFS,
+    target_lufs: float | None = TARGET_LUFS,
     block: int = BLOCK,
 ) -> Path:
     """Write `audio.mix` of the same inputs as 16-bit mono WAV, a block at a time.
@@ -365,7 +379,7 @@ def mix_to_wav(
         )
         bed_file.path.unlink()
         if target_lufs is None:
-            top = _db(audio.PEAK_CEILING_DBFS)
+            top = db_gain(PEAK_CEILING_DBFS)
             scale = float(np.float32(top / sample_peak)) if sample_peak > top else None
             return _write_pcm(path, mixed, n, sample_rate, block, scale)
         source, trim = _loudness_passes(folder, mixed, n, sample_rate, block, loudness, target_lufs)
@@ -389,12 +403,12 @@ def _bed_pass(
         energy += float(np.sum(np.square(raw, dtype=np.float64)))
     if peak <= 0:
         return None
-    to_peak = np.float32(_db(-3.0) / peak)
+    to_peak = np.float32(db_gain(-3.0) / peak)
     rms = math.sqrt(energy / n) * float(to_peak)
-    level = 20.0 * math.log10(rms) if rms > 0 else audio.SILENCE_FLOOR_DBFS
-    level = max(audio.SILENCE_FLOOR_DBFS, level)
+    level = 20.0 * math.log10(rms) if rms > 0 else SILENCE_FLOOR_DBFS
+    level = max(SILENCE_FLOOR_DBFS, level)
     to_level = (
-        np.float32(_db(music_db - level)) if level > audio.SILENCE_FLOOR_DBFS else np.float32(1.0)
+        np.float32(db_gain(music_db - level)) if level > SILENCE_FLOOR_DBFS else np.float32(1.0)
     )
     return to_peak, to_level
 
@@ -442,18 +456,18 @@ def _loudness_passes(
     target_lufs: float,
 ) -> tuple[_Signal, float]:
     """Passes 3+: gain to `target_lufs` under the true-peak ceiling, stepping the gain as
-    audio.normalise_loudness does; the last pass's signal and its limiter trim."""
-    ceiling = _db(audio.MIX_TRUE_PEAK_DBTP)
+    loudness.normalise_loudness does; the last pass's signal and its limiter trim."""
+    ceiling = db_gain(MIX_TRUE_PEAK_DBTP)
     if not math.isfinite(loudness):
         limited, _, trim = _limit_pass(
             mixed, folder / "pass0.f64", n, 1.0, ceiling, sample_rate, block
         )
         return limited, trim
     gain_db = target_lufs - loudness
-    gain = _db(gain_db)
+    gain = db_gain(gain_db)
     source = mixed
     tried: list[tuple[float, float]] = []
-    for attempt in range(audio._LOUDNESS_PASSES):
+    for attempt in range(_LOUDNESS_PASSES):
         source, loudness, trim = _limit_pass(
             source, folder / f"pass{attempt}.f64", n, gain, ceiling, sample_rate, block
         )
@@ -461,15 +475,15 @@ def _loudness_passes(
             loudness += 20.0 * math.log10(trim)
         if (
             not math.isfinite(loudness)
-            or abs(loudness - target_lufs) <= audio._LOUDNESS_TOLERANCE_LU
-            or attempt == audio._LOUDNESS_PASSES - 1
+            or abs(loudness - target_lufs) <= _LOUDNESS_TOLERANCE_LU
+            or attempt == _LOUDNESS_PASSES - 1
         ):
             break
-        # The steps of audio.normalise_loudness, whose limiter trims inside the pass.
+        # The steps of loudness.normalise_loudness, whose limiter trims inside the pass.
         tried.append((gain_db, loudness))
-        step = audio.gain_step_db(target_lufs, tried)
+        step = gain_step_db(target_lufs, tried)
         gain_db += step
-        gain = trim * _db(step)
+        gain = trim * db_gain(step)
     return source, trim
 
 
@@ -482,12 +496,12 @@ def _limit_pass(
     sample_rate: int,
     block: int,
 ) -> tuple[_Signal, float, float]:
-    """One normalisation pass: gain, then the true-peak limiter (audio._true_peak_limit's
+    """One normalisation pass: gain, then the true-peak limiter (loudness._true_peak_limit's
     rounds) on each block with its context. Returns the result, its loudness and the trim
     that brings a peak the limiter left over the ceiling down to it (1.0 if none)."""
     out = _Signal(target)
     meter = LoudnessMeter(sample_rate)
-    margin = ceiling * _db(-audio._LIMIT_MARGIN_DB)
+    margin = ceiling * db_gain(-_LIMIT_MARGIN_DB)
     worst = 0.0
     for lo, hi in _blocks(n, block):
         a, b = max(0, lo - _LIMIT_CONTEXT), min(n, hi + _LIMIT_CONTEXT)
