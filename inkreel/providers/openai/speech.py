@@ -46,7 +46,9 @@ def _as_float_mono(samples: np.ndarray) -> np.ndarray:
 
 
 class OpenAISpeech:
-    """Text to speech through `/audio/speech` (response_format "wav"); a `SpeechProvider`.
+    """Text to speech through `/audio/speech` (response_format "wav").
+
+    `providers.media.HostedVoice` is the voice capability over it.
 
     Characters keep eSpeak-style `Voice`s (so `voices` lists the same variants as the offline
     provider); `voice_map` maps a variant to the provider's voice name (unmapped variants get
