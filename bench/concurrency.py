@@ -25,10 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.providers.limits import LatencyModel, critical_path_bound
 from inkreel.run import StageClock, run_episode
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.settings import Settings
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."

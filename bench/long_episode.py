@@ -206,10 +206,10 @@ def produce(script_path: Path, project_dir: Path, split: int, seed: int) -> dict
     """Produce the screenplay (in this process) and return figures as a dict."""
     import resource
 
-    from inkreel.graphs.state import EpisodeRequest
     from inkreel.media.fountain import load_fountain
     from inkreel.project import Project
     from inkreel.run import StageClock, run_episode
+    from inkreel.schemas.episode import EpisodeRequest
     from inkreel.settings import Settings
 
     project = Project.open(project_dir)

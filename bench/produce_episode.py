@@ -18,10 +18,10 @@ from pathlib import Path
 
 from imageio_ffmpeg import get_ffmpeg_exe
 
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.render import PRESET, VIDEO_PARAMS
 from inkreel.project import Project
 from inkreel.run import StageClock, run_episode
+from inkreel.schemas.episode import EpisodeRequest
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
 ORDER = [

@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.run import StageClock, change_episode, run_episode
 from inkreel.schemas import LineEdit, Retake
+from inkreel.schemas.episode import EpisodeRequest
 
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
 

@@ -24,10 +24,10 @@ from langgraph.runtime import Runtime
 
 from inkreel.agents import screenwriter
 from inkreel.drills.text_defects import LEVEL_TYPES, plant_text
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.providers.offline.script import write_script
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import Script, StoryboardFile
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import EpisodeContext, open_services
 
 IDEAS = [

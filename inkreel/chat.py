@@ -31,7 +31,6 @@ from inkreel.estimate import draft_script, estimate_step
 from inkreel.graphs.chat import ChatContext, build_chat_graph
 from inkreel.graphs.checkpoint import latest_threads, open_checkpointer
 from inkreel.graphs.conversation import CALLS_KEY, Conversation, EpisodeError, OnEvent
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.errors import UnusableAnswer
@@ -50,6 +49,7 @@ from inkreel.run import (
 )
 from inkreel.schemas import LineEdit, Redesign, Retake
 from inkreel.schemas.chat import ToolCall, ToolError
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import EpisodeContext, Services, open_services
 from inkreel.settings import Settings
 

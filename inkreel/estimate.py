@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from inkreel.checks.judge import MAX_REFERENCES
+from inkreel.memory.retrieval import MAX_REFERENCES
 from inkreel.prompts import system_prompt
 from inkreel.providers.budget import (
     BudgetExceeded,

@@ -29,7 +29,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import load_fountain
 from inkreel.pg import EXTRA, DatabaseError, LostDatabase, advisory_lock, connect
 from inkreel.project import Project, write_bytes_atomic
@@ -42,6 +41,7 @@ from inkreel.run import (
     progress_events,
     run_episode,
 )
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import open_memory
 from inkreel.storage import StorageError, redact
 from inkreel.worker_presence import NotShared, announce, check_shared, live_workers, withdraw

@@ -22,10 +22,10 @@ import httpx
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import APIConnectionError, APIError
 
-from inkreel.graphs.state import EpisodeRequest, read_state
 from inkreel.project import Project
 from inkreel.run import OnEvent, OnUpdate, RunError
 from inkreel.schemas import LineEdit, Retake
+from inkreel.schemas.episode import EpisodeRequest, read_state
 from inkreel.schemas.review import cut_edit
 
 GRAPH = "episode"

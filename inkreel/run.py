@@ -27,7 +27,6 @@ from inkreel.estimate import over_budget
 from inkreel.graphs.changes import plan_changes
 from inkreel.graphs.checkpoint import has_checkpoints, open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
-from inkreel.graphs.state import EpisodeRequest, read_state
 from inkreel.media.story_import import script_from_story
 from inkreel.media.story_json import Story
 from inkreel.project import Project, read_json_object, write_text_atomic
@@ -35,6 +34,7 @@ from inkreel.providers.budget import BudgetExceeded
 from inkreel.providers.router import RouterError
 from inkreel.run_report import run_report
 from inkreel.schemas import Gate, LineEdit, Redesign, Retake, Script
+from inkreel.schemas.episode import EpisodeRequest, read_state
 from inkreel.schemas.review import ReviewError, cut_edit
 from inkreel.services import EpisodeContext, Services, Warn, open_services
 from inkreel.settings import Settings

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from langgraph.runtime import Runtime
 
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import EpisodeContext, Services, open_services
 from inkreel.settings import Settings
 from tests.fake_video import make_mp4

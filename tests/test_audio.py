@@ -14,9 +14,10 @@ import numpy as np
 import pyloudnorm
 import pytest
 
+from inkreel.art.writing import script_counts
 from inkreel.media import audio, loudness, music
 from inkreel.media.audio import SpeechError
-from inkreel.media.languages import LANGUAGES, script_counts
+from inkreel.media.languages import LANGUAGES
 from inkreel.schemas.design import Voice
 
 LINE = "We should leave before the storm reaches the harbour tonight."

@@ -14,11 +14,11 @@ from inkreel import cli
 from inkreel.agents.character_designer import design_cast
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import read_fountain
 from inkreel.project import Project
 from inkreel.run import summary_rows
 from inkreel.schemas import Character, CharacterDesign, Voice
+from inkreel.schemas.episode import EpisodeRequest
 from tests.conftest import open_context
 
 runner = CliRunner()

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inkreel.art.camera import screen_x
 from inkreel.art.character.sheet import render_reference_sheet
 from inkreel.art.shot.frame import render_keyframe
 from inkreel.checks import Bundle, image
@@ -25,7 +26,6 @@ from inkreel.checks.image import (
     shot_scores,
 )
 from inkreel.measure.figures import load_rgb
-from inkreel.media.camera import screen_x
 from inkreel.schemas import (
     Angle,
     Blocking,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inkreel.art.camera import pixels_per_metre, screen_x
 from inkreel.art.character.sheet import render_reference_sheet
 from inkreel.art.shot.frame import render_keyframe
 from inkreel.evals.consistency import (
@@ -20,7 +21,6 @@ from inkreel.evals.consistency import (
     format_report,
     write_report,
 )
-from inkreel.media.camera import pixels_per_metre, screen_x
 from inkreel.schemas import (
     Angle,
     Blocking,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PIL import ImageFont
 
-from inkreel.media import fonts
+from inkreel.art import fonts
+from inkreel.art.fonts import find_font, font_file, uncovered
 from inkreel.media.exports import find_font as exported_find_font
-from inkreel.media.fonts import find_font, font_file, uncovered
 
 SAMPLES = {
     "Latin Extended": "Café Müller, Straße, niño, Ångström, są łódź",

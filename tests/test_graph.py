@@ -13,7 +13,7 @@ from inkreel.agents import continuity, director
 from inkreel.agents.character_designer import design_cast
 from inkreel.agents.screenwriter import write_script
 from inkreel.graphs.checkpoint import checkpoint_types
-from inkreel.graphs.state import EpisodeRequest
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import EpisodeContext, services
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,14 +17,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from inkreel import cli
-from inkreel.checks import Bundle
-from inkreel.checks.image import DETECTS
-from inkreel.checks.judge import (
+from inkreel.agents.judge import (
     IMAGE_MAX_SIDE,
     JudgeCheck,
     judge_shots,
     score_factor,
 )
+from inkreel.checks import Bundle
+from inkreel.checks.image import DETECTS
 from inkreel.estimate import draft_script, planned_calls, shape_of
 from inkreel.providers import Providers, build_providers
 from inkreel.providers.budget import Ledger

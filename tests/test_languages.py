@@ -8,6 +8,7 @@ import espeakng_loader
 import pytest
 from typer.testing import CliRunner
 
+from inkreel.art import writing
 from inkreel.cli import app
 from inkreel.media import languages
 from inkreel.media.languages import (
@@ -118,7 +119,7 @@ def test_every_language_has_an_espeak_voice_file() -> None:
 
 
 def test_scripts_of_letters_marks_and_punctuation() -> None:
-    script_of = languages.script_of
+    script_of = writing.script_of
     assert [script_of(c) for c in "aЖΩאعతあア漢한"] == [
         "LATIN", "CYRILLIC", "GREEK", "HEBREW", "ARABIC", "TELUGU", "KANA", "KANA", "HAN",
         "HANGUL",

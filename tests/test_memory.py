@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from inkreel.agents.director import reference_paths
-from inkreel.checks.judge import judge_shots
+from inkreel.agents.judge import judge_shots
 from inkreel.memory import AssetMemory, HashingTextEmbedder, MemoryUnavailable, image_embedding
 from inkreel.memory.matching import (
     choose_threshold,

@@ -8,11 +8,11 @@ from typing import cast
 import numpy as np
 import pytest
 
+from inkreel.art.camera import HEIGHT, WIDTH, screen_x
 from inkreel.art.shot.camera_moves import pan_travel
 from inkreel.art.shot.frame import compose_frame, render_keyframe
 from inkreel.art.shot.staging import ShotLayers, stage_shot
 from inkreel.media import motion
-from inkreel.media.camera import HEIGHT, WIDTH, screen_x
 from inkreel.schemas.design import (
     CharacterDesign,
     HairStyle,

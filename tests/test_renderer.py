@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inkreel.art.camera import HEIGHT, WIDTH, pixels_per_metre, project, screen_x
 from inkreel.art.character.figure import Figure, render_figure
 from inkreel.art.character.sheet import render_reference_sheet
 from inkreel.art.set.plate import render_plate
 from inkreel.art.shot.frame import compose_frame, render_keyframe
 from inkreel.art.shot.staging import stage_shot
-from inkreel.media.camera import HEIGHT, WIDTH, pixels_per_metre, project, screen_x
 from inkreel.schemas.design import (
     CharacterDesign,
     HairStyle,

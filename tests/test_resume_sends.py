@@ -11,9 +11,9 @@ import pytest
 
 from inkreel.agents import director, editor
 from inkreel.graphs import episode
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.run import episode_state, run_episode
+from inkreel.schemas.episode import EpisodeRequest
 
 from .conftest import IDEA
 

@@ -10,10 +10,10 @@ import pytest
 import srt
 
 from inkreel.graphs.changes import numbered_lines
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.run import RunError, change_episode, episode_state, pending_review, run_episode
 from inkreel.schemas import Emotion, LineEdit, Retake
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.status import episode_status
 
 from .conftest import IDEA

@@ -9,11 +9,12 @@ import pytest
 
 from inkreel.agents import director
 from inkreel.graphs.fan_out import keyframe_sends
-from inkreel.graphs.state import EpisodeRequest, reads_state
+from inkreel.graphs.state import reads_state
 from inkreel.media.fountain import read_fountain
 from inkreel.project import Project
 from inkreel.run import RunError, answer_review, episode_state, pending_review, run_episode
 from inkreel.schemas import Script, Shot
+from inkreel.schemas.episode import EpisodeRequest
 
 from .conftest import IDEA, open_context
 

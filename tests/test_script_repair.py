@@ -16,10 +16,10 @@ from langgraph.runtime import Runtime
 
 from inkreel.agents import screenwriter
 from inkreel.drills.text_defects import LEVEL_TYPES, PlantedDefect, plant_text
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.providers.offline.script import write_script
 from inkreel.providers.prompt_io import read_json_tag, tag
 from inkreel.schemas import Script, StoryboardFile
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import EpisodeContext
 
 from .conftest import open_context

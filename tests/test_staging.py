@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inkreel.agents.director import make_shot, place_camera, stage_positions
-from inkreel.media.camera import project, screen_x
+from inkreel.art.camera import project, screen_x
 from inkreel.media.timeline import build_timeline
 from inkreel.schemas import (
     Beat,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.run import run_episode, thread_config
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.status import episode_status
 
 from .conftest import IDEA

@@ -10,11 +10,11 @@ import pytest
 from langgraph.runtime import Runtime
 
 from inkreel.agents.character_designer import design_cast
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.story_import import script_from_story
 from inkreel.media.story_json import Story, StoryCharacter, StoryShot
 from inkreel.providers.offline.appearance import read_appearance
 from inkreel.providers.offline.story_engine import answer
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import EpisodeContext, Services
 
 

@@ -11,11 +11,11 @@ from langgraph.runtime import Runtime
 
 from inkreel.agents.character_designer import design_cast
 from inkreel.agents.screenwriter import write_script
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.story_import import script_from_story
 from inkreel.media.story_json import Story, StoryCharacter, StoryShot
 from inkreel.providers.prompt_io import read_json_tag, read_tag
 from inkreel.schemas import Script
+from inkreel.schemas.episode import EpisodeRequest
 
 from .conftest import open_context
 from .fake_openai import FakeOpenAI, story_engine_answer

@@ -10,12 +10,12 @@ import pytest
 
 from inkreel.agents.director import line_tasks, make_shot, stage_positions
 from inkreel.checks.answers import default_shot, validate_script
-from inkreel.graphs.state import EpisodeRequest, EpisodeState
 from inkreel.media import audio
 from inkreel.project import Project
 from inkreel.run import run_episode
 from inkreel.schemas import Beat, LocationDesign, Scene, Script
 from inkreel.schemas.design import Lighting
+from inkreel.schemas.episode import EpisodeRequest, EpisodeState
 from inkreel.settings import Settings
 
 LIGHT = {"day": Lighting(ambient="#ffffff", sky="#99ccee", practicals_on=False, brightness=1.0)}

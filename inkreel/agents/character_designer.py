@@ -16,7 +16,6 @@ from inkreel.art.character.sheet import render_reference_sheet
 from inkreel.art.set.plate import render_plate
 from inkreel.checks.answers import Issue, repair_record, validate_character, validate_location
 from inkreel.drills import drifted_design
-from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio
 from inkreel.memory import Match
 from inkreel.project import atomic_path, digest, write_text_atomic
@@ -33,6 +32,7 @@ from inkreel.schemas import (
     Scene,
     Script,
 )
+from inkreel.schemas.episode import EpisodeState
 from inkreel.schemas.script import name_key
 from inkreel.services import EpisodeContext, Services, services
 

@@ -10,10 +10,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from inkreel.checks.answers import Checked
-from inkreel.graphs.state import EpisodeState
 from inkreel.project import sha256_file
 from inkreel.providers.dispatch import Answer
 from inkreel.schemas import Artifact, Gate
+from inkreel.schemas.episode import EpisodeState
 from inkreel.services import Services
 
 M = TypeVar("M", bound=BaseModel)

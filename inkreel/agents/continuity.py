@@ -14,7 +14,7 @@ gate's review (`agents.screenwriter.check_script`, which ran before anything was
 
 Score of a take: the image checks' score (1.0 clean, lower the further the worst measure is
 past its threshold; `checks.image.check_shots`) halved for each storyboard finding on it, and
-lowered by the vision judge's findings when a judge is set (`checks.judge.score_factor`).
+lowered by the vision judge's findings when a judge is set (`agents.judge.score_factor`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from langgraph.types import Command, Send
 
 from inkreel.agents.character_designer import SheetTask
 from inkreel.agents.director import ShotTask, reference_paths
+from inkreel.agents.judge import judge_shots, score_factor
 from inkreel.checks import Bundle, run_checks
 from inkreel.checks.image import ShotCheck, check_shots
-from inkreel.checks.judge import judge_shots, score_factor
-from inkreel.graphs.state import EpisodeState
 from inkreel.providers.limits import release_memory
 from inkreel.schemas import (
     CheckedTake,
@@ -42,6 +41,7 @@ from inkreel.schemas import (
     ShotOutcome,
     StoryboardFile,
 )
+from inkreel.schemas.episode import EpisodeState
 from inkreel.services import EpisodeContext, Services, services
 
 # Checks whose fix is to show someone the shot left out.

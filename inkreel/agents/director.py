@@ -19,12 +19,11 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from inkreel.agents.common import artifact, ask, credit, rejections
+from inkreel.art.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
 from inkreel.art.shot import frame
 from inkreel.checks.answers import default_shot, validate_shot_plan, validate_shot_spec
 from inkreel.drills import drifted_keyframe
-from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio
-from inkreel.media.camera import FIGURE_HEIGHT_M, HEIGHT, WIDTH, screen_x
 from inkreel.memory.retrieval import choose_references, labelled_references, shot_references
 from inkreel.project import atomic_path, digest
 from inkreel.providers.capabilities import KeyframeRequest, Produced
@@ -53,6 +52,7 @@ from inkreel.schemas import (
     Take,
     Voice,
 )
+from inkreel.schemas.episode import EpisodeState
 from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "director"

@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field
 from inkreel import PROJECT_FORMAT, __version__
 from inkreel.agents.common import artifact
 from inkreel.art.shot.staging import stage_shot
-from inkreel.graphs.state import EpisodeState
 from inkreel.media import audio, exports, mix, motion, render
 from inkreel.media.fountain_write import write_fountain
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
@@ -38,6 +37,7 @@ from inkreel.schemas import (
     Timeline,
     VideoClip,
 )
+from inkreel.schemas.episode import EpisodeState
 from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "editor"

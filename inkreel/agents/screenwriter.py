@@ -32,7 +32,6 @@ from inkreel.checks.answers import (
     validate_shot_lines,
 )
 from inkreel.drills import drifted_script
-from inkreel.graphs.state import EpisodeState
 from inkreel.media.fountain_write import write_fountain
 from inkreel.providers.dispatch import Answer
 from inkreel.providers.errors import UnusableAnswer
@@ -46,6 +45,7 @@ from inkreel.schemas import (
     ShotLines,
     StoryboardFile,
 )
+from inkreel.schemas.episode import EpisodeState
 from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "screenwriter"

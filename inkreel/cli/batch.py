@@ -34,7 +34,6 @@ from inkreel.cli.base import (
     use_storage,
 )
 from inkreel.cli.progress import finish_run, run_with_progress
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import ScriptError, load_fountain
 from inkreel.project import Project, ProjectError
 from inkreel.providers import ProviderError
@@ -43,6 +42,7 @@ from inkreel.providers.errors import RunStop
 from inkreel.queue import QueuedEpisode, copy_script, enqueue, queue_counts, queue_name
 from inkreel.run import is_delivered, is_started, pending_review
 from inkreel.schemas import Script
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.schemas.review import Gate
 from inkreel.settings import Settings
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from inkreel.art import fonts, writing
 from inkreel.cli.base import app, guarded, load_roster, out
 from inkreel.media import languages
 from inkreel.project import Project
@@ -39,15 +40,13 @@ def models(
 @app.command(name="languages")
 def list_languages() -> None:
     """List the dialogue languages: code, eSpeak voice, script, and whether a font draws it."""
-    from inkreel.media import fonts
-
     letters = _script_letters()
     table = Table(show_lines=False)
     for column in ("code", "language", "eSpeak voice", "script", "subtitles"):
         table.add_column(column)
     for code, lang in sorted(languages.LANGUAGES.items()):
         drawn = "yes" if not fonts.uncovered([letters.get(lang.script, "")]) else "boxes"
-        table.add_row(code, lang.name, lang.voice, languages.script_name(lang.script), drawn)
+        table.add_row(code, lang.name, lang.voice, writing.script_name(lang.script), drawn)
     out.print(table)
     unvoiced = ", ".join(
         f"{name} ({code})" for code, (name, _, _) in sorted(languages.UNVOICED.items())
@@ -65,7 +64,7 @@ def _script_letters(per_script: int = 24) -> dict[str, str]:
     letters: dict[str, str] = {}
     for point in range(0x41, 0x30000):
         ch = chr(point)
-        script = languages.script_of(ch) if unicodedata.category(ch)[0] == "L" else None
+        script = writing.script_of(ch) if unicodedata.category(ch)[0] == "L" else None
         if script and len(letters.get(script, "")) < per_script:
             letters[script] = letters.get(script, "") + chr(point)
     return letters

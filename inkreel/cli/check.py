@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,15 +12,16 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from inkreel.agents.judge import judge_shots
+from inkreel.checks import LEVELS, Bundle, run_checks
 from inkreel.cli.base import JudgeOption, UserError, app, guarded, load_settings, out
-from inkreel.project import Project, write_text_atomic
+from inkreel.project import MARKER, Project, write_text_atomic
 from inkreel.providers import build_providers
 from inkreel.providers.budget import BudgetExceeded, Ledger
 from inkreel.providers.roster import Roster, RosterError
 
 
 def check_levels(given: list[str] | None) -> tuple[str, ...]:
-    from inkreel.checks import LEVELS
 
     levels = tuple(given or LEVELS)
     unknown = sorted(set(levels) - set(LEVELS))
@@ -29,7 +32,6 @@ def check_levels(given: list[str] | None) -> tuple[str, ...]:
 
 def load_bundle(path: Path, root: Path | None = None) -> Any:
     """A storyboard JSON file as a check bundle, or one clear error."""
-    from inkreel.checks import Bundle
 
     try:
         return Bundle.load(path, root)
@@ -55,11 +57,6 @@ def judge_storyboard(
     project's inkreel.toml). Calls are paid in the project's ledger when the storyboard is in
     a project (a keyframe judged before is answered from it), else in a temporary one; the
     providers are the ones `produce` builds from the same settings."""
-    import contextlib
-    import tempfile
-
-    from inkreel.checks.judge import judge_shots
-    from inkreel.project import MARKER
 
     settings = load_settings(bundle.root, judge_model=judge_model, budget_usd=budget)
     if settings.judge_model is None:
@@ -110,7 +107,6 @@ def check(
     ] = None,
 ) -> None:
     """Check a storyboard (ours or made elsewhere) for continuity errors; exit 1 if any."""
-    from inkreel.checks import run_checks
 
     levels = check_levels(level)
     bundle = load_bundle(storyboard, root)

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from inkreel.checks import Bundle
 from inkreel.cli.base import UserError, err, eval_app, fail, guarded, out
 from inkreel.cli.check import check_levels, load_bundle
 from inkreel.evalruns.configs import ConfigError, parse_configs
@@ -18,6 +19,8 @@ from inkreel.evalruns.export import ExportError, export_run
 from inkreel.evalruns.report import ReportError, write_report
 from inkreel.evalruns.runner import Cell, EvalRun, EvalRunError
 from inkreel.evalruns.scores import PLANT_LEVELS
+from inkreel.evals import consistency
+from inkreel.evals.continuity import evaluate, format_summary
 from inkreel.project import Project
 from inkreel.run import check_episode_name
 
@@ -32,7 +35,6 @@ def eval_consistency(
     ] = None,
 ) -> None:
     """Score character identity, on-screen counts and set stability of an episode."""
-    from inkreel.evals.consistency import evaluate_episode, format_report, write_report
 
     check_episode_name(episode)
     project = Project.open(project_dir, create=False)
@@ -42,9 +44,9 @@ def eval_consistency(
             f"episode {episode} in {project.root} has no storyboard.json; produce or "
             "resume it first."
         )
-    report = evaluate_episode(project.root, episode)
-    path = write_report(report, json_out or folder / "consistency.json")
-    out.print(format_report(report))
+    report = consistency.evaluate_episode(project.root, episode)
+    path = consistency.write_report(report, json_out or folder / "consistency.json")
+    out.print(consistency.format_report(report))
     out.print(f"Report: {path}")
 
 
@@ -67,8 +69,6 @@ def eval_continuity(
     ] = Path("continuity-eval"),
 ) -> None:
     """Plant one defect per case in clean episodes and score the continuity checker."""
-    from inkreel.checks import Bundle
-    from inkreel.evals.continuity import evaluate, format_summary
 
     levels = check_levels(level)
     bundles: dict[str, Bundle] = {}

@@ -31,7 +31,6 @@ from inkreel.cli.base import (
     settle_language,
 )
 from inkreel.cli.progress import ProgressView, _run_or_report, finish_run
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media import languages
 from inkreel.media.fountain import load_fountain
 from inkreel.media.story_json import Story, StoryError, load_story
@@ -46,6 +45,7 @@ from inkreel.run import (
     story_input,
 )
 from inkreel.schemas import Script
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.schemas.review import Gate
 from inkreel.settings import Settings
 from inkreel.split import SplitError, part_names, split_script

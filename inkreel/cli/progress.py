@@ -12,11 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from inkreel.cli.base import USER_ERRORS, err, fail, out, warn
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.providers.budget import BudgetExceeded
 from inkreel.run import pending_review, progress_events, run_episode, summary_rows
 from inkreel.schemas import Script
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.settings import Settings
 
 # Events of an agent that got no usable answer and went on without one (the why follows).

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from inkreel import __version__
 from inkreel.cli.base import FallbackOption, UserError, app, err, guarded
 from inkreel.cli.progress import _run_or_report
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.project import Project
 from inkreel.run import check_episode_name, episode_state, work_left
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.settings import Settings
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from inkreel.cli.base import UserError, app, err, guarded, out
 from inkreel.project import Project
+from inkreel.web import create_app
 
 HOST = "127.0.0.1"
 STOP_WAIT_S = 60.0  # how long a running turn gets to reach its next step when stopped
@@ -51,9 +53,6 @@ def serve(
     ] = 60.0,
 ) -> None:
     """Open the web page where you chat a story idea into an episode with the showrunner."""
-    import uvicorn
-
-    from inkreel.web import create_app
 
     project = Project.open(output)
     sock = listen(port)

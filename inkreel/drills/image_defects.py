@@ -35,10 +35,10 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel
 
+from inkreel.art.camera import FIGURE_HEIGHT_M, pixels_per_metre
 from inkreel.art.lighting import shot_light
 from inkreel.art.shot.frame import render_keyframe
 from inkreel.measure.colour import delta_e00
-from inkreel.media.camera import FIGURE_HEIGHT_M, pixels_per_metre
 from inkreel.schemas import (
     Blocking,
     Box,

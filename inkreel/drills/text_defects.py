@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from inkreel.media.camera import WIDTH, pixels_per_metre
+from inkreel.art.camera import WIDTH, pixels_per_metre
 from inkreel.schemas import Blocking, Scene, Script, Shot, StoryboardFile, TimeOfDay
 
 TextLevel = Literal["script", "storyboard"]

@@ -16,8 +16,8 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from inkreel.agents.judge import image_data_url
 from inkreel.checks import Bundle
-from inkreel.checks.judge import image_data_url
 from inkreel.prompts import system_prompt
 from inkreel.providers.dispatch import Answer, Dispatch
 from inkreel.providers.errors import UnusableAnswer

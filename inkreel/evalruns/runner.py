@@ -43,13 +43,13 @@ from inkreel.evalruns.scores import (
     rows,
     score_item,
 )
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.media.fountain import load_fountain
 from inkreel.media.languages import LanguageError, resolve_language
 from inkreel.media.story_json import StoryError, load_story
 from inkreel.project import Project, write_text_atomic
 from inkreel.run import StageClock, episode_state, is_delivered, run_episode, story_input
 from inkreel.schemas import Script
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.services import EpisodeContext, open_services
 from inkreel.settings import Settings
 

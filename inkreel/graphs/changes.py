@@ -20,7 +20,6 @@ from langgraph.types import Command, Send
 from inkreel.agents import director
 from inkreel.agents.character_designer import redesign
 from inkreel.graphs.fan_out import keyframe_sends
-from inkreel.graphs.state import EpisodeState
 from inkreel.providers.offline.shots import EMOTION_EFFECTS
 from inkreel.schemas import (
     Beat,
@@ -33,6 +32,7 @@ from inkreel.schemas import (
     Script,
     Shot,
 )
+from inkreel.schemas.episode import EpisodeState
 from inkreel.schemas.review import ReviewError
 from inkreel.services import EpisodeContext, services
 

@@ -52,6 +52,7 @@ def _types_in(annotation: Any, found: set[type]) -> None:
 MOVED_TYPES = [
     ("inkreel.schemas.storyboard", "Angle"),  # now in inkreel.schemas.framing
     ("inkreel.schemas.storyboard", "Framing"),
+    ("inkreel.graphs.state", "EpisodeRequest"),  # now in inkreel.schemas.episode
 ]
 
 

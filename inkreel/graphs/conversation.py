@@ -21,7 +21,6 @@ from pydantic import BaseModel
 
 from inkreel.agents import showrunner
 from inkreel.graphs.changes import numbered_lines
-from inkreel.graphs.state import EpisodeRequest
 from inkreel.providers import chat_rules
 from inkreel.schemas import LineEdit, Redesign, Retake, Script
 from inkreel.schemas.chat import (
@@ -41,6 +40,7 @@ from inkreel.schemas.chat import (
     ToolCall,
     ToolError,
 )
+from inkreel.schemas.episode import EpisodeRequest
 from inkreel.schemas.review import ReviewError, read_decision
 from inkreel.services import Services
 

@@ -25,13 +25,8 @@ from inkreel.agents.character_designer import SheetTask, design_cast, redraw_she
 from inkreel.graphs.changes import apply_changes
 from inkreel.graphs.fan_out import to_lines, to_segments
 from inkreel.graphs.review import review_cut, review_script, review_storyboard
-from inkreel.graphs.state import (
-    EpisodeInput,
-    EpisodeOutput,
-    EpisodeState,
-    reads_payload,
-    reads_state,
-)
+from inkreel.graphs.state import reads_payload, reads_state
+from inkreel.schemas.episode import EpisodeInput, EpisodeOutput, EpisodeState
 from inkreel.services import EpisodeContext, services
 
 # Transient faults (an encoder hiccup, a provider timeout) get a few retries with backoff.

@@ -5,8 +5,9 @@ from __future__ import annotations
 from langgraph.types import Send
 
 from inkreel.agents import director, editor
-from inkreel.graphs.state import EpisodeState, reads_state
+from inkreel.graphs.state import reads_state
 from inkreel.schemas import Shot
+from inkreel.schemas.episode import EpisodeState
 
 
 @reads_state

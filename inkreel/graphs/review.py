@@ -31,7 +31,6 @@ from inkreel.checks.answers import validate_script
 from inkreel.estimate import estimate_rest_of_storyboard
 from inkreel.graphs.changes import numbered_lines, plan_changes
 from inkreel.graphs.fan_out import keyframe_sends
-from inkreel.graphs.state import EpisodeState
 from inkreel.media.fountain import ScriptError, read_fountain
 from inkreel.media.fountain_write import write_fountain
 from inkreel.schemas import (
@@ -45,6 +44,7 @@ from inkreel.schemas import (
     ScriptReview,
     Shot,
 )
+from inkreel.schemas.episode import EpisodeState
 from inkreel.schemas.review import (
     DecisionType,
     ReviewError,

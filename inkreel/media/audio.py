@@ -25,6 +25,7 @@ import wave
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import espeakng_loader
 import numpy as np
 from scipy.signal import resample_poly
 
@@ -81,10 +82,6 @@ class _Engine:
     """A running eSpeak helper process and the pipe conversation with it."""
 
     def __init__(self, library: str | None = None, data: str | None = None) -> None:
-        try:
-            import espeakng_loader
-        except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise SpeechError(f"the espeakng-loader package is not installed: {exc}") from exc
         lib_path = library or espeakng_loader.get_library_path()
         try:
             data_dir = Path(data or espeakng_loader.get_data_path())

@@ -14,8 +14,8 @@ import opentimelineio as otio
 import srt
 from PIL import Image, ImageDraw, ImageFont
 
-# find_font and has_cjk moved to inkreel.media.fonts; they are still importable from here.
-from inkreel.media.fonts import find_font, has_cjk
+# find_font and has_cjk moved to inkreel.art.fonts; they are still importable from here.
+from inkreel.art.fonts import find_font, has_cjk
 from inkreel.media.subtitles import font_measure, line_limit, screens, text_size, unwrap
 from inkreel.project import atomic_path, write_bytes_atomic, write_text_atomic
 from inkreel.schemas.storyboard import Shot
@@ -361,7 +361,7 @@ def _thumbnail(path: Path | None) -> Image.Image:
     ImageDraw.Draw(cell).text(
         (THUMB_W // 2, THUMB_H // 2),
         "no keyframe",
-        font=ImageFont.load_default(size=14),
+        font=find_font("no keyframe", 14),
         fill=MUTED,
         anchor="mm",
     )

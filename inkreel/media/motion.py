@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
@@ -321,8 +322,6 @@ def clip_frames(path: str, size: tuple[int, int], fps: int) -> Callable[[int], n
     Frames must be asked for in increasing order (as the encoder does); past the clip's end
     its last frame is held, so a clip shorter than the shot freezes rather than cuts.
     """
-    import imageio_ffmpeg
-
     width, height = size
     reader = imageio_ffmpeg.read_frames(
         path, output_params=["-vf", f"fps={fps},scale={width}:{height}:flags=bicubic"]

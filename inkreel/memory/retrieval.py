@@ -21,6 +21,9 @@ EXPRESSION = "expression"
 FRONT = "front"
 NEUTRAL = "neutral"
 CLOSE = frozenset({Framing.close_up, Framing.extreme_close_up})
+# References sent with one keyframe to a model that looks at it (the judge), besides the
+# keyframe itself: what its prompt and the estimate count on.
+MAX_REFERENCES = 4
 
 
 def labelled_references(character: Character) -> dict[str, str]:

@@ -22,7 +22,7 @@ price or `rpm`); an entry with a new id adds a model and must give at least `id`
     tasks = ["write", "storyboard"]
 
 List "judge" in `tasks` only for a model that reads images: the continuity judge
-(`inkreel.checks.judge`) sends it keyframes and reference sheets.
+(`inkreel.agents.judge`) sends it keyframes and reference sheets.
 
 Keys never appear here: `api_key_env` is the NAME of the environment variable that holds one.
 Hosted prices are public list prices at the time of writing or, where marked in `price_note`,

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from inkreel.art.character.anatomy import Facing, View
 from inkreel.art.character.figure import render_figure
+from inkreel.art.fonts import find_font
 from inkreel.art.palette import INK, mix, parse_rgb
 from inkreel.schemas.design import (
     CharacterDesign,
 )
 from inkreel.schemas.script import Emotion
-
-# The sheet's labels are set in the system's DejaVu Sans, as delivered sheets always were:
-# `inkreel.media.fonts` finds packaged Noto fonts for dialogue, whose glyphs would change every
-# sheet's bytes.
-_FONT_DIR = "/usr/share/fonts/truetype/dejavu/"
-
 
 _SHEET_EXPRESSIONS = [
     Emotion.neutral,
@@ -28,15 +21,6 @@ _SHEET_EXPRESSIONS = [
     Emotion.surprised,
     Emotion.afraid,
 ]
-
-
-@lru_cache(maxsize=16)
-def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    try:
-        return ImageFont.truetype(_FONT_DIR + name, size)
-    except OSError:
-        return ImageFont.load_default(size)
 
 
 _VIEWS: list[tuple[str, View, Facing]] = [
@@ -81,10 +65,16 @@ def _title(dr: ImageDraw.ImageDraw, design: CharacterDesign) -> None:
     accent = parse_rgb(design.accent_colour)
     dr.rectangle((0, 0, 1600, 84), fill=mix(accent, (250, 246, 238), 0.82))
     dr.line((0, 84, 1600, 84), fill=INK, width=3)
-    dr.text((32, 16), design.name, fill=INK, font=_font(40, True))
+    dr.text((32, 16), design.name, fill=INK, font=find_font(design.name, 40, bold=True))
     sub = "  ·  ".join(s for s in (design.role, design.outfit) if s)
-    dr.text((36, 62), sub[:120], fill=(80, 70, 80), font=_font(15))
-    dr.text((1568, 30), "MODEL SHEET", fill=(80, 70, 80), font=_font(22, True), anchor="ra")
+    dr.text((36, 62), sub[:120], fill=(80, 70, 80), font=find_font(sub[:120], 15))
+    dr.text(
+        (1568, 30),
+        "MODEL SHEET",
+        fill=(80, 70, 80),
+        font=find_font("MODEL SHEET", 22, bold=True),
+        anchor="ra",
+    )
 
 
 def _turnaround_row(
@@ -106,7 +96,13 @@ def _turnaround_row(
             )
         )
         sheet.paste(im, (round(cx - im.width / 2), ground - im.height), im)
-        dr.text((cx, ground + 14), key.replace("_", " "), fill=INK, font=_font(18), anchor="ma")
+        dr.text(
+            (cx, ground + 14),
+            key.replace("_", " "),
+            fill=INK,
+            font=find_font(key.replace("_", " "), 18),
+            anchor="ma",
+        )
     dr.line((40, ground, 40 + 4 * slot, ground), fill=(150, 140, 140), width=2)
     dr.line((1010, 104, 1010, 880), fill=(200, 190, 180), width=2)
 
@@ -123,7 +119,13 @@ def _expression_grid(
         s = (cell - 8) / max(head.width, head.height)
         hi = head.resize((round(head.width * s), round(head.height * s)), Image.Resampling.LANCZOS)
         sheet.paste(hi, (x + (cell - hi.width) // 2, y + (cell - hi.height) // 2), hi)
-        dr.text((x + cell // 2, y + cell + 8), emo.value, fill=INK, font=_font(18), anchor="ma")
+        dr.text(
+            (x + cell // 2, y + cell + 8),
+            emo.value,
+            fill=INK,
+            font=find_font(emo.value, 18),
+            anchor="ma",
+        )
 
 
 def _palette(dr: ImageDraw.ImageDraw, design: CharacterDesign) -> None:
@@ -136,12 +138,14 @@ def _palette(dr: ImageDraw.ImageDraw, design: CharacterDesign) -> None:
         ("accent", design.accent_colour),
     ]
     y = 580
-    dr.text((1034, y), "palette", fill=INK, font=_font(18, True))
+    dr.text((1034, y), "palette", fill=INK, font=find_font("palette", 18, bold=True))
     for i, (label, colour) in enumerate(sw):
         x = 1034 + i * 110
         dr.rectangle((x, y + 30, x + 90, y + 90), fill=parse_rgb(colour), outline=INK, width=2)
-        dr.text((x + 45, y + 96), label, fill=INK, font=_font(15), anchor="ma")
-        dr.text((x + 45, y + 116), colour, fill=(90, 80, 90), font=_font(13), anchor="ma")
+        dr.text((x + 45, y + 96), label, fill=INK, font=find_font(label, 15), anchor="ma")
+        dr.text(
+            (x + 45, y + 116), colour, fill=(90, 80, 90), font=find_font(colour, 13), anchor="ma"
+        )
     facts = [
         f"build: {design.build}",
         f"height: {design.height:.2f}",
@@ -149,4 +153,4 @@ def _palette(dr: ImageDraw.ImageDraw, design: CharacterDesign) -> None:
         "accessories: " + (", ".join(design.accessories) or "none"),
     ]
     for i, t in enumerate(facts):
-        dr.text((1034, 760 + i * 24), t, fill=(60, 50, 60), font=_font(16))
+        dr.text((1034, 760 + i * 24), t, fill=(60, 50, 60), font=find_font(t, 16))

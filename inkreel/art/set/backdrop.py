@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from inkreel.art.geometry import Pt, ellipse
-from inkreel.art.ink import SUPERSAMPLE, Canvas
-from inkreel.art.palette import INK, RGB, lighten, mix, parse_rgb
-from inkreel.art.set.pen import Ambience
-from inkreel.media.camera import (
+from inkreel.art.camera import (
     DEPTH_SCALE,
     pixels_per_metre,
     project_depth,
 )
+from inkreel.art.geometry import Pt, ellipse
+from inkreel.art.ink import SUPERSAMPLE, Canvas
+from inkreel.art.palette import INK, RGB, lighten, mix, parse_rgb
+from inkreel.art.set.pen import Ambience
 from inkreel.schemas.design import (
     Layer,
     LocationDesign,

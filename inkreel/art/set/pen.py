@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inkreel.art.geometry import Pt, ellipse
-from inkreel.art.ink import Canvas, Glow
-from inkreel.art.palette import INK, RGB
-from inkreel.media.camera import (
+from inkreel.art.camera import (
     pixels_per_metre,
     project,
 )
+from inkreel.art.geometry import Pt, ellipse
+from inkreel.art.ink import Canvas, Glow
+from inkreel.art.palette import INK, RGB
 from inkreel.schemas.design import (
     Lighting,
     SetElement,

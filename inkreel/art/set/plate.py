@@ -8,6 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from inkreel.art.camera import (
+    DEPTH_SCALE,
+    HEIGHT,
+    WIDTH,
+)
 from inkreel.art.compositing import blend
 from inkreel.art.geometry import BoxT
 from inkreel.art.ink import Canvas
@@ -17,11 +22,6 @@ from inkreel.art.set.backdrop import draw_backdrop, element_lw
 from inkreel.art.set.elements import DRAWERS
 from inkreel.art.set.pen import Ambience, Pen, element_box
 from inkreel.art.variety import seed_of
-from inkreel.media.camera import (
-    DEPTH_SCALE,
-    HEIGHT,
-    WIDTH,
-)
 from inkreel.schemas.design import (
     Layer,
     Lighting,

@@ -6,10 +6,10 @@ import math
 
 from PIL import Image
 
-from inkreel.art.geometry import BoxT, Pt
-from inkreel.media.camera import (
+from inkreel.art.camera import (
     DEPTH_SCALE,
 )
+from inkreel.art.geometry import BoxT, Pt
 from inkreel.schemas.design import (
     Layer,
 )

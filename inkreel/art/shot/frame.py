@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from inkreel.art.character.face import MOUTH_LEVELS
-from inkreel.art.shot.staging import ShotLayers, stage_shot
-from inkreel.media.camera import (
+from inkreel.art.camera import (
     HEIGHT,
     WIDTH,
 )
+from inkreel.art.character.face import MOUTH_LEVELS
+from inkreel.art.shot.staging import ShotLayers, stage_shot
 from inkreel.schemas.design import (
     CharacterDesign,
     LocationDesign,

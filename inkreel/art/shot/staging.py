@@ -8,6 +8,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from inkreel.art.camera import (
+    FIGURE_HEIGHT_M,
+    HEIGHT,
+    WIDTH,
+    pixels_per_metre,
+    project,
+)
 from inkreel.art.character.anatomy import Pose, View
 from inkreel.art.character.figure import view_params
 from inkreel.art.compositing import blend, over
@@ -19,13 +26,6 @@ from inkreel.art.shot.actor import Actor, StagedShot, dress
 from inkreel.art.shot.animation import Animation
 from inkreel.art.shot.camera_moves import canvas_rect, pan_travel
 from inkreel.art.variety import seed_of
-from inkreel.media.camera import (
-    FIGURE_HEIGHT_M,
-    HEIGHT,
-    WIDTH,
-    pixels_per_metre,
-    project,
-)
 from inkreel.schemas.design import (
     CharacterDesign,
     HairStyle,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from inkreel.art.camera import FIGURE_HEIGHT_M, pixels_per_metre, project
 from inkreel.checks.image.inspection import Frame, Inspection
 from inkreel.checks.image.set_elements import overlap
 from inkreel.measure.figures import box_slices, solid_regions
-from inkreel.media.camera import FIGURE_HEIGHT_M, pixels_per_metre, project
 from inkreel.schemas import Box, Layer
 
 

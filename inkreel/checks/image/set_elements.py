@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inkreel.art.camera import DEPTH_SCALE, pixels_per_metre
 from inkreel.checks.image import renders
 from inkreel.checks.image.inspection import Frame, Inspection
 from inkreel.measure.figures import box_slices, boxes_mask, differing
 from inkreel.measure.matching import blurred_grey, grey_window, masked_ncc, near_match
-from inkreel.media.camera import DEPTH_SCALE, pixels_per_metre
 from inkreel.schemas import Box, LocationDesign
 
 

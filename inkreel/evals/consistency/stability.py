@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from inkreel.art.camera import DEPTH_SCALE, pixels_per_metre, project
 from inkreel.evals.consistency.report import (
     ElementShift,
     LocationStability,
@@ -17,7 +18,6 @@ from inkreel.evals.consistency.report import (
 from inkreel.evals.consistency.scoring import rounded
 from inkreel.measure.figures import ShotPixels, boxes_mask
 from inkreel.measure.matching import gradient_features, masked_ncc, resample, subpixel_peak
-from inkreel.media.camera import DEPTH_SCALE, pixels_per_metre, project
 from inkreel.schemas import Camera, SetElement, Shot, StoryboardFile
 
 REFERENCE_WIDTH = 1280  # set displacements are reported in pixels of a frame this wide

@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from inkreel.checks.bundle import Bundle
 from inkreel.memory.retrieval import (
+    MAX_REFERENCES,
     labelled_references,
     pick_face,
     pick_view,
@@ -53,7 +54,6 @@ from inkreel.schemas import Finding, Shot
 AGENT = "continuity"  # Dispatch routes the continuity agent's structured calls to task "judge"
 PROMPT = "judge"
 ERROR_CONFIDENCE = 0.5  # a problem at least this sure is an error, below it a warning
-MAX_REFERENCES = 4  # images besides the keyframe, per request
 IMAGE_MAX_SIDE = 512
 JPEG_QUALITY = 85
 JUDGE_WORKERS = 8

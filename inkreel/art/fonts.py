@@ -10,6 +10,7 @@ font could draw it. Pillow lays the text out with raqm, which shapes Indic and A
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
 import sys
@@ -21,7 +22,7 @@ import fontpkg
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import ImageFont
 
-from inkreel.media.languages import script_of
+from inkreel.art.writing import script_of
 
 __all__ = ["find_font", "font_file", "has_cjk", "uncovered"]
 
@@ -200,17 +201,25 @@ def uncovered(texts: Iterable[str]) -> set[str]:
 
 
 @lru_cache(maxsize=256)
-def _load(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    # Shared between threads: Pillow holds the GIL while FreeType draws.
-    return ImageFont.truetype(str(path), size)
+def _load(path: Path, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    # Shared between threads: Pillow holds the GIL while FreeType draws. A bold font is an
+    # object of its own: setting a variable font's instance changes the object.
+    font = ImageFont.truetype(str(path), size)
+    if bold:
+        with contextlib.suppress(OSError, ValueError):  # not a variable font, or no Bold
+            font.set_variation_by_name("Bold")
+    return font
 
 
-def find_font(text: str, size: int = 14) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Return a font that draws the text, at `size` pixels (see font_file)."""
+def find_font(
+    text: str, size: int = 14, bold: bool = False
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Return a font that draws the text, at `size` pixels (see font_file); with `bold`, its
+    Bold instance where the font has one."""
     path = font_file(text)
     if path is not None:
         try:
-            return _load(path, size)
+            return _load(path, size, bold)
         except OSError:
             pass  # a system font FreeType cannot open: the default still draws Latin
     return ImageFont.load_default(size=size)
