@@ -335,26 +335,9 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
             ctx.event("character", name=name, reused=name in reused)
         drawn = {name: job.result() for name, job in drawing.items()}
         designed_sets = {place: job.result() for place, job in sets.items()}
-    cast: dict[str, Character] = {}
-    for name in names:
-        if name in drawn:
-            character, files = drawn[name]
-            ctx.memory.put_character(character, ctx.project.root)
-            artifacts += files
-            cast[name] = character
-        else:
-            cast[name] = reused[name]
-    locations: dict[str, Location] = {}
-    for place in first_scenes:
-        if place in designed_sets:
-            location, files = designed_sets[place]
-            ctx.memory.put_location(location, ctx.project.root)
-            artifacts += files
-        else:
-            found_loc = recalled[place].found
-            assert found_loc is not None
-            location = found_loc
-        locations[place] = location
+    cast, made = _register_cast(ctx, names, drawn, reused)
+    locations, made_sets = _register_sets(ctx, list(first_scenes), designed_sets, recalled)
+    artifacts += made + made_sets
     write_cast_record(ctx, request.episode, cast, locations)
     return {
         "cast": cast,
@@ -364,3 +347,46 @@ def design_cast(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[s
         "cast_matched": matched,
         "artifacts": artifacts,
     }
+
+
+def _register_cast(
+    ctx: Services,
+    names: list[str],
+    drawn: dict[str, tuple[Character, list[Artifact]]],
+    reused: dict[str, Character],
+) -> tuple[dict[str, Character], list[Artifact]]:
+    """The cast in script order: each newly drawn character stored in the asset memory."""
+    cast: dict[str, Character] = {}
+    artifacts: list[Artifact] = []
+    for name in names:
+        if name in drawn:
+            character, files = drawn[name]
+            ctx.memory.put_character(character, ctx.project.root)
+            artifacts += files
+            cast[name] = character
+        else:
+            cast[name] = reused[name]
+    return cast, artifacts
+
+
+def _register_sets(
+    ctx: Services,
+    places: list[str],
+    designed: dict[str, tuple[Location, list[Artifact]]],
+    recalled: dict[str, Any],
+) -> tuple[dict[str, Location], list[Artifact]]:
+    """The sets in order of first appearance: each newly designed one stored in the memory,
+    the others as recalled."""
+    locations: dict[str, Location] = {}
+    artifacts: list[Artifact] = []
+    for place in places:
+        if place in designed:
+            location, files = designed[place]
+            ctx.memory.put_location(location, ctx.project.root)
+            artifacts += files
+        else:
+            found = recalled[place].found
+            assert found is not None
+            location = found
+        locations[place] = location
+    return locations, artifacts

@@ -20,6 +20,7 @@ lowered by the vision judge's findings when a judge is set (`agents.judge.score_
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -92,87 +93,140 @@ def check_continuity(
     bundle = Bundle(_board(state, shots), ctx.project.root)
     previous: dict[str, CheckedTake] = dict(state.get("takes_seen", {}))
     changed = [s.id for s in shots if s.id not in previous or _changed(previous[s.id], state, s)]
-    is_changed = set(changed)
-    findings = run_checks(bundle, ("storyboard",))
-    image_findings = {
-        sid: list(take.findings) for sid, take in previous.items() if sid not in is_changed
-    }
-    checked = _check_images(ctx, bundle, changed)
-    for sid in changed:
-        image_findings[sid] = list(checked[sid].findings) if sid in checked else []
-    if changed and ctx.settings.judge_model is not None:
-        for f in judge_shots(ctx.providers.calls, bundle, changed):
-            if f.shot_id in is_changed:
-                image_findings[f.shot_id].append(f)
-    findings += [f for sid in state["shot_order"] for f in image_findings.get(sid, [])]
+    found = _findings(ctx, state, bundle, previous, changed)
     attempts = {s.id: state.get("attempts", {}).get(s.id, 1) for s in shots}
-    mine: dict[str, list[Finding]] = {}
-    for f in findings:
-        if f.shot_id:
-            mine.setdefault(f.shot_id, []).append(f)
-    seen: dict[str, CheckedTake] = {}
-    for s in shots:
-        board_count = sum(1 for f in mine.get(s.id, []) if f.level == "storyboard")
-        take = previous.get(s.id)
-        if take is None or s.id in is_changed:
-            measured = checked[s.id].scores.get("score", 1.0) if s.id in checked else 1.0
-            take = CheckedTake(
-                shot=s,
-                keyframe=state["keyframes"][s.id],
-                references=_sheets(state, s),
-                score=(
-                    _score(measured, board_count, image_findings.get(s.id, []))
-                    if s.id in mine
-                    else 1.0
-                ),
-                findings=image_findings.get(s.id, []),
-                first=take.first if take is not None else None,
-                best=take.best if take is not None else None,
-            )
-        take = take.remember()
-        seen[s.id] = take
-    failing = set(mine)
+    seen = _takes(state, shots, previous, found)
+    mine = found.by_shot
     drawings = {n: state.get("sheet_attempts", {}).get(n, 1) for n in state["cast"]}
     redraw = {
-        n: fix for n, fix in _sheet_redraws(findings).items() if drawings.get(n, limit) < limit
+        n: fix for n, fix in _sheet_redraws(found.all).items() if drawings.get(n, limit) < limit
     }
     # A shot whose only fault is a sheet being redrawn waits to be checked against the new one.
     waiting = {
         sid for sid, problems in mine.items() if all(_sheet_of(f) in redraw for f in problems)
     }
-    retry = sorted(s for s in failing - waiting if attempts[s] < limit)
-    raised = [f for f in findings if f.shot_id in is_changed]  # unchanged shots' were logged
+    retry = sorted(s for s in set(mine) - waiting if attempts[s] < limit)
+    raised = [f for f in found.all if f.shot_id in found.changed]  # unchanged shots' were logged
     log = [*state.get("findings_log", []), *raised]
     update: dict[str, Any] = {"findings_log": raised}
+    findings = found.all
     if not retry and not redraw:
         # At the limit: each shot still failing keeps its best take, flagged for a human.
-        kept_shots, kept_frames, kept_findings = {}, {}, []
-        for sid in sorted(failing):
-            best = seen[sid].best
-            if best is not None and best.score > seen[sid].score:
-                kept_shots[sid] = best.shot
-                kept_frames[sid] = best.keyframe
-                kept_findings += best.findings
-                seen[sid] = best.remember()
-        if kept_shots:
-            findings = [f for f in findings if f.shot_id not in kept_shots] + kept_findings
+        findings, kept = _keep_best(set(mine), seen, findings)
         report = _report(
             shots, findings, log, attempts, limit, seen, _script(state, bundle), drawings
         )
         ctx.event("continuity", findings=len(findings), retry=0)
-        update |= {"continuity": report, "takes_seen": seen}
-        if kept_shots:
-            update |= {"shots": kept_shots, "keyframes": kept_frames}
-        return Command(goto="cut_timeline", update=update)
+        return Command(goto="cut_timeline", update=update | kept | {"continuity": report})
     report = _report(shots, findings, log, attempts, limit, seen, _script(state, bundle), drawings)
     ctx.event("continuity", findings=len(findings), retry=len(retry), redraw=len(redraw))
-    by_id = {s.id: s for s in shots}
-    position = {sid: k for k, sid in enumerate(state["shot_order"])}
-    in_scene: dict[int, list[Shot]] = {}
+    sends = _redraw_sends(state, redraw, drawings)
+    sends += [
+        Send("revise_shot", _revision(state, shot_id, mine[shot_id], attempts)) for shot_id in retry
+    ]
+    update |= {
+        "continuity": report,
+        "takes_seen": seen,
+        "attempts": {s: attempts[s] + 1 for s in retry},
+    }
+    return Command(goto=sends, update=update)
+
+
+@dataclass
+class _Found:
+    """What the checks found this round: every finding, each shot's image findings (kept
+    from earlier rounds for unchanged shots), the image checks' results, the changed shots."""
+
+    all: list[Finding]
+    images: dict[str, list[Finding]]
+    checked: dict[str, ShotCheck]
+    changed: set[str]
+
+    @property
+    def by_shot(self) -> dict[str, list[Finding]]:
+        mine: dict[str, list[Finding]] = {}
+        for f in self.all:
+            if f.shot_id:
+                mine.setdefault(f.shot_id, []).append(f)
+        return mine
+
+
+def _findings(
+    ctx: Services,
+    state: EpisodeState,
+    bundle: Bundle,
+    previous: dict[str, CheckedTake],
+    changed: list[str],
+) -> _Found:
+    """The storyboard checks of every shot; the image checks (and the judge, when set) of the
+    changed ones, the earlier findings of the others."""
+    is_changed = set(changed)
+    findings = run_checks(bundle, ("storyboard",))
+    images = {sid: list(take.findings) for sid, take in previous.items() if sid not in is_changed}
+    checked = _check_images(ctx, bundle, changed)
+    for sid in changed:
+        images[sid] = list(checked[sid].findings) if sid in checked else []
+    if changed and ctx.settings.judge_model is not None:
+        for f in judge_shots(ctx.providers.calls, bundle, changed):
+            if f.shot_id in is_changed:
+                images[f.shot_id].append(f)
+    findings += [f for sid in state["shot_order"] for f in images.get(sid, [])]
+    return _Found(findings, images, checked, is_changed)
+
+
+def _takes(
+    state: EpisodeState, shots: list[Shot], previous: dict[str, CheckedTake], found: _Found
+) -> dict[str, CheckedTake]:
+    """Each shot's checked take: a new one for a changed shot (scored), remembering its first
+    and best; the earlier one for the others."""
+    mine = found.by_shot
+    seen: dict[str, CheckedTake] = {}
     for s in shots:
-        in_scene.setdefault(s.scene, []).append(s)
+        take = previous.get(s.id)
+        if take is None or s.id in found.changed:
+            board_count = sum(1 for f in mine.get(s.id, []) if f.level == "storyboard")
+            measured = (
+                found.checked[s.id].scores.get("score", 1.0) if s.id in found.checked else 1.0
+            )
+            images = found.images.get(s.id, [])
+            take = CheckedTake(
+                shot=s,
+                keyframe=state["keyframes"][s.id],
+                references=_sheets(state, s),
+                score=_score(measured, board_count, images) if s.id in mine else 1.0,
+                findings=images,
+                first=take.first if take is not None else None,
+                best=take.best if take is not None else None,
+            )
+        seen[s.id] = take.remember()
+    return seen
+
+
+def _keep_best(
+    failing: set[str], seen: dict[str, CheckedTake], findings: list[Finding]
+) -> tuple[list[Finding], dict[str, Any]]:
+    """At the limit: a failing shot whose best take beats its last keeps the best (its shot,
+    keyframe and findings). Returns the findings and the state update."""
+    kept_shots, kept_frames, kept_findings = {}, {}, []
+    for sid in sorted(failing):
+        best = seen[sid].best
+        if best is not None and best.score > seen[sid].score:
+            kept_shots[sid] = best.shot
+            kept_frames[sid] = best.keyframe
+            kept_findings += best.findings
+            seen[sid] = best.remember()
+    update: dict[str, Any] = {"takes_seen": seen}
+    if kept_shots:
+        findings = [f for f in findings if f.shot_id not in kept_shots] + kept_findings
+        update |= {"shots": kept_shots, "keyframes": kept_frames}
+    return findings, update
+
+
+def _redraw_sends(
+    state: EpisodeState, redraw: dict[str, str], drawings: dict[str, int]
+) -> list[Send]:
     request = state["request"]
-    sends = [
+    return [
         Send(
             "redraw_sheet",
             SheetTask(
@@ -186,51 +240,43 @@ def check_continuity(
         )
         for name, fix in sorted(redraw.items())
     ]
-    scenes = {scene.number: scene for scene in state["script"].scenes}
-    for shot_id in retry:
-        shot = by_id[shot_id]
-        index = position[shot_id]
-        before = by_id[state["shot_order"][index - 1]] if index else None
-        problems = mine[shot_id]
-        missing = [
-            str(f.evidence.get("character"))
-            for f in problems
-            if f.check in SHOW_MISSING and f.evidence.get("character")
-        ]
-        if shot.speaker and any(f.check in SHOW_MISSING for f in problems) and not missing:
-            missing = [shot.speaker]
-        # The revision is staged from the shot's scene: its set and time of day (even when
-        # the shot drifted to others), its beat's addressee, its neighbours' positions.
-        scene = scenes.get(shot.scene)
-        place = shot.location
-        staged = shot
-        if scene is not None and scene.location in state["locations"]:
-            place = scene.location
-            staged = shot.model_copy(
-                update={"location": place, "time_of_day": scene.time_of_day.value}
-            )
-        task = ShotTask(
-            shot=shot,
-            location=state["locations"][place].design,
-            cast={n: c.design for n, c in state["cast"].items()},
-            seed=state["request"].seed,
-            fix=" ".join(dict.fromkeys(f.fix_instruction for f in problems)),
-            must_show=[m for m in dict.fromkeys(missing) if m in state["cast"]],
-            previous_reverse=before.camera.reverse if before else False,
-            references=reference_paths(
-                staged, state["cast"], state["locations"][place], everyone=True
-            ),
-            attempt=attempts[shot_id] + 1,
-            scene=scene,
-            scene_shots=in_scene[shot.scene],
-        )
-        sends.append(Send("revise_shot", task))
-    update |= {
-        "continuity": report,
-        "takes_seen": seen,
-        "attempts": {s: attempts[s] + 1 for s in retry},
-    }
-    return Command(goto=sends, update=update)
+
+
+def _revision(
+    state: EpisodeState, shot_id: str, problems: list[Finding], attempts: dict[str, int]
+) -> ShotTask:
+    """The director's task to revise a failing shot: the fix, who must be seen, staged from
+    the shot's scene (its set and time of day, even when the shot drifted to others)."""
+    order = state["shot_order"]
+    shot = state["shots"][shot_id]
+    index = order.index(shot_id)
+    before = state["shots"][order[index - 1]] if index else None
+    missing = [
+        str(f.evidence.get("character"))
+        for f in problems
+        if f.check in SHOW_MISSING and f.evidence.get("character")
+    ]
+    if shot.speaker and any(f.check in SHOW_MISSING for f in problems) and not missing:
+        missing = [shot.speaker]
+    scene = next((c for c in state["script"].scenes if c.number == shot.scene), None)
+    place = shot.location
+    staged = shot
+    if scene is not None and scene.location in state["locations"]:
+        place = scene.location
+        staged = shot.model_copy(update={"location": place, "time_of_day": scene.time_of_day.value})
+    return ShotTask(
+        shot=shot,
+        location=state["locations"][place].design,
+        cast={n: c.design for n, c in state["cast"].items()},
+        seed=state["request"].seed,
+        fix=" ".join(dict.fromkeys(f.fix_instruction for f in problems)),
+        must_show=[m for m in dict.fromkeys(missing) if m in state["cast"]],
+        previous_reverse=before.camera.reverse if before else False,
+        references=reference_paths(staged, state["cast"], state["locations"][place], everyone=True),
+        attempt=attempts[shot_id] + 1,
+        scene=scene,
+        scene_shots=[state["shots"][i] for i in order if state["shots"][i].scene == shot.scene],
+    )
 
 
 def _changed(take: CheckedTake, state: EpisodeState, shot: Shot) -> bool:

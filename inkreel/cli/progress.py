@@ -27,6 +27,20 @@ GAVE_UP = {
 }
 
 
+# Progress events that advance a bar, and those that print a line.
+_ADVANCES = {"take": "voices", "keyframe": "keyframes", "checked": "continuity", "segment": "shots"}
+_LINES = {
+    "stage_done": "[green]✓[/] {text}",
+    "revised": "  continuity: revised {shot_id}",
+    "script_revised": "  continuity: rewrote scene {scene}",
+    "redrawn": "  continuity: redrew {name}'s sheet",
+}
+_PLAIN_LINES = {
+    "asset_repaired": "  {name}: stored design repaired: {issue}",
+    "script_repaired": "  screenplay repaired: {issue}",
+}
+
+
 class ProgressView:
     """Rich progress: one line per finished stage, bars for per-line and per-shot work."""
 
@@ -53,42 +67,27 @@ class ProgressView:
             self.progress.advance(self.tasks[key])
 
     def on_event(self, kind: str, payload: dict[str, Any]) -> None:
-        if kind == "bar":
+        console = self.progress.console
+        if kind in _ADVANCES:
+            self.advance(_ADVANCES[kind])
+        elif kind in _LINES:
+            console.print(_LINES[kind].format(**payload))
+        elif kind in _PLAIN_LINES:  # their text may hold brackets: no markup
+            console.print(_PLAIN_LINES[kind].format(**payload), markup=False)
+        elif kind == "bar":
             self.bar(payload["bar"], payload["label"], payload["total"])
-        elif kind == "stage_done":
-            self.progress.console.print(f"[green]✓[/] {payload['text']}")
-        elif kind == "take":
-            self.advance("voices")
-        elif kind == "keyframe":
-            self.advance("keyframes")
         elif kind == "checking":
             # Each round of the continuity gate checks the shots that changed: a fresh bar.
             if "continuity" in self.tasks:
                 self.progress.reset(self.tasks["continuity"], total=payload["shots"])
             else:
                 self.bar("continuity", "Checking continuity", payload["shots"])
-        elif kind == "checked":
-            self.advance("continuity")
-        elif kind == "revised":
-            self.progress.console.print(f"  continuity: revised {payload['shot_id']}")
-        elif kind == "script_revised":
-            self.progress.console.print(f"  continuity: rewrote scene {payload['scene']}")
-        elif kind == "redrawn":
-            self.progress.console.print(f"  continuity: redrew {payload['name']}'s sheet")
-        elif kind == "segment":
-            self.advance("shots")
         elif kind == "character":
             state = "reused from memory" if payload["reused"] else "designed"
-            self.progress.console.print(f"  {payload['name']}: {state}")
-        elif kind == "asset_repaired":
-            self.progress.console.print(
-                f"  {payload['name']}: stored design repaired: {payload['issue']}", markup=False
-            )
-        elif kind == "script_repaired":
-            self.progress.console.print(f"  screenplay repaired: {payload['issue']}", markup=False)
+            console.print(f"  {payload['name']}: {state}")
         elif kind in GAVE_UP:
             what = GAVE_UP[kind].format(**payload)
-            self.progress.console.print(f"  {what}: {payload['why']}", markup=False)
+            console.print(f"  {what}: {payload['why']}", markup=False)
 
     def on_update(self, node: str, update: dict[str, Any] | None, values: dict[str, Any]) -> None:
         for kind, payload in progress_events(node, update, values):

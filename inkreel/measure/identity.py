@@ -22,7 +22,7 @@ from skimage.feature import hog
 from inkreel.art.character.figure import render_figure
 from inkreel.art.lighting import character_light
 from inkreel.measure.figures import ShotPixels
-from inkreel.schemas import Box, CharacterDesign, StoryboardFile
+from inkreel.schemas import Box, Character, CharacterDesign, StoryboardFile
 
 
 class CropThresholds(BaseModel):
@@ -286,74 +286,96 @@ def collect_identity(
     skipped (counted per character and reason); missing references are noted in `notes`.
     """
     inp = IdentityInputs()
-    region = params.identity_region
     for name, ch in sb.cast.items():
         inp.skipped.setdefault(name, {})
-        for view, rel in ch.turnaround.items():
-            path = root / rel
-            if not path.exists():
-                notes.append(f"{name}: reference {rel} missing.")
-                continue
-            with Image.open(path) as im:
-                rgba = np.asarray(im.convert("RGBA"))
-            head, face, how = reference_head(ch.design, view, rgba)
-            inp.geometry[f"{name}/{view}"] = how
-            if head is None:
-                continue
-            canon = canonical_crop(
-                rgba[..., :3].astype(np.float64) / 255.0,
-                rgba[..., 3].astype(np.float64) / 255.0,
-                head,
-                region,
-            )
-            inp.refs.append(Ref(name, view, face, canon))
-
-    def skip(name: str, why: str) -> None:
-        s = inp.skipped.setdefault(name, {})
-        s[why] = s.get(why, 0) + 1
-
-    half, top, bottom, _ = REGIONS[region]
+        _reference_crops(root, name, ch, params.identity_region, inp, notes)
     for sd in shots:
-        W, H = sd.size
-        light = (
-            character_light(sd.location, sd.shot.time_of_day)
-            if sd.location is not None
-            else np.ones(3, np.float32)
-        )
-        frame: np.ndarray | None = None
-        fig_mask = sd.ink.astype(np.float64)
-        for i, f in enumerate(sd.figures):
-            if f.visible_fraction < params.min_visible_fraction:
-                skip(f.character, "low_visible_fraction")
-                continue
-            head = _union(_tup(f.face), _tup(f.hair))
-            if head is None:
-                skip(f.character, "no_head_box")
-                continue
-            if head[0] <= 0 or head[1] <= 0 or head[2] >= W or head[3] >= H:
-                skip(f.character, "head_clipped")
-                continue
-            hh = head[3] - head[1]
-            if hh < params.min_head_px:
-                skip(f.character, "too_small")
-                continue
-            hx = (head[0] + head[2]) / 2
-            reg = (hx - half * hh, head[1] + top * hh, hx + half * hh, head[1] + bottom * hh)
-            area = (reg[2] - reg[0]) * (reg[3] - reg[1])
-            overlap = 0.0
-            for j, g in enumerate(sd.figures):
-                if j != i:
-                    ix = min(reg[2], g.body.x1) - max(reg[0], g.body.x0)
-                    iy = min(reg[3], g.body.y1) - max(reg[1], g.body.y0)
-                    overlap = max(overlap, max(0.0, ix) * max(0.0, iy))
-            if overlap > params.max_other_figure_overlap * area:
-                skip(f.character, "overlapped_by_other_figure")
-                continue
-            if frame is None:
-                frame = np.clip(sd.rgb.astype(np.float64) / 255.0 / light[None, None, :], 0, 1)
-            canon = canonical_crop(frame, fig_mask, head, region)
-            if ((canon.fig > 0.5) & canon.valid).sum() < 30:
-                skip(f.character, "no_figure_pixels")
-                continue
-            inp.crops.append(Crop(sd.shot.id, f.character, f.face is not None, hh, canon))
+        _shot_crops(sd, params, inp)
     return inp
+
+
+def _reference_crops(
+    root: Path, name: str, ch: Character, region: str, inp: IdentityInputs, notes: list[str]
+) -> None:
+    """The canonical head crop of each of a character's turnaround views."""
+    for view, rel in ch.turnaround.items():
+        path = root / rel
+        if not path.exists():
+            notes.append(f"{name}: reference {rel} missing.")
+            continue
+        with Image.open(path) as im:
+            rgba = np.asarray(im.convert("RGBA"))
+        head, face, how = reference_head(ch.design, view, rgba)
+        inp.geometry[f"{name}/{view}"] = how
+        if head is None:
+            continue
+        canon = canonical_crop(
+            rgba[..., :3].astype(np.float64) / 255.0,
+            rgba[..., 3].astype(np.float64) / 255.0,
+            head,
+            region,
+        )
+        inp.refs.append(Ref(name, view, face, canon))
+
+
+def _skip(inp: IdentityInputs, name: str, why: str) -> None:
+    counts = inp.skipped.setdefault(name, {})
+    counts[why] = counts.get(why, 0) + 1
+
+
+def _shot_crops(sd: ShotPixels, params: CropThresholds, inp: IdentityInputs) -> None:
+    """The canonical head crop of each usable figure of one shot (the others counted as
+    skipped, with the reason)."""
+    light = (
+        character_light(sd.location, sd.shot.time_of_day)
+        if sd.location is not None
+        else np.ones(3, np.float32)
+    )
+    frame: np.ndarray | None = None
+    fig_mask = sd.ink.astype(np.float64)
+    for i, f in enumerate(sd.figures):
+        head, why = _usable_head(sd, i, params)
+        if head is None:
+            _skip(inp, f.character, why)
+            continue
+        if frame is None:
+            frame = np.clip(sd.rgb.astype(np.float64) / 255.0 / light[None, None, :], 0, 1)
+        canon = canonical_crop(frame, fig_mask, head, params.identity_region)
+        if ((canon.fig > 0.5) & canon.valid).sum() < 30:
+            _skip(inp, f.character, "no_figure_pixels")
+            continue
+        hh = head[3] - head[1]
+        inp.crops.append(Crop(sd.shot.id, f.character, f.face is not None, hh, canon))
+
+
+def _usable_head(
+    sd: ShotPixels, i: int, params: CropThresholds
+) -> tuple[tuple[int, int, int, int] | None, str]:
+    """Figure `i`'s head box when it can be compared with the references, else None and why
+    not: too little of it visible, no head, clipped by the frame, too small, or its crop
+    region overlapped by another figure."""
+    f = sd.figures[i]
+    W, H = sd.size
+    if f.visible_fraction < params.min_visible_fraction:
+        return None, "low_visible_fraction"
+    head = _union(_tup(f.face), _tup(f.hair))
+    if head is None:
+        return None, "no_head_box"
+    if head[0] <= 0 or head[1] <= 0 or head[2] >= W or head[3] >= H:
+        return None, "head_clipped"
+    hh = head[3] - head[1]
+    if hh < params.min_head_px:
+        return None, "too_small"
+    half, top, bottom, _ = REGIONS[params.identity_region]
+    hx = (head[0] + head[2]) / 2
+    reg = (hx - half * hh, head[1] + top * hh, hx + half * hh, head[1] + bottom * hh)
+    area = (reg[2] - reg[0]) * (reg[3] - reg[1])
+    overlap = 0.0
+    for j, g in enumerate(sd.figures):
+        if j != i:
+            ix = min(reg[2], g.body.x1) - max(reg[0], g.body.x0)
+            iy = min(reg[3], g.body.y1) - max(reg[1], g.body.y0)
+            overlap = max(overlap, max(0.0, ix) * max(0.0, iy))
+    if overlap > params.max_other_figure_overlap * area:
+        return None, "overlapped_by_other_figure"
+    return head, ""

@@ -22,7 +22,7 @@ from inkreel.art.effects import (
     sweat_drop,
 )
 from inkreel.art.geometry import BoxT, Pt, box_area, clip_box, grow_box, shift_box
-from inkreel.art.shot.actor import StagedShot
+from inkreel.art.shot.actor import Actor, StagedShot
 from inkreel.art.shot.camera_moves import FILTER_MARGIN, RESAMPLE, ZOOM_RANGE, zoom_scales
 from inkreel.art.variety import seed_of
 from inkreel.schemas.design import (
@@ -183,13 +183,33 @@ class Animation:
         return out
 
     def _prepare_flat(self) -> None:
+        """The zoom levels of the still shot, then per level each actor's pose, eye and
+        mouth changes as sparse patches, and where the set is covered (for effects drawn
+        behind the figures)."""
         st = self.stage
         W, H = st.size
-        ch, cw = st.base.shape[:2]
-        self.levels = []
+        self.levels = self._zoom_levels()
+        for who, actor in enumerate(st.actors):
+            per = [_CharPatches() for _ in self.levels]
+            for lv, cp in zip(self.levels, per, strict=True):
+                lv.chars.append(cp)
+            self._actor_patches(who, actor, per)
+        if any(e in DRAWN_BEHIND for e in st.effects):
+            cover = self._cover()
+            for lv in self.levels:
+                u0, v0, c = self._view(cover, 0, 0, lv.scale)
+                framed = np.zeros((H, W), np.uint8)
+                framed[v0 : v0 + c.shape[0], u0 : u0 + c.shape[1]] = c
+                lv.cover = framed
+
+    def _zoom_levels(self) -> list[_Level]:
+        """The still frame at each precomputed zoom scale."""
+        st = self.stage
+        W, H = st.size
         full = Image.fromarray(st.base)
         ox, oy = st.origin
         cx, cy = st.zoom_centre
+        levels = []
         for s in self._scales():
             if s == 1.0:
                 img = self._rest_frame()
@@ -201,55 +221,57 @@ class Animation:
                     cy + (H - cy) / s - oy,
                 )
                 img = np.asarray(full.resize((W, H), RESAMPLE, box=box))
-            self.levels.append(_Level(s, np.ascontiguousarray(img), []))
+            levels.append(_Level(s, np.ascontiguousarray(img), []))
+        return levels
 
-        for who, actor in enumerate(st.actors):
-            per = [_CharPatches() for _ in self.levels]
-            for lv, cp in zip(self.levels, per, strict=True):
-                lv.chars.append(cp)
-            win = grow_box(actor.window, FILTER_MARGIN + 1, cw, ch)
-            base_views = [
-                self._view(st.base[win[1] : win[3], win[0] : win[2]], win[0], win[1], lv.scale)
-                for lv in self.levels
-            ]
-            for g in range(len(actor.poses)):
-                for b in range(actor.amp + 1):
-                    spr = actor.sprite(g, b)
-                    if (g, b) != (0, 0):
-                        comp = self._compose_flat(win, who, spr)
-                        for lv, cp, bv in zip(self.levels, per, base_views, strict=True):
-                            p = _sparse_change(bv, self._view(comp, win[0], win[1], lv.scale), W)
-                            if p is not None:
-                                cp.body[(g, b)] = p
-                    for kind, window, variants in (
-                        ("eyes", actor.eye_win[g], [1] if actor.eyes[g] is not None else []),
-                        ("mouth", actor.mouth_win[g], range(1, len(actor.mouths[g]) + 1)),
-                    ):
-                        if window is None or not variants:
-                            continue
-                        r = grow_box(shift_box(window, 0, -b), FILTER_MARGIN + 1, cw, ch)
-                        before = self._compose_flat(r, who, spr)
-                        bviews = [self._view(before, r[0], r[1], lv.scale) for lv in self.levels]
-                        for v in variants:
-                            var = actor.sprite(
-                                g, b, eyes=kind == "eyes", mouth=v * (kind == "mouth")
-                            )
-                            after = self._compose_flat(r, who, var)
-                            for lv, cp, bv in zip(self.levels, per, bviews, strict=True):
-                                p = _sparse_change(bv, self._view(after, r[0], r[1], lv.scale), W)
-                                if p is None:
-                                    continue
-                                if kind == "eyes":
-                                    cp.eyes[(g, b)] = p
-                                else:
-                                    cp.mouth[(g, b, v)] = p
-        if any(e in DRAWN_BEHIND for e in st.effects):
-            cover = self._cover()
-            for lv in self.levels:
-                u0, v0, c = self._view(cover, 0, 0, lv.scale)
-                framed = np.zeros((H, W), np.uint8)
-                framed[v0 : v0 + c.shape[0], u0 : u0 + c.shape[1]] = c
-                lv.cover = framed
+    def _actor_patches(self, who: int, actor: Actor, per: list[_CharPatches]) -> None:
+        """Each pose and breath of one actor, as patches against its rest at every level."""
+        st = self.stage
+        W = st.size[0]
+        ch, cw = st.base.shape[:2]
+        win = grow_box(actor.window, FILTER_MARGIN + 1, cw, ch)
+        base_views = [
+            self._view(st.base[win[1] : win[3], win[0] : win[2]], win[0], win[1], lv.scale)
+            for lv in self.levels
+        ]
+        for g in range(len(actor.poses)):
+            for b in range(actor.amp + 1):
+                spr = actor.sprite(g, b)
+                if (g, b) != (0, 0):
+                    comp = self._compose_flat(win, who, spr)
+                    for lv, cp, bv in zip(self.levels, per, base_views, strict=True):
+                        p = _sparse_change(bv, self._view(comp, win[0], win[1], lv.scale), W)
+                        if p is not None:
+                            cp.body[(g, b)] = p
+                self._face_patches(who, actor, g, b, spr, per)
+
+    def _face_patches(
+        self, who: int, actor: Actor, g: int, b: int, spr: np.ndarray, per: list[_CharPatches]
+    ) -> None:
+        """A pose's blink and mouth shapes, as patches against it at every level."""
+        st = self.stage
+        W = st.size[0]
+        ch, cw = st.base.shape[:2]
+        for kind, window, variants in (
+            ("eyes", actor.eye_win[g], [1] if actor.eyes[g] is not None else []),
+            ("mouth", actor.mouth_win[g], range(1, len(actor.mouths[g]) + 1)),
+        ):
+            if window is None or not variants:
+                continue
+            r = grow_box(shift_box(window, 0, -b), FILTER_MARGIN + 1, cw, ch)
+            before = self._compose_flat(r, who, spr)
+            bviews = [self._view(before, r[0], r[1], lv.scale) for lv in self.levels]
+            for v in variants:
+                var = actor.sprite(g, b, eyes=kind == "eyes", mouth=v * (kind == "mouth"))
+                after = self._compose_flat(r, who, var)
+                for lv, cp, bv in zip(self.levels, per, bviews, strict=True):
+                    p = _sparse_change(bv, self._view(after, r[0], r[1], lv.scale), W)
+                    if p is None:
+                        continue
+                    if kind == "eyes":
+                        cp.eyes[(g, b)] = p
+                    else:
+                        cp.mouth[(g, b, v)] = p
 
     def _cover(self) -> np.ndarray:
         """Return where any pose of any character, or the foreground, hides the set (canvas)."""
