@@ -12,9 +12,10 @@ import pytest
 import srt
 from PIL import Image, ImageDraw, ImageFont
 
+from inkreel.art.fonts import find_font, has_cjk
 from inkreel.media import exports
 from inkreel.media.audio import write_wav
-from inkreel.media.exports import contact_sheet, find_font, has_cjk, write_otio, write_srt
+from inkreel.media.exports import contact_sheet, write_otio, write_srt
 from inkreel.media.timeline import build_timeline, l_cut, scene_boundaries
 from inkreel.schemas import Keyframe, Take
 from inkreel.schemas.storyboard import Angle, Camera, Framing, Move, Shot

@@ -9,7 +9,6 @@ from PIL import ImageFont
 
 from inkreel.art import fonts
 from inkreel.art.fonts import find_font, font_file, uncovered
-from inkreel.media.exports import find_font as exported_find_font
 
 SAMPLES = {
     "Latin Extended": "Café Müller, Straße, niño, Ångström, są łódź",
@@ -46,7 +45,6 @@ def test_latin_lines_look_the_same_with_or_without_accents() -> None:
     # One face for all Latin text: a French line with an accent must not switch fonts.
     plain, accented = find_font("Brick and steel", 20), find_font("Café crème", 20)
     assert plain.getname() == accented.getname() == ("Noto Sans", "Regular")
-    assert exported_find_font("Brick", 14).getname() == find_font("Brick", 14).getname()
     # Loaded once per file and size.
     assert find_font("one", 20) is find_font("two", 20)
 

@@ -13,8 +13,9 @@ import srt
 from PIL import Image
 
 from inkreel.agents.editor import SegmentTask, segment_frames
+from inkreel.art.fonts import find_font
 from inkreel.media import motion
-from inkreel.media.exports import find_font, write_otio, write_srt
+from inkreel.media.exports import write_otio, write_srt
 from inkreel.media.subtitles import share, smallest_size, text_size, time_cues, unwrap
 from inkreel.media.timeline import build_timeline, clip_subtitles, l_cut, line_subtitles
 from inkreel.schemas import Keyframe, Shot, Take, VideoClip

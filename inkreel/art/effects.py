@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from inkreel.art.geometry import BoxT, Pt, ellipse, quad, star
 from inkreel.art.ink import ink_line
 from inkreel.art.palette import INK, RGB, WHITE
-from inkreel.art.variety import seed_of
+from inkreel.seeds import seed_of
 
 _CoverFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

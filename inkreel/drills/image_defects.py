@@ -105,12 +105,6 @@ def _grow(b: Box, m: int, size: tuple[int, int]) -> tuple[slice, slice]:
     return slice(max(0, b.y0 - m), min(H, b.y1 + m)), slice(max(0, b.x0 - m), min(W, b.x1 + m))
 
 
-def _overlap(a: Box, b: Box, grow: int = 0) -> int:
-    w = min(a.x1, b.x1 + grow) - max(a.x0, b.x0 - grow)
-    h = min(a.y1, b.y1 + grow) - max(a.y0, b.y0 - grow)
-    return max(0, w) * max(0, h)
-
-
 class _Shot:
     """One shot of the board with what planting it needs: its keyframe, set and cast."""
 
@@ -278,7 +272,7 @@ def _extra_character(s: _Shot, rng: random.Random) -> tuple[np.ndarray, str] | N
         )
         if seen.area < 0.8 * new.body.area or seen.y1 - seen.y0 < 0.5 * fig_h:
             continue
-        if any(_overlap(seen, f.body, grow=12) for f in s.kf.figures):
+        if any(seen.overlap(f.body, 12) for f in s.kf.figures):
             continue
         out = s.delta(wrong, new.body)
         if out is not None:
@@ -300,7 +294,7 @@ def _set_element_moved(s: _Shot, rng: random.Random) -> tuple[np.ndarray, str] |
         if (
             box.x0 <= 0
             or box.x1 >= W
-            or any(_overlap(box, f.body) > 0.2 * box.area for f in s.kf.figures)
+            or any(box.overlap(f.body) > 0.2 * box.area for f in s.kf.figures)
         ):
             continue
         ppm = pixels_per_metre(cam, W, el.layer)
@@ -311,7 +305,7 @@ def _set_element_moved(s: _Shot, rng: random.Random) -> tuple[np.ndarray, str] |
                 break
         else:
             continue
-        if any(_overlap(moved, f.body) > 0.2 * moved.area for f in s.kf.figures):
+        if any(moved.overlap(f.body) > 0.2 * moved.area for f in s.kf.figures):
             continue
         dx_m = dx_px / ppm * (-1.0 if cam.reverse else 1.0)
         elements = list(s.location.elements)

@@ -22,7 +22,6 @@ seed, and the targets (recall and precision >= 0.9 for script and storyboard def
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import shutil
@@ -38,6 +37,7 @@ from inkreel.checks import DEFECT_TYPES, Bundle, evidence_for, run_checks
 from inkreel.drills import IMAGE_TYPES, LEVEL_TYPES, plant_image, plant_text
 from inkreel.project import write_text_atomic
 from inkreel.schemas import Finding
+from inkreel.seeds import seed_of
 
 TARGETS = {
     "script": {"recall": 0.9, "precision": 0.9},
@@ -260,8 +260,7 @@ def _run_case(
 
 
 def _case_seed(seed: int, *parts: object) -> int:
-    blob = "\x1f".join(map(str, (seed, *parts))).encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "big")
+    return seed_of(seed, *parts) >> 32
 
 
 def _units(bundle: Bundle, level: str) -> set[str]:

@@ -7,6 +7,7 @@ block (HOG of lightness); see `inkreel.evals.consistency` for the method in full
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from skimage.color import rgb2lab
 from skimage.feature import hog
 
 from inkreel.art.character.figure import render_figure
+from inkreel.art.geometry import box_area, union_box
 from inkreel.art.lighting import character_light
 from inkreel.measure.figures import ShotPixels
 from inkreel.schemas import Box, Character, CharacterDesign, StoryboardFile
@@ -181,19 +183,13 @@ class Match:
 
 
 def _tup(b: Box | None) -> tuple[int, int, int, int] | None:
-    return None if b is None else (b.x0, b.y0, b.x1, b.y1)
+    return None if b is None else b.as_tuple()
 
 
 def _union(*boxes: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
-    bs = [b for b in boxes if b is not None and b[2] > b[0] and b[3] > b[1]]
-    if not bs:
-        return None
-    return (
-        min(b[0] for b in bs),
-        min(b[1] for b in bs),
-        max(b[2] for b in bs),
-        max(b[3] for b in bs),
-    )
+    """The box around the given ones that are not empty (None when all are)."""
+    kept = [b for b in boxes if b is not None and box_area(b) > 0]
+    return functools.reduce(union_box, kept) if kept else None
 
 
 # The facings `render_reference_sheet` may have used; the one reproducing the PNG is taken.

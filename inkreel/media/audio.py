@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import io
 import json
 import math
@@ -52,6 +51,7 @@ from inkreel.project import atomic_path
 # VOICE_VARIANTS: the variants shipped in espeak-ng-data/voices/!v that sound like ordinary
 # adult speakers (no robots, whispers, croaks or heavy echo). voice_for draws from these.
 from inkreel.schemas.design import VOICE_VARIANTS, Voice
+from inkreel.seeds import seed_of
 
 # Language code -> eSpeak NG voice, for every language an episode can be voiced in (the table
 # is in languages.py). A language the detector knows but eSpeak does not speak is voiced by a
@@ -325,7 +325,7 @@ def _trim_silence(samples: np.ndarray, rate: int, pad_s: float) -> np.ndarray | 
 def voice_for(name: str, language: str) -> Voice:
     """Return a stable, distinct voice for a character name (same name, same voice, anywhere)."""
     _speaking(language)
-    h = hashlib.sha256(name.strip().casefold().encode("utf-8")).digest()
+    h = seed_of(name.strip().casefold()).to_bytes(8, "big")
     variant = VOICE_VARIANTS[int.from_bytes(h[0:4], "big") % len(VOICE_VARIANTS)]
     # Stay near the variant's own pitch and a natural pace: extremes sound like cartoons.
     pitch = 32 + h[4] % 37  # 32..68

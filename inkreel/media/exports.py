@@ -14,14 +14,13 @@ import opentimelineio as otio
 import srt
 from PIL import Image, ImageDraw, ImageFont
 
-# find_font and has_cjk moved to inkreel.art.fonts; they are still importable from here.
-from inkreel.art.fonts import find_font, has_cjk
+from inkreel.art.fonts import find_font
 from inkreel.media.subtitles import font_measure, line_limit, screens, text_size, unwrap
 from inkreel.project import atomic_path, write_bytes_atomic, write_text_atomic
 from inkreel.schemas.storyboard import Shot
 from inkreel.schemas.timeline import AudioClip, Subtitle, Timeline, VideoClip
 
-__all__ = ["contact_sheet", "find_font", "has_cjk", "write_otio", "write_srt"]
+__all__ = ["contact_sheet", "write_otio", "write_srt"]
 
 THUMB_W, THUMB_H = 300, 169
 PAD = 10

@@ -6,7 +6,6 @@ per frame only precomputed pixels are pasted or crossfaded, never a whole image 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import textwrap
 from collections.abc import Callable, Sequence
@@ -17,11 +16,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from inkreel.art.compositing import lerp_frames
+from inkreel.art.fonts import find_font
 from inkreel.art.shot.frame import compose_frame
 from inkreel.art.shot.staging import ShotLayers
 from inkreel.media import subtitles
-from inkreel.media.exports import find_font
 from inkreel.schemas.storyboard import Box
+from inkreel.seeds import seed_of
 
 GESTURE_DELAY = 2  # frames into the line before the speaker moves
 GESTURE_RAMP = 4  # frames to go into, and out of, a gesture
@@ -70,12 +70,8 @@ class SubtitleBand:
 
 def _overlap(box: tuple[int, int, int, int], faces: Sequence[Box], margin: int) -> int:
     x0, y0, x1, y1 = box
-    total = 0
-    for f in faces:
-        w = min(x1, f.x1 + margin) - max(x0, f.x0 - margin)
-        h = min(y1, f.y1 + margin) - max(y0, f.y0 - margin)
-        total += max(0, w) * max(0, h)
-    return total
+    place = Box(x0=x0, y0=y0, x1=x1, y1=y1)
+    return sum(place.overlap(f, margin) for f in faces)
 
 
 def _draw_lines(
@@ -511,7 +507,7 @@ def title_card_frames(
 ) -> Callable[[int], np.ndarray]:
     """Return frame(i) of an ink-and-paper title card: a brush stroke grows, the words fade in."""
     width, height = size
-    seed = int.from_bytes(hashlib.sha256(f"{title}\x1f{logline}".encode()).digest()[:8], "big")
+    seed = seed_of(title, logline)
     rng = np.random.default_rng(seed)
     paper = _paper(width, height, rng)
     # a thin double panel border, like the first page of a chapter

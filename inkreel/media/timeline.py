@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from itertools import pairwise
 
-from inkreel.media.exports import find_font
+from inkreel.art.fonts import find_font
 from inkreel.media.subtitles import (
     MIN_CUE_S,
     font_measure,

@@ -35,6 +35,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from inkreel.providers.router import current_call
+from inkreel.seeds import seed_of
 
 R = TypeVar("R")
 
@@ -63,8 +64,7 @@ class InjectedFault(Exception):
 
 
 def _unit(seed: int, key: str, attempt: int, salt: str) -> int:
-    blob = f"{seed}\x1f{key}\x1f{attempt}\x1f{salt}".encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:8], "big")
+    return seed_of(seed, key, attempt, salt)
 
 
 @dataclass(frozen=True)

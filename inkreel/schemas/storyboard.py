@@ -112,6 +112,15 @@ class Box(BaseModel):
     def area(self) -> int:
         return max(0, self.x1 - self.x0) * max(0, self.y1 - self.y0)
 
+    def overlap(self, other: Box, grow: int = 0) -> int:
+        """The area this box shares with `other` grown by `grow` pixels on every side."""
+        w = min(self.x1, other.x1 + grow) - max(self.x0, other.x0 - grow)
+        h = min(self.y1, other.y1 + grow) - max(self.y0, other.y0 - grow)
+        return max(0, w) * max(0, h)
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
 
 class FigureLayout(BaseModel):
     """Where the renderer drew a character, so checks need no detector."""

@@ -21,7 +21,6 @@ from inkreel.art.palette import parse_rgb
 from inkreel.art.set.backdrop import draw_backdrop, element_lw
 from inkreel.art.set.elements import DRAWERS
 from inkreel.art.set.pen import Ambience, Pen, element_box
-from inkreel.art.variety import seed_of
 from inkreel.schemas.design import (
     Layer,
     Lighting,
@@ -29,6 +28,7 @@ from inkreel.schemas.design import (
     SetElement,
 )
 from inkreel.schemas.storyboard import Box, Camera
+from inkreel.seeds import seed_of
 
 
 @dataclass

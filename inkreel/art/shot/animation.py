@@ -24,10 +24,10 @@ from inkreel.art.effects import (
 from inkreel.art.geometry import BoxT, Pt, box_area, clip_box, grow_box, shift_box
 from inkreel.art.shot.actor import Actor, StagedShot
 from inkreel.art.shot.camera_moves import FILTER_MARGIN, RESAMPLE, ZOOM_RANGE, zoom_scales
-from inkreel.art.variety import seed_of
 from inkreel.schemas.design import (
     Layer,
 )
+from inkreel.seeds import seed_of
 
 BREATH_CYCLE = (72, 97)  # frames per breath (3-4 s at 24 fps), picked per character
 BLINK_CYCLE = (70, 119)

@@ -25,7 +25,6 @@ from inkreel.art.set.plate import SetLayers, render_set
 from inkreel.art.shot.actor import Actor, StagedShot, dress
 from inkreel.art.shot.animation import Animation
 from inkreel.art.shot.camera_moves import canvas_rect, pan_travel
-from inkreel.art.variety import seed_of
 from inkreel.schemas.design import (
     CharacterDesign,
     HairStyle,
@@ -35,6 +34,7 @@ from inkreel.schemas.design import (
 )
 from inkreel.schemas.script import Emotion
 from inkreel.schemas.storyboard import Blocking, Box, FigureLayout, Framing, Shot
+from inkreel.seeds import seed_of
 
 GESTURE_STEPS = 3  # rest, half way, full gesture
 _ZOOM_GESTURE_STEPS = 2  # every pose costs a set of patches per zoom level

@@ -8,7 +8,6 @@ from scipy import ndimage
 
 from inkreel.art.camera import FIGURE_HEIGHT_M, pixels_per_metre, project
 from inkreel.checks.image.inspection import Frame, Inspection
-from inkreel.checks.image.set_elements import overlap
 from inkreel.measure.figures import box_slices, solid_regions
 from inkreel.schemas import Box, Layer
 
@@ -76,7 +75,7 @@ def extra_figures(
             if area < p.element_min_px:
                 continue
             bbox = Box(x0=sl[1].start, y0=sl[0].start, x1=sl[1].stop, y1=sl[0].stop)
-            inside = max((overlap(b, bbox) for b in set_boxes), default=0)
+            inside = max((b.overlap(bbox) for b in set_boxes), default=0)
             if inside >= 0.5 * bbox.area:
                 continue  # the set changed here: reported below
             person = bbox.y1 - bbox.y0 >= p.person_min_height * scale and (
@@ -84,7 +83,7 @@ def extra_figures(
             )
             # Next to a displaced element, a shape counts as a figure only if it stands on
             # the floor (or is cut by the bottom of the frame) like the characters do.
-            if person and any(overlap(w, bbox) for w in windows):
+            if person and any(w.overlap(bbox) for w in windows):
                 person = bbox.y1 >= H - 2 or abs(bbox.y1 - floor_y) <= 0.12 * fig_h
             if not person:
                 continue

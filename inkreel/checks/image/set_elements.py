@@ -254,10 +254,6 @@ def shift_box(b: Box, dx: float, dy: float) -> Box:
     return Box(x0=b.x0 + x, y0=b.y0 + y, x1=b.x1 + x, y1=b.y1 + y)
 
 
-def overlap(a: Box, b: Box) -> int:
-    return max(0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
-
-
 def element_kind(loc: LocationDesign | None, key: str) -> str:
     try:
         return loc.elements[int(key)].kind if loc is not None else "set element"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
+
+from inkreel.seeds import seed_of
 
 
 class Dice:
@@ -14,8 +15,7 @@ class Dice:
         self.key = ":".join(str(k) for k in keys)
 
     def unit(self, *salt: object) -> float:
-        h = hashlib.sha256(f"{self.key}:{':'.join(map(str, salt))}".encode()).digest()
-        return int.from_bytes(h[:8], "big") / 2**64
+        return seed_of(f"{self.key}:{':'.join(map(str, salt))}") / 2**64
 
     def pick(self, seq: Sequence[Any], *salt: object) -> Any:
         return seq[int(self.unit(*salt) * len(seq)) % len(seq)]
