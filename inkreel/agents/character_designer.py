@@ -45,9 +45,11 @@ REFERENCE_ARTIST = ("offline", "inkreel-procedural-renderer")
 
 
 def _save_png(image: Image.Image, path: Path) -> Path:
+    # Pillow's default compression: within 2 % of `optimize=True` on sheets and plates, at a
+    # third to a seventh of the time (measured: a plate 24 ms against 69 ms, 50 KB against 49).
     if not path.exists():
         with atomic_path(path) as tmp:
-            image.save(tmp, format="PNG", optimize=True)
+            image.save(tmp, format="PNG")
     return path
 
 

@@ -48,6 +48,11 @@ class Actor:
     rows: list[np.ndarray] = field(default_factory=list)  # source row per breath level
     face: BoxT | None = None
     facing: int = 0  # +1 screen right, -1 screen left, 0 the camera
+    # Dressed for a still only (the rest pose, no blink or mouth shapes): `dress` again with
+    # `full` before animating. The canvas size and speaking flag are kept for that.
+    still_only: bool = False
+    canvas: tuple[int, int] = (0, 0)
+    speaking: bool = False
 
     def ops(self, mouth_open: float, eyes_closed: bool, pose: Pose = REST_POSE) -> DisplayList:
         return figure_ops(
@@ -96,10 +101,19 @@ def _breath_rows(h: int, top: float, shoulder: float, anchor: float, rise: int) 
     return np.clip(np.round(y + r), 0, h - 1).astype(np.intp)
 
 
-def dress(actor: Actor, window: BoxT, canvas: tuple[int, int], speaking: bool) -> None:
-    """Paint an actor's sprite in every pose, with its closed-eye and open-mouth variants."""
+def dress(
+    actor: Actor, window: BoxT, canvas: tuple[int, int], speaking: bool, full: bool = True
+) -> None:
+    """Paint an actor's sprite in every pose, with its closed-eye and open-mouth variants; or,
+    without `full` (a still), only the rest pose, which is all a keyframe shows."""
     CW, CH = canvas
-    actor.window = window
+    actor.window, actor.canvas, actor.speaking = window, canvas, speaking
+    actor.still_only = not full
+    actor.rest, actor.eye_win, actor.mouth_win, actor.eyes, actor.mouths = [], [], [], [], []
+    if not full:
+        actor.rest.append(actor.paint(actor.ops(0.0, False, actor.poses[0]), window))
+        _breath(actor, window)
+        return
     k = actor.k
     m = max(2, math.ceil(line_widths(k * 100)[0] * 2)) + 1
     for pose in actor.poses:
@@ -129,7 +143,13 @@ def dress(actor: Actor, window: BoxT, canvas: tuple[int, int], speaking: bool) -
             if mouth_w
             else []
         )
-    # Bigger figures breathe by two pixels, small ones by one, so neither looks still or bouncy.
+    _breath(actor, window)
+
+
+def _breath(actor: Actor, window: BoxT) -> None:
+    """The rows each breath level lifts (bigger figures breathe by two pixels, small ones by
+    one, so neither looks still or bouncy)."""
+    k = actor.k
     amp = 2 if k * 100 >= 300 else 1
     shp = body_shape(actor.design.build, actor.design.face, actor.design.height)
     ramp = (0.0, *(shp.body_y(u) for u in _BREATH_RAMP))

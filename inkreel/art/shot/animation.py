@@ -22,7 +22,7 @@ from inkreel.art.effects import (
     sweat_drop,
 )
 from inkreel.art.geometry import BoxT, Pt, box_area, clip_box, grow_box, shift_box
-from inkreel.art.shot.actor import Actor, StagedShot
+from inkreel.art.shot.actor import Actor, StagedShot, dress
 from inkreel.art.shot.camera_moves import FILTER_MARGIN, RESAMPLE, ZOOM_RANGE, zoom_scales
 from inkreel.schemas.design import (
     Layer,
@@ -122,7 +122,8 @@ class Animation:
             if frame is not None:
                 b = round(a.amp * (1 - math.cos(2 * math.pi * (frame + bf) / bp)) / 2)
                 closed = closed or (frame + kf) % kp < BLINK_LENGTH
-            out.append((g, b, closed, mouth if a.mouths[g] else 0))
+            speaks = g < len(a.mouths) and bool(a.mouths[g])  # a still's actor has no mouths
+            out.append((g, b, closed, mouth if speaks else 0))
         return out
 
     # -- preparation --------------------------------------------------------------------------
@@ -132,6 +133,9 @@ class Animation:
         if self.ready:
             return
         st = self.stage
+        for actor in st.actors:
+            if actor.still_only:  # staged for a keyframe: every pose and variant now
+                dress(actor, actor.window, actor.canvas, actor.speaking)
         if st.move == "pan":
             self._prepare_pan()
         else:

@@ -40,7 +40,9 @@ def compose_frame(
     rest = frame is None and move_t == 0.0 and all(s == (0, 0, False, 0) for s in states)
     if rest and layers.base is not None:
         return layers.base.copy()
-    anim.prepare()
+    if not anim.ready:
+        anim.prepare()  # a still's actors are dressed in every pose now: ask again
+        states = anim.states(frame, blink, level, gesture)
     img = anim.compose(states, move_t)
     if frame is not None:
         anim.draw_effects(img, frame, move_t)

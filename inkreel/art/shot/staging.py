@@ -143,7 +143,7 @@ def stage_shot(
     for a in actors:  # from here on actors live in canvas coordinates
         a.fx -= ox
         a.fy -= oy
-    placed, layouts = _place(actors, rect, size, speaking)
+    placed, layouts = _place(actors, rect, size, speaking, animate)
     stage = StagedShot(
         size=size,
         origin=(ox, oy),
@@ -251,9 +251,10 @@ def _zoom_centre(move: str, actors: list[Actor], speaker: str | None, size: tupl
 
 
 def _place(
-    actors: list[Actor], rect: BoxT, size: tuple[int, int], speaking: set[str]
+    actors: list[Actor], rect: BoxT, size: tuple[int, int], speaking: set[str], animate: bool
 ) -> tuple[list[Actor], list[FigureLayout]]:
-    """Dress every actor on the canvas; return those in it and where each shows in the frame."""
+    """Dress every actor on the canvas (for a still, in the rest pose only); return those in
+    it and where each shows in the frame."""
     ox, oy = rect[0], rect[1]
     CW, CH = rect[2] - rect[0], rect[3] - rect[1]
     layouts: list[FigureLayout] = []
@@ -273,7 +274,7 @@ def _place(
         if layout is not None:
             layouts.append(layout)
         actor.face = shift_box(marks["face"], ox, oy) if "face" in marks else None
-        dress(actor, window, (CW, CH), actor.name in speaking)
+        dress(actor, window, (CW, CH), actor.name in speaking, full=animate)
         placed.append(actor)
     return placed, layouts
 
