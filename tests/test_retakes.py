@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,20 @@ def produce(root: Path, review: list[str] | None = None) -> tuple[Project, dict[
     return project, run_episode(project, request, {"request": request})
 
 
+@pytest.fixture(scope="module")
+def produced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """One episode made for this file's tests; each test changes a copy of it."""
+    project, values = produce(tmp_path_factory.mktemp("retakes") / "p")
+    return project.root, values
+
+
+def copy_of(produced: tuple[Path, dict[str, Any]], where: Path) -> tuple[Project, dict[str, Any]]:
+    """A copy of the produced project (its checkpoints, ledger, memory and files) at `where`."""
+    root, values = produced
+    shutil.copytree(root, where)
+    return Project.open(where), values
+
+
 def files(project: Project, paths: dict[str, str]) -> dict[str, tuple[str, int, str]]:
     """Each entry's file: (path, mtime in ns, sha256)."""
     out = {}
@@ -43,9 +58,9 @@ def cues(project: Project) -> list[srt.Subtitle]:
 
 
 def test_a_retake_redraws_one_shot_and_leaves_every_other_segment_untouched(
-    tmp_path: Path,
+    tmp_path: Path, produced: tuple[Path, dict[str, Any]]
 ) -> None:
-    project, before = produce(tmp_path / "p")
+    project, before = copy_of(produced, tmp_path / "p")
     segments = files(project, before["segments"])
     takes = files(project, {k: t.path for k, t in before["takes"].items()})
     timeline = before["timeline"]
@@ -85,8 +100,10 @@ def test_a_retake_redraws_one_shot_and_leaves_every_other_segment_untouched(
     assert manifest.stat().st_mtime_ns > max(m for _, m, _ in segments.values())
 
 
-def test_an_edited_line_changes_one_voice_take_and_one_subtitle(tmp_path: Path) -> None:
-    project, before = produce(tmp_path / "p")
+def test_an_edited_line_changes_one_voice_take_and_one_subtitle(
+    tmp_path: Path, produced: tuple[Path, dict[str, Any]]
+) -> None:
+    project, before = copy_of(produced, tmp_path / "p")
     old_cues = cues(project)
     old_takes = files(project, {k: t.path for k, t in before["takes"].items()})
     words = "The lamp is lit, and I am not leaving."
