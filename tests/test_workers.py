@@ -101,6 +101,18 @@ def start_worker(root: Path, *extra: str) -> subprocess.Popen[str]:
     )
 
 
+def into_first_episode(worker: subprocess.Popen[str]) -> list[str]:
+    """The worker's lines until it is well into its first episode (its storyboard planned);
+    the last one names the episode."""
+    assert worker.stdout is not None
+    seen = []
+    for line in worker.stdout:
+        seen.append(line)
+        if "Director planned the storyboard" in line:
+            break
+    return seen
+
+
 def finish(worker: subprocess.Popen[str]) -> str:
     out, _ = worker.communicate(timeout=600)
     assert worker.returncode == 0, out
@@ -173,12 +185,7 @@ def test_a_worker_killed_mid_episode_leaves_it_to_the_other(
 ) -> None:
     root = series(tmp_path / "series", database_url, chroma_url, fake_llm.base_url)
     doomed = start_worker(root)
-    assert doomed.stdout is not None
-    seen = []
-    for line in doomed.stdout:  # until it is well into its first episode
-        seen.append(line)
-        if "Director planned the storyboard" in line:
-            break
+    seen = into_first_episode(doomed)
     survivor = start_worker(root)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=60)
@@ -353,12 +360,7 @@ def test_a_worker_that_loses_the_database_stops_and_its_episode_is_resumed(
     with TcpProxy(address.hostname or "127.0.0.1", address.port or 5432) as proxy:
         through = address._replace(netloc=f"postgres@127.0.0.1:{proxy.port}").geturl()
         cut_off = start_worker(root, "--database", through)
-        assert cut_off.stdout is not None
-        seen = []
-        for line in cut_off.stdout:
-            seen.append(line)
-            if "Director planned the storyboard" in line:
-                break
+        seen = into_first_episode(cut_off)
         proxy.cut()
         out, _ = cut_off.communicate(timeout=120)
     log = "".join(seen) + out
