@@ -423,6 +423,24 @@ def test_compose_frame_mouth_and_blink(room: LocationDesign, cast: dict) -> None
     assert np.array_equal(np.asarray(img), closed)
 
 
+@pytest.mark.parametrize("move", ["static", "pan", "push_in"])
+def test_a_still_staged_shot_animates_like_an_animated_one(
+    room: LocationDesign, cast: dict, move: str
+) -> None:
+    # A keyframe stages its characters in the rest pose only; asked for a moving frame later,
+    # its layers dress every pose and give the same pixels as layers staged to animate.
+    blocking = [_block("Mei", 5.4, "right", speaking=True), _block("Wei", 6.8, "left")]
+    shot = _shot(Camera(x=6.0, y=1.4, view_width=3.0), blocking).model_copy(update={"move": move})
+    still = stage_shot(shot, room, cast, animate=False)
+    moving = stage_shot(shot, room, cast)
+    assert np.array_equal(compose_frame(still), compose_frame(moving))
+    for asked in (
+        {"frame": 7, "mouth_open": 0.6, "move_t": 0.2},
+        {"frame": 30, "blink": True, "gesture": 1.0, "move_t": -0.4},
+    ):
+        assert np.array_equal(compose_frame(still, **asked), compose_frame(moving, **asked))
+
+
 def test_stage_shot_is_deterministic(room: LocationDesign, cast: dict) -> None:
     shot = _shot(WIDE, [_block("Mei", 4.5, "right", speaking=True)], time_of_day="night")
     a = stage_shot(shot, room, cast)
