@@ -1,7 +1,7 @@
 """A local stand-in for the Ark (Seedance) and Vidu video-task APIs, for tests only.
 
 It listens on 127.0.0.1 on a free port, implements the endpoints as their public docs
-describe them (see inkreel/providers/video.py), runs each task through queued -> running ->
+describe them (see inkreel/providers/video/), runs each task through queued -> running ->
 succeeded (or failed) over a set number of polls, serves a real MP4 for download, records
 every request and can be told to misbehave: an HTTP error with Retry-After, a slow answer,
 a failed task, a cut-off or non-MP4 download. A task can be made to take as long as a test

@@ -19,7 +19,7 @@ Identity (ViStoryBench-style CIDS with a weight-free descriptor)
     *without* characters (same camera, same light); this is exact for this renderer and is checked
     per shot (if the re-render does not reproduce the keyframe outside the figures, a
     background-palette heuristic is used and the report says so).
-    The keyframe crop is divided by the shot's character light (`renderer.character_light`):
+    The keyframe crop is divided by the shot's character light (`art.lighting.character_light`):
     the known illuminant is undone the way the known camera is undone for the set.
     Descriptor = two blocks, each L2-normalised:
       * colour: joint CIE Lab histogram (L 5 x a 9 x b 9 bins, lightly smoothed) of the figure
