@@ -55,6 +55,9 @@ TASK = "inkreel.produce_episode"
 HEARTBEAT_S = 10.0  # how often a worker says it is alive
 STALLED_S = 30.0  # a worker silent this long is dead; its jobs go back on the queue
 RETRIES_AFTER_LOST_DATABASE = 20
+# How often a worker with --until-empty asks whether the project's queue is done: one small
+# query; waiting a heartbeat (10 s) for it kept a finished night's workers up that long.
+DONE_CHECK_S = 1.0
 
 
 class QueueError(Exception):
@@ -396,7 +399,8 @@ async def _serve(
         )
         helpers = [asyncio.create_task(_watch_stalled(app, project, stalled_s, every, say))]
         if not wait:
-            helpers.append(asyncio.create_task(_stop_when_done(project, worker, every)))
+            check = min(every, DONE_CHECK_S)
+            helpers.append(asyncio.create_task(_stop_when_done(project, worker, check)))
         lost = asyncio.create_task(scope.lost.wait())
         try:
             await asyncio.wait([worker, lost], return_when=asyncio.FIRST_COMPLETED)
