@@ -213,29 +213,27 @@ def sweat_drop(h: float) -> _Stamp:
     return pad.stamp()
 
 
+def _anger_bracket(a: float, s: float) -> list[Pt]:
+    """One bracket of the anger mark on the diagonal at angle `a`: it bows toward the
+    centre, its ends pointing out along the diagonals."""
+    ca, sa = math.cos(a), math.sin(a)
+    cx, cy = ca * s * 0.62, sa * s * 0.62
+    p0 = (cx + math.cos(a + 1.25) * s * 0.55, cy + math.sin(a + 1.25) * s * 0.55)
+    p2 = (cx + math.cos(a - 1.25) * s * 0.55, cy + math.sin(a - 1.25) * s * 0.55)
+    p1 = (ca * s * 0.18, sa * s * 0.18)
+    return quad(p0, p1, p2, 10)
+
+
 def anger_mark(size: float, scale: float) -> _Stamp:
     """The popping-vein cross: four red brackets with ink edges."""
     s = size * scale / 2
     pad = _Ink(s * 1.2, s * 1.2)
     w = max(1.6, s * 0.26)
-    for q in range(4):
-        a = q * math.pi / 2 + math.pi / 4
-        ca, sa = math.cos(a), math.sin(a)
-        cx, cy = ca * s * 0.62, sa * s * 0.62
-        # each bracket bows toward the centre, its ends pointing out along the diagonals
-        p0 = (cx + math.cos(a + 1.25) * s * 0.55, cy + math.sin(a + 1.25) * s * 0.55)
-        p2 = (cx + math.cos(a - 1.25) * s * 0.55, cy + math.sin(a - 1.25) * s * 0.55)
-        p1 = (ca * s * 0.18, sa * s * 0.18)
-        arc = quad(p0, p1, p2, 10)
+    brackets = [_anger_bracket(q * math.pi / 2 + math.pi / 4, s) for q in range(4)]
+    for arc in brackets:  # the ink edges first, the red over them
         pad.line(arc, INK, w + max(1.2, s * 0.12) * 2)
-    for q in range(4):
-        a = q * math.pi / 2 + math.pi / 4
-        ca, sa = math.cos(a), math.sin(a)
-        cx, cy = ca * s * 0.62, sa * s * 0.62
-        p0 = (cx + math.cos(a + 1.25) * s * 0.55, cy + math.sin(a + 1.25) * s * 0.55)
-        p2 = (cx + math.cos(a - 1.25) * s * 0.55, cy + math.sin(a - 1.25) * s * 0.55)
-        p1 = (ca * s * 0.18, sa * s * 0.18)
-        pad.line(quad(p0, p1, p2, 10), _ANGER, w)
+    for arc in brackets:
+        pad.line(arc, _ANGER, w)
     return pad.stamp()
 
 
