@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import threading
 
-from inkreel.agents.editor import SegmentTask, staging_mb
+from inkreel.agents.editor import staging_mb
 from inkreel.providers.limits import MemoryBudget
 from inkreel.schemas import VideoClip
+from inkreel.schemas.segment import SegmentTask
 
 from .test_checks_storyboard import clean_shots
 

@@ -12,13 +12,14 @@ import pytest
 import srt
 from PIL import Image
 
-from inkreel.agents.editor import SegmentTask, segment_frames
 from inkreel.art.fonts import find_font
 from inkreel.media import motion
 from inkreel.media.exports import write_otio, write_srt
+from inkreel.media.segments import segment_frames
 from inkreel.media.subtitles import share, smallest_size, text_size, time_cues, unwrap
 from inkreel.media.timeline import build_timeline, clip_subtitles, l_cut, line_subtitles
 from inkreel.schemas import Keyframe, Shot, Take, VideoClip
+from inkreel.schemas.segment import SegmentTask
 from inkreel.schemas.storyboard import Angle, Box, Camera, Framing, Move
 from inkreel.schemas.timeline import Subtitle, Timeline
 

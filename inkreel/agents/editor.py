@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from langgraph.runtime import Runtime
-from PIL import Image
-from pydantic import BaseModel, Field
 
 from inkreel import PROJECT_FORMAT, __version__
 from inkreel.agents.common import artifact
-from inkreel.art.shot.staging import stage_shot
-from inkreel.media import audio, exports, mix, motion, render
+from inkreel.media import audio, exports, mix, render
 from inkreel.media.fountain_write import write_fountain
+from inkreel.media.segments import encode_segment
 from inkreel.media.timeline import build_timeline, clip_dialogue, clip_subtitles
 from inkreel.project import digest, write_text_atomic
 from inkreel.providers.capabilities import AnimateRequest, Produced
@@ -28,16 +24,15 @@ from inkreel.providers.media import accept_mp4, animate_model
 from inkreel.providers.roster import ModelEntry
 from inkreel.schemas import (
     Artifact,
-    Box,
-    CharacterDesign,
-    LocationDesign,
     Manifest,
-    Shot,
     StoryboardFile,
     Timeline,
-    VideoClip,
 )
 from inkreel.schemas.episode import EpisodeState
+
+# Checkpoints written before SegmentTask moved to schemas.segment name it by this module
+# (graphs.checkpoint.MOVED_TYPES): it must stay importable from here.
+from inkreel.schemas.segment import SegmentTask
 from inkreel.services import EpisodeContext, Services, services
 
 AGENT = "editor"
@@ -109,35 +104,6 @@ def mix_sound(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str
     }
 
 
-class SegmentTask(BaseModel):
-    """One clip to encode (payload of a `Send`): a shot, or the title card."""
-
-    clip: VideoClip
-    shot: Shot | None = None
-    location: LocationDesign | None = None
-    cast: dict[str, CharacterDesign] = {}
-    take: str | None = None
-    keyframe: str | None = Field(default=None, description="The shot's keyframe PNG.")
-    keyframe_staged: bool = Field(
-        default=True, description="Drawn by the procedural renderer, so its layers can move."
-    )
-    line_start: int = 0
-    subtitles: list[tuple[str, int, int]] = Field(
-        default=[], description="Subtitle cues: (text, first frame, end frame) in the clip."
-    )
-    faces: list[Box] = Field(
-        default=[], description="Faces in the keyframe, kept clear of a still's subtitles."
-    )
-    logline: str = ""
-    fps: int
-    width: int
-    height: int
-    seed: int
-    dissolve_into: SegmentTask | None = Field(
-        default=None, description="The next clip, whose first frame this one dissolves into."
-    )
-
-
 def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
     """Build one encode task per clip; a dissolving clip carries the clip it dissolves into."""
     timeline = state["timeline"]
@@ -175,46 +141,6 @@ def segment_tasks(state: EpisodeState) -> list[SegmentTask]:
         else task
         for task, following in zip(tasks, [*tasks[1:], None], strict=True)
     ]
-
-
-def _dissolve(task: SegmentTask, root: Path) -> dict[str, Any]:
-    """The closing dissolve's arguments: the next clip's first frame and the length."""
-    if task.dissolve_into is None or not task.clip.dissolve_frames:
-        return {}
-    return {
-        "dissolve_into": segment_frames(task.dissolve_into, root)(0),
-        "dissolve_frames": task.clip.dissolve_frames,
-    }
-
-
-def segment_frames(task: SegmentTask, root: Path) -> Callable[[int], np.ndarray]:
-    """Return frame(i) for a clip: the title card, the animated shot, or a hosted still."""
-    size = (task.width, task.height)
-    if task.clip.title is not None:
-        return motion.title_card_frames(task.clip.title, task.logline, size)
-    assert task.shot is not None and task.location is not None
-    extra = _dissolve(task, root)
-    if not task.keyframe_staged and task.keyframe:
-        with Image.open(root / task.keyframe) as im:
-            image = np.asarray(im.convert("RGB").resize(size, Image.Resampling.LANCZOS))
-        still = motion.still_frames(image, task.clip.frames, task.clip.move)
-        return motion.overlay_frames(
-            still, task.clip.frames, size, task.subtitles, avoid=task.faces, **extra
-        )
-    layers = stage_shot(task.shot, task.location, task.cast, size=size)
-    envelope = None
-    if task.take:
-        samples, rate = audio.read_wav(root / task.take)
-        envelope = audio.loudness_envelope(samples, rate, task.fps)
-    return motion.shot_frames(
-        layers,
-        task.clip.frames,
-        task.clip.move,
-        envelope,
-        task.line_start,
-        task.subtitles,
-        **extra,
-    )
 
 
 def mix_basis(timeline: Timeline, music: bool) -> str:
@@ -262,13 +188,10 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
     key = digest(_content_key(task), (first.provider, first.model), render.VIDEO_PARAMS)
     out = ctx.project.assets("segments") / f"{key}.mp4"
     model: tuple[str, str] = ENCODER
-    size = (task.width, task.height)
     if task.clip.title is not None:
         if not out.exists():
             with local_cpu():
-                frame = segment_frames(task, ctx.project.root)
-                render.render_segment(frame, task.clip.frames, out, task.fps, size)
-                del frame  # before local_cpu hands the freed memory back
+                encode_segment(task, ctx.project.root, out)
     elif animator.finished and out.exists():
         model = (first.provider, first.model)
     else:
@@ -282,12 +205,7 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
                 local_cpu(),
                 tempfile.TemporaryDirectory(prefix="inkreel-") as folder,
             ):
-                frame = segment_frames(task, ctx.project.root)
-                tmp = Path(folder) / out.name
-                render.render_segment(frame, task.clip.frames, tmp, task.fps, size)
-                # The staged layers go before local_cpu hands the freed memory back.
-                del frame
-                return tmp.read_bytes()
+                return encode_segment(task, ctx.project.root, Path(folder) / out.name).read_bytes()
 
         shot = task.shot
         request = AnimateRequest(
@@ -317,9 +235,7 @@ def render_segment(task: SegmentTask, runtime: Runtime[EpisodeContext]) -> dict[
         model = (used.provider, used.model)
         if target != out and not out.exists():
             with local_cpu():
-                frame = _fit_clip(task, target, ctx.project.root)
-                render.render_segment(frame, task.clip.frames, out, task.fps, size)
-                del frame
+                encode_segment(task, ctx.project.root, out, clip=target)
     ctx.event("segment", shot_id=task.clip.shot_id)
     made = artifact(ctx, out, "shot_segment", AGENT, task.seed, model, segment_basis(task))
     return {"segments": {task.clip.shot_id: ctx.project.rel(out)}, "artifacts": [made]}
@@ -338,15 +254,6 @@ def staging_mb(task: SegmentTask) -> float:
     else:
         megabytes = ORDINARY_STAGING_MB
     return megabytes * task.width * task.height / (1280 * 720)
-
-
-def _fit_clip(task: SegmentTask, clip: Path, root: Path) -> Callable[[int], np.ndarray]:
-    """A hosted clip fitted to the shot: its frames (the last held), subtitle and dissolve."""
-    size = (task.width, task.height)
-    source = motion.clip_frames(str(clip), size, task.fps)
-    return motion.overlay_frames(
-        source, task.clip.frames, size, task.subtitles, avoid=task.faces, **_dissolve(task, root)
-    )
 
 
 def assemble_episode(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ MOVED_TYPES = [
     ("inkreel.schemas.storyboard", "Angle"),  # now in inkreel.schemas.framing
     ("inkreel.schemas.storyboard", "Framing"),
     ("inkreel.graphs.state", "EpisodeRequest"),  # now in inkreel.schemas.episode
+    ("inkreel.agents.editor", "SegmentTask"),  # now in inkreel.schemas.segment
 ]
 
 

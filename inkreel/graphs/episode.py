@@ -27,6 +27,7 @@ from inkreel.graphs.fan_out import to_lines, to_segments
 from inkreel.graphs.review import review_cut, review_script, review_storyboard
 from inkreel.graphs.state import reads_payload, reads_state
 from inkreel.schemas.episode import EpisodeInput, EpisodeOutput, EpisodeState
+from inkreel.schemas.segment import SegmentTask
 from inkreel.services import EpisodeContext, services
 
 # Transient faults (an encoder hiccup, a provider timeout) get a few retries with backoff.
@@ -85,7 +86,7 @@ def build_episode_graph() -> StateGraph[EpisodeState, EpisodeContext, EpisodeInp
         ("render_keyframe", director.render_keyframe, director.ShotTask),
         ("revise_shot", director.revise_shot, director.ShotTask),
         ("redraw_sheet", redraw_sheet, SheetTask),
-        ("render_segment", editor.render_segment, editor.SegmentTask),
+        ("render_segment", editor.render_segment, SegmentTask),
     ]
     for name, node, payload in fan_out:
         # These nodes take a Send payload model, not the graph state.
