@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from inkreel import cli
+from inkreel.memory import AssetMemory
+from inkreel.project import Project
 from inkreel.providers.budget import Ledger
 from inkreel.schemas import Manifest
 
@@ -176,6 +178,14 @@ def test_hosted_keyframes_voices_and_video_make_the_episode(tmp_path: Path) -> N
     # One reference-guided edit per keyframe: each character's turnaround and the set's plate.
     assert len(edits) >= len(shots)
     assert all(len(r.files("image[]")) >= 2 for r in edits)
+    # The references are the images the asset memory stores for the cast, and the plates.
+    memory = AssetMemory(Project.open(root, create=False).memory_dir)
+    stored = memory.references.get(include=["metadatas"])["metadatas"] or []
+    paths = [str(m["path"]) for m in stored]
+    paths += [p for record in memory.location_records() for p in record["plates"].values()]
+    kept = {(root / p).read_bytes() for p in paths}
+    sent = [part.data for r in edits for part in r.files("image[]")[1:]]
+    assert sent and all(image in kept for image in sent)
     assert len(speech) == len(timeline.audio)
     assert len(tasks) == len(shots)
     run = json.loads((folder / "run.json").read_text())

@@ -20,6 +20,7 @@ from inkreel.memory.matching import (
     name_score,
     normal_name,
 )
+from inkreel.memory.retrieval import labelled_references
 from inkreel.schemas import (
     Blocking,
     Character,
@@ -228,6 +229,37 @@ def test_a_shot_gets_the_view_it_sees_and_the_face_when_it_matters(tmp_path: Pat
     )
 
 
+def test_a_shots_references_come_from_the_memory_not_the_record_in_hand(tmp_path: Path) -> None:
+    """A run passes `AssetMemory.stored_references`: the images stored for the character's
+    id are the ones sent, whatever paths the record in hand names."""
+    memory = AssetMemory(tmp_path / "memory")
+    stored = sheet_character(tmp_path, ["front", "three_quarter"], ["neutral", "angry"])
+    memory.put_character(stored, tmp_path)
+    stale = stored.model_copy(
+        update={
+            "turnaround": {"front": "old-front.png", "three_quarter": "old-3q.png"},
+            "expressions": {"neutral": "old-neutral.png"},
+        }
+    )
+    location = harbour_wall(tmp_path)
+    close = Shot.model_validate(
+        {
+            "id": "s01-001", "scene": 1, "beat": 0, "location": "HARBOUR WALL",
+            "time_of_day": "day", "framing": "close_up", "angle": "eye_level", "move": "static",
+            "camera": {"x": 5.0, "y": 1.5, "view_width": 4.0}, "duration_s": 2.0,
+            "blocking": [{"character": "Aiko", "world_x": 5, "screen_x": 0.3, "facing": "left",
+                          "expression": "angry"}],
+        }
+    )  # fmt: skip
+    cast = {"Aiko": stale}
+    from_memory = reference_paths(close, cast, location, labels_of=memory.stored_references)
+    assert from_memory == ["turnaround-three_quarter.png", "expression-angry.png", "plate.png"]
+    assert reference_paths(close, cast, location) == ["old-3q.png", "old-neutral.png", "plate.png"]
+    # A character the memory holds no images for keeps its record's own.
+    other = stale.model_copy(update={"id": "chr-never-stored"})
+    assert memory.stored_references(other) == labelled_references(other)
+
+
 # -- a chroma server --------------------------------------------------------------------------
 
 
@@ -302,3 +334,16 @@ def test_the_judge_is_sent_the_view_and_the_face_the_shot_shows(tmp_path: Path) 
     assert "Ben, front view" in images  # no three-quarter view on Ben's sheet: the front
     assert "Ana's face, angry, from the reference sheet" in images
     assert "Ben's face" not in images  # no heads on Ben's sheet
+    # In a run the images come from the asset memory: there Ana's sheet has no angry head.
+    memory = AssetMemory(tmp_path / "memory")
+    stored = bundle.board.cast["Ana"].model_copy(
+        update={"expressions": {"neutral": "refs/Ana-expression-neutral.png"}}
+    )
+    memory.put_character(stored, tmp_path)
+    with FakeOpenAI(answer=lambda _schema, rj: verdict(rj)) as server:
+        providers = vision_providers(tmp_path, server.base_url)
+        judge_shots(providers.calls, bundle, [first.id], labels_of=memory.stored_references)
+        (chat,) = server.requests_to("chat")
+    images = user_content(chat.json)[0]["text"].split("<images>")[1]
+    assert "Ana's face, neutral, from the reference sheet" in images
+    assert "angry" not in images

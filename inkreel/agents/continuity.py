@@ -27,7 +27,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
 from inkreel.agents.character_designer import SheetTask
-from inkreel.agents.director import ShotTask, reference_paths
+from inkreel.agents.director import ShotTask
 from inkreel.agents.judge import judge_shots, score_factor
 from inkreel.checks import Bundle, run_checks
 from inkreel.checks.image import ShotCheck, check_shots
@@ -167,7 +167,8 @@ def _findings(
     for sid in changed:
         images[sid] = list(checked[sid].findings) if sid in checked else []
     if changed and ctx.settings.judge_model is not None:
-        for f in judge_shots(ctx.providers.calls, bundle, changed):
+        stored = ctx.memory.stored_references
+        for f in judge_shots(ctx.providers.calls, bundle, changed, labels_of=stored):
             if f.shot_id in is_changed:
                 images[f.shot_id].append(f)
     findings += [f for sid in state["shot_order"] for f in images.get(sid, [])]
@@ -260,10 +261,8 @@ def _revision(
         missing = [shot.speaker]
     scene = next((c for c in state["script"].scenes if c.number == shot.scene), None)
     place = shot.location
-    staged = shot
     if scene is not None and scene.location in state["locations"]:
         place = scene.location
-        staged = shot.model_copy(update={"location": place, "time_of_day": scene.time_of_day.value})
     return ShotTask(
         shot=shot,
         location=state["locations"][place].design,
@@ -272,7 +271,7 @@ def _revision(
         fix=" ".join(dict.fromkeys(f.fix_instruction for f in problems)),
         must_show=[m for m in dict.fromkeys(missing) if m in state["cast"]],
         previous_reverse=before.camera.reverse if before else False,
-        references=reference_paths(staged, state["cast"], state["locations"][place], everyone=True),
+        whole_cast_references=True,
         attempt=attempts[shot_id] + 1,
         scene=scene,
         scene_shots=[state["shots"][i] for i in order if state["shots"][i].scene == shot.scene],

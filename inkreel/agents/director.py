@@ -24,7 +24,12 @@ from inkreel.art.shot import frame
 from inkreel.checks.answers import default_shot, validate_shot_plan, validate_shot_spec
 from inkreel.drills import drifted_keyframe
 from inkreel.media import audio
-from inkreel.memory.retrieval import choose_references, labelled_references, shot_references
+from inkreel.memory.retrieval import (
+    LabelsOf,
+    choose_references,
+    labelled_references,
+    shot_references,
+)
 from inkreel.project import atomic_path, digest
 from inkreel.providers.capabilities import KeyframeRequest, Produced
 from inkreel.providers.dispatch import Answer
@@ -428,8 +433,10 @@ class ShotTask(BaseModel):
     fix: str = ""
     must_show: list[str] = []
     previous_reverse: bool = False
-    references: list[str] = Field(
-        default_factory=list, description="Turnarounds and plate for a hosted image model."
+    whole_cast_references: bool = Field(
+        default=False,
+        description="Send a hosted image model every cast member's references, not only "
+        "the blocked ones' (a revision, which may re-block).",
     )
     attempt: int = Field(default=1, ge=1, description="Which take of the shot this is.")
     retake: int = Field(
@@ -473,12 +480,18 @@ def keyframe_prompt(task: ShotTask) -> str:
 
 
 def reference_paths(
-    shot: Shot, cast: Mapping[str, Character], location: Location, everyone: bool = False
+    shot: Shot,
+    cast: Mapping[str, Character],
+    location: Location | None,
+    everyone: bool = False,
+    labels_of: LabelsOf | None = None,
 ) -> list[str]:
     """A hosted edit's references: each blocked character's sheet images for the shot (the
     turnaround view the shot sees them from, their face when it matters; with `everyone`, the
     rest of the cast's front views too, for a revision that may re-block), then the set's
-    plate at the shot's time of day (project-relative paths)."""
+    plate at the shot's time of day (project-relative paths). `labels_of` gives a character's
+    labelled images: the asset memory's in a run, else the record's own."""
+    labels_of = labels_of or labelled_references
     refs: list[str] = []
     blocked = {b.character: b for b in shot.blocking}
     names = list(dict.fromkeys([*blocked, *cast])) if everyone else list(blocked)
@@ -486,13 +499,32 @@ def reference_paths(
         if name not in cast:
             continue
         if name in blocked:
-            refs += shot_references(cast[name], shot, blocked[name])
+            refs += shot_references(cast[name], shot, blocked[name], labels_of)
         else:
-            refs += choose_references(labelled_references(cast[name]))
-    plate = location.plates.get(shot.time_of_day) or next(iter(location.plates.values()), None)
+            refs += choose_references(labels_of(cast[name]))
+    plates = location.plates if location is not None else {}
+    plate = plates.get(shot.time_of_day) or next(iter(plates.values()), None)
     if plate:
         refs.append(plate)
     return refs
+
+
+def stored_references(ctx: Services, task: ShotTask) -> list[str]:
+    """`reference_paths` for a shot to draw, retrieved from the asset memory: each character's
+    and the set's stored record (by the design's name) and the images stored for them, by the
+    view and expression the shot needs. A revision is lit as its scene is."""
+    shot = task.shot
+    if task.scene is not None:
+        shot = shot.model_copy(update={"time_of_day": task.scene.time_of_day.value})
+    cast = {
+        name: stored
+        for name, design in task.cast.items()
+        if (stored := ctx.memory.find_character(design.name)) is not None
+    }
+    location = ctx.memory.find_location(task.location.name)
+    return reference_paths(
+        shot, cast, location, task.whole_cast_references, ctx.memory.stored_references
+    )
 
 
 def _staging(shot: Shot) -> dict[str, Any]:
@@ -545,7 +577,7 @@ def draw_keyframe(ctx: Services, task: ShotTask) -> tuple[Keyframe, Path, tuple[
 
     request = KeyframeRequest(
         prompt=keyframe_prompt(task),
-        references=[ctx.project.root / p for p in task.references],
+        references=[ctx.project.root / p for p in stored_references(ctx, task)],
         drawing=image,
     )
 

@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field
 from inkreel.checks.bundle import Bundle
 from inkreel.memory.retrieval import (
     MAX_REFERENCES,
+    LabelsOf,
     labelled_references,
     pick_face,
     pick_view,
@@ -147,18 +148,24 @@ def score_factor(findings: Iterable[Finding]) -> float:
 
 
 def judge_shots(
-    calls: Dispatch, bundle: Bundle, shot_ids: Iterable[str], label: str = ""
+    calls: Dispatch,
+    bundle: Bundle,
+    shot_ids: Iterable[str],
+    label: str = "",
+    labels_of: LabelsOf | None = None,
 ) -> list[Finding]:
     """Ask the judge about each shot's keyframe; findings in storyboard order.
 
     `label` prefixes each call's label in the ledger and the call log (the shot id follows).
+    `labels_of` gives a character's labelled reference images: in a run, the asset memory's
+    (`AssetMemory.stored_references`); by default the storyboard's cast records' own.
     """
     wanted = set(shot_ids)
     requests: list[tuple[Shot, list[BaseMessage]]] = []
     for shot in bundle.board.shots:
         if shot.id not in wanted:
             continue
-        messages, problem = _request(bundle, shot)
+        messages, problem = _request(bundle, shot, labels_of or labelled_references)
         if messages is None:
             _note(bundle, f"judge skipped {shot.id}: {problem}.")
         else:
@@ -195,7 +202,9 @@ def _expected(shot: Shot) -> list[str]:
     return list(dict.fromkeys(b.character for b in shot.blocking))
 
 
-def _request(bundle: Bundle, shot: Shot) -> tuple[list[BaseMessage] | None, str]:
+def _request(
+    bundle: Bundle, shot: Shot, labels_of: LabelsOf
+) -> tuple[list[BaseMessage] | None, str]:
     """The messages for one shot, or None and why not."""
     keyframe = bundle.board.keyframes.get(shot.id)
     if keyframe is None:
@@ -205,7 +214,7 @@ def _request(bundle: Bundle, shot: Shot) -> tuple[list[BaseMessage] | None, str]
         return None, f"keyframe {keyframe.path} is missing or not an image"
     images = [frame]
     captions = [f"1: the keyframe of shot {shot.id}"]
-    for caption, path in _references(bundle, shot):
+    for caption, path in _references(bundle, shot, labels_of):
         url = image_data_url(bundle.root / path)
         if url is not None:
             images.append(url)
@@ -223,7 +232,7 @@ def _request(bundle: Bundle, shot: Shot) -> tuple[list[BaseMessage] | None, str]
     return [SystemMessage(system_prompt(PROMPT)), HumanMessage(content=content)], ""
 
 
-def _references(bundle: Bundle, shot: Shot) -> list[tuple[str, str]]:
+def _references(bundle: Bundle, shot: Shot, labels_of: LabelsOf) -> list[tuple[str, str]]:
     """(caption, project-relative path): each expected character's turnaround view as the
     shot sees them (the speaker first), then the set's plate at the shot's time of day, then
     their expression heads where the shot shows their face, while there is room; at most
@@ -243,7 +252,7 @@ def _references(bundle: Bundle, shot: Shot) -> list[tuple[str, str]]:
         character = bundle.board.cast.get(name)
         if character is None:
             continue
-        labels = labelled_references(character)
+        labels = labels_of(character)
         seen = pick_view(labels, shot_view(shot, blocked[name]))
         if seen is not None:
             view, path = seen

@@ -30,9 +30,6 @@ def keyframe_sends(state: EpisodeState, edited: dict[str, Shot] | None = None) -
                 location=state["locations"][shot.location].design,
                 cast=cast,
                 seed=request.seed,
-                references=director.reference_paths(
-                    shot, state["cast"], state["locations"][shot.location]
-                ),
             ),
         )
         for shot in (shots[i] for i in state["shot_order"])

@@ -251,9 +251,17 @@ class AssetMemory:
         """A character's stored reference images for a view and, if given, an expression
         (project-relative paths): the view (else the front), then the expression's head
         (else the neutral one)."""
+        return choose_references(self._reference_labels(asset_id), view, expression)
+
+    def stored_references(self, character: Character) -> dict[str, str]:
+        """The character's reference images by label (`turnaround:front`, ...) as this
+        memory stores them; a character it holds no images for (never put here) has its
+        record's own."""
+        return self._reference_labels(character.id) or labelled_references(character)
+
+    def _reference_labels(self, asset_id: str) -> dict[str, str]:
         found = self.references.get(where={"asset_id": asset_id}, include=["metadatas"])
-        labels = {str(m["label"]): str(m["path"]) for m in found.get("metadatas") or []}
-        return choose_references(labels, view, expression)
+        return {str(m["label"]): str(m["path"]) for m in found.get("metadatas") or []}
 
     def reference_vectors(self, asset_id: str) -> dict[str, list[float]]:
         found = self.references.get(where={"asset_id": asset_id}, include=["embeddings"])

@@ -12,7 +12,7 @@ neutral face.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from inkreel.schemas import Blocking, Character, Framing, Shot
 
@@ -24,6 +24,10 @@ CLOSE = frozenset({Framing.close_up, Framing.extreme_close_up})
 # References sent with one keyframe to a model that looks at it (the judge), besides the
 # keyframe itself: what its prompt and the estimate count on.
 MAX_REFERENCES = 4
+# Where a character's labelled references come from: the asset memory
+# (`AssetMemory.stored_references`) in a run, the record itself (`labelled_references`) for a
+# storyboard checked on its own.
+LabelsOf = Callable[[Character], Mapping[str, str]]
 
 
 def labelled_references(character: Character) -> dict[str, str]:
@@ -87,8 +91,9 @@ def shot_expression(shot: Shot, blocking: Blocking) -> str | None:
     return None
 
 
-def shot_references(character: Character, shot: Shot, blocking: Blocking) -> list[str]:
+def shot_references(
+    character: Character, shot: Shot, blocking: Blocking, labels_of: LabelsOf | None = None
+) -> list[str]:
     """The character's references for one shot: its view, and its face when it matters."""
-    return choose_references(
-        labelled_references(character), shot_view(shot, blocking), shot_expression(shot, blocking)
-    )
+    labels = (labels_of or labelled_references)(character)
+    return choose_references(labels, shot_view(shot, blocking), shot_expression(shot, blocking))
