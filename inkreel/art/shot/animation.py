@@ -22,7 +22,7 @@ from inkreel.art.effects import (
     sweat_drop,
 )
 from inkreel.art.geometry import BoxT, Pt, box_area, clip_box, grow_box, shift_box
-from inkreel.art.shot.actor import Actor, StagedShot, dress
+from inkreel.art.shot.actor import StagedShot, dress
 from inkreel.art.shot.camera_moves import FILTER_MARGIN, RESAMPLE, ZOOM_RANGE, zoom_scales
 from inkreel.schemas.design import (
     Layer,
@@ -66,12 +66,17 @@ class _CharPatches:
 
 @dataclass
 class _Level:
-    """The shot at one zoom scale: the rest frame plus every pose as sparse patches."""
+    """The shot at one zoom scale: the rest frame, and where the set is covered."""
 
     scale: float
     image: np.ndarray
-    chars: list[_CharPatches]
     cover: np.ndarray | None = None  # where characters and foreground hide the set
+
+
+# A still or zooming shot's patch: (zoom level, actor, "body" | "eyes" | "mouth", pose,
+# breath, mouth level), or the same without the level for a region composed at canvas scale.
+_PatchKey = tuple[int, int, str, int, int, int]
+_RegionKey = tuple[int, str, int, int, int]
 
 
 def _sparse_change(
@@ -105,6 +110,12 @@ class Animation:
         self.effects: list[Effect] = []
         self.pan_cover: np.ndarray | None = None
         self.placed: dict[tuple[int, int, int, tuple[int, int] | None], PlacedStamp] = {}
+        # A still or zooming shot's pose patches, made the first time a frame shows them: a
+        # push-in passes through each of its zoom levels in a few frames, so most of the
+        # (level, pose, breath, mouth) patches it could show it never does.
+        self.patches: dict[_PatchKey, _Sparse | None] = {}
+        self.regions: dict[_RegionKey, np.ndarray] = {}
+        self.level_views: dict[tuple[int, int, str, int, int], tuple[int, int, np.ndarray]] = {}
         self.ready = False
         self.rhythm = [_rhythm(a.name) for a in stage.actors]
 
@@ -187,17 +198,12 @@ class Animation:
         return out
 
     def _prepare_flat(self) -> None:
-        """The zoom levels of the still shot, then per level each actor's pose, eye and
-        mouth changes as sparse patches, and where the set is covered (for effects drawn
-        behind the figures)."""
+        """The zoom levels of the still shot and where the set is covered (for effects drawn
+        behind the figures); each actor's pose, eye and mouth changes are sparse patches
+        made as frames need them (`_patch`)."""
         st = self.stage
         W, H = st.size
         self.levels = self._zoom_levels()
-        for who, actor in enumerate(st.actors):
-            per = [_CharPatches() for _ in self.levels]
-            for lv, cp in zip(self.levels, per, strict=True):
-                lv.chars.append(cp)
-            self._actor_patches(who, actor, per)
         if any(e in DRAWN_BEHIND for e in st.effects):
             cover = self._cover()
             for lv in self.levels:
@@ -225,57 +231,68 @@ class Animation:
                     cy + (H - cy) / s - oy,
                 )
                 img = np.asarray(full.resize((W, H), RESAMPLE, box=box))
-            levels.append(_Level(s, np.ascontiguousarray(img), []))
+            levels.append(_Level(s, np.ascontiguousarray(img)))
         return levels
 
-    def _actor_patches(self, who: int, actor: Actor, per: list[_CharPatches]) -> None:
-        """Each pose and breath of one actor, as patches against its rest at every level."""
-        st = self.stage
-        W = st.size[0]
-        ch, cw = st.base.shape[:2]
-        win = grow_box(actor.window, FILTER_MARGIN + 1, cw, ch)
-        base_views = [
-            self._view(st.base[win[1] : win[3], win[0] : win[2]], win[0], win[1], lv.scale)
-            for lv in self.levels
-        ]
-        for g in range(len(actor.poses)):
-            for b in range(actor.amp + 1):
-                spr = actor.sprite(g, b)
-                if (g, b) != (0, 0):
-                    comp = self._compose_flat(win, who, spr)
-                    for lv, cp, bv in zip(self.levels, per, base_views, strict=True):
-                        p = _sparse_change(bv, self._view(comp, win[0], win[1], lv.scale), W)
-                        if p is not None:
-                            cp.body[(g, b)] = p
-                self._face_patches(who, actor, g, b, spr, per)
+    def _patch(self, k: int, who: int, part: str, g: int, b: int, v: int = 0) -> _Sparse | None:
+        """Actor `who`'s change at zoom level k from its pose g at breath b with everything
+        at rest: the body ("body"; none for the rest pose itself), closed eyes ("eyes") or
+        mouth level v ("mouth"), as the pixels that differ; None if none do or the pose has
+        no such shape."""
+        key = (k, who, part, g, b, v)
+        if key not in self.patches:
+            self.patches[key] = self._make_patch(k, who, part, g, b, v)
+        return self.patches[key]
 
-    def _face_patches(
-        self, who: int, actor: Actor, g: int, b: int, spr: np.ndarray, per: list[_CharPatches]
-    ) -> None:
-        """A pose's blink and mouth shapes, as patches against it at every level."""
-        st = self.stage
-        W = st.size[0]
-        ch, cw = st.base.shape[:2]
-        for kind, window, variants in (
-            ("eyes", actor.eye_win[g], [1] if actor.eyes[g] is not None else []),
-            ("mouth", actor.mouth_win[g], range(1, len(actor.mouths[g]) + 1)),
-        ):
-            if window is None or not variants:
-                continue
-            r = grow_box(shift_box(window, 0, -b), FILTER_MARGIN + 1, cw, ch)
-            before = self._compose_flat(r, who, spr)
-            bviews = [self._view(before, r[0], r[1], lv.scale) for lv in self.levels]
-            for v in variants:
-                var = actor.sprite(g, b, eyes=kind == "eyes", mouth=v * (kind == "mouth"))
-                after = self._compose_flat(r, who, var)
-                for lv, cp, bv in zip(self.levels, per, bviews, strict=True):
-                    p = _sparse_change(bv, self._view(after, r[0], r[1], lv.scale), W)
-                    if p is None:
-                        continue
-                    if kind == "eyes":
-                        cp.eyes[(g, b)] = p
-                    else:
-                        cp.mouth[(g, b, v)] = p
+    def _make_patch(self, k: int, who: int, part: str, g: int, b: int, v: int) -> _Sparse | None:
+        actor = self.stage.actors[who]
+        if part == "body" and (g, b) == (0, 0):
+            return None
+        if part == "eyes" and (actor.eye_win[g] is None or actor.eyes[g] is None):
+            return None
+        if part == "mouth" and (actor.mouth_win[g] is None or not 1 <= v <= len(actor.mouths[g])):
+            return None
+        region = self._region(who, part, g, b)
+        scale = self.levels[k].scale
+        before = self._level_view(k, who, part, g, b)
+        after = self._view(self._composed(who, part, g, b, v), region[0], region[1], scale)
+        return _sparse_change(before, after, self.stage.size[0])
+
+    def _region(self, who: int, part: str, g: int, b: int) -> BoxT:
+        """The canvas region a part's patches are composed in (with the filter's margin)."""
+        actor = self.stage.actors[who]
+        ch, cw = self.stage.base.shape[:2]
+        if part == "body":
+            return grow_box(actor.window, FILTER_MARGIN + 1, cw, ch)
+        window = actor.eye_win[g] if part == "eyes" else actor.mouth_win[g]
+        assert window is not None
+        return grow_box(shift_box(window, 0, -b), FILTER_MARGIN + 1, cw, ch)
+
+    def _level_view(
+        self, k: int, who: int, part: str, g: int, b: int
+    ) -> tuple[int, int, np.ndarray]:
+        """What a part's patches are taken against at level k: the rest frame's region for
+        the body, the pose itself for its eyes and mouth."""
+        key = (k, who, part, g, b) if part != "body" else (k, who, part, 0, 0)
+        if key not in self.level_views:
+            x0, y0, x1, y1 = self._region(who, part, g, b)
+            if part == "body":
+                rest = self.stage.base[y0:y1, x0:x1]
+            else:
+                rest = self._composed(who, part, g, b, 0)
+            self.level_views[key] = self._view(rest, x0, y0, self.levels[k].scale)
+        return self.level_views[key]
+
+    def _composed(self, who: int, part: str, g: int, b: int, v: int) -> np.ndarray:
+        """The part's region at canvas scale with actor `who` in pose g at breath b (eyes
+        closed for "eyes" with v = 1, mouth at level v for "mouth"), kept for every level."""
+        key = (who, part, g, b, v)
+        if key not in self.regions:
+            actor = self.stage.actors[who]
+            closed = part == "eyes" and v == 1
+            sprite = actor.sprite(g, b, eyes=closed, mouth=v * (part == "mouth"))
+            self.regions[key] = self._compose_flat(self._region(who, part, g, b), who, sprite)
+        return self.regions[key]
 
     def _cover(self) -> np.ndarray:
         """Return where any pose of any character, or the foreground, hides the set (canvas)."""
@@ -386,18 +403,16 @@ class Animation:
             return self._compose_pan(states, t)
         return self._compose_flat_frame(states, t)
 
-    def _level_frame(self, lv: _Level | None, states: list[_State], base: np.ndarray) -> np.ndarray:
-        img = base.copy()
-        if lv is None:
-            return img
+    def _level_frame(self, k: int, states: list[_State]) -> np.ndarray:
+        img = self.levels[k].image.copy()
         flat = img.reshape(-1, 3)
-        for (g, b, closed, mouth), cp in zip(states, lv.chars, strict=True):
+        for who, (g, b, closed, mouth) in enumerate(states):
             for p in (
-                cp.body.get((g, b)),
-                cp.eyes.get((g, b)) if closed else None,
-                cp.mouth.get((g, b, mouth)) if mouth else None,
+                self._patch(k, who, "body", g, b),
+                self._patch(k, who, "eyes", g, b, 1) if closed else None,
+                self._patch(k, who, "mouth", g, b, mouth) if mouth else None,
             ):
-                if isinstance(p, _Sparse):
+                if p is not None:
                     flat[p.idx] = p.rgb
         return img
 
@@ -410,10 +425,10 @@ class Animation:
         pos = 0.0 if n == 1 else (s - levels[0].scale) / (levels[1].scale - levels[0].scale)
         k = max(0, min(n - 1, math.floor(pos + 1e-9)))
         w = round((pos - k) * XFADE) if k < n - 1 else 0
-        a = self._level_frame(levels[k], states, levels[k].image)
+        a = self._level_frame(k, states)
         if w <= 0:
             return a
-        b = self._level_frame(levels[k + 1], states, levels[k + 1].image)
+        b = self._level_frame(k + 1, states)
         return lerp_frames(a, b, w)
 
     def _rest_frame(self) -> np.ndarray:
