@@ -84,10 +84,11 @@ def understand(
 ) -> tuple[list[ToolCall], str]:
     """The tool calls the writer's message asks for, and what the model said besides.
 
-    Offline (or without services) the rule-based parser reads the message; a hosted model
-    gets the tools, `work` (where the work stands) and the recent `history`.
+    The model that writes gets the tools, `work` (where the work stands) and the recent
+    `history`; the offline engine answers with the rule-based parser, which also reads the
+    message when there are no services.
     """
-    if ctx is None or ctx.providers.calls.choose("write").offline:
+    if ctx is None:
         return chat_rules.understand(message, cast), ""
     messages = [
         SystemMessage(ctx.prompt("showrunner_chat")),
