@@ -45,7 +45,7 @@ MIX_RATE = 44100
 # side by side: two of them beside two encoders made the peak of a 15-minute episode, 1,026
 # MiB. (A budget of ORDINARY_STAGING_MB a core, which also kept a zoom from running beside
 # anything, left a core idle through every push-in: the 60 s episode took 27.9 s, against
-# 23.0-23.9 s with this one; the 15-minute one peaked at 935 MiB with it.)
+# 23.0-24.1 s with this one; the 15-minute one peaked at 935-957 MiB with it.)
 ORDINARY_STAGING_MB = 100.0
 HEAVY_STAGING_MB = 130.0
 ZOOM_STAGING_MB = 180.0
