@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from inkreel.art.camera import screen_x
 from inkreel.art.character.sheet import render_reference_sheet
@@ -25,7 +26,7 @@ from inkreel.checks.image import (
     shared,
     shot_scores,
 )
-from inkreel.measure.figures import load_rgb
+from inkreel.measure.figures import differing, load_rgb, solid_regions
 from inkreel.schemas import (
     Angle,
     Blocking,
@@ -451,3 +452,27 @@ def test_a_long_storyboard_tries_only_the_sets_near_the_shot(
     others = [n for n in drawn if n != "Tea Room"]
     assert others == ["Harbour", *(f"Room {k}" for k in range(1, 8))]
     assert len(drawn) == 2 + shared.MAX_OTHER_SETS
+
+
+def test_figure_measurements_match_their_reference_definitions() -> None:
+    # `differing` and `solid_regions` are written for speed; they must answer exactly as the
+    # plain definitions do (the int16 difference's channel maximum; scipy's opening by a 3x3
+    # square), on masks of every density and at the image's edges.
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 256, (61, 83, 3), dtype=np.uint8)
+    b = a.copy()
+    changed = rng.random(a.shape[:2]) < 0.4
+    b[changed] = rng.integers(0, 256, (int(changed.sum()), 3), dtype=np.uint8)
+    for threshold in (0, 1, 24, 200, 255):
+        plain = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > threshold
+        assert np.array_equal(differing(a, b, threshold), plain), threshold
+    square = np.ones((3, 3), bool)
+    for density in (0.0, 0.05, 0.5, 0.8, 0.97, 1.0):
+        mask = rng.random((47, 59)) < density
+        mask[5:20, 0:9] = True  # a block on the left edge
+        mask[-4:, -6:] = True  # and one in the corner
+        expected = ndimage.binary_opening(mask, structure=square)
+        assert np.array_equal(solid_regions(mask), expected), density
+    for tiny in ((2, 9), (9, 2), (3, 3)):
+        full = np.ones(tiny, bool)
+        assert np.array_equal(solid_regions(full), ndimage.binary_opening(full, square)), tiny
