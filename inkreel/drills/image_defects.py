@@ -39,6 +39,7 @@ from inkreel.art.camera import FIGURE_HEIGHT_M, pixels_per_metre
 from inkreel.art.lighting import shot_light
 from inkreel.art.shot.frame import render_keyframe
 from inkreel.measure.colour import delta_e00
+from inkreel.measure.figures import differing
 from inkreel.schemas import (
     Blocking,
     Box,
@@ -136,7 +137,7 @@ class _Shot:
         return self._base
 
     def reproducible(self) -> bool:
-        diff = np.abs(self.base.astype(np.int16) - self.rgb.astype(np.int16)).max(axis=2) > 2
+        diff = differing(self.base, self.rgb, 2)
         return float(diff.mean()) <= MAX_BASE_MISMATCH
 
     def delta(self, wrong: np.ndarray, region: Box | None = None) -> np.ndarray | None:

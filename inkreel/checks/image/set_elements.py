@@ -11,7 +11,7 @@ import numpy as np
 from inkreel.art.camera import DEPTH_SCALE, pixels_per_metre
 from inkreel.checks.image import renders
 from inkreel.checks.image.inspection import Frame, Inspection
-from inkreel.measure.figures import box_slices, boxes_mask, differing
+from inkreel.measure.figures import box_slices, boxes_mask, channel_difference, differing
 from inkreel.measure.matching import blurred_grey, grey_window, masked_ncc, near_match
 from inkreel.schemas import Box, LocationDesign
 
@@ -115,7 +115,7 @@ def element_state(insp: Inspection, fr: Frame, key: str, figures: np.ndarray) ->
     wrong_in = int((~near_match(k16, b16, span, tol)).sum())
     wrong_gone = int((~near_match(k16, w16, span, tol)).sum())
     wrong_moved = int((~near_match(k16, m16, span, tol)).sum()) if moving else area
-    behind = np.abs(k16 - w16).max(axis=2) < np.abs(k16 - b16).max(axis=2)
+    behind = channel_difference(fr.rgb, without) < channel_difference(fr.rgb, fr.background)
     seen = own & ~hidden
     vacated = float(behind[seen].mean()) if seen.any() else 0.0
     bw, bh = box.x1 - box.x0, box.y1 - box.y0

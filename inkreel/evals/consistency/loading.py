@@ -8,7 +8,13 @@ import numpy as np
 
 from inkreel.art.shot.frame import render_keyframe
 from inkreel.evals.consistency.report import Params
-from inkreel.measure.figures import ShotPixels, boxes_mask, load_rgb, palette_mask
+from inkreel.measure.figures import (
+    ShotPixels,
+    boxes_mask,
+    channel_difference,
+    load_rgb,
+    palette_mask,
+)
 from inkreel.schemas import StoryboardFile
 
 
@@ -35,7 +41,7 @@ def load_shots(
             empty, _, _ = render_keyframe(
                 shot.model_copy(update={"blocking": []}), design, {}, size
             )
-            diff = np.abs(rgb.astype(np.int16) - np.asarray(empty, np.int16)).max(axis=2)
+            diff = channel_difference(rgb, np.asarray(empty.convert("RGB")))
             ink_full = diff > params.diff_threshold
             outside = ~boxes_mask([f.body for f in kf.figures], size, grow=3)
             # Outside the characters the empty set must reproduce the keyframe. A few changed
