@@ -127,15 +127,10 @@ def canonical_crop(
     box = (hx - half * hh, head[1] + top * hh, hx + half * hh, head[1] + bottom * hh)
     H, W = fig.shape
     pad = math.ceil(max(0.0, -box[0], -box[1], box[2] - W, box[3] - H)) + 2
-    # The crop is taken from the frame zero-padded by `pad` on every side when the box reaches
-    # past it; only the window the filter reads is built (see `_window`).
-    pad = pad if pad > 2 else 0
-    box = (box[0] + pad, box[1] + pad, box[2] + pad, box[3] + pad)
-    rows, cols = _window(box, (gw, gh), (H + 2 * pad, W + 2 * pad))
-    rgb = _zero_filled(rgb, -pad, rows - pad, -pad, cols - pad)
-    fig = _zero_filled(fig, -pad, rows - pad, -pad, cols - pad)
-    inside = _zero_filled(np.broadcast_to(1.0, (H, W)), -pad, rows - pad, -pad, cols - pad)
-    chans = [rgb[..., 0] * fig, rgb[..., 1] * fig, rgb[..., 2] * fig, fig, inside]
+    chans = [rgb[..., 0] * fig, rgb[..., 1] * fig, rgb[..., 2] * fig, fig, np.ones_like(fig)]
+    if pad > 2:
+        chans = [np.pad(ch, pad) for ch in chans]
+        box = (box[0] + pad, box[1] + pad, box[2] + pad, box[3] + pad)
     out = [
         np.asarray(
             Image.fromarray(ch.astype(np.float32)).resize(
@@ -148,33 +143,6 @@ def canonical_crop(
     cov = np.clip(out[3], 0.0, 1.0)
     colours = np.stack(out[:3], axis=-1) / np.maximum(cov, 1e-6)[..., None]
     return Canon(np.clip(colours, 0.0, 1.0), cov, out[4] > 0.99)
-
-
-def _window(
-    box: tuple[float, float, float, float], out: tuple[int, int], shape: tuple[int, int]
-) -> tuple[int, int]:
-    """How many rows and columns of a (H, W) image a bilinear resize of `box` to `out` reads.
-
-    Pillow's filter reaches `support` = max(1, scale) source pixels past each sample and is
-    cut at the image's edges: rows and columns from 0 to two pixels past that reach (or to
-    the image's own edge) are resized to the same values as the whole image. The window keeps
-    its origin: moving the box by whole pixels moves Pillow's float sample positions, which
-    changed the consistency eval's worst-crop margins in the third decimal.
-    """
-    H, W = shape
-    reach_x = math.ceil(max(1.0, (box[2] - box[0]) / out[0])) + 2
-    reach_y = math.ceil(max(1.0, (box[3] - box[1]) / out[1])) + 2
-    return min(H, max(0, math.ceil(box[3]) + reach_y)), min(W, max(0, math.ceil(box[2]) + reach_x))
-
-
-def _zero_filled(a: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-    """Rows y0:y1 and columns x0:x1 of `a` (float), zero where they fall outside it."""
-    H, W = a.shape[:2]
-    out = np.zeros((y1 - y0, x1 - x0, *a.shape[2:]), np.float64)
-    sy0, sy1, sx0, sx1 = max(0, y0), min(H, y1), max(0, x0), min(W, x1)
-    if sy1 > sy0 and sx1 > sx0:
-        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = a[sy0:sy1, sx0:sx1]
-    return out
 
 
 class DescCache:
