@@ -315,7 +315,10 @@ def _stream(
     project.sweep_partials()
     config: RunnableConfig = {
         **thread_config(request.episode),
-        "max_concurrency": live.providers.concurrency(live.settings),
+        # LangGraph's sync stream waits for the nodes' custom events on one of the executor's
+        # `max_concurrency` threads; with one thread that waiter holds it and no task ever
+        # runs (`concurrency = 1`, or the default on a one-core machine, hung for good).
+        "max_concurrency": max(2, live.providers.concurrency(live.settings)),
         "recursion_limit": RECURSION_LIMIT,
     }
     with open_checkpointer(project) as saver:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
 import srt
+from click.testing import Result
 from typer.testing import CliRunner
 
 from inkreel import cli
@@ -155,21 +157,21 @@ def test_manifest_lists_every_delivered_file_with_its_hash(produced: Path) -> No
     assert report["shots"] and all(s["status"] != "flagged" for s in report["shots"])
 
 
-def test_second_episode_reuses_the_cast(produced: Path) -> None:
+def test_second_episode_reuses_the_cast_one_task_at_a_time(produced: Path) -> None:
     before = {p.name for p in (produced / "assets" / "characters").iterdir()}
-    result = runner.invoke(
-        cli.app,
-        [
-            "produce",
-            "Mei and Aiko repair the lighthouse lamp.",
-            "-o",
-            str(produced),
-            "--length",
-            "12",
-            "--seed",
-            "4",
-        ],
+    args = ["produce", "Mei and Aiko repair the lighthouse lamp.", "-o", str(produced)]
+    args += ["--length", "12", "--seed", "4"]
+    # One graph task at a time, the default on a one-core machine: LangGraph's stream waiter
+    # used to take the only thread, and the run hung. A thread, so a hang fails the test.
+    runs: list[Result] = []
+    worker = threading.Thread(
+        target=lambda: runs.append(runner.invoke(cli.app, args, env={"INKREEL_CONCURRENCY": "1"})),
+        daemon=True,
     )
+    worker.start()
+    worker.join(timeout=600)
+    assert runs, "the run with concurrency 1 did not finish in 10 minutes"
+    result = runs[0]
     assert result.exit_code == 0, result.output
     manifest = Manifest.model_validate_json(
         (produced / "episodes" / "ep01" / "manifest.json").read_text()
