@@ -1,5 +1,5 @@
-"""One clip to encode: the payload of the editor's `render_segment` node, and all a render
-process needs to draw and encode it."""
+"""One clip to encode: the payload of the editor's `render_segment` node, and all that
+`media.segments` needs to draw and encode it."""
 
 from __future__ import annotations
 
