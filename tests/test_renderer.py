@@ -9,6 +9,10 @@ from PIL import Image
 from inkreel.art.camera import HEIGHT, WIDTH, pixels_per_metre, project, screen_x
 from inkreel.art.character.figure import Figure, render_figure
 from inkreel.art.character.sheet import render_reference_sheet
+from inkreel.art.compositing import blend
+from inkreel.art.effects import burst, draw_stamp, place_stamp, speed_lines
+from inkreel.art.ink import INK, SUPERSAMPLE, Canvas, Glow, _dot_tile
+from inkreel.art.lighting import light_tint
 from inkreel.art.set.plate import render_plate
 from inkreel.art.shot.frame import compose_frame, render_keyframe
 from inkreel.art.shot.staging import stage_shot
@@ -656,3 +660,85 @@ def test_stances_follow_the_face_and_survive_gestures(room: LocationDesign) -> N
     rest = compose_frame(layers, frame=0)
     up = compose_frame(layers, frame=0, gesture=1.0)
     assert np.any(rest != up)
+
+
+def _whole_frame_finish(cv: Canvas, light: Lighting, tone_scale: float) -> np.ndarray:
+    """Canvas.finish's definition on whole-frame arrays (what the fast form must equal)."""
+    base = np.asarray(cv.rgb.reduce(SUPERSAMPLE), dtype=np.float32)
+    lit = base * light_tint(light)
+    emit = np.asarray(cv.emit.reduce(SUPERSAMPLE), dtype=np.float32) * (1.0 / 255.0)
+    lit += (base - lit) * emit[..., None]
+    tone = np.asarray(cv.tone.reduce(SUPERSAMPLE), dtype=np.float32) * (tone_scale / 255.0)
+    yy, xx = np.mgrid[0 : cv.h, 0 : cv.w]
+    dots = _dot_tile()[(yy + cv.oy) % 12, (xx + cv.ox) % 12]
+    lit -= (lit - np.array(INK, dtype=np.float32)) * (tone * (0.12 + 0.38 * dots))[..., None]
+    yy, xx = yy.astype(np.float32), xx.astype(np.float32)
+    for g in cv.glows:
+        d = np.sqrt((xx + cv.ox - g.x) ** 2 + (yy + cv.oy - g.y) ** 2) / g.r
+        f = np.clip(1.0 - d, 0.0, 1.0) ** 2 * g.strength
+        lit += f[..., None] * np.array(g.colour, dtype=np.float32)
+    return np.clip(lit + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("light", LIGHTS.values(), ids=LIGHTS)
+def test_canvas_finish_equals_its_whole_frame_definition(light: Lighting) -> None:
+    """Channel by channel and inside the masks' boxes, byte for byte the whole-frame result:
+    random shapes, tone and glow at random origins, masks touching the edges or empty."""
+    rng = np.random.default_rng(5)
+    for trial in range(24):
+        w, h = (int(v) for v in rng.integers(3, 160, size=2))
+        origin = (int(rng.integers(-40, 900)), int(rng.integers(-40, 500)))
+        cv = Canvas(origin, (w, h), transparent=bool(trial % 2))
+
+        def shape(cv: Canvas = cv) -> list[tuple[float, float]]:
+            n = int(rng.integers(3, 7))
+            xs = cv.ox + rng.uniform(-0.3, 1.3, n) * cv.w
+            return list(zip(xs, cv.oy + rng.uniform(-0.3, 1.3, n) * cv.h, strict=True))
+
+        for _ in range(int(rng.integers(0, 5))):
+            cv.poly(shape(), tuple(int(v) for v in rng.integers(0, 256, 3)), line=1.5)
+        for _ in range(int(rng.integers(0, 3)) if trial % 3 else 0):
+            cv.add_tone(shape(), float(rng.uniform(0.1, 1.0)))
+        for _ in range(int(rng.integers(0, 3)) if trial % 4 else 0):
+            cv.add_emit(shape())
+        for _ in range(int(rng.integers(0, 3))):
+            x, y = origin[0] + rng.uniform(-0.2, 1.2) * w, origin[1] + rng.uniform(-0.2, 1.2) * h
+            colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+            cv.glows.append(Glow(x, y, float(rng.uniform(2, 90)), colour, 0.6))
+        scale = float(rng.uniform(0.5, 1.5))
+        rgb, alpha = cv.finish(light, tone_scale=scale)
+        assert np.array_equal(rgb, _whole_frame_finish(cv, light, scale)), trial
+        assert (alpha is None) == (trial % 2 == 0)
+
+
+def test_blend_and_effect_stamps_equal_their_rounding_formulas() -> None:
+    """Alpha blending and stamping, done a channel at a time, give the integers of their
+    formulas on whole pixels: (s*a + d*(255-a) + 127) // 255 and the same rounded by shifts."""
+    rng = np.random.default_rng(9)
+    frame = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    for x, y in [(-30, -20), (40, 25), (150, 80), (0, 0)]:
+        rgba = rng.integers(0, 256, (50, 70, 4), dtype=np.uint8)
+        rgba[..., 3][rng.random((50, 70)) < 0.4] = 255
+        got = frame.copy()
+        blend(got, rgba, x, y)
+        want = frame.astype(np.int64)
+        y0, y1, x0, x1 = max(0, y), min(90, y + 50), max(0, x), min(160, x + 70)
+        src = rgba[y0 - y : y1 - y, x0 - x : x1 - x].astype(np.int64)
+        a = src[..., 3:4]
+        want[y0:y1, x0:x1] = (src[..., :3] * a + want[y0:y1, x0:x1] * (255 - a) + 127) // 255
+        assert np.array_equal(got, want), (x, y)
+    for stamp in [*burst(30.0, 3), *speed_lines(160, 90, 4)]:
+        for ax, ay in [(80, 45), (5, 88)]:
+            cover = (lambda ys, xs: (ys * 7 + xs) % 256) if ax == 5 else None
+            got = frame.copy()
+            draw_stamp(got, place_stamp(stamp, ax, ay, (160, 90), cover))
+            want = frame.astype(np.int64)
+            ys, xs = stamp.dy + ay, stamp.dx + ax
+            keep = (ys >= 0) & (ys < 90) & (xs >= 0) & (xs < 160)
+            ys, xs = ys[keep], xs[keep]
+            a = stamp.a[keep].astype(np.int64)
+            if cover is not None:
+                a = a * (255 - cover(ys, xs)) // 255
+            v = stamp.rgb[:, keep].T * a[:, None] + want[ys, xs] * (255 - a[:, None]) + 128
+            want[ys, xs] = (v + (v >> 8)) >> 8
+            assert np.array_equal(got, want)
