@@ -121,14 +121,15 @@ def place_stamp(
     W, H = size
     ys, xs, rgb, a = st.dy + ay, st.dx + ax, st.rgb, st.a
     x0, y0, x1, y1 = st.bbox
+    # Indices rather than boolean masks: each array is then gathered without a new scan.
     if ax + x0 < 0 or ay + y0 < 0 or ax + x1 > W or ay + y1 > H:
-        keep = (ys >= 0) & (ys < H) & (xs >= 0) & (xs < W)
+        keep = np.flatnonzero((ys >= 0) & (ys < H) & (xs >= 0) & (xs < W))
         ys, xs, rgb, a = ys[keep], xs[keep], rgb[:, keep], a[keep]
     if cover is not None:
         a = a * (255 - cover(ys, xs).astype(np.uint16)) // 255
     idx = ys * W + xs
-    solid = a == 255
-    part = (a > 0) & ~solid
+    solid = np.flatnonzero(a == 255)
+    part = np.flatnonzero((a > 0) & (a < 255))
     return PlacedStamp(
         solid=idx[solid],
         solid_rgb=rgb[:, solid].astype(np.uint8),
