@@ -38,6 +38,12 @@ def keyframe_sends(state: EpisodeState, edited: dict[str, Shot] | None = None) -
 
 @reads_state
 def to_segments(state: EpisodeState) -> list[Send | str]:
-    """Fan out one encode per shot on the timeline; the sound is mixed beside them (first: it
-    is the longest single piece of work, so it should not wait for a core behind them)."""
+    """Fan out one encode per shot on the timeline; the sound is mixed beside them.
+
+    LangGraph starts a step's Sends before the nodes its edges trigger, so the mix starts
+    once the segments have had their turns (on the 60 s episode it ended 1.3 s after the last
+    one). Sending it first was measured and kept nothing: the cores then ran 1.0-1.3 busy for
+    the 2 s the mix ran beside a segment (GIL-bound, by the look of it), and the wall time
+    stayed 21.7-22.0 s.
+    """
     return ["mix_sound", *(Send("render_segment", t) for t in editor.segment_tasks(state))]
