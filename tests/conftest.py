@@ -23,6 +23,8 @@ from inkreel.services import EpisodeContext, Services, open_services
 from inkreel.settings import Settings
 from tests.fake_video import make_mp4
 
+pytest_plugins = ["tests.cpu_report"]  # `pytest --cpu-report N`
+
 IDEA = "A lighthouse keeper named Mei finds a message in a bottle from a girl called Aiko."
 
 SMALL_FRAMES = {"INKREEL_WIDTH": "640", "INKREEL_HEIGHT": "360", "INKREEL_FPS": "12"}

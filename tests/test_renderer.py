@@ -670,7 +670,8 @@ def _whole_frame_finish(cv: Canvas, light: Lighting, tone_scale: float) -> np.nd
     lit += (base - lit) * emit[..., None]
     tone = np.asarray(cv.tone.reduce(SUPERSAMPLE), dtype=np.float32) * (tone_scale / 255.0)
     yy, xx = np.mgrid[0 : cv.h, 0 : cv.w]
-    dots = _dot_tile()[(yy + cv.oy) % 12, (xx + cv.ox) % 12]
+    tile = _dot_tile()
+    dots = tile[(yy + cv.oy) % tile.shape[0], (xx + cv.ox) % tile.shape[1]]
     lit -= (lit - np.array(INK, dtype=np.float32)) * (tone * (0.12 + 0.38 * dots))[..., None]
     yy, xx = yy.astype(np.float32), xx.astype(np.float32)
     for g in cv.glows:

@@ -277,7 +277,7 @@ class Canvas:
 
         One colour channel at a time, and the tone and emission only inside their masks'
         boxes (outside them their terms are zero): per pixel the same float32 arithmetic as
-        whole-frame arrays, 2.4-2.7x faster (numpy broadcasts a length-3 last axis slowly).
+        whole-frame arrays, 2.1-2.7x faster (numpy broadcasts a length-3 last axis slowly).
         """
         small = np.asarray(self.rgb.reduce(SUPERSAMPLE))
         tint = light_tint(light)
