@@ -42,8 +42,10 @@ def to_segments(state: EpisodeState) -> list[Send | str]:
 
     LangGraph starts a step's Sends before the nodes its edges trigger, so the mix starts
     once the segments have had their turns (on the 60 s episode it ended 1.3 s after the last
-    one). Sending it first was measured and kept nothing: the cores then ran 1.0-1.3 busy for
-    the 2 s the mix ran beside a segment (GIL-bound, by the look of it), and the wall time
-    stayed 21.7-22.0 s.
+    one). Sending it first was measured and kept nothing. With two graph threads, LangGraph's
+    stream waiter held one until a node sent a progress event, and the mix sends none: only
+    the mix ran, for 2 s. With a third thread for the waiter as well, the cores stayed busy,
+    but the 60 s episode took 22.6 s against 23.0 s (means of seven runs in turns, spread
+    0.6 s): nothing the noise lets through.
     """
     return ["mix_sound", *(Send("render_segment", t) for t in editor.segment_tasks(state))]
