@@ -45,7 +45,7 @@ def to_segments(state: EpisodeState) -> list[Send | str]:
     one). Sending it first was measured and kept nothing. With two graph threads, LangGraph's
     stream waiter held one until a node sent a progress event, and the mix sends none: only
     the mix ran, for 2 s. With a third thread for the waiter as well, the cores stayed busy,
-    but the 60 s episode took 22.6 s against 23.0 s (means of seven runs in turns, spread
-    0.6 s): nothing the noise lets through.
+    but the 60 s episode took 22.6 s against 23.0 s (means of seven runs in turns, standard
+    deviations 0.6-0.7 s): nothing the noise lets through.
     """
     return ["mix_sound", *(Send("render_segment", t) for t in editor.segment_tasks(state))]
