@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from inkreel.art.camera import HEIGHT, WIDTH, pixels_per_metre, project, screen_x
-from inkreel.art.character.figure import Figure, render_figure
-from inkreel.art.character.sheet import render_reference_sheet
+from inkreel.art.character.figure import Figure, render_face_region, render_figure
+from inkreel.art.character.sheet import _head_crop, render_reference_sheet
 from inkreel.art.compositing import blend
 from inkreel.art.effects import burst, draw_stamp, place_stamp, speed_lines
 from inkreel.art.ink import INK, SUPERSAMPLE, Canvas, Glow, _dot_tile
@@ -743,3 +743,22 @@ def test_blend_and_effect_stamps_equal_their_rounding_formulas() -> None:
             v = stamp.rgb[:, keep].T * a[:, None] + want[ys, xs] * (255 - a[:, None]) + 128
             want[ys, xs] = (v + (v >> 8)) >> 8
             assert np.array_equal(got, want)
+
+
+def test_a_face_region_equals_the_whole_figures_crop(
+    mei: CharacterDesign, wei: CharacterDesign
+) -> None:
+    """The sheet's expression heads paint colours only near the head: byte for byte the crop
+    of the whole figure, for every sheet expression, also with the crop off the sprite's edge."""
+    for design in (mei, wei):
+        for emo in Emotion:
+            fig = render_figure(design, height_px=1300, view="front", expression=emo)
+            for region in (_head_crop, _past_the_top):
+                want = fig.image.crop(region(fig.face))
+                got = render_face_region(design, height_px=1300, expression=emo, region=region)
+                assert np.array_equal(np.asarray(got), np.asarray(want)), (design.name, emo)
+
+
+def _past_the_top(face: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = face
+    return (x0 - 40, y0 - 400, x1 + 9, y1 - (y1 - y0) // 3)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -116,9 +116,16 @@ def paint_ops(
     mirror: bool,
     window: BoxT,
     ss: int = SUPERSAMPLE,
+    colour_box: BoxT | None = None,
 ) -> Image.Image:
-    """Paint a display list into an RGBA image covering `window` (target pixel coords)."""
+    """Paint a display list into an RGBA image covering `window` (target pixel coords).
+
+    With `colour_box` (target pixel coords) the colours are painted only by the ops that reach
+    it, so they are exact inside it and ink elsewhere; the alpha is always whole. For a caller
+    that keeps only that part of a large figure.
+    """
     x0, y0, x1, y1 = window
+    reaches = _reaches(colour_box, (x0, y0), ss)
     cw, ch = (x1 - x0) * ss, (y1 - y0) * ss
     rgb = Image.new("RGB", (cw, ch), INK)
     alpha = Image.new("L", (cw, ch), 0)
@@ -147,20 +154,40 @@ def paint_ops(
         if op.clip is None:
             # Strokes and trims may reach past the silhouette (lash flicks, sweat drops).
             da.polygon(p, fill=255)
-        if op.clip is None and op.shade is None:
+        lw = max(1, round(w_in * op.line * ss)) if op.line > 0 else 0
+        paint = reaches(p, lw)
+        if paint and op.clip is None and op.shade is None:
             d.polygon(p, fill=op.fill)
-        else:
+        elif paint:
             clip = to_px(op.clip, fxs, fys, ks, sgn) if op.clip is not None else None
             _masked_fill(rgb, p, op.fill, clip, op.shade, op.shade_fill, ks)
         if op.line > 0:
-            lw = max(1, round(w_in * op.line * ss))
-            ink_line(d, [*p, p[0]], INK, lw)
+            if paint:
+                ink_line(d, [*p, p[0]], INK, lw)
             ink_line(da, [*p, p[0]], 255, lw)
     if ss > 1:
         rgb = rgb.reduce(ss)
         alpha = alpha.reduce(ss)
     rgb.putalpha(alpha)
     return rgb
+
+
+def _reaches(
+    colour_box: BoxT | None, origin: tuple[int, int], ss: int
+) -> Callable[[list[Pt], int], bool]:
+    """Whether an op's polygon (supersampled canvas coords), outlined `lw` wide, may touch a
+    pixel of `colour_box` (target coords): Pillow's fills, pastes and lines stay within the
+    polygon's bounds grown by the line width, plus a pixel of rounding."""
+    if colour_box is None:
+        return lambda p, lw: True
+    bx0, by0, bx1, by1 = ((v - o) * ss for v, o in zip(colour_box, origin * 2, strict=True))
+
+    def reaches(p: list[Pt], lw: int) -> bool:
+        px0, py0, px1, py1 = bounds(p)
+        m = lw + 2
+        return px0 - m < bx1 and px1 + m >= bx0 and py0 - m < by1 and py1 + m >= by0
+
+    return reaches
 
 
 def _masked_fill(

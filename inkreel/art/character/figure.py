@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -593,17 +594,76 @@ def render_figure(
     """Render one character standing, tightly cropped, at `height_px` from crown to soles."""
     mirror, glance = view_params(view, facing)
     fig = figure_ops(design, view, expression, mouth_open, eyes_closed, glance)
+    at = _placed(fig, height_px, mirror)
+    return _sprite(fig, at, _painted(fig, at), height_px, view)[0]
+
+
+def render_face_region(
+    design: CharacterDesign,
+    *,
+    height_px: int,
+    expression: Emotion,
+    region: Callable[[BoxT], BoxT],
+) -> Image.Image:
+    """`render_figure(...).image.crop(region(face))` of the front view, with the colours
+    painted only around that region (the alpha, and so the sprite's crop, stay whole): a
+    sheet's expression head keeps about a twentieth of a 1300 px figure."""
+    mirror, glance = view_params("front", "front")
+    fig = figure_ops(design, "front", expression, 0.0, False, glance)
+    at = _placed(fig, height_px, mirror)
+    # Where the region falls before the sprite is cropped to its alpha, with a margin for the
+    # crop's rounding; checked against where it really falls below.
+    guess = region(marks_px(fig, at.fx, at.fy, at.k, mirror)["face"])
+    near = (guess[0] - 2, guess[1] - 2, guess[2] + 2, guess[3] + 2)
+    sprite, (dx, dy) = _sprite(fig, at, _painted(fig, at, near), height_px, "front")
+    crop = region(sprite.face)
+    if not _covers(near, (crop[0] + dx, crop[1] + dy, crop[2] + dx, crop[3] + dy), at.window):
+        sprite = _sprite(fig, at, _painted(fig, at), height_px, "front")[0]
+    return sprite.image.crop(crop)
+
+
+def _covers(outer: BoxT, inner: BoxT, window: BoxT) -> bool:
+    """Whether `outer` holds every pixel of `inner` that lies in `window`."""
+    x0, y0 = max(inner[0], window[0]), max(inner[1], window[1])
+    x1, y1 = min(inner[2], window[2]), min(inner[3], window[3])
+    if x1 <= x0 or y1 <= y0:
+        return True
+    return outer[0] <= x0 and outer[1] <= y0 and x1 <= outer[2] and y1 <= outer[3]
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a figure's display list lands on its painting window."""
+
+    k: float
+    fx: float
+    fy: float
+    mirror: bool
+    window: BoxT
+
+
+def _placed(fig: DisplayList, height_px: int, mirror: bool) -> _Placement:
     k = height_px / 100.0
-    marks = marks_px(fig, 0.0, 0.0, k, mirror)
     pad = math.ceil(line_widths(height_px)[1]) + 2
-    ax0, ay0, ax1, ay1 = marks["all"]
-    fx, fy = float(pad - ax0), float(pad - ay0)
+    ax0, ay0, ax1, ay1 = marks_px(fig, 0.0, 0.0, k, mirror)["all"]
     window = (0, 0, ax1 - ax0 + 2 * pad, ay1 - ay0 + 2 * pad)
-    img = paint_ops(fig, fx=fx, fy=fy, k=k, mirror=mirror, window=window)
+    return _Placement(k, float(pad - ax0), float(pad - ay0), mirror, window)
+
+
+def _painted(fig: DisplayList, at: _Placement, colour_box: BoxT | None = None) -> Image.Image:
+    return paint_ops(
+        fig, fx=at.fx, fy=at.fy, k=at.k, mirror=at.mirror, window=at.window, colour_box=colour_box
+    )
+
+
+def _sprite(
+    fig: DisplayList, at: _Placement, img: Image.Image, height_px: int, view: View
+) -> tuple[Figure, tuple[int, int]]:
+    """The painted figure cropped to its alpha, with its boxes; and the crop's offset."""
     bbox = img.getchannel("A").getbbox() or (0, 0, img.width, img.height)
     img = img.crop(bbox)
     dx, dy = bbox[0], bbox[1]
-    marks = marks_px(fig, fx - dx, fy - dy, k, mirror)
+    marks = marks_px(fig, at.fx - dx, at.fy - dy, at.k, at.mirror)
 
     def box(tag: str, grow: int = 0) -> BoxT:
         if tag not in marks:
@@ -619,12 +679,12 @@ def render_figure(
     # The mouth box also holds the ink and antialiasing around the lips, so swapping that
     # region is enough to animate speech.
     grow = math.ceil(line_widths(height_px)[0]) + 1
-
-    return Figure(
+    figure = Figure(
         image=img,
         face=box("face"),
         hair=box("hair"),
         outfit=box("outfit"),
         mouth=box("mouth", grow) if view != "back" else (0, 0, 0, 0),
-        feet_y=round(fy - dy),
+        feet_y=round(at.fy - dy),
     )
+    return figure, (dx, dy)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from PIL import Image, ImageDraw
 
 from inkreel.art.character.anatomy import Facing, View
-from inkreel.art.character.figure import render_figure
+from inkreel.art.character.figure import render_face_region, render_figure
 from inkreel.art.fonts import find_font
+from inkreel.art.geometry import BoxT
 from inkreel.art.palette import INK, mix, parse_rgb
 from inkreel.schemas.design import (
     CharacterDesign,
@@ -51,14 +52,16 @@ def render_reference_sheet(
 
 
 def _expression_head(design: CharacterDesign, emo: Emotion) -> Image.Image:
-    fig = render_figure(design, height_px=1300, view="front", expression=emo)
-    x0, y0, x1, y1 = fig.face
+    # Pillow's crop leaves what lies past the sprite's edge transparent.
+    return render_face_region(design, height_px=1300, expression=emo, region=_head_crop)
+
+
+def _head_crop(face: BoxT) -> BoxT:
+    """A square-ish head crop around the face box, a little above its centre."""
+    x0, y0, x1, y1 = face
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - (y1 - y0) * 0.25
     half = (x1 - x0) * 1.05
-    crop = (round(cx - half), round(cy - half), round(cx + half), round(cy + half * 1.1))
-    head = Image.new("RGBA", (crop[2] - crop[0], crop[3] - crop[1]), (0, 0, 0, 0))
-    head.paste(fig.image.crop(crop), (0, 0))
-    return head
+    return (round(cx - half), round(cy - half), round(cx + half), round(cy + half * 1.1))
 
 
 def _title(dr: ImageDraw.ImageDraw, design: CharacterDesign) -> None:
