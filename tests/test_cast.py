@@ -3,15 +3,20 @@ person with a look like another's stays new, and `inkreel cast` lists who appear
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from langgraph.runtime import Runtime
+from PIL import Image
 from typer.testing import CliRunner
 
 from inkreel import cli
-from inkreel.agents.character_designer import design_cast
+from inkreel.agents import reference_art
+from inkreel.agents.character_designer import _draw_character, design_cast
 from inkreel.graphs.checkpoint import open_checkpointer
 from inkreel.graphs.episode import build_episode_graph
 from inkreel.media.fountain import read_fountain
@@ -157,3 +162,34 @@ def test_the_designer_maps_a_name_written_differently_to_the_stored_character(
     (matched,) = [m for m in update["cast_matched"] if m["kind"] == "character"]
     assert (matched["name"], matched["matched"]) == ("DR. CHEN", "DR CHEN")
     assert matched["score"] >= 0.88
+
+
+def test_projects_in_one_process_draw_each_design_once_and_store_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An evaluation run's cells are projects of their own: a character they share is drawn
+    once in the process, and every project stores the drawing's own files."""
+    voice = Voice(variant="f2", pitch=50, speed=170)
+    design = CharacterDesign(name="Juno", role="pilot", hair_colour="#3a6ea5", voice=voice)
+    real = reference_art.render_reference_sheet
+    drawn: list[str] = []
+
+    def counted(d: CharacterDesign) -> Any:
+        drawn.append(d.name)
+        return real(d)
+
+    reference_art._sheet_pngs.cache_clear()
+    monkeypatch.setattr(reference_art, "render_reference_sheet", counted)
+    stored = []
+    for project in ("cell-a", "cell-b"):
+        with open_context(tmp_path / project) as ctx:
+            character, artifacts = _draw_character(ctx, design, seed=0, episode="ep01")
+            rels = [*character.turnaround.values(), *character.expressions.values()]
+            stored.append({rel: (ctx.project.root / rel).read_bytes() for rel in rels})
+            assert len(artifacts) == len(rels) + 1
+    assert drawn == ["Juno"] and stored[0] == stored[1] and len(stored[0]) == 10
+    views, expressions, _ = real(design)
+    front = Image.open(io.BytesIO(stored[0][character.turnaround["front"]]))
+    assert np.array_equal(np.asarray(front), np.asarray(views["front"]))
+    happy = Image.open(io.BytesIO(stored[0][character.expressions["happy"]]))
+    assert np.array_equal(np.asarray(happy), np.asarray(expressions["happy"]))
