@@ -53,11 +53,18 @@ class Actor:
     still_only: bool = False
     canvas: tuple[int, int] = (0, 0)
     speaking: bool = False
+    # Display lists already built (placing, dressing and measuring ask for the same ones).
+    _ops: dict[tuple[float, bool, Pose], DisplayList] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def ops(self, mouth_open: float, eyes_closed: bool, pose: Pose = REST_POSE) -> DisplayList:
-        return figure_ops(
-            self.design, self.view, self.expression, mouth_open, eyes_closed, self.glance, pose
-        )
+        key = (mouth_open, eyes_closed, pose)
+        if key not in self._ops:
+            self._ops[key] = figure_ops(
+                self.design, self.view, self.expression, mouth_open, eyes_closed, self.glance, pose
+            )
+        return self._ops[key]
 
     def paint(self, fig: DisplayList, window: BoxT) -> np.ndarray:
         img = paint_ops(fig, fx=self.fx, fy=self.fy, k=self.k, mirror=self.mirror, window=window)
