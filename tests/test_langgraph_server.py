@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from inkreel import cli
 from inkreel.remote import thread_id, thread_metadata
-from tests.conftest import IDEA
+from tests.conftest import IDEA, SMALL_FRAMES
 
 # The server is Elastic-2.0 licensed, so it is an optional extra, not a core dependency.
 pytest.importorskip("langgraph_api", reason="needs the server extra: pip install -e '.[server]'")
@@ -57,10 +57,11 @@ def _config(where: Path) -> Path:
 
 
 def _server_env() -> dict[str, str]:
-    # Offline, whatever the developer's shell sets: no inkreel overrides, no tracing, no
-    # analytics or version check calling out.
+    # Offline, whatever the developer's shell sets: no inkreel overrides but the suite's small
+    # frames, no tracing, no analytics or version check calling out.
     env = {k: v for k, v in os.environ.items() if not k.startswith("INKREEL_")}
     env.update(
+        SMALL_FRAMES,
         LANGGRAPH_CLI_NO_ANALYTICS="1",
         LANGGRAPH_NO_VERSION_CHECK="true",
         LANGSMITH_TRACING="false",
