@@ -13,6 +13,7 @@ from inkreel.art.compositing import blend
 from inkreel.art.effects import burst, draw_stamp, place_stamp, speed_lines
 from inkreel.art.ink import INK, SUPERSAMPLE, Canvas, Glow, _dot_tile
 from inkreel.art.lighting import light_tint
+from inkreel.art.set.backdrop import fill_rows
 from inkreel.art.set.plate import render_plate
 from inkreel.art.shot.frame import compose_frame, render_keyframe
 from inkreel.art.shot.staging import stage_shot
@@ -762,3 +763,12 @@ def test_a_face_region_equals_the_whole_figures_crop(
 def _past_the_top(face: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = face
     return (x0 - 40, y0 - 400, x1 + 9, y1 - (y1 - y0) // 3)
+
+
+def test_fill_rows_paints_each_row_its_colour() -> None:
+    rng = np.random.default_rng(11)
+    for w, h in ((1, 1), (1, 7), (9, 1), (2560, 1440), *rng.integers(1, 900, (6, 2)).tolist()):
+        colours = rng.integers(0, 256, (h, 3), dtype=np.uint8)
+        img = Image.new("RGB", (w, h), INK)
+        fill_rows(img, colours)
+        assert np.array_equal(np.asarray(img), np.broadcast_to(colours[:, None, :], (h, w, 3)))
