@@ -53,18 +53,21 @@ class Actor:
     still_only: bool = False
     canvas: tuple[int, int] = (0, 0)
     speaking: bool = False
-    # Display lists already built (placing, dressing and measuring ask for the same ones).
-    _ops: dict[tuple[float, bool, Pose], DisplayList] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    # Each pose's display list at rest, built once: placing, measuring and dressing all ask
+    # for it (the blink and mouth variants are asked for once; ~150 KB a list).
+    _at_rest: dict[Pose, DisplayList] = field(default_factory=dict, repr=False, compare=False)
 
     def ops(self, mouth_open: float, eyes_closed: bool, pose: Pose = REST_POSE) -> DisplayList:
-        key = (mouth_open, eyes_closed, pose)
-        if key not in self._ops:
-            self._ops[key] = figure_ops(
-                self.design, self.view, self.expression, mouth_open, eyes_closed, self.glance, pose
-            )
-        return self._ops[key]
+        if mouth_open or eyes_closed:
+            return self._build(mouth_open, eyes_closed, pose)
+        if pose not in self._at_rest:
+            self._at_rest[pose] = self._build(0.0, False, pose)
+        return self._at_rest[pose]
+
+    def _build(self, mouth_open: float, eyes_closed: bool, pose: Pose) -> DisplayList:
+        return figure_ops(
+            self.design, self.view, self.expression, mouth_open, eyes_closed, self.glance, pose
+        )
 
     def paint(self, fig: DisplayList, window: BoxT) -> np.ndarray:
         img = paint_ops(fig, fx=self.fx, fy=self.fy, k=self.k, mirror=self.mirror, window=window)
