@@ -21,7 +21,6 @@ from inkreel.evals.consistency import (
     format_report,
     write_report,
 )
-from inkreel.measure.identity import REGIONS, canonical_crop, sheet_pixels
 from inkreel.schemas import (
     Angle,
     Blocking,
@@ -305,40 +304,3 @@ def test_falls_back_to_a_palette_mask_when_the_set_cannot_be_reproduced(episode:
     assert any("palette heuristic" in n for n in rep.notes)
     assert rep.params.max_set_mismatch == -1.0
     assert rep.counts.shots and rep.identity.characters
-
-
-def _whole_image_crop(rgb: np.ndarray, fig: np.ndarray, head: tuple[int, int, int, int]) -> tuple:
-    """The canonical crop as defined on the whole image: every channel made for every pixel,
-    padded where the box leaves the image, resampled by Pillow with the box."""
-    half, top, bottom, (gw, gh) = REGIONS["upper_body"]
-    hx, hh = (head[0] + head[2]) / 2, head[3] - head[1]
-    box = (hx - half * hh, head[1] + top * hh, hx + half * hh, head[1] + bottom * hh)
-    H, W = fig.shape
-    pad = math.ceil(max(0.0, -box[0], -box[1], box[2] - W, box[3] - H)) + 2
-    chans = [rgb[..., 0] * fig, rgb[..., 1] * fig, rgb[..., 2] * fig, fig, np.ones_like(fig)]
-    if pad > 2:
-        chans = [np.pad(ch, pad) for ch in chans]
-        box = (box[0] + pad, box[1] + pad, box[2] + pad, box[3] + pad)
-    bilinear = Image.Resampling.BILINEAR
-    out = [
-        np.asarray(Image.fromarray(c.astype(np.float32)).resize((gw, gh), bilinear, box=box))
-        for c in chans
-    ]
-    cov = np.clip(out[3].astype(np.float64), 0.0, 1.0)
-    colours = np.stack(out[:3], axis=-1).astype(np.float64) / np.maximum(cov, 1e-6)[..., None]
-    return np.clip(colours, 0.0, 1.0), cov, out[4] > 0.99
-
-
-def test_canonical_crop_reads_a_window_and_equals_its_whole_image_definition() -> None:
-    rng = np.random.default_rng(7)
-    for trial in range(60):
-        W, H = (int(v) for v in rng.integers(40, 700, 2))
-        rgba = rng.integers(0, 256, (H, W, 4), dtype=np.uint8)
-        x0, y0 = (int(v) for v in rng.integers(-30, (W, H)))
-        hh = int(rng.integers(4, 160))
-        head = (x0, y0, x0 + int(rng.integers(4, 120)), y0 + hh)
-        got = canonical_crop(sheet_pixels(rgba), (W, H), head, "upper_body")
-        rgb, fig = rgba[..., :3] / 255.0, rgba[..., 3] / 255.0
-        want = _whole_image_crop(rgb, fig, head)
-        for a, b in zip((got.rgb, got.fig, got.valid), want, strict=True):
-            assert np.array_equal(a, b), (trial, W, H, head)

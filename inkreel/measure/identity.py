@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -115,72 +114,35 @@ def describe(c: Canon, valid: np.ndarray) -> Descriptor | None:
     return Descriptor(colour, shape, float(m.sum() / max(1, valid.sum())))
 
 
-# Where a crop's pixels come from: the float rgb (h, w, 3) and figure share (h, w) of the rows
-# and columns asked for, worked out for those only (a frame's head needs a fraction of it).
-PixelWindow = Callable[[slice, slice], tuple[np.ndarray, np.ndarray]]
-
-
 def canonical_crop(
-    pixels: PixelWindow,
-    size: tuple[int, int],
+    rgb: np.ndarray,
+    fig: np.ndarray,
     head: tuple[int, int, int, int],
     region: str,
 ) -> Canon:
-    """Resample the region around `head` of an image of `size` (w, h), read through `pixels`.
-
-    Only the pixels the bilinear filter reaches are asked for; the arrays handed to Pillow
-    start at the image's origin (so the box, and every filter weight, is as it would be on the
-    whole image) and end past the last pixel read, with zeros in the part it never reads.
-    """
+    """Resample the region around `head` (rgb float (H, W, 3), fig float (H, W))."""
     half, top, bottom, (gw, gh) = REGIONS[region]
     hx = (head[0] + head[2]) / 2
     hh = head[3] - head[1]
     box = (hx - half * hh, head[1] + top * hh, hx + half * hh, head[1] + bottom * hh)
-    W, H = size
-    xs = _filter_reach(box[0], box[2], gw, W)
-    ys = _filter_reach(box[1], box[3], gh, H)
-    rgb, fig = pixels(ys, xs)
-    chans = [rgb[..., 0] * fig, rgb[..., 1] * fig, rgb[..., 2] * fig, fig, np.ones_like(fig)]
-    chans = [_from_origin(ch, ys, xs) for ch in chans]
+    H, W = fig.shape
     pad = math.ceil(max(0.0, -box[0], -box[1], box[2] - W, box[3] - H)) + 2
+    chans = [rgb[..., 0] * fig, rgb[..., 1] * fig, rgb[..., 2] * fig, fig, np.ones_like(fig)]
     if pad > 2:
         chans = [np.pad(ch, pad) for ch in chans]
         box = (box[0] + pad, box[1] + pad, box[2] + pad, box[3] + pad)
     out = [
         np.asarray(
-            Image.fromarray(ch).resize((gw, gh), Image.Resampling.BILINEAR, box=box), np.float64
+            Image.fromarray(ch.astype(np.float32)).resize(
+                (gw, gh), Image.Resampling.BILINEAR, box=box
+            ),
+            np.float64,
         )
         for ch in chans
     ]
     cov = np.clip(out[3], 0.0, 1.0)
     colours = np.stack(out[:3], axis=-1) / np.maximum(cov, 1e-6)[..., None]
     return Canon(np.clip(colours, 0.0, 1.0), cov, out[4] > 0.99)
-
-
-def _filter_reach(lo: float, hi: float, cells: int, size: int) -> slice:
-    """The pixels (of `size`) a bilinear resample of [lo, hi) to `cells` reads, and a margin:
-    Pillow's filter reaches its support (one pixel, times the reduction) past each cell's
-    centre."""
-    reach = max(1.0, (hi - lo) / cells) + 2.0
-    start = min(max(0, math.floor(lo - reach)), size - 1)
-    return slice(start, max(start + 1, min(size, math.ceil(hi + reach))))
-
-
-def sheet_pixels(rgba: np.ndarray) -> PixelWindow:
-    """A turnaround sheet's pixels (uint8 RGBA): its colours, and its alpha as the figure."""
-
-    def window(ys: slice, xs: slice) -> tuple[np.ndarray, np.ndarray]:
-        part = rgba[ys, xs]
-        return part[..., :3].astype(np.float64) / 255.0, part[..., 3].astype(np.float64) / 255.0
-
-    return window
-
-
-def _from_origin(window: np.ndarray, ys: slice, xs: slice) -> np.ndarray:
-    """`window` placed at (ys, xs) of a float32 array that starts at the image's origin."""
-    out = np.zeros((ys.stop, xs.stop), np.float32)
-    out[ys, xs] = window
-    return out
 
 
 class DescCache:
@@ -343,7 +305,12 @@ def _reference_crops(
         inp.geometry[f"{name}/{view}"] = how
         if head is None:
             continue
-        canon = canonical_crop(sheet_pixels(rgba), (rgba.shape[1], rgba.shape[0]), head, region)
+        canon = canonical_crop(
+            rgba[..., :3].astype(np.float64) / 255.0,
+            rgba[..., 3].astype(np.float64) / 255.0,
+            head,
+            region,
+        )
         inp.refs.append(Ref(name, view, face, canon))
 
 
@@ -360,17 +327,16 @@ def _shot_crops(sd: ShotPixels, params: CropThresholds, inp: IdentityInputs) -> 
         if sd.location is not None
         else np.ones(3, np.float32)
     )
-
-    def pixels(ys: slice, xs: slice) -> tuple[np.ndarray, np.ndarray]:
-        rgb = np.clip(sd.rgb[ys, xs].astype(np.float64) / 255.0 / light[None, None, :], 0, 1)
-        return rgb, sd.ink[ys, xs].astype(np.float64)
-
+    frame: np.ndarray | None = None
+    fig_mask = sd.ink.astype(np.float64)
     for i, f in enumerate(sd.figures):
         head, why = _usable_head(sd, i, params)
         if head is None:
             _skip(inp, f.character, why)
             continue
-        canon = canonical_crop(pixels, sd.size, head, params.identity_region)
+        if frame is None:
+            frame = np.clip(sd.rgb.astype(np.float64) / 255.0 / light[None, None, :], 0, 1)
+        canon = canonical_crop(frame, fig_mask, head, params.identity_region)
         if ((canon.fig > 0.5) & canon.valid).sum() < 30:
             _skip(inp, f.character, "no_figure_pixels")
             continue

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from inkreel.measure.colour import design_support
-from inkreel.measure.identity import Ref, canonical_crop, reference_head, sheet_pixels
+from inkreel.measure.identity import Ref, canonical_crop, reference_head
 from inkreel.schemas import CharacterDesign, StoryboardFile
 
 REFERENCES_KEPT = 64  # characters whose references stay described between runs
@@ -61,8 +61,12 @@ def _described(
             rgba = np.asarray(im.convert("RGBA"))
         head, face, _ = reference_head(design, view, rgba)
         if head is not None:
-            size = (rgba.shape[1], rgba.shape[0])
-            canon = canonical_crop(sheet_pixels(rgba), size, head, "upper_body")
+            canon = canonical_crop(
+                rgba[..., :3].astype(np.float64) / 255.0,
+                rgba[..., 3].astype(np.float64) / 255.0,
+                head,
+                "upper_body",
+            )
             refs.append(Ref(name, view, face, canon))
         for part, share in design_support(rgba, reference_parts(design)).items():
             support.setdefault(part, []).append(share)
