@@ -750,7 +750,7 @@ def test_a_face_region_equals_the_whole_figures_crop(
     mei: CharacterDesign, wei: CharacterDesign
 ) -> None:
     """The sheet's expression heads paint colours only near the head: byte for byte the crop
-    of the whole figure, for every sheet expression, also with the crop off the sprite's edge."""
+    of the whole figure, for every expression, also with the crop past the sprite's edge."""
     for design in (mei, wei):
         for emo in Emotion:
             fig = render_figure(design, height_px=1300, view="front", expression=emo)
