@@ -16,7 +16,7 @@ from inkreel.checks.answers import Issue, repair_record, validate_character, val
 from inkreel.drills import drifted_design
 from inkreel.media import audio
 from inkreel.memory import Match
-from inkreel.project import atomic_path, digest, write_text_atomic
+from inkreel.project import digest, write_bytes_atomic, write_text_atomic
 from inkreel.providers.limits import local_cpu
 from inkreel.providers.prompt_io import tag
 from inkreel.schemas import (
@@ -43,10 +43,7 @@ REFERENCE_ARTIST = ("offline", "inkreel-procedural-renderer")
 
 
 def _write_png(data: bytes, path: Path) -> Path:
-    if not path.exists():
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(data)
-    return path
+    return path if path.exists() else write_bytes_atomic(path, data)
 
 
 def _story_context(script: Script, name: str) -> str:

@@ -1,9 +1,9 @@
 """Reference art (character sheets, set plates) as the PNG files the character designer stores.
 
 They are drawn by the procedural renderer from a design alone, so a process that makes
-episodes in several projects (an evaluation run's cells, a night's batch in a fresh project,
-the test suite) meets the same designs again: each is drawn and encoded once per process and
-kept as PNG bytes, about 330 KB a character and 60-100 KB a plate.
+episodes in several projects (an evaluation run's cells, one project each; the test suite)
+meets the same designs again: each is drawn and encoded once per process and kept as PNG
+bytes, about 330 KB a character and 60-100 KB a plate.
 """
 
 from __future__ import annotations
